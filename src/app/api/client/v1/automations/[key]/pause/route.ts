@@ -1,0 +1,4 @@
+import { automationsApi } from '@/server/http/api';
+
+export const dynamic = 'force-dynamic';
+export const POST = automationsApi.pause;

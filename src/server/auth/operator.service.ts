@@ -1,0 +1,167 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import type { Kysely } from 'kysely';
+import type { AuditLog } from '../audit/audit-log';
+import type { ChangeBus } from '../coordination/change-bus';
+import { isUniqueViolation } from '../db/client';
+import type { Database } from '../db/schema';
+import { AppError, isAppError } from '../errors';
+import type { OperatorView, Role } from './auth.schemas';
+import { RateLimiter } from './rate-limiter';
+
+export interface OperatorPrincipal {
+  id: string;
+  email: string;
+  role: Role;
+}
+
+export const SESSION_COOKIE = 'ac_session';
+export const SESSION_TTL_MS = 7 * 86_400_000;
+
+// A precomputed hash to verify against for unknown emails, so a login's timing does not tell whether the
+// email exists.
+const DUMMY_HASH_INPUT = 'not-a-real-password';
+
+/**
+ * Operators of the web console: argon2id password hashes (@node-rs/argon2), server-side sessions whose cookie
+ * value is stored only as a SHA-256, roles admin and viewer, and rate-limited login attempts.
+ */
+export class OperatorService {
+  private readonly loginByEmail: RateLimiter;
+  private readonly loginByClient: RateLimiter;
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly bus: ChangeBus,
+    private readonly audit: AuditLog,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.loginByEmail = new RateLimiter(5, 60_000, now);
+    this.loginByClient = new RateLimiter(20, 60_000, now);
+  }
+
+  async create(input: { email: string; password: string; role: Role }, actor: string): Promise<OperatorView> {
+    const row = {
+      id: randomUUID(),
+      email: input.email.toLowerCase(),
+      password_hash: await argon2Hash(input.password),
+      role: input.role,
+      created_at: this.now(),
+      disabled_at: null,
+    };
+    try {
+      await this.db.insertInto('operators').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('CONFLICT', `An operator with email ${row.email} already exists`);
+      throw error;
+    }
+    await this.audit.record({ actor, action: 'operator.create', target: row.email, outcome: 'created', detail: { role: row.role } });
+    return toView(row);
+  }
+
+  async count(): Promise<number> {
+    const row = await this.db.selectFrom('operators').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async list(): Promise<OperatorView[]> {
+    const rows = await this.db.selectFrom('operators').selectAll().orderBy('created_at').execute();
+    return rows.map(toView);
+  }
+
+  /**
+   * First start: with no operator at all, creates an admin from the given email and password, or with a
+   * generated password that is returned so the caller can print it once. Returns null when operators exist.
+   */
+  async ensureFirstAdmin(email: string | undefined, password: string | undefined): Promise<{ email: string; generatedPassword: string | null } | null> {
+    if ((await this.count()) > 0) return null;
+    const chosenEmail = email ?? 'admin@localhost';
+    const generated = password ? null : randomBytes(12).toString('base64url');
+    try {
+      await this.create({ email: chosenEmail, password: password ?? (generated as string), role: 'admin' }, 'system:first-start');
+    } catch (error) {
+      // Another instance created it in the meantime.
+      if (isAppError(error) && error.code === 'CONFLICT') return null;
+      throw error;
+    }
+    return { email: chosenEmail, generatedPassword: generated };
+  }
+
+  /** Checks the credentials and opens a session. Returns the cookie value (shown to nobody else). */
+  async login(email: string, password: string, client: string): Promise<{ sessionToken: string; operator: OperatorPrincipal; expiresAt: number }> {
+    for (const [limiter, key] of [
+      [this.loginByEmail, email.toLowerCase()],
+      [this.loginByClient, client],
+    ] as const) {
+      const verdict = limiter.hit(key);
+      if (!verdict.allowed) {
+        throw new AppError('RATE_LIMITED', `Too many sign-in attempts; try again in ${verdict.retryAfterSeconds} s`, {
+          retryAfterSeconds: verdict.retryAfterSeconds,
+        });
+      }
+    }
+    const row = await this.db.selectFrom('operators').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+    const hash = row?.password_hash ?? (await this.dummy());
+    const valid = await argon2Verify(hash, password).catch(() => false);
+    if (!row || !valid || row.disabled_at !== null) {
+      await this.audit.record({ actor: `operator:${email.toLowerCase()}`, action: 'operator.login', target: null, outcome: 'refused' });
+      throw new AppError('UNAUTHENTICATED', 'Email or password is wrong, or the account is disabled');
+    }
+    this.loginByEmail.reset(email.toLowerCase());
+    const sessionToken = randomBytes(32).toString('base64url');
+    const expiresAt = this.now() + SESSION_TTL_MS;
+    await this.db
+      .insertInto('operator_sessions')
+      .values({ id_hash: sha256(sessionToken), operator_id: row.id, created_at: this.now(), expires_at: expiresAt })
+      .execute();
+    await this.audit.record({ actor: `operator:${row.email}`, action: 'operator.login', target: null, outcome: 'signed-in' });
+    return { sessionToken, operator: { id: row.id, email: row.email, role: row.role }, expiresAt };
+  }
+
+  async logout(sessionToken: string): Promise<void> {
+    await this.db.deleteFrom('operator_sessions').where('id_hash', '=', sha256(sessionToken)).execute();
+  }
+
+  /** The operator behind a session cookie, or null when the session is unknown, expired or the operator disabled. */
+  async fromSession(sessionToken: string | undefined): Promise<OperatorPrincipal | null> {
+    if (!sessionToken || sessionToken.length > 200) return null;
+    const row = await this.db
+      .selectFrom('operator_sessions')
+      .innerJoin('operators', 'operators.id', 'operator_sessions.operator_id')
+      .select(['operators.id', 'operators.email', 'operators.role', 'operators.disabled_at', 'operator_sessions.expires_at'])
+      .where('operator_sessions.id_hash', '=', sha256(sessionToken))
+      .executeTakeFirst();
+    if (!row || row.disabled_at !== null || row.expires_at <= this.now()) return null;
+    return { id: row.id, email: row.email, role: row.role };
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= argon2Hash(DUMMY_HASH_INPUT);
+    return this.dummyHash;
+  }
+
+  /** Used by admins (console) to disable an operator; their sessions end at once. */
+  async disable(id: string, actor: string): Promise<void> {
+    const row = await this.db.selectFrom('operators').select(['email']).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('NOT_FOUND', 'Operator not found');
+    await this.db.updateTable('operators').set({ disabled_at: this.now() }).where('id', '=', id).execute();
+    await this.db.deleteFrom('operator_sessions').where('operator_id', '=', id).execute();
+    await this.bus.publish({ type: 'operators' });
+    await this.audit.record({ actor, action: 'operator.disable', target: row.email, outcome: 'disabled' });
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function toView(r: Database['operators']): OperatorView {
+  return {
+    id: r.id,
+    email: r.email,
+    role: r.role,
+    createdAt: new Date(Number(r.created_at)).toISOString(),
+    disabledAt: r.disabled_at === null ? null : new Date(Number(r.disabled_at)).toISOString(),
+  };
+}

@@ -1,0 +1,392 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log';
+import type { ChangeBus, Envelope } from '../coordination/change-bus';
+import type { InstanceRegistry, InstanceView } from '../coordination/instance-registry';
+import type { LockHealth } from '../coordination/lock-health';
+import type { LockProvider } from '../coordination/lock-provider';
+import type { RunTrigger } from '../db/schema';
+import { AppError } from '../errors';
+import type {
+  AutomationView,
+  PauseInput,
+  RunNowResult,
+  RunsQuery,
+  RunView,
+} from './automation.schemas';
+import type { AutomationDefinition, DomainPorts, Metrics } from './definition';
+import type { PauseRecord, PauseRepository } from './pause.repository';
+import { AUTOMATIONS, KEY_PATTERN, findDefinition } from './registry';
+import type { RunExecutor } from './run-executor';
+import type { RunRecord, RunRepository, RunSummary } from './run.repository';
+import { cadenceLabel, nextFireTime, previousFireTime } from './schedule';
+import { deriveState, isOverdue } from './state';
+
+/** A scheduled slot is owed once it is this much in the past. */
+export const OVERDUE_GRACE_MS = 10_000;
+/** Views are rebuilt at most this often unless a change event says something changed. */
+const VIEW_TTL_MS = 1_000;
+/** How long run-now of a per-instance automation waits for the other instances' replies. */
+const FAN_OUT_WAIT_MS = 5_000;
+
+export interface ServiceDeps {
+  locks: LockProvider;
+  lockHealth: LockHealth;
+  bus: ChangeBus;
+  instances: InstanceRegistry;
+  pauses: PauseRepository;
+  runs: RunRepository;
+  executor: RunExecutor;
+  audit: AuditLog;
+  ports: DomainPorts;
+  /** The cron in force per scheduled automation key (defaults with env overrides applied). */
+  schedules: Record<string, string | null>;
+  instanceId: string;
+  now: () => number;
+}
+
+/** Who asked: recorded on runs, pauses and the audit log as `token:<name>` or `operator:<email>`. */
+export interface Actor {
+  label: string;
+  trigger: Exclude<RunTrigger, 'schedule' | 'boot'>;
+}
+
+/**
+ * The automations, as every surface sees them: list, get, run now, pause, resume, history. REST and tRPC call
+ * these methods and only map their results. Views are cached for a second and dropped on any change event.
+ */
+export class AutomationService {
+  private cache: { at: number; generation: number; views: AutomationView[] } | null = null;
+  private generation = 0;
+  private building: Promise<AutomationView[]> | null = null;
+  private readonly replies = new Map<string, (e: Extract<Envelope, { type: 'run-reply' }>) => void>();
+
+  constructor(private readonly deps: ServiceDeps) {
+    deps.bus.subscribe((event) => {
+      if (event.type === 'automation' || event.type === 'instances') this.invalidate();
+      if (event.type === 'run-reply') this.replies.get(event.requestId)?.(event);
+    });
+  }
+
+  invalidate(): void {
+    this.generation++;
+    this.cache = null;
+  }
+
+  scheduleOf(definition: AutomationDefinition): string | null {
+    return this.deps.schedules[definition.key] ?? null;
+  }
+
+  async list(): Promise<AutomationView[]> {
+    const now = this.deps.now();
+    if (this.cache && this.cache.generation === this.generation && now - this.cache.at < VIEW_TTL_MS) return this.cache.views;
+    if (!this.building) {
+      const generation = this.generation;
+      this.building = this.buildViews(now)
+        .then((views) => {
+          if (generation === this.generation) this.cache = { at: now, generation, views };
+          return views;
+        })
+        .finally(() => {
+          this.building = null;
+        });
+    }
+    return this.building;
+  }
+
+  /** Throws INVALID_KEY for a malformed key and NOT_FOUND for a well-formed unknown one. */
+  async get(key: string): Promise<AutomationView> {
+    const definition = this.lookup(key, 'NOT_FOUND');
+    return this.viewOf(definition.key);
+  }
+
+  async run(key: string, actor: Actor): Promise<RunNowResult> {
+    const definition = this.lookup(key, 'INVALID_KEY');
+    if (!definition.supportsTrigger) {
+      throw new AppError('UNSUPPORTED_ACTION', `Automation ${definition.key} cannot be triggered`);
+    }
+    const result = await this.deps.executor.execute(definition, { trigger: actor.trigger, actor: actor.label, slot: null });
+    if (definition.scope === 'instance' && result.outcome !== 'slot-taken') await this.fanOut(definition, actor);
+    this.invalidate();
+    const automation = await this.viewOf(definition.key);
+    switch (result.outcome) {
+      case 'finished': {
+        await this.deps.audit.record({
+          actor: actor.label,
+          action: 'automation.run',
+          target: definition.key,
+          outcome: result.run.outcome,
+          detail: { runId: result.run.id, durationMs: result.run.durationMs, error: result.run.error },
+        });
+        return { outcome: 'finished', run: toRunView(result.run), automation };
+      }
+      case 'already-running':
+      case 'slot-taken':
+        await this.deps.audit.record({ actor: actor.label, action: 'automation.run', target: definition.key, outcome: 'already-running' });
+        return { outcome: 'already-running', runningOn: automation.runningOn, automation };
+      default:
+        return assertNever(result);
+    }
+  }
+
+  /** Idempotent. In-flight runs are not interrupted; scheduled ticks are skipped on every instance. */
+  async pause(key: string, actor: Actor, input: PauseInput = {}): Promise<AutomationView> {
+    const definition = this.lookup(key, 'INVALID_KEY');
+    if (!definition.supportsPause) {
+      throw new AppError('UNSUPPORTED_ACTION', `Automation ${definition.key} does not support pause/resume`);
+    }
+    const now = this.deps.now();
+    const until = input.until ? Date.parse(input.until) : null;
+    if (until !== null && until <= now) {
+      throw new AppError('INVALID_INPUT', 'until must be in the future', { issues: [{ path: 'until', message: 'must be in the future' }] });
+    }
+    await this.deps.pauses.pause(definition.key, actor.label, now, input.reason || null, until);
+    await this.deps.audit.record({
+      actor: actor.label,
+      action: 'automation.pause',
+      target: definition.key,
+      outcome: 'paused',
+      detail: input.reason || until ? { reason: input.reason ?? null, until: input.until ?? null } : undefined,
+    });
+    await this.deps.bus.publish({ type: 'automation', key: definition.key, reason: 'paused' });
+    this.invalidate();
+    return this.viewOf(definition.key);
+  }
+
+  /** Idempotent: resuming an automation that is not paused changes nothing. */
+  async resume(key: string, actor: Actor): Promise<AutomationView> {
+    const definition = this.lookup(key, 'INVALID_KEY');
+    if (!definition.supportsPause) {
+      throw new AppError('UNSUPPORTED_ACTION', `Automation ${definition.key} does not support pause/resume`);
+    }
+    await this.deps.pauses.resume(definition.key, actor.label, this.deps.now());
+    await this.deps.audit.record({ actor: actor.label, action: 'automation.resume', target: definition.key, outcome: 'active' });
+    await this.deps.bus.publish({ type: 'automation', key: definition.key, reason: 'resumed' });
+    this.invalidate();
+    return this.viewOf(definition.key);
+  }
+
+  /** Run history, newest first, with a cursor for the next page. */
+  async runs(key: string, query: RunsQuery): Promise<{ runs: RunView[]; nextCursor: string | null }> {
+    const definition = this.lookup(key, 'NOT_FOUND');
+    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const records = await this.deps.runs.history(definition.key, query.limit + 1, before);
+    const page = records.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      runs: page.map(toRunView),
+      nextCursor: records.length > query.limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async isPaused(key: string): Promise<boolean> {
+    return (await this.deps.pauses.get(key, this.deps.now()))?.paused ?? false;
+  }
+
+  /** Answers another instance's run-now of a per-instance automation by running this instance's copy. */
+  async answerRunRequest(event: Extract<Envelope, { type: 'run-request' }>): Promise<void> {
+    const definition = findDefinition(event.key);
+    if (!definition || event.origin === this.deps.instanceId) return;
+    let ok = true;
+    let error: string | null = null;
+    try {
+      const result = await this.deps.executor.execute(definition, { trigger: 'api', actor: event.actor, slot: null });
+      if (result.outcome === 'finished' && result.run.outcome === 'failed') {
+        ok = false;
+        error = result.run.error;
+      }
+    } catch (e) {
+      ok = false;
+      error = e instanceof Error ? e.message : String(e);
+    }
+    await this.deps.bus.publish({ type: 'run-reply', key: event.key, requestId: event.requestId, ok, error });
+  }
+
+  private async fanOut(definition: AutomationDefinition, actor: Actor): Promise<void> {
+    const others = (await this.deps.instances.live()).filter((i) => i.id !== this.deps.instanceId).map((i) => i.id);
+    if (others.length === 0) return;
+    const requestId = randomUUID();
+    const waiting = new Set(others);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FAN_OUT_WAIT_MS);
+      this.replies.set(requestId, (reply) => {
+        waiting.delete(reply.origin);
+        if (waiting.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void this.deps.bus.publish({ type: 'run-request', key: definition.key, requestId, actor: actor.label });
+    });
+    this.replies.delete(requestId);
+  }
+
+  private lookup(key: string, unknownCode: 'NOT_FOUND' | 'INVALID_KEY'): AutomationDefinition {
+    if (!KEY_PATTERN.test(key)) throw new AppError('INVALID_KEY', 'Invalid automation key');
+    const definition = findDefinition(key);
+    if (!definition) {
+      throw unknownCode === 'NOT_FOUND'
+        ? new AppError('NOT_FOUND', `Automation not found: ${key}`)
+        : new AppError('INVALID_KEY', `Invalid automation key: ${key} is not one of ${AUTOMATIONS.map((d) => d.key).join(', ')}`);
+    }
+    return definition;
+  }
+
+  private async viewOf(key: string): Promise<AutomationView> {
+    const view = (await this.list()).find((v) => v.key === key);
+    if (!view) throw new AppError('INTERNAL', `View of ${key} missing`);
+    return view;
+  }
+
+  private async buildViews(now: number): Promise<AutomationView[]> {
+    const [pauses, live] = await Promise.all([this.deps.pauses.all(now), this.deps.instances.live()]);
+    const schedulers = live.filter((i) => i.scheduler);
+    const schedulingSince = schedulers.length > 0 ? Math.min(...schedulers.map((i) => Date.parse(i.startedAt))) : null;
+    return Promise.all(
+      AUTOMATIONS.map(async (definition) => {
+        const [summary, liveMetrics] = await Promise.all([
+          this.deps.runs.summary(definition.key, now),
+          definition.liveMetrics ? definition.liveMetrics(this.deps.ports) : Promise.resolve({} as Metrics),
+        ]);
+        return this.composeView(definition, { now, pause: pauses.get(definition.key) ?? null, summary, liveMetrics, live, schedulingSince });
+      }),
+    );
+  }
+
+  private composeView(
+    definition: AutomationDefinition,
+    input: {
+      now: number;
+      pause: PauseRecord | null;
+      summary: RunSummary;
+      liveMetrics: Metrics;
+      live: InstanceView[];
+      schedulingSince: number | null;
+    },
+  ): AutomationView {
+    const { now, pause, summary } = input;
+    const schedule = this.scheduleOf(definition);
+    const paused = pause?.paused ?? false;
+    const scheduled = schedule !== null && input.schedulingSince !== null;
+    const lastFinished = summary.lastFinished;
+    const lastRunFailed = lastFinished !== null && lastFinished.outcome !== 'succeeded';
+
+    const dependencyProblem = this.deps.lockHealth.problem() ?? this.browserProblem(definition, input.live);
+    let overdueSince: number | null = null;
+    if (schedule !== null && scheduled && !paused) {
+      const expectedSlot = previousFireTime(schedule, now - OVERDUE_GRACE_MS);
+      const lastActivity = Math.max(summary.lastScheduledStart ?? 0, lastFinished?.finishedAt ?? 0) || null;
+      if (isOverdue({ now, expectedSlot, lastScheduledStart: lastActivity, schedulingSince: input.schedulingSince, resumedAt: pause?.resumedAt ?? null })) {
+        overdueSince = expectedSlot;
+      }
+    }
+    const running = summary.running.length > 0;
+    const state = deriveState({ running, paused, lastRunFailed, dependencyDown: dependencyProblem !== null, overdue: overdueSince !== null, scheduled });
+
+    const lastError =
+      dependencyProblem ??
+      (lastRunFailed ? (lastFinished?.error ?? 'Run failed') : null) ??
+      (overdueSince !== null ? `Overdue: the run scheduled for ${new Date(overdueSince).toISOString()} has not started` : null);
+
+    return {
+      key: definition.key,
+      name: definition.name,
+      description: definition.description,
+      domain: definition.domain,
+      cadenceLabel: cadenceLabel(schedule),
+      distributed: this.deps.locks.kind === 'redis' && definition.scope === 'cluster',
+      metrics: this.composeMetrics(definition, summary, input.liveMetrics, input.live),
+      state,
+      supportsPause: definition.supportsPause,
+      supportsTrigger: definition.supportsTrigger,
+      lastStartedAt: iso(summary.latest?.startedAt ?? null),
+      lastCompletedAt: iso(lastFinished?.finishedAt ?? null),
+      lastDurationMs: lastFinished?.durationMs ?? null,
+      lastError,
+      schedule,
+      nextRunAt: schedule !== null && scheduled && !paused ? iso(nextFireTime(schedule, now)) : null,
+      pausedAt: paused ? iso(pause?.pausedAt ?? null) : null,
+      pausedBy: paused ? (pause?.pausedBy ?? null) : null,
+      pauseReason: paused ? (pause?.reason ?? null) : null,
+      pausedUntil: paused ? iso(pause?.until ?? null) : null,
+      lastRun: summary.latest
+        ? { id: summary.latest.id, trigger: summary.latest.trigger, outcome: summary.latest.outcome, instanceId: summary.latest.instanceId }
+        : null,
+      consecutiveFailures: summary.consecutiveFailures,
+      runningOn: [...new Set(summary.running.map((r) => r.instanceId))],
+    };
+  }
+
+  /** Exactly the spec's keys: defaults, then the last run's values, then live values. */
+  private composeMetrics(definition: AutomationDefinition, summary: RunSummary, liveMetrics: Metrics, live: InstanceView[]): Metrics {
+    const recorded = summary.lastWithMetrics?.metrics ?? {};
+    const metrics: Metrics = {};
+    for (const key of definition.metricKeys) {
+      const value = liveMetrics[key] ?? recorded[key];
+      metrics[key] = value ?? defaultMetric(key);
+    }
+    if ('lockProvider' in metrics) metrics.lockProvider = this.deps.locks.kind;
+    if (definition.scope === 'instance' && definition.domain === 'browser') {
+      // The reaper's view covers every live instance's runtime (DESIGN §4.1).
+      const own = this.deps.ports.browser.status();
+      const others = live.filter((i) => i.id !== this.deps.instanceId).map((i) => i.stats.browser).filter((b) => b !== undefined);
+      const all = [own, ...others];
+      metrics.browserConnected = all.every((b) => b.browserConnected);
+      metrics.liveSessions = all.reduce((sum, b) => sum + b.liveSessions, 0);
+      metrics.shuttingDown = all.some((b) => b.shuttingDown);
+    }
+    return metrics;
+  }
+
+  private browserProblem(definition: AutomationDefinition, live: InstanceView[]): string | null {
+    if (!definition.dependencyProblem) return null;
+    const own = definition.dependencyProblem(this.deps.ports);
+    if (own) return own;
+    const broken = live.find((i) => i.id !== this.deps.instanceId && i.stats.browser && !i.stats.browser.healthy);
+    return broken ? `Browser runtime on ${broken.id} is unavailable` : null;
+  }
+}
+
+function defaultMetric(key: string): string | number | boolean {
+  if (key === 'lockProvider') return 'local';
+  if (key === 'browserConnected' || key === 'shuttingDown') return false;
+  return 0;
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function toRunView(r: RunRecord): RunView {
+  return {
+    id: r.id,
+    key: r.key,
+    trigger: r.trigger,
+    actor: r.actor,
+    instanceId: r.instanceId,
+    slot: r.slot,
+    fence: r.fence,
+    startedAt: new Date(r.startedAt).toISOString(),
+    finishedAt: iso(r.finishedAt),
+    durationMs: r.durationMs,
+    outcome: r.outcome,
+    error: r.error,
+    metrics: r.metrics,
+  };
+}
+
+function encodeCursor(r: RunRecord): string {
+  return Buffer.from(`${r.startedAt}:${r.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { startedAt: number; id: string } {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const match = /^(\d+):([0-9a-f-]{36})$/.exec(text);
+  if (!match) {
+    throw new AppError('INVALID_INPUT', 'cursor is not a cursor this API returned', { issues: [{ path: 'cursor', message: 'invalid cursor' }] });
+  }
+  return { startedAt: Number(match[1]), id: match[2] as string };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,244 @@
+import type { Kysely } from 'kysely';
+import { fromJson, isUniqueViolation, toJson } from '../db/client';
+import type { Database, RunOutcome, RunTrigger } from '../db/schema';
+import type { Metrics } from './definition';
+
+export interface RunRecord {
+  id: string;
+  key: string;
+  trigger: RunTrigger;
+  actor: string | null;
+  instanceId: string;
+  slot: string | null;
+  fence: number;
+  startedAt: number;
+  finishedAt: number | null;
+  durationMs: number | null;
+  outcome: RunOutcome;
+  error: string | null;
+  metrics: Metrics | null;
+}
+
+/** What the view needs from the run history of one automation. */
+export interface RunSummary {
+  /** Runs in flight now (lease not lapsed). */
+  running: RunRecord[];
+  /** The newest run, finished or not. */
+  latest: RunRecord | null;
+  /** The newest finished run (succeeded, failed or abandoned). */
+  lastFinished: RunRecord | null;
+  /** The newest finished run that recorded metrics. */
+  lastWithMetrics: RunRecord | null;
+  /** Finished runs that failed or were abandoned, in a row, newest first. */
+  consecutiveFailures: number;
+  /** Start of the newest scheduled run. */
+  lastScheduledStart: number | null;
+}
+
+const RECENT = 25;
+
+/**
+ * Run records (DESIGN §4.6). Every instance reads the same rows, so every instance shows the same last-run
+ * values. The unique (automation_key, slot) index makes a second run of one scheduled slot impossible even if
+ * the lock store were to grant it twice.
+ */
+export class RunRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Inserts a running row. Returns false when the slot already has a run. */
+  async start(run: {
+    id: string;
+    key: string;
+    trigger: RunTrigger;
+    actor: string | null;
+    instanceId: string;
+    slot: string | null;
+    fence: number;
+    startedAt: number;
+    leaseExpiresAt: number;
+  }): Promise<boolean> {
+    try {
+      await this.db
+        .insertInto('automation_runs')
+        .values({
+          id: run.id,
+          automation_key: run.key,
+          trigger: run.trigger,
+          actor: run.actor,
+          instance_id: run.instanceId,
+          slot: run.slot,
+          fence: run.fence,
+          started_at: run.startedAt,
+          finished_at: null,
+          duration_ms: null,
+          outcome: 'running',
+          error: null,
+          metrics: null,
+          lease_expires_at: run.leaseExpiresAt,
+        })
+        .execute();
+      return true;
+    } catch (error) {
+      if (run.slot !== null && isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async renewLease(id: string, leaseExpiresAt: number): Promise<void> {
+    await this.db
+      .updateTable('automation_runs')
+      .set({ lease_expires_at: leaseExpiresAt })
+      .where('id', '=', id)
+      .where('outcome', '=', 'running')
+      .execute();
+  }
+
+  /** Records the end of a run. The outcome wins over an `abandoned` mark made while the lease had lapsed. */
+  async finish(id: string, end: { outcome: 'succeeded' | 'failed'; finishedAt: number; durationMs: number; error: string | null; metrics: Metrics | null }): Promise<void> {
+    await this.db
+      .updateTable('automation_runs')
+      .set({
+        outcome: end.outcome,
+        finished_at: end.finishedAt,
+        duration_ms: end.durationMs,
+        error: end.error,
+        metrics: end.metrics ? toJson(end.metrics) : null,
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Closes running rows whose lease lapsed (their instance died) as abandoned. Returns their keys. */
+  async abandonLapsed(now: number): Promise<string[]> {
+    const lapsed = await this.db
+      .selectFrom('automation_runs')
+      .select(['id', 'automation_key', 'instance_id', 'started_at'])
+      .where('outcome', '=', 'running')
+      .where('lease_expires_at', '<', now)
+      .execute();
+    for (const r of lapsed) {
+      await this.db
+        .updateTable('automation_runs')
+        .set({
+          outcome: 'abandoned',
+          finished_at: now,
+          duration_ms: now - r.started_at,
+          error: `Run abandoned: instance ${r.instance_id} stopped renewing its lease`,
+        })
+        .where('id', '=', r.id)
+        .where('outcome', '=', 'running')
+        .execute();
+    }
+    return [...new Set(lapsed.map((r) => r.automation_key))];
+  }
+
+  /** At boot: this instance cannot have runs in flight, so any it left running died with the previous process. */
+  async abandonOwn(instanceId: string, now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('automation_runs')
+      .set({ outcome: 'abandoned', finished_at: now, error: `Run abandoned: instance ${instanceId} restarted during the run` })
+      .where('instance_id', '=', instanceId)
+      .where('outcome', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async summary(key: string, now: number): Promise<RunSummary> {
+    const recent = (
+      await this.db
+        .selectFrom('automation_runs')
+        .selectAll()
+        .where('automation_key', '=', key)
+        .orderBy('started_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(RECENT)
+        .execute()
+    ).map(toRecord);
+    const running = recent.filter((r) => r.outcome === 'running');
+    const runningRows = await this.db
+      .selectFrom('automation_runs')
+      .select(['id', 'lease_expires_at'])
+      .where('automation_key', '=', key)
+      .where('outcome', '=', 'running')
+      .execute();
+    const liveIds = new Set(runningRows.filter((r) => r.lease_expires_at >= now).map((r) => r.id));
+    const finished = recent.filter((r) => r.outcome !== 'running');
+    let consecutiveFailures = 0;
+    for (const r of finished) {
+      if (r.outcome === 'succeeded') break;
+      consecutiveFailures++;
+    }
+    const lastScheduled = await this.db
+      .selectFrom('automation_runs')
+      .select((eb) => eb.fn.max('started_at').as('started'))
+      .where('automation_key', '=', key)
+      .where('trigger', '=', 'schedule')
+      .executeTakeFirst();
+    return {
+      running: running.filter((r) => liveIds.has(r.id)),
+      latest: recent[0] ?? null,
+      lastFinished: finished[0] ?? null,
+      lastWithMetrics: finished.find((r) => r.metrics !== null) ?? null,
+      consecutiveFailures,
+      lastScheduledStart: lastScheduled?.started == null ? null : Number(lastScheduled.started),
+    };
+  }
+
+  /** History, newest first; `before` is the `startedAt` of the last row of the previous page. */
+  async history(key: string, limit: number, before?: { startedAt: number; id: string }): Promise<RunRecord[]> {
+    let query = this.db.selectFrom('automation_runs').selectAll().where('automation_key', '=', key);
+    if (before) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('started_at', '<', before.startedAt),
+          eb.and([eb('started_at', '=', before.startedAt), eb('id', '<', before.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toRecord);
+  }
+
+  async byId(id: string): Promise<RunRecord | null> {
+    const row = await this.db.selectFrom('automation_runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
+  /** Keeps at most `keep` finished runs per automation and none older than `olderThan`. */
+  async prune(key: string, keep: number, olderThan: number): Promise<number> {
+    const cutoff = await this.db
+      .selectFrom('automation_runs')
+      .select('started_at')
+      .where('automation_key', '=', key)
+      .orderBy('started_at', 'desc')
+      .offset(keep)
+      .limit(1)
+      .executeTakeFirst();
+    const limit = Math.max(olderThan, cutoff ? cutoff.started_at + 1 : 0);
+    const result = await this.db
+      .deleteFrom('automation_runs')
+      .where('automation_key', '=', key)
+      .where('outcome', '!=', 'running')
+      .where('started_at', '<', limit)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+function toRecord(r: Database['automation_runs']): RunRecord {
+  return {
+    id: r.id,
+    key: r.automation_key,
+    trigger: r.trigger,
+    actor: r.actor,
+    instanceId: r.instance_id,
+    slot: r.slot,
+    fence: Number(r.fence),
+    startedAt: Number(r.started_at),
+    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+    durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+    outcome: r.outcome,
+    error: r.error,
+    metrics: fromJson<Metrics | null>(r.metrics, null),
+  };
+}

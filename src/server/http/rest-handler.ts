@@ -1,0 +1,110 @@
+import type { z } from 'zod';
+import type { Scope } from '../auth/auth.schemas';
+import type { TokenPrincipal } from '../auth/token.service';
+import type { Container } from '../container';
+import { AppError, errorMessage } from '../errors';
+import { errorResponse, fromZodError, json } from './responses';
+
+/** Next.js passes dynamic segments as a promise. */
+export interface RouteContext {
+  params: Promise<Record<string, string | string[] | undefined>>;
+}
+
+export interface RestRequest {
+  request: Request;
+  params: Record<string, string>;
+  principal: TokenPrincipal;
+  /** `token:<name>`, as recorded on runs, pauses and the audit log. */
+  actor: string;
+  c: Container;
+}
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Wraps a REST handler with the client API's edge: Bearer token (cookies are never accepted), per-token rate
+ * limit, scope check, error mapping, `Cache-Control: no-store`. A handler returns a body (200) or a Response.
+ */
+export function restHandler(
+  getContainer: () => Promise<Container>,
+  scope: Scope,
+  handler: (req: RestRequest) => Promise<Response | Record<string, unknown>>,
+): (request: Request, context: RouteContext) => Promise<Response> {
+  return async (request, context) => {
+    let c: Container | null = null;
+    try {
+      c = await getContainer();
+      const principal = await authenticate(c, request);
+      const verdict = c.apiRateLimiter.hit(principal.id);
+      if (!verdict.allowed) {
+        throw new AppError('RATE_LIMITED', `Rate limit exceeded for this token; retry in ${verdict.retryAfterSeconds} s`, {
+          retryAfterSeconds: verdict.retryAfterSeconds,
+        });
+      }
+      if (!principal.scopes.has(scope)) throw new AppError('FORBIDDEN', `This token lacks the scope ${scope}`);
+      const raw = context?.params ? await context.params : {};
+      const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : (v ?? '')]));
+      const result = await handler({ request, params, principal, actor: `token:${principal.name}`, c });
+      return result instanceof Response ? result : json(result);
+    } catch (error) {
+      return errorResponse(error, c?.logger ?? null);
+    }
+  };
+}
+
+async function authenticate(c: Container, request: Request): Promise<TokenPrincipal> {
+  const header = request.headers.get('authorization');
+  if (!header) throw new AppError('UNAUTHENTICATED', 'Missing API token: send "Authorization: Bearer cpeer_…"');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'Malformed Authorization header: expected "Bearer cpeer_…"');
+  return c.tokens.authenticate(match[1]);
+}
+
+/**
+ * Reads an optional JSON body and validates it. No body (or an empty one) validates `{}`. Malformed JSON,
+ * bodies over 16 KiB and schema failures are INVALID_INPUT naming the problem.
+ */
+export async function optionalJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
+  let text: string;
+  try {
+    text = await readLimited(request, MAX_BODY_BYTES);
+  } catch (error) {
+    throw new AppError('INVALID_INPUT', errorMessage(error));
+  }
+  let value: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new AppError('INVALID_INPUT', 'Request body is not valid JSON');
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw fromZodError(parsed.error, 'request body');
+  return parsed.data;
+}
+
+export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.infer<S> {
+  const params = Object.fromEntries(new URL(request.url).searchParams);
+  const parsed = schema.safeParse(params);
+  if (!parsed.success) throw fromZodError(parsed.error, 'query');
+  return parsed.data;
+}
+
+async function readLimited(request: Request, limit: number): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new Error(`Request body is larger than ${limit / 1024} KiB`);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}

@@ -1,0 +1,44 @@
+import { type Container, createContainer } from '../container';
+import { waitUntilReady } from '../coordination/redis-connection';
+import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropSchema, tempDir, uniqueId } from './services';
+
+export type Topology = 'sqlite-local' | 'postgres-redis';
+
+export interface TestContainer {
+  c: Container;
+  /** Environment that builds another container on the same data (a second instance, or a restart). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real container for one test: SQLite in a temp dir with in-process locks, or PostgreSQL (own schema) with
+ * Redis (own key prefix). The scheduler is not started; tests drive ticks and runs themselves.
+ */
+export async function testContainer(topology: Topology, extraEnv: Record<string, string> = {}, shared?: Record<string, string>): Promise<TestContainer> {
+  const id = uniqueId('t');
+  const temp = shared ? null : tempDir(id);
+  const env: Record<string, string> =
+    shared ??
+    (topology === 'sqlite-local'
+      ? { DATA_DIR: temp?.dir ?? '' }
+      : { DATA_DIR: temp?.dir ?? '', DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: id, REDIS_URL, REDIS_PREFIX: `${id}:` });
+  const c = await createContainer({ LOG_LEVEL: 'silent', INSTANCE_ID: `${id}-a`, ...env, ...extraEnv });
+  if (c.redis) await waitUntilReady(c.redis.commands, 5000);
+  await c.instances.register({});
+  return {
+    c,
+    env,
+    async close() {
+      await c.bus.close();
+      c.redis?.commands.disconnect();
+      c.redis?.subscriber.disconnect();
+      await c.database.close();
+      if (!shared) {
+        if (env.DATABASE_SCHEMA) await dropSchema(env.DATABASE_SCHEMA);
+        if (env.REDIS_PREFIX) await deleteRedisPrefix(env.REDIS_PREFIX);
+        temp?.cleanup();
+      }
+    },
+  };
+}

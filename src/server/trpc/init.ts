@@ -1,0 +1,57 @@
+import { TRPCError, initTRPC } from '@trpc/server';
+import type { OperatorPrincipal } from '../auth/operator.service';
+import type { Container } from '../container';
+import { ERROR_TABLE, isAppError } from '../errors';
+
+export interface TrpcContext {
+  c: Container;
+  operator: OperatorPrincipal | null;
+  sessionToken: string | undefined;
+  /** Headers of the response (the login procedure sets the session cookie here). */
+  resHeaders: Headers;
+  /** Who is calling, for login rate limits (first X-Forwarded-For address, or "local"). */
+  clientKey: string;
+  /** Whether the request came over https (cookie Secure flag). */
+  secure: boolean;
+}
+
+const t = initTRPC.context<TrpcContext>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        stack: undefined,
+        appCode: isAppError(cause) ? cause.code : null,
+        retryAfterSeconds: isAppError(cause) ? (cause.details.retryAfterSeconds ?? null) : null,
+        issues: isAppError(cause) ? (cause.details.issues ?? null) : null,
+      },
+    };
+  },
+});
+
+/** Maps AppError to the TRPCError code of the shared error table, keeping the message. */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && isAppError(result.error.cause)) {
+    const appError = result.error.cause;
+    throw new TRPCError({ code: ERROR_TABLE[appError.code].trpc, message: appError.message, cause: appError });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(mapErrors);
+
+/** Any signed-in operator (admin or viewer). */
+export const operatorProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.operator) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to use the console' });
+  return next({ ctx: { ...ctx, operator: ctx.operator } });
+});
+
+/** Admins only: control actions and administration. */
+export const adminProcedure = operatorProcedure.use(({ ctx, next }) => {
+  if (ctx.operator.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Your role (viewer) may look but not act' });
+  return next({ ctx });
+});

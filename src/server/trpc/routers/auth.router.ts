@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { loginInputSchema } from '../../auth/auth.schemas';
+import { SESSION_TTL_MS } from '../../auth/operator.service';
+import { sessionCookie } from '../context';
+import { publicProcedure, router } from '../init';
+
+const meOutput = z.object({ email: z.string(), role: z.enum(['admin', 'viewer']) }).nullable();
+
+export const authRouter = router({
+  me: publicProcedure.output(meOutput).query(({ ctx }) => (ctx.operator ? { email: ctx.operator.email, role: ctx.operator.role } : null)),
+
+  login: publicProcedure
+    .input(loginInputSchema)
+    .output(meOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { sessionToken, operator } = await ctx.c.operators.login(input.email, input.password, ctx.clientKey);
+      ctx.resHeaders.append('set-cookie', sessionCookie(sessionToken, SESSION_TTL_MS / 1000, ctx.secure));
+      return { email: operator.email, role: operator.role };
+    }),
+
+  logout: publicProcedure.output(z.null()).mutation(async ({ ctx }) => {
+    if (ctx.sessionToken) await ctx.c.operators.logout(ctx.sessionToken);
+    ctx.resHeaders.append('set-cookie', sessionCookie('', 0, ctx.secure));
+    return null;
+  }),
+});

@@ -1,0 +1,4 @@
+import packageJson from '../../package.json';
+
+/** The console's version, as package.json states it. */
+export const APP_VERSION: string = packageJson.version;
