@@ -118,3 +118,16 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
   log.info({ version: c.version, database: c.database.describe, locks: c.locks.kind }, 'console started');
   return work;
 }
+
+/**
+ * Entry from `src/instrumentation.ts`. A bad configuration or an unreachable database is fatal: the process
+ * says why and exits rather than serve errors.
+ */
+export async function startServerProcess(): Promise<void> {
+  try {
+    await startBackgroundWork({ handleSignals: true });
+  } catch (error) {
+    console.error(`Automations Console failed to start: ${errorMessage(error)}`);
+    process.exit(1);
+  }
+}

@@ -108,7 +108,7 @@ export class RunExecutor {
     }
 
     const log = this.deps.logger.child({ runId, automation: definition.key, trigger: request.trigger, fence: grant.fence });
-    log.info({}, 'run started');
+    log.debug({}, 'run started');
     void bus.publish({ type: 'automation', key: definition.key, reason: 'run-started' });
 
     const abort = new AbortController();

@@ -1,0 +1,70 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { type FormEvent, useState } from 'react';
+import { trpc } from '@/lib/trpc';
+
+export function LoginForm() {
+  const router = useRouter();
+  const utils = trpc.useUtils();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const login = trpc.auth.login.useMutation({
+    onSuccess: async () => {
+      await utils.auth.me.invalidate();
+      router.replace('/automations');
+    },
+  });
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    login.mutate({ email, password });
+  }
+
+  return (
+    <form onSubmit={submit} className="w-full max-w-sm space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm" aria-labelledby="login-title">
+      <div>
+        <h1 id="login-title" className="text-xl font-semibold">Automations Console</h1>
+        <p className="mt-1 text-sm text-slate-600">Sign in with your operator account.</p>
+      </div>
+      <label className="block text-sm font-medium">
+        Email
+        <input
+          type="email"
+          name="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+        />
+      </label>
+      <label className="block text-sm font-medium">
+        Password
+        <input
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+        />
+      </label>
+      {login.error ? (
+        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
+          {login.error.message}
+        </p>
+      ) : null}
+      <button
+        type="submit"
+        disabled={login.isPending}
+        className="w-full rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
+      >
+        {login.isPending ? 'Signing in…' : 'Sign in'}
+      </button>
+      <p className="text-xs text-slate-500">
+        First start? The admin password was printed once in the server log, unless CONSOLE_ADMIN_PASSWORD was set.
+      </p>
+    </form>
+  );
+}

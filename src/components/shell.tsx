@@ -1,0 +1,68 @@
+'use client';
+import Link from 'next/link';
+import { usePathname, useRouter } from 'next/navigation';
+import { type ReactNode, createContext, useContext, useEffect } from 'react';
+import { trpc } from '@/lib/trpc';
+
+export interface Me {
+  email: string;
+  role: 'admin' | 'viewer';
+}
+
+const MeContext = createContext<Me | null>(null);
+
+/** The signed-in operator; only rendered inside {@link Shell}, which waits for it. */
+export function useMe(): Me {
+  const me = useContext(MeContext);
+  if (!me) throw new Error('useMe outside the signed-in shell');
+  return me;
+}
+
+const NAV = [{ href: '/automations', label: 'Automations' }];
+
+/** Page frame for signed-in operators: navigation, who is signed in, sign-out. Sends others to /login. */
+export function Shell({ children }: { children: ReactNode }) {
+  const router = useRouter();
+  const pathname = usePathname();
+  const me = trpc.auth.me.useQuery(undefined, { staleTime: 60_000 });
+  const logout = trpc.auth.logout.useMutation({ onSuccess: () => router.replace('/login') });
+
+  useEffect(() => {
+    if (me.isSuccess && me.data === null) router.replace('/login');
+  }, [me.isSuccess, me.data, router]);
+
+  if (!me.data) {
+    return <p className="p-6 text-sm text-slate-500">{me.isError ? `Cannot reach the console: ${me.error.message}` : 'Loading…'}</p>;
+  }
+
+  return (
+    <MeContext.Provider value={me.data}>
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
+          <span className="font-semibold">Automations Console</span>
+          <nav aria-label="Main" className="flex gap-4 text-sm">
+            {NAV.map((item) => (
+              <Link
+                key={item.href}
+                href={item.href}
+                aria-current={pathname === item.href ? 'page' : undefined}
+                className={pathname === item.href ? 'font-semibold text-indigo-700' : 'text-slate-600 hover:text-slate-900'}
+              >
+                {item.label}
+              </Link>
+            ))}
+          </nav>
+          <div className="ml-auto flex items-center gap-3 text-sm">
+            <span className="text-slate-600">
+              {me.data.email} <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs uppercase">{me.data.role}</span>
+            </span>
+            <button type="button" onClick={() => logout.mutate()} className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+              Sign out
+            </button>
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto max-w-7xl p-4">{children}</main>
+    </MeContext.Provider>
+  );
+}
