@@ -78,7 +78,7 @@ export async function createContainer(env: Record<string, string | undefined>, n
   const schedules = effectiveSchedules(config);
   const logger = createLogger(config.LOG_LEVEL, { instance: config.instanceId });
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, dataDir: config.dataDir });
-  await migrateToLatest(database.db as never, database.dialect);
+  await migrateToLatest(database.db as never, database.dialect, config.DATABASE_SCHEMA);
 
   const lockHealth = new LockHealth();
   let redis: Container['redis'] = null;

@@ -199,8 +199,9 @@ class InCodeProvider implements MigrationProvider {
  * Brings the schema up to date. Safe to call from several instances at once: Kysely's migrator takes a lock
  * (a row lock in PostgreSQL, the single writer in SQLite) before it applies anything.
  */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new InCodeProvider(dialect) });
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<string[]> {
+  // With a schema, the migrator's own tables live in it too; otherwise another schema's tables would be found.
+  const migrator = new Migrator({ db, provider: new InCodeProvider(dialect), migrationTableSchema: schema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;

@@ -20,7 +20,7 @@ export class InferencePollService implements InferencePort {
       .where((eb) =>
         eb.or([
           eb('last_polled_at', 'is', null),
-          eb('last_polled_at', '<=', sql<number>`${now} - poll_interval_s * 1000`),
+          eb(sql<number>`last_polled_at + poll_interval_s * 1000`, '<=', now),
         ]),
       )
       .execute();
