@@ -23,6 +23,8 @@ export function AutomationsBoard() {
   const live = trpc.automations.onChange.useSubscription(undefined, {
     onData: (views) => utils.automations.list.setData(undefined, views),
   });
+  // Read before any early return: the hook re-renders only for properties read during render.
+  const liveStatus = live.status;
 
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
@@ -70,13 +72,13 @@ export function AutomationsBoard() {
   if (list.isPending) return <p className="text-sm text-slate-500">Loading automations…</p>;
   if (list.isError) return <p role="alert" className="text-sm text-red-700">Could not load automations: {list.error.message}</p>;
 
-  const connected = live.status === 'pending';
+  const connected = liveStatus === 'pending';
   return (
     <section aria-labelledby="board-title">
       <div className="mb-4 flex flex-wrap items-baseline gap-3">
         <h1 id="board-title" className="text-xl font-semibold">Automations</h1>
         <span role="status" data-testid="live-status" className={`text-xs ${connected ? 'text-emerald-700' : 'text-amber-700'}`}>
-          {connected ? '● Live' : live.status === 'error' ? '○ Offline — reconnecting; values may be stale' : '○ Connecting…'}
+          {connected ? '● Live' : liveStatus === 'error' ? '○ Offline — reconnecting; values may be stale' : '○ Connecting…'}
         </span>
       </div>
       <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">

@@ -39,7 +39,7 @@ export class RedisLockProvider implements LockProvider {
   ) {}
 
   async claimSlot(name: string, slot: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.call(() => this.redis.set(`${this.prefix}slot:${name}:${slot}`, '1', 'PX', ttlMs, 'NX'));
+    const reply = await this.call(() => this.redis.set(`${this.prefix}slot:${name.length}:${name}:${slot}`, '1', 'PX', ttlMs, 'NX'));
     return reply === 'OK';
   }
 

@@ -200,14 +200,20 @@ class InCodeProvider implements MigrationProvider {
  * (a row lock in PostgreSQL, the single writer in SQLite) before it applies anything.
  */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<string[]> {
-  // With a schema, the migrator's own tables live in it too; otherwise another schema's tables would be found.
-  const migrator = new Migrator({ db, provider: new InCodeProvider(dialect), migrationTableSchema: schema });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
+  // The migrator's own tables live in the schema in use; otherwise a same-named table of another schema in the
+  // same database would be taken for ours.
+  const tableSchema =
+    schema ?? (dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined);
+  const migrator = new Migrator({ db, provider: new InCodeProvider(dialect), migrationTableSchema: tableSchema });
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely lists the tables of every schema first; a schema dropped meanwhile by someone else (3F000) fails
+    // that listing, not our migration. Try again.
+    if ((error as { code?: string }).code === '3F000' && attempt < 5) continue;
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`Database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** Names of the migrations known to this build, oldest first. */

@@ -1,6 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCOPES } from '../auth/auth.schemas';
+import type { AppRouter } from './app-router';
 import { restClient, trpcClient } from '../testing/clients';
 import { type TestContainer, type Topology, testContainer } from '../testing/container';
 import { postgresAvailable, redisAvailable } from '../testing/services';
@@ -154,7 +155,7 @@ describe.each(topologies)('REST and tRPC parity on %s', (topology, available) =>
         await client.auth.login.mutate({ email: 'ops@example.com', password: `wrong-${i}` });
         codes.push('OK');
       } catch (error) {
-        codes.push(String((error as TRPCClientError<never>).data?.code));
+        codes.push(String((error as TRPCClientError<AppRouter>).data?.code));
       }
     }
     expect(codes).toEqual(['UNAUTHORIZED', 'UNAUTHORIZED', 'UNAUTHORIZED', 'UNAUTHORIZED', 'UNAUTHORIZED', 'TOO_MANY_REQUESTS']);

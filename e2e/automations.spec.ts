@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import { type Page, expect, test } from '@playwright/test';
+import { E2E_ADMIN } from '../playwright.config';
+
+/** Runs the admin CLI against the e2e server's data directory and returns its last line. */
+function cli(...args: string[]): string {
+  const out = execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/cli.ts', ...args], {
+    env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+  });
+  return out.trim().split('\n').at(-1) ?? '';
+}
+
+async function signIn(page: Page, email = E2E_ADMIN.email, password = E2E_ADMIN.password) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Automations' })).toBeVisible();
+}
+
+test('sign in, see the four automations, pause with a reason and resume', async ({ page }) => {
+  await signIn(page);
+  const cards = page.locator('article[data-testid^="card-"]');
+  await expect(cards).toHaveCount(4);
+  await expect(page.getByTestId('live-status')).toHaveText(/Live/);
+
+  const card = page.getByTestId('card-inference-monitoring-poll');
+  await card.getByRole('button', { name: 'Pause' }).click();
+  const dialog = page.getByRole('dialog', { name: /Pause Inference Poll Scheduler/ });
+  await dialog.getByLabel(/Reason/).fill('e2e maintenance');
+  await dialog.getByRole('button', { name: 'Pause' }).click();
+  await expect(card.getByTestId('state-badge')).toHaveAttribute('data-state', 'paused');
+  await expect(card.getByTestId('pause-details')).toContainText('e2e maintenance');
+
+  await page.reload();
+  await expect(card.getByTestId('state-badge')).toHaveAttribute('data-state', 'paused');
+
+  await card.getByRole('button', { name: 'Resume' }).click();
+  await expect(card.getByTestId('state-badge')).not.toHaveAttribute('data-state', 'paused');
+  await expect(card.getByRole('status').last()).toContainText('Resumed');
+});
+
+test('run now reports what happened; a change made through REST reaches the open board without reload', async ({ page, request }) => {
+  await signIn(page);
+  const card = page.getByTestId('card-browser-session-reconciliation');
+  await card.getByRole('button', { name: 'Run now' }).click();
+  await expect(card.getByRole('status').last()).toContainText(/Run finished in/);
+  await expect(card.getByTestId('last-completed')).not.toHaveText('never');
+
+  const token = cli('tokens', 'create', '--name', `e2e-${Date.now()}`, '--scopes', 'automations:read,automations:write');
+  expect(token).toMatch(/^cpeer_/);
+  const alerts = page.getByTestId('card-alert-evaluation');
+  await expect(alerts.getByTestId('state-badge')).not.toHaveAttribute('data-state', 'paused');
+  const res = await request.post('/api/client/v1/automations/alert-evaluation/pause', {
+    headers: { authorization: `Bearer ${token}` },
+    data: { reason: 'paused over REST' },
+  });
+  expect(res.status()).toBe(200);
+  await expect(alerts.getByTestId('state-badge')).toHaveAttribute('data-state', 'paused');
+  await expect(alerts.getByTestId('pause-details')).toContainText('paused over REST');
+  await request.post('/api/client/v1/automations/alert-evaluation/resume', { headers: { authorization: `Bearer ${token}` } });
+  await expect(alerts.getByTestId('state-badge')).not.toHaveAttribute('data-state', 'paused');
+});
+
+test('a viewer sees the board but no control buttons', async ({ page }) => {
+  cli('users', 'create', '--email', 'viewer@e2e.test', '--password', 'viewer-password', '--role', 'viewer');
+  await signIn(page, 'viewer@e2e.test', 'viewer-password');
+  await expect(page.locator('article[data-testid^="card-"]')).toHaveCount(4);
+  await expect(page.getByRole('button', { name: /Run now|Pause|Resume/ })).toHaveCount(0);
+});
