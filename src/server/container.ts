@@ -108,7 +108,7 @@ export async function createContainer(env: Record<string, string | undefined>, n
   const ports: DomainPorts = { db, inference: new InferencePollService(db), alerts: new AlertEvaluationService(db), browser };
   const runs = new RunRepository(db);
   const executor = new RunExecutor({ locks, lockHealth, runs, bus, ports, instanceId: config.instanceId, runTimeoutMs: config.RUN_TIMEOUT_MS, logger, now });
-  const pauses = new PauseRepository(db);
+  const pauses = new PauseRepository(db, (fn) => database.writeTransaction(fn));
   const automations = new AutomationService({ locks, lockHealth, bus, instances, pauses, runs, executor, audit, ports, schedules, instanceId: config.instanceId, now });
   const scheduler = new Scheduler({
     schedules,

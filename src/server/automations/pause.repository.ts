@@ -16,7 +16,11 @@ export interface PauseRecord {
 
 /** Pause records, shared by all instances through the database. Pause and resume are idempotent. */
 export class PauseRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Runs a read-then-write atomically (SQLite: BEGIN IMMEDIATE). */
+    private readonly writeTransaction: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>,
+  ) {}
 
   async all(now: number): Promise<Map<string, PauseRecord>> {
     const rows = await this.db.selectFrom('automation_pauses').selectAll().execute();
@@ -33,21 +37,24 @@ export class PauseRepository {
    * and until when they are given.
    */
   async pause(key: string, by: string, now: number, reason: string | null, until: number | null): Promise<void> {
-    const current = await this.get(key, now);
-    if (current?.paused) {
-      await this.db
-        .updateTable('automation_pauses')
-        .set({ reason: reason ?? current.reason, until: until ?? current.until })
-        .where('automation_key', '=', key)
+    await this.writeTransaction(async (trx) => {
+      const row = await trx.selectFrom('automation_pauses').selectAll().where('automation_key', '=', key).executeTakeFirst();
+      const current = row ? toRecord(row, now) : null;
+      if (current?.paused) {
+        await trx
+          .updateTable('automation_pauses')
+          .set({ reason: reason ?? current.reason, until: until ?? current.until })
+          .where('automation_key', '=', key)
+          .execute();
+        return;
+      }
+      const fresh = { paused: 1, paused_at: now, paused_by: by, reason, until, resumed_at: null, resumed_by: null };
+      await trx
+        .insertInto('automation_pauses')
+        .values({ automation_key: key, ...fresh })
+        .onConflict((oc) => oc.column('automation_key').doUpdateSet(fresh))
         .execute();
-      return;
-    }
-    const row = { paused: 1, paused_at: now, paused_by: by, reason, until, resumed_at: null, resumed_by: null };
-    await this.db
-      .insertInto('automation_pauses')
-      .values({ automation_key: key, ...row })
-      .onConflict((oc) => oc.column('automation_key').doUpdateSet(row))
-      .execute();
+    });
   }
 
   /** Ends the pause; a no-op when not paused. */
