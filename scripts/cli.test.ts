@@ -12,7 +12,7 @@ const data = tempDir('cli');
 function cli(...args: string[]) {
   return run(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'scripts/cli.ts'), ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH, DATA_DIR: data.dir, LOG_LEVEL: 'silent' },
+    env: { ...process.env, DATA_DIR: data.dir, LOG_LEVEL: 'silent', DATABASE_URL: '', REDIS_URL: '' },
   });
 }
 
