@@ -1,7 +1,7 @@
 // Administration from the shell: `npm run cli -- <command>`. Uses the same configuration as the server
 // (DATA_DIR / DATABASE_URL / REDIS_URL), so run it with the server's environment.
 import { parseArgs } from 'node:util';
-import { createOperatorInputSchema, parseDuration } from '../src/server/auth/auth.schemas';
+import { createOperatorInputSchema, createTokenInputSchema, parseDuration } from '../src/server/auth/auth.schemas';
 import { parseScopes } from '../src/server/auth/token.service';
 import { type Container, createContainer } from '../src/server/container';
 import { errorMessage } from '../src/server/errors';
@@ -67,7 +67,9 @@ async function dispatch(c: Container, command: string, values: Record<string, st
         if (!tenant) throw new UsageError(`No tenant with slug "${slug}"`);
         tenantId = tenant.id;
       }
-      const { token, view } = await c.tokens.create({ name, scopes, expiresInSeconds, tenantId }, 'cli');
+      const input = createTokenInputSchema.safeParse({ name, scopes, expiresInSeconds });
+      if (!input.success) throw new UsageError(input.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
+      const { token, view } = await c.tokens.create({ ...input.data, tenantId }, 'cli');
       console.log(`Created token "${view.name}" (${view.prefix}…) with scopes ${view.scopes.join(', ')}${view.expiresAt ? `, expires ${view.expiresAt}` : ''}.`);
       console.log('Store it now: it is shown only once.');
       console.log(token);

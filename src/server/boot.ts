@@ -36,7 +36,10 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
     }
   }
 
-  const stats = (): InstanceStats => ({ browser: { ...c.browserRuntime.status(), healthy: c.browserRuntime.status().failure === null }, runsInFlight: c.executor.running() });
+  const stats = (): InstanceStats => {
+    const browser = c.browser.port.status();
+    return { browser: { ...browser, healthy: browser.failure === null }, runsInFlight: c.executor.running() };
+  };
   await c.instances.register(stats());
   const abandoned = await c.runs.abandonOwn(c.config.instanceId, c.now());
   if (abandoned > 0) log.warn({ abandoned }, 'closed runs left open by a previous process of this instance');
@@ -54,6 +57,8 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
   const unsubscribe = c.bus.subscribe((event) => {
     if (event.type === 'run-request') void c.automations.answerRunRequest(event);
   });
+
+  for (const lifecycle of c.lifecycles) await lifecycle.start?.();
 
   try {
     await c.executor.execute(browserSessionReconciliation, { trigger: 'boot', actor: 'system:boot', slot: null });
@@ -95,7 +100,9 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
         await c.scheduler.stop();
         await c.executor.drain(c.config.SHUTDOWN_GRACE_MS);
         unsubscribe();
-        await c.browserRuntime.shutdown();
+        for (const lifecycle of [...c.lifecycles].reverse()) {
+          await lifecycle.stop?.().catch((error: unknown) => log.warn({ error: errorMessage(error) }, 'module stop failed'));
+        }
         await c.instances.deregister().catch(() => undefined);
         await c.bus.publish({ type: 'instances' }).catch(() => undefined);
         await c.bus.close();

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { AlertEvaluationService } from './alerts/alert-evaluation.service';
+import { type AlertsModule, createAlertsModule } from './alerts/alerts.module';
 import { AuditLog } from './audit/audit-log';
 import { OperatorService } from './auth/operator.service';
 import { RateLimiter } from './auth/rate-limiter';
@@ -12,8 +12,7 @@ import { RunExecutor } from './automations/run-executor';
 import { RunRepository } from './automations/run.repository';
 import { assertValidCron } from './automations/schedule';
 import { Scheduler } from './automations/scheduler';
-import { type BrowserRuntime, UnlaunchedBrowserRuntime } from './browser/browser-runtime';
-import { BrowserSessionsService } from './browser/browser-sessions.service';
+import { type BrowserModule, createBrowserModule } from './browser/browser.module';
 import { type Config, parseEnv, scheduleVariable } from './config/env';
 import { type ChangeBus, LocalChangeBus, RedisChangeBus } from './coordination/change-bus';
 import { InstanceRegistry } from './coordination/instance-registry';
@@ -23,9 +22,12 @@ import type { LockProvider } from './coordination/lock-provider';
 import { openRedis } from './coordination/redis-connection';
 import { RedisLockProvider } from './coordination/redis-lock-provider';
 import { type DatabaseHandle, openDatabase } from './db/client';
-import { migrateToLatest } from './db/migrations';
-import { InferencePollService } from './inference/inference-poll.service';
+import { migrateToLatest } from './db/migrations/index';
+import { type InferenceModule, createInferenceModule } from './inference/inference.module';
 import { type Logger, createLogger } from './logger';
+import type { Lifecycle, ModuleDeps } from './module-deps';
+import { OutboundPolicy } from './net/outbound-policy';
+import { type TenantsModule, createTenantsModule } from './tenants/tenants.module';
 import { APP_VERSION } from './version';
 
 /** Every long-lived object of one process, built once from the parsed environment. */
@@ -46,8 +48,13 @@ export interface Container {
   executor: RunExecutor;
   runs: RunRepository;
   scheduler: Scheduler;
-  browserRuntime: BrowserRuntime;
-  browser: BrowserSessionsService;
+  outbound: OutboundPolicy;
+  tenants: TenantsModule;
+  inference: InferenceModule;
+  browser: BrowserModule;
+  alerts: AlertsModule;
+  /** Background work of the domain modules, started by boot in this order and stopped in reverse. */
+  lifecycles: Lifecycle[];
   apiRateLimiter: RateLimiter;
   now: () => number;
 }
@@ -80,7 +87,9 @@ export async function createContainer(env: Record<string, string | undefined>, n
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, dataDir: config.dataDir });
   await migrateToLatest(database.db as never, database.dialect, config.DATABASE_SCHEMA);
 
-  const lockHealth = new LockHealth();
+  // Declared before the bus exists; a change of lock-store health refreshes every view on this instance.
+  let publishHealth: () => void = () => undefined;
+  const lockHealth = new LockHealth(() => publishHealth());
   let redis: Container['redis'] = null;
   let locks: LockProvider;
   let bus: ChangeBus;
@@ -100,12 +109,17 @@ export async function createContainer(env: Record<string, string | undefined>, n
     bus = new LocalChangeBus(config.instanceId);
   }
 
+  publishHealth = () => void bus.publish({ type: 'automation', key: '*', reason: 'lock-store-health' });
   const db = database.db;
   const instances = new InstanceRegistry(db, { id: config.instanceId, version: APP_VERSION, lockProvider: locks.kind, scheduler: config.SCHEDULER === 'on' }, now);
   const audit = new AuditLog(db, config.instanceId, now);
-  const browserRuntime: BrowserRuntime = new UnlaunchedBrowserRuntime();
-  const browser = new BrowserSessionsService(db, browserRuntime, config.instanceId, (id) => instances.isLive(id));
-  const ports: DomainPorts = { db, inference: new InferencePollService(db), alerts: new AlertEvaluationService(db), browser };
+  const outbound = new OutboundPolicy({ allowPrivate: config.OUTBOUND_ALLOW_PRIVATE });
+  const moduleDeps: ModuleDeps = { database, config, logger, bus, instances, audit, outbound, now };
+  const tenants = createTenantsModule(moduleDeps);
+  const inference = createInferenceModule(moduleDeps);
+  const browser = createBrowserModule(moduleDeps);
+  const alerts = createAlertsModule(moduleDeps);
+  const ports: DomainPorts = { db, inference: inference.port, alerts: alerts.port, browser: browser.port };
   const runs = new RunRepository(db);
   const executor = new RunExecutor({ locks, lockHealth, runs, bus, ports, instanceId: config.instanceId, runTimeoutMs: config.RUN_TIMEOUT_MS, logger, now });
   const pauses = new PauseRepository(db, (fn) => database.writeTransaction(fn));
@@ -138,8 +152,12 @@ export async function createContainer(env: Record<string, string | undefined>, n
     executor,
     runs,
     scheduler,
-    browserRuntime,
+    outbound,
+    tenants,
+    inference,
     browser,
+    alerts,
+    lifecycles: [tenants.lifecycle, inference.lifecycle, browser.lifecycle, alerts.lifecycle],
     apiRateLimiter: new RateLimiter(config.API_RATE_LIMIT_PER_MINUTE, 60_000, now),
     now,
   };

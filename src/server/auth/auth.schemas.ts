@@ -26,7 +26,12 @@ export const createTokenInputSchema = z.object({
   name: tokenNameSchema,
   scopes: z.array(scopeSchema).min(1, 'at least one scope is required'),
   /** Lifetime in seconds from now; absent for a token that does not expire. */
-  expiresInSeconds: z.number().int().min(60).max(5 * 365 * 86_400).optional(),
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(60, 'expiry must be at least one minute')
+    .max(5 * 365 * 86_400, 'expiry must be at most five years')
+    .optional(),
 });
 export type CreateTokenInput = z.infer<typeof createTokenInputSchema>;
 

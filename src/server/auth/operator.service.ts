@@ -17,6 +17,8 @@ export interface OperatorPrincipal {
 
 export const SESSION_COOKIE = 'ac_session';
 export const SESSION_TTL_MS = 7 * 86_400_000;
+/** The first admin's email when CONSOLE_ADMIN_EMAIL is not set (a valid address, so sign-in accepts it). */
+export const DEFAULT_ADMIN_EMAIL = 'admin@console.local';
 
 // A precomputed hash to verify against for unknown emails, so a login's timing does not tell whether the
 // email exists.
@@ -76,7 +78,7 @@ export class OperatorService {
    */
   async ensureFirstAdmin(email: string | undefined, password: string | undefined): Promise<{ email: string; generatedPassword: string | null } | null> {
     if ((await this.count()) > 0) return null;
-    const chosenEmail = email ?? 'admin@localhost';
+    const chosenEmail = email ?? DEFAULT_ADMIN_EMAIL;
     const generated = password ? null : randomBytes(12).toString('base64url');
     try {
       await this.create({ email: chosenEmail, password: password ?? (generated as string), role: 'admin' }, 'system:first-start');

@@ -50,7 +50,7 @@ export class TokenService {
       tenant_id: input.tenantId ?? null,
       created_at: now,
       created_by: createdBy,
-      expires_at: input.expiresInSeconds ? now + input.expiresInSeconds * 1000 : null,
+      expires_at: input.expiresInSeconds === undefined ? null : now + input.expiresInSeconds * 1000,
       revoked_at: null,
       last_used_at: null,
     };

@@ -57,7 +57,7 @@ export interface Actor {
 export class AutomationService {
   private cache: { at: number; generation: number; views: AutomationView[] } | null = null;
   private generation = 0;
-  private building: Promise<AutomationView[]> | null = null;
+  private building: { generation: number; views: Promise<AutomationView[]> } | null = null;
   private readonly replies = new Map<string, (e: Extract<Envelope, { type: 'run-reply' }>) => void>();
 
   constructor(private readonly deps: ServiceDeps) {
@@ -79,18 +79,20 @@ export class AutomationService {
   async list(): Promise<AutomationView[]> {
     const now = this.deps.now();
     if (this.cache && this.cache.generation === this.generation && now - this.cache.at < VIEW_TTL_MS) return this.cache.views;
-    if (!this.building) {
+    // A build that started before the latest change may hold stale rows: join it only when it is current.
+    if (!this.building || this.building.generation !== this.generation) {
       const generation = this.generation;
-      this.building = this.buildViews(now)
-        .then((views) => {
-          if (generation === this.generation) this.cache = { at: now, generation, views };
-          return views;
-        })
-        .finally(() => {
-          this.building = null;
-        });
+      const views = this.buildViews(now).then((built) => {
+        if (generation === this.generation) this.cache = { at: now, generation, views: built };
+        return built;
+      });
+      const entry = { generation, views };
+      this.building = entry;
+      void views.finally(() => {
+        if (this.building === entry) this.building = null;
+      }).catch(() => undefined);
     }
-    return this.building;
+    return this.building.views;
   }
 
   /** Throws INVALID_KEY for a malformed key and NOT_FOUND for a well-formed unknown one. */

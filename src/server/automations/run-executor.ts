@@ -116,17 +116,25 @@ export class RunExecutor {
       () => abort.abort(new Error(`Run exceeded its maximum duration of ${this.deps.runTimeoutMs} ms and was aborted`)),
       this.deps.runTimeoutMs,
     );
+    let renewedAt = startedAt;
     const renew = setInterval(() => {
       void (async () => {
         try {
           const held = await locks.extend(mutex, grant.token, RUN_LEASE_MS);
           lockHealth.reportSuccess();
           if (!held) abort.abort(new Error('Run lost its lock (lease lapsed) and was aborted'));
-          else await runs.renewLease(runId, now() + RUN_LEASE_MS);
+          else {
+            renewedAt = now();
+            await runs.renewLease(runId, renewedAt + RUN_LEASE_MS);
+          }
         } catch (error) {
-          // Keep running while the lease lasts; if the store stays away the lease lapses and the run is cut.
           if (isAppError(error) && error.code === 'LOCK_STORE_UNAVAILABLE') lockHealth.reportFailure(error.message, now());
           log.warn({ error: errorMessage(error) }, 'run lease renewal failed');
+          // Keep running while the lease surely lasts; cut the run before the lock can lapse and be granted
+          // to another instance, so two runs never overlap.
+          if (now() - renewedAt >= (RUN_LEASE_MS * 2) / 3) {
+            abort.abort(new Error(`Run aborted: its lock could not be renewed (${errorMessage(error)})`));
+          }
         }
       })();
     }, RUN_LEASE_MS / 3);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { fromJson, isUniqueViolation, toJson } from '../db/client';
 import type { Database, RunOutcome, RunTrigger } from '../db/schema';
 import type { Metrics } from './definition';
@@ -136,7 +136,12 @@ export class RunRepository {
   async abandonOwn(instanceId: string, now: number): Promise<number> {
     const result = await this.db
       .updateTable('automation_runs')
-      .set({ outcome: 'abandoned', finished_at: now, error: `Run abandoned: instance ${instanceId} restarted during the run` })
+      .set({
+        outcome: 'abandoned',
+        finished_at: now,
+        duration_ms: sql<number>`${now} - started_at`,
+        error: `Run abandoned: instance ${instanceId} restarted during the run`,
+      })
       .where('instance_id', '=', instanceId)
       .where('outcome', '=', 'running')
       .executeTakeFirst();

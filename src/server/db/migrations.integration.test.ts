@@ -118,7 +118,7 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
     });
 
     it('applies every known migration once; a second call applies nothing', async () => {
-      expect(knownMigrations()).toEqual(['0001_control_plane', '0002_domain_tables']);
+      expect(knownMigrations()).toEqual(['0001_control_plane', '0002_tenants', '0003_inference', '0004_browser', '0005_alerts']);
       expect(await migrate(opened)).toEqual(knownMigrations());
       expect(await migrate(opened)).toEqual([]);
     });

@@ -1,10 +1,18 @@
 import type { Generated } from 'kysely';
+import type { AlertTables } from '../alerts/alerts.tables';
+import type { BrowserTables } from '../browser/browser.tables';
+import type { InferenceTables } from '../inference/inference.tables';
+import type { TenantTables } from '../tenants/tenant.tables';
 
 /**
  * Table types shared by both dialects. Times are epoch milliseconds (bigint in PostgreSQL, integer in SQLite),
  * booleans are 0/1 integers and JSON is text, so one query layer serves SQLite and PostgreSQL unchanged.
  */
-export interface Database {
+/** Every table. Each domain declares its own tables beside its code; this joins them. */
+export interface Database extends ControlPlaneTables, TenantTables, InferenceTables, BrowserTables, AlertTables {}
+
+/** The control plane's tables (automations, auth, audit, instances). */
+export interface ControlPlaneTables {
   automation_pauses: AutomationPauseTable;
   automation_runs: AutomationRunTable;
   api_tokens: ApiTokenTable;
@@ -12,11 +20,6 @@ export interface Database {
   operator_sessions: OperatorSessionTable;
   audit_log: AuditLogTable;
   instances: InstanceTable;
-  tenants: TenantTable;
-  inference_servers: InferenceServerTable;
-  alert_rules: AlertRuleTable;
-  notification_outbox: NotificationOutboxTable;
-  browser_sessions: BrowserSessionTable;
 }
 
 /** One row per automation that was ever paused; `paused` says whether the pause is in force. */
@@ -108,55 +111,4 @@ export interface InstanceTable {
   scheduler: number;
   /** JSON: runtime stats reported with each heartbeat (browser runtime state, in-flight runs). */
   stats: string;
-}
-
-export interface TenantTable {
-  id: string;
-  name: string;
-  slug: string;
-  created_at: number;
-}
-
-export interface InferenceServerTable {
-  id: string;
-  tenant_id: string;
-  name: string;
-  kind: string;
-  base_url: string;
-  api_key_enc: string | null;
-  poll_interval_s: number;
-  enabled: number;
-  status: string;
-  last_polled_at: number | null;
-  last_latency_ms: number | null;
-  last_error: string | null;
-  created_at: number;
-}
-
-export interface AlertRuleTable {
-  id: string;
-  tenant_id: string;
-  name: string;
-  enabled: number;
-  created_at: number;
-}
-
-export interface NotificationOutboxTable {
-  id: string;
-  status: string;
-  created_at: number;
-}
-
-export interface BrowserSessionTable {
-  id: string;
-  tenant_id: string;
-  owner_instance_id: string;
-  status: string;
-  start_url: string;
-  created_at: number;
-  last_activity_at: number;
-  idle_timeout_ms: number;
-  max_lifetime_ms: number;
-  closed_at: number | null;
-  close_reason: string | null;
 }

@@ -204,7 +204,7 @@ describe.each(topologies)('REST client API on %s', (topology, available) => {
   });
 
   it('a run that throws answers 500 with the message, and the view shows it', async () => {
-    t.c.browser.reconcile = async () => {
+    t.c.browser.port.reconcile = async () => {
       throw new Error('runtime exploded');
     };
     const res = await call('POST', '/api/client/v1/automations/browser-session-reconciliation/run');
@@ -219,7 +219,7 @@ describe.each(topologies)('REST client API on %s', (topology, available) => {
       release = resolve;
     });
     let calls = 0;
-    t.c.browser.reconcile = async () => {
+    t.c.browser.port.reconcile = async () => {
       calls++;
       await gate;
       return { sessionsReconciled: 0, tenantsScanned: 0 };

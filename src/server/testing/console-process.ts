@@ -1,13 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { buildIfNeeded } from '../../../scripts/build-if-needed.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const NEXT_BIN = path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
 
-/** Whether `next build` output exists (process tests need it; `npm test` builds first). */
-export const buildAvailable = fs.existsSync(path.join(ROOT, '.next', 'BUILD_ID'));
+/**
+ * Makes sure `.next` holds a build of the current sources (process tests run the real build). `npm test` builds
+ * before Vitest starts, so this is a no-op there; a direct `vitest run` builds here when the sources changed.
+ */
+export function ensureBuild(): void {
+  if (!buildIfNeeded({ ...process.env, NEXT_TELEMETRY_DISABLED: '1' })) throw new Error('next build failed');
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,57 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { Dialect } from '../client';
+import * as controlPlane from './0001_control_plane';
+import * as tenants from './0002_tenants';
+import * as inference from './0003_inference';
+import * as browser from './0004_browser';
+import * as alerts from './0005_alerts';
+
+/**
+ * Migrations live in code (not loaded from a folder at run time) so the Next.js bundle and the CLI run the same
+ * list; one file each, in order. Each is written once for both dialects; where they differ (auto-increment ids)
+ * the dialect is passed in. Never edit a migration that has shipped: add a new one.
+ */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001_control_plane': { up: (db) => controlPlane.up(db, dialect) },
+    '0002_tenants': { up: (db) => tenants.up(db) },
+    '0003_inference': { up: (db) => inference.up(db) },
+    '0004_browser': { up: (db) => browser.up(db) },
+    '0005_alerts': { up: (db) => alerts.up(db) },
+  };
+}
+
+class InCodeProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+/**
+ * Brings the schema up to date. Safe to call from several instances at once: Kysely's migrator takes a lock
+ * (a row lock in PostgreSQL, the single writer in SQLite) before it applies anything.
+ */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<string[]> {
+  // The migrator's own tables live in the schema in use; otherwise a same-named table of another schema in the
+  // same database would be taken for ours.
+  const tableSchema =
+    schema ?? (dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined);
+  const migrator = new Migrator({ db, provider: new InCodeProvider(dialect), migrationTableSchema: tableSchema });
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely lists the tables of every schema first; a schema dropped meanwhile by someone else (3F000) fails
+    // that listing, not our migration. Try again.
+    if ((error as { code?: string }).code === '3F000' && attempt < 5) continue;
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`Database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Names of the migrations known to this build, oldest first. */
+export function knownMigrations(): string[] {
+  return Object.keys(migrations('sqlite')).sort();
+}
+
+export { sql };

@@ -1,0 +1,25 @@
+import type { AuditLog } from './audit/audit-log';
+import type { Config } from './config/env';
+import type { ChangeBus } from './coordination/change-bus';
+import type { InstanceRegistry } from './coordination/instance-registry';
+import type { DatabaseHandle } from './db/client';
+import type { Logger } from './logger';
+import type { OutboundPolicy } from './net/outbound-policy';
+
+/** What the composition root hands every domain module (tenants, inference, browser, alerts). */
+export interface ModuleDeps {
+  database: DatabaseHandle;
+  config: Config;
+  logger: Logger;
+  bus: ChangeBus;
+  instances: InstanceRegistry;
+  audit: AuditLog;
+  outbound: OutboundPolicy;
+  now: () => number;
+}
+
+/** Background work a domain module may own; boot starts it after migrations and stops it on shutdown. */
+export interface Lifecycle {
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}

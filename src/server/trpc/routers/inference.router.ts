@@ -1,0 +1,4 @@
+import { router } from '../init';
+
+/** The inference procedures of the console. */
+export const inferenceRouter = router({});

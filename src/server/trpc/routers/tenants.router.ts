@@ -1,0 +1,4 @@
+import { router } from '../init';
+
+/** The tenants procedures of the console. */
+export const tenantsRouter = router({});
