@@ -16,6 +16,7 @@ const TABLES: Record<keyof Database, true> = {
   instances: true,
   tenants: true,
   inference_servers: true,
+  inference_samples: true,
   alert_rules: true,
   notification_outbox: true,
   browser_sessions: true,

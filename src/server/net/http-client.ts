@@ -1,0 +1,86 @@
+import http from 'node:http';
+import https from 'node:https';
+import { errorMessage } from '../errors';
+import type { OutboundPolicy } from './outbound-policy';
+
+export interface OutboundRequest {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Total time for connect, request, response headers and the whole body. */
+  deadlineMs: number;
+  /** Bodies larger than this are cut and the request fails. */
+  maxBytes: number;
+}
+
+export type OutboundResult =
+  | { ok: true; status: number; headers: http.IncomingHttpHeaders; body: Buffer; latencyMs: number }
+  | { ok: false; error: string; code: OutboundErrorCode; latencyMs: number };
+
+export type OutboundErrorCode = 'refused' | 'deadline' | 'too-large' | 'redirect' | 'network';
+
+/**
+ * One outbound HTTP request under the {@link OutboundPolicy}: only http/https, the address actually connected to
+ * is checked, redirects are never followed (a 3xx is a failure naming the target), the deadline covers the whole
+ * exchange including the body, and the body is capped. Never throws: failures are values with a reason.
+ */
+export async function outboundRequest(policy: OutboundPolicy, urlText: string, request: OutboundRequest): Promise<OutboundResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  let url: URL;
+  try {
+    url = policy.parseUrl(urlText);
+  } catch (error) {
+    return { ok: false, error: errorMessage(error), code: 'refused', latencyMs: 0 };
+  }
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise<OutboundResult>((resolve) => {
+    let settled = false;
+    const finish = (result: OutboundResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const req = client.request(
+      url,
+      {
+        method: request.method ?? 'GET',
+        headers: { 'user-agent': 'automations-console', ...request.headers },
+        lookup: policy.lookup,
+        agent: false,
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400) {
+          res.destroy();
+          finish({ ok: false, code: 'redirect', error: `Redirect (${status}) to ${res.headers.location ?? 'nowhere'} not followed`, latencyMs: elapsed() });
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > request.maxBytes) {
+            res.destroy();
+            finish({ ok: false, code: 'too-large', error: `Response larger than ${request.maxBytes} bytes`, latencyMs: elapsed() });
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => finish({ ok: true, status, headers: res.headers, body: Buffer.concat(chunks), latencyMs: elapsed() }));
+        res.on('error', (error) => finish({ ok: false, code: 'network', error: errorMessage(error), latencyMs: elapsed() }));
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish({ ok: false, code: 'deadline', error: `No complete answer within ${request.deadlineMs} ms`, latencyMs: elapsed() });
+    }, request.deadlineMs);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const refused = error.code === 'EOUTBOUNDREFUSED';
+      finish({ ok: false, code: refused ? 'refused' : 'network', error: errorMessage(error), latencyMs: elapsed() });
+    });
+    if (request.body !== undefined) req.write(request.body);
+    req.end();
+  });
+}
