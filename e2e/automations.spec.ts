@@ -69,3 +69,40 @@ test('a viewer sees the board but no control buttons', async ({ page }) => {
   await expect(page.locator('article[data-testid^="card-"]')).toHaveCount(4);
   await expect(page.getByRole('button', { name: /Run now|Pause|Resume/ })).toHaveCount(0);
 });
+
+test('a token created in the console works against REST, and once revoked gets 401', async ({ page, request }) => {
+  await signIn(page);
+  await page.getByRole('link', { name: 'API tokens' }).click();
+  const name = `ui-token-${Date.now()}`;
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('automations:write').check();
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = (await page.getByTestId('token-value').textContent()) ?? '';
+  expect(token).toMatch(/^cpeer_/);
+
+  const ok = await request.get('/api/client/v1/automations', { headers: { authorization: `Bearer ${token}` } });
+  expect(ok.status()).toBe(200);
+  expect(((await ok.json()) as { automations: unknown[] }).automations).toHaveLength(4);
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByTestId(`token-row-${name}`).getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByTestId(`token-row-${name}`)).toContainText('revoked');
+  const refused = await request.get('/api/client/v1/automations', { headers: { authorization: `Bearer ${token}` } });
+  expect(refused.status()).toBe(401);
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByRole('table')).toContainText('token.revoke');
+});
+
+test('run history lists runs with their outcome; instances panel shows this instance', async ({ page }) => {
+  await signIn(page);
+  const card = page.getByTestId('card-alert-evaluation');
+  await card.getByRole('button', { name: 'Run now' }).click();
+  await expect(card.getByRole('status').last()).toContainText(/Run finished in/);
+  await card.getByRole('button', { name: 'History' }).click();
+  const history = page.getByTestId('run-history');
+  await expect(history.getByRole('heading')).toContainText('Alert Evaluation');
+  await expect(history.getByRole('row').nth(1)).toContainText('console');
+  await expect(history.getByRole('row').nth(1)).toContainText('succeeded');
+  await expect(page.getByTestId('instances-panel')).toContainText('live');
+});

@@ -9,6 +9,8 @@ export interface CardActions {
   onRun(): void;
   onPause(): void;
   onResume(): void;
+  onHistory(): void;
+  historyOpen: boolean;
 }
 
 /** One automation: what it is, its live state and metrics, and the controls its state allows. Pure. */
@@ -82,26 +84,27 @@ export function AutomationCard({ automation: a, now, actions, feedback }: { auto
       ) : null}
 
       <div className="mt-auto pt-4">
-        {actions.canControl ? (
-          <div className="flex flex-wrap gap-2">
-            {a.supportsTrigger ? (
+        <div className="flex flex-wrap gap-2">
+            {actions.canControl && a.supportsTrigger ? (
               <button type="button" onClick={actions.onRun} disabled={busy || a.state === 'running'} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
                 {actions.pending === 'run' ? 'Running…' : 'Run now'}
               </button>
             ) : null}
-            {a.supportsPause && a.state !== 'paused' ? (
+            {actions.canControl && a.supportsPause && a.state !== 'paused' ? (
               <button type="button" onClick={actions.onPause} disabled={busy} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50 disabled:opacity-50">
                 {actions.pending === 'pause' ? 'Pausing…' : 'Pause'}
               </button>
             ) : null}
-            {a.supportsPause && a.state === 'paused' ? (
+            {actions.canControl && a.supportsPause && a.state === 'paused' ? (
               <button type="button" onClick={actions.onResume} disabled={busy} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50 disabled:opacity-50">
                 {actions.pending === 'resume' ? 'Resuming…' : 'Resume'}
               </button>
             ) : null}
-            {!a.supportsPause ? <span className="self-center text-xs text-slate-500">Manual only: cannot be paused</span> : null}
-          </div>
-        ) : null}
+            {actions.canControl && !a.supportsPause ? <span className="self-center text-xs text-slate-500">Manual only: cannot be paused</span> : null}
+          <button type="button" onClick={actions.onHistory} aria-pressed={actions.historyOpen} className="ml-auto rounded-md px-2 py-1.5 text-sm text-indigo-700 hover:bg-indigo-50">
+            History
+          </button>
+        </div>
         {feedback ? (
           <p role="status" className={`mt-2 text-sm ${feedback.tone === 'error' ? 'text-red-700' : feedback.tone === 'ok' ? 'text-emerald-700' : 'text-slate-600'}`}>
             {feedback.text}

@@ -4,8 +4,11 @@ import { trpc } from '@/lib/trpc';
 import type { AutomationView } from '@/server/automations/automation.schemas';
 import { type CardActions, AutomationCard } from './automation-card';
 import { formatDuration } from './format';
+import { InstancesPanel } from './instances-panel';
 import { PauseDialog } from './pause-dialog';
+import { RunHistory } from './run-history';
 import { useMe } from './shell';
+import { useNow } from './use-now';
 
 type Feedback = { tone: 'ok' | 'error' | 'info'; text: string };
 type Pending = Record<string, CardActions['pending']>;
@@ -15,21 +18,21 @@ export function AutomationsBoard() {
   const me = useMe();
   const utils = trpc.useUtils();
   const list = trpc.automations.list.useQuery();
-  const [now, setNow] = useState(() => Date.now());
+  const now = useNow();
   const [pending, setPending] = useState<Pending>({});
   const [feedback, setFeedback] = useState<Record<string, Feedback>>({});
   const [pauseTarget, setPauseTarget] = useState<AutomationView | null>(null);
+  const [historyKey, setHistoryKey] = useState<string | null>(null);
+  const [everConnected, setEverConnected] = useState(false);
 
   const live = trpc.automations.onChange.useSubscription(undefined, {
     onData: (views) => utils.automations.list.setData(undefined, views),
   });
   // Read before any early return: the hook re-renders only for properties read during render.
   const liveStatus = live.status;
-
   useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
+    if (liveStatus === 'pending') setEverConnected(true);
+  }, [liveStatus]);
 
   const settle = (key: string, result: Feedback) => {
     setPending((p) => ({ ...p, [key]: null }));
@@ -78,7 +81,7 @@ export function AutomationsBoard() {
       <div className="mb-4 flex flex-wrap items-baseline gap-3">
         <h1 id="board-title" className="text-xl font-semibold">Automations</h1>
         <span role="status" data-testid="live-status" className={`text-xs ${connected ? 'text-emerald-700' : 'text-amber-700'}`}>
-          {connected ? '● Live' : liveStatus === 'error' ? '○ Offline — reconnecting; values may be stale' : '○ Connecting…'}
+          {connected ? '● Live' : liveStatus === 'error' || everConnected ? '○ Offline — reconnecting; values may be stale' : '○ Connecting…'}
         </span>
       </div>
       <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
@@ -94,10 +97,22 @@ export function AutomationsBoard() {
               onRun: () => run.mutate({ key: a.key }),
               onPause: () => setPauseTarget(a),
               onResume: () => resume.mutate({ key: a.key }),
+              onHistory: () => setHistoryKey((k) => (k === a.key ? null : a.key)),
+              historyOpen: historyKey === a.key,
             }}
           />
         ))}
       </div>
+      {historyKey ? (
+        <RunHistory
+          key={historyKey}
+          automationKey={historyKey}
+          name={list.data.find((a) => a.key === historyKey)?.name ?? historyKey}
+          now={now}
+          onClose={() => setHistoryKey(null)}
+        />
+      ) : null}
+      <InstancesPanel now={now} />
       <PauseDialog
         name={pauseTarget?.name ?? ''}
         open={pauseTarget !== null}

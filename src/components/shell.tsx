@@ -18,7 +18,19 @@ export function useMe(): Me {
   return me;
 }
 
-const NAV = [{ href: '/automations', label: 'Automations' }];
+interface NavItem {
+  href: string;
+  label: string;
+  adminOnly?: boolean;
+}
+
+/** Domain pages first, administration last; the domain issues add their pages here. */
+const NAV: NavItem[] = [
+  { href: '/automations', label: 'Automations' },
+  { href: '/admin/tokens', label: 'API tokens', adminOnly: true },
+  { href: '/admin/operators', label: 'Operators', adminOnly: true },
+  { href: '/admin/audit', label: 'Audit log', adminOnly: true },
+];
 
 /** Page frame for signed-in operators: navigation, who is signed in, sign-out. Sends others to /login. */
 export function Shell({ children }: { children: ReactNode }) {
@@ -37,11 +49,14 @@ export function Shell({ children }: { children: ReactNode }) {
 
   return (
     <MeContext.Provider value={me.data}>
+      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+        Skip to content
+      </a>
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
           <span className="font-semibold">Automations Console</span>
-          <nav aria-label="Main" className="flex gap-4 text-sm">
-            {NAV.map((item) => (
+          <nav aria-label="Main" className="flex flex-wrap gap-x-4 gap-y-1 text-sm">
+            {NAV.filter((item) => !item.adminOnly || me.data?.role === 'admin').map((item) => (
               <Link
                 key={item.href}
                 href={item.href}
@@ -62,7 +77,7 @@ export function Shell({ children }: { children: ReactNode }) {
           </div>
         </div>
       </header>
-      <main className="mx-auto max-w-7xl p-4">{children}</main>
+      <main id="main" className="mx-auto max-w-7xl p-4">{children}</main>
     </MeContext.Provider>
   );
 }

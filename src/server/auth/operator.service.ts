@@ -143,14 +143,44 @@ export class OperatorService {
     return this.dummyHash;
   }
 
-  /** Used by admins (console) to disable an operator; their sessions end at once. */
-  async disable(id: string, actor: string): Promise<void> {
-    const row = await this.db.selectFrom('operators').select(['email']).where('id', '=', id).executeTakeFirst();
-    if (!row) throw new AppError('NOT_FOUND', 'Operator not found');
-    await this.db.updateTable('operators').set({ disabled_at: this.now() }).where('id', '=', id).execute();
-    await this.db.deleteFrom('operator_sessions').where('operator_id', '=', id).execute();
+  /**
+   * Disables or re-enables an operator; a disabled operator's sessions end at once. The last enabled admin can
+   * be neither disabled nor demoted, so the console never locks everyone out.
+   */
+  async setDisabled(id: string, disabled: boolean, actor: string): Promise<OperatorView> {
+    const row = await this.byId(id);
+    if (disabled && row.role === 'admin' && row.disabled_at === null) await this.assertAnotherAdmin(id);
+    await this.db.updateTable('operators').set({ disabled_at: disabled ? (row.disabled_at ?? this.now()) : null }).where('id', '=', id).execute();
+    if (disabled) await this.db.deleteFrom('operator_sessions').where('operator_id', '=', id).execute();
     await this.bus.publish({ type: 'operators' });
-    await this.audit.record({ actor, action: 'operator.disable', target: row.email, outcome: 'disabled' });
+    await this.audit.record({ actor, action: disabled ? 'operator.disable' : 'operator.enable', target: row.email, outcome: disabled ? 'disabled' : 'enabled' });
+    return toView(await this.byId(id));
+  }
+
+  async setRole(id: string, role: Role, actor: string): Promise<OperatorView> {
+    const row = await this.byId(id);
+    if (row.role === 'admin' && role !== 'admin' && row.disabled_at === null) await this.assertAnotherAdmin(id);
+    await this.db.updateTable('operators').set({ role }).where('id', '=', id).execute();
+    await this.bus.publish({ type: 'operators' });
+    await this.audit.record({ actor, action: 'operator.role', target: row.email, outcome: role });
+    return toView(await this.byId(id));
+  }
+
+  private async byId(id: string): Promise<Database['operators']> {
+    const row = await this.db.selectFrom('operators').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('NOT_FOUND', 'Operator not found');
+    return row;
+  }
+
+  private async assertAnotherAdmin(id: string): Promise<void> {
+    const others = await this.db
+      .selectFrom('operators')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('role', '=', 'admin')
+      .where('disabled_at', 'is', null)
+      .where('id', '!=', id)
+      .executeTakeFirstOrThrow();
+    if (Number(others.n) === 0) throw new AppError('CONFLICT', 'This is the last enabled admin; make another admin first');
   }
 }
 

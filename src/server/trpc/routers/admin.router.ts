@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createOperatorInputSchema, createTokenInputSchema, operatorViewSchema, tokenViewSchema } from '../../auth/auth.schemas';
+import { ROLES, createOperatorInputSchema, createTokenInputSchema, operatorViewSchema, tokenViewSchema } from '../../auth/auth.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
 
 const instanceSchema = z.object({
@@ -10,11 +10,26 @@ const instanceSchema = z.object({
   lockProvider: z.string(),
   scheduler: z.boolean(),
   live: z.boolean(),
+  runsInFlight: z.array(z.string()),
 });
 
+const auditEntrySchema = z.object({
+  id: z.number(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string().nullable(),
+  instanceId: z.string(),
+  outcome: z.string(),
+  detail: z.record(z.string(), z.unknown()).nullable(),
+});
+
+const filterText = z.string().trim().max(200).optional().transform((v) => (v ? v : undefined));
+
 export const adminRouter = router({
+  /** Instances seen in the last hour, live ones marked; any operator may look. */
   instances: operatorProcedure.output(z.array(instanceSchema)).query(async ({ ctx }) =>
-    (await ctx.c.instances.recent()).map(({ stats: _stats, ...rest }) => rest),
+    (await ctx.c.instances.recent()).map(({ stats, ...rest }) => ({ ...rest, runsInFlight: stats.runsInFlight ?? [] })),
   ),
 
   tokens: adminProcedure.output(z.array(tokenViewSchema)).query(({ ctx }) => ctx.c.tokens.list()),
@@ -36,15 +51,31 @@ export const adminRouter = router({
     .output(operatorViewSchema)
     .mutation(({ ctx, input }) => ctx.c.operators.create(input, `operator:${ctx.operator.email}`)),
 
+  setOperatorRole: adminProcedure
+    .input(z.object({ id: z.string().min(1).max(100), role: z.enum(ROLES) }))
+    .output(operatorViewSchema)
+    .mutation(({ ctx, input }) => ctx.c.operators.setRole(input.id, input.role, `operator:${ctx.operator.email}`)),
+
+  setOperatorDisabled: adminProcedure
+    .input(z.object({ id: z.string().min(1).max(100), disabled: z.boolean() }))
+    .output(operatorViewSchema)
+    .mutation(({ ctx, input }) => ctx.c.operators.setDisabled(input.id, input.disabled, `operator:${ctx.operator.email}`)),
+
+  /** The audit log, newest first, filtered by exact actor, action or target (an automation key, a token name…). */
   audit: adminProcedure
     .input(
       z.object({
-        actor: z.string().max(200).optional(),
-        action: z.string().max(100).optional(),
-        target: z.string().max(200).optional(),
+        actor: filterText,
+        action: filterText,
+        target: filterText,
         limit: z.number().int().min(1).max(200).default(50),
         beforeId: z.number().int().optional(),
       }),
     )
-    .query(({ ctx, input }) => ctx.c.audit.list(input)),
+    .output(z.object({ entries: z.array(auditEntrySchema), nextBeforeId: z.number().nullable() }))
+    .query(async ({ ctx, input }) => {
+      const entries = await ctx.c.audit.list({ ...input, limit: input.limit + 1 });
+      const page = entries.slice(0, input.limit);
+      return { entries: page, nextBeforeId: entries.length > input.limit ? (page[page.length - 1]?.id ?? null) : null };
+    }),
 });

@@ -1,0 +1,81 @@
+'use client';
+import { type FormEvent, useState } from 'react';
+import { trpc } from '@/lib/trpc';
+import { formatExact, formatRelative } from '../format';
+
+interface Filter {
+  actor?: string;
+  action?: string;
+  target?: string;
+}
+
+/** The audit log, newest first, filterable by actor, action and target (an automation key, a token name…). */
+export function AuditLogView({ now }: { now: number }) {
+  const [draft, setDraft] = useState<Filter>({});
+  const [filter, setFilter] = useState<Filter>({});
+  const [pages, setPages] = useState<Array<number | undefined>>([undefined]);
+  const beforeId = pages[pages.length - 1];
+  const audit = trpc.admin.audit.useQuery({ ...filter, limit: 50, beforeId }, { refetchInterval: beforeId === undefined ? 5_000 : false });
+
+  function apply(event: FormEvent) {
+    event.preventDefault();
+    setFilter(draft);
+    setPages([undefined]);
+  }
+
+  return (
+    <div className="space-y-4">
+      <form onSubmit={apply} className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end" aria-label="Filter the audit log">
+        {(['actor', 'action', 'target'] as const).map((field) => (
+          <label key={field} className="block text-sm font-medium capitalize">
+            {field === 'target' ? 'Target (automation, token, email)' : field}
+            <input
+              value={draft[field] ?? ''}
+              placeholder={field === 'actor' ? 'token:ops or operator:me@…' : field === 'action' ? 'automation.pause' : 'alert-evaluation'}
+              onChange={(e) => setDraft((d) => ({ ...d, [field]: e.target.value }))}
+              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm font-normal"
+            />
+          </label>
+        ))}
+        <button type="submit" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">Filter</button>
+      </form>
+      {audit.isError ? <p role="alert" className="text-sm text-red-700">{audit.error.message}</p> : null}
+      <section aria-label="Audit entries" className="overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
+        {audit.data?.entries.length === 0 ? <p className="text-sm text-slate-600">Nothing recorded{Object.values(filter).some(Boolean) ? ' for this filter' : ' yet'}.</p> : null}
+        {audit.data && audit.data.entries.length > 0 ? (
+          <table className="w-full min-w-[44rem] text-left text-sm">
+            <thead className="text-xs uppercase text-slate-500">
+              <tr>
+                <th scope="col" className="py-1 pr-3">When</th>
+                <th scope="col" className="py-1 pr-3">Actor</th>
+                <th scope="col" className="py-1 pr-3">Action</th>
+                <th scope="col" className="py-1 pr-3">Target</th>
+                <th scope="col" className="py-1 pr-3">Outcome</th>
+                <th scope="col" className="py-1">Instance</th>
+              </tr>
+            </thead>
+            <tbody>
+              {audit.data.entries.map((e) => (
+                <tr key={e.id} className="border-t border-slate-100 align-top">
+                  <td className="py-1 pr-3" title={formatExact(e.at)}>{formatRelative(e.at, now)}</td>
+                  <td className="py-1 pr-3 break-all">{e.actor}</td>
+                  <td className="py-1 pr-3 font-mono text-xs">{e.action}</td>
+                  <td className="py-1 pr-3 break-all">{e.target ?? '—'}</td>
+                  <td className="py-1 pr-3">
+                    {e.outcome}
+                    {e.detail ? <span className="block text-xs text-slate-500 break-all">{JSON.stringify(e.detail)}</span> : null}
+                  </td>
+                  <td className="py-1 font-mono text-xs break-all">{e.instanceId}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+        <div className="mt-3 flex gap-2">
+          <button type="button" disabled={pages.length === 1} onClick={() => setPages((p) => p.slice(0, -1))} className="rounded-md border border-slate-300 px-2 py-1 text-sm disabled:opacity-40">Newer</button>
+          <button type="button" disabled={!audit.data?.nextBeforeId} onClick={() => setPages((p) => [...p, audit.data?.nextBeforeId ?? undefined])} className="rounded-md border border-slate-300 px-2 py-1 text-sm disabled:opacity-40">Older</button>
+        </div>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+'use client';
+import { type FormEvent, useState } from 'react';
+import { trpc } from '@/lib/trpc';
+import { formatExact, formatRelative } from '../format';
+import { useMe } from '../shell';
+
+/** Operators of the console: create, change role, disable or enable. Admins only. */
+export function OperatorsAdmin({ now }: { now: number }) {
+  const me = useMe();
+  const utils = trpc.useUtils();
+  const operators = trpc.admin.operators.useQuery();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [role, setRole] = useState<'admin' | 'viewer'>('viewer');
+  const refresh = () => utils.admin.operators.invalidate();
+  const create = trpc.admin.createOperator.useMutation({
+    onSuccess: async () => {
+      setEmail('');
+      setPassword('');
+      await refresh();
+    },
+  });
+  const setRoleOf = trpc.admin.setOperatorRole.useMutation({ onSuccess: refresh });
+  const setDisabled = trpc.admin.setOperatorDisabled.useMutation({ onSuccess: refresh });
+  const error = create.error ?? setRoleOf.error ?? setDisabled.error;
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    create.mutate({ email, password, role });
+  }
+
+  return (
+    <div className="space-y-6">
+      <form onSubmit={submit} className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end" aria-labelledby="new-operator">
+        <h2 id="new-operator" className="font-semibold sm:col-span-4">New operator</h2>
+        <label className="block text-sm font-medium">
+          Email
+          <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />
+        </label>
+        <label className="block text-sm font-medium">
+          Initial password
+          <input type="password" required minLength={8} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />
+        </label>
+        <label className="block text-sm font-medium">
+          Role
+          <select value={role} onChange={(e) => setRole(e.target.value === 'admin' ? 'admin' : 'viewer')} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
+            <option value="viewer">viewer (read only)</option>
+            <option value="admin">admin</option>
+          </select>
+        </label>
+        <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+          {create.isPending ? 'Creating…' : 'Create operator'}
+        </button>
+      </form>
+      {error ? <p role="alert" className="text-sm text-red-700">{error.message}</p> : null}
+      <section aria-labelledby="operator-list" className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
+        <h2 id="operator-list" className="font-semibold">Operators</h2>
+        <div className="mt-2 overflow-x-auto">
+          <table className="w-full min-w-[36rem] text-left text-sm">
+            <thead className="text-xs uppercase text-slate-500">
+              <tr>
+                <th scope="col" className="py-1 pr-3">Email</th>
+                <th scope="col" className="py-1 pr-3">Role</th>
+                <th scope="col" className="py-1 pr-3">Since</th>
+                <th scope="col" className="py-1 pr-3">Status</th>
+                <th scope="col" className="py-1"><span className="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {operators.data?.map((o) => (
+                <tr key={o.id} className="border-t border-slate-100">
+                  <td className="py-1 pr-3">{o.email}{o.email === me.email ? <span className="ml-1 text-xs text-slate-500">(you)</span> : null}</td>
+                  <td className="py-1 pr-3">
+                    <select
+                      aria-label={`Role of ${o.email}`}
+                      value={o.role}
+                      disabled={setRoleOf.isPending}
+                      onChange={(e) => setRoleOf.mutate({ id: o.id, role: e.target.value === 'admin' ? 'admin' : 'viewer' })}
+                      className="rounded-md border border-slate-300 px-2 py-1 text-sm"
+                    >
+                      <option value="viewer">viewer</option>
+                      <option value="admin">admin</option>
+                    </select>
+                  </td>
+                  <td className="py-1 pr-3" title={formatExact(o.createdAt)}>{formatRelative(o.createdAt, now)}</td>
+                  <td className="py-1 pr-3">{o.disabledAt ? 'disabled' : 'active'}</td>
+                  <td className="py-1 text-right">
+                    <button
+                      type="button"
+                      disabled={setDisabled.isPending}
+                      onClick={() => {
+                        if (o.disabledAt || window.confirm(`Disable ${o.email}? Their sessions end at once.`)) setDisabled.mutate({ id: o.id, disabled: !o.disabledAt });
+                      }}
+                      className="rounded-md border border-slate-300 px-2 py-0.5 text-sm hover:bg-slate-50 disabled:opacity-50"
+                    >
+                      {o.disabledAt ? 'Enable' : 'Disable'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </div>
+  );
+}

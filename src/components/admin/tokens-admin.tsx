@@ -1,0 +1,158 @@
+'use client';
+import { type FormEvent, useState } from 'react';
+import { trpc } from '@/lib/trpc';
+import { SCOPES, type Scope } from '@/server/auth/auth.schemas';
+import { formatExact, formatRelative } from '../format';
+
+const EXPIRY_CHOICES: Array<{ label: string; seconds: number | undefined }> = [
+  { label: '30 days', seconds: 30 * 86_400 },
+  { label: '90 days', seconds: 90 * 86_400 },
+  { label: '1 year', seconds: 365 * 86_400 },
+  { label: 'Never', seconds: undefined },
+];
+
+/** API tokens: create (shown once, with copy), list, revoke. Admins only. */
+export function TokensAdmin({ now }: { now: number }) {
+  const utils = trpc.useUtils();
+  const tokens = trpc.admin.tokens.useQuery();
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Set<Scope>>(new Set(['automations:read']));
+  const [expiry, setExpiry] = useState(EXPIRY_CHOICES[1]?.label ?? '90 days');
+  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [copied, setCopied] = useState(false);
+  const create = trpc.admin.createToken.useMutation({
+    onSuccess: async (result) => {
+      setCreated({ name: result.view.name, token: result.token });
+      setCopied(false);
+      setName('');
+      await utils.admin.tokens.invalidate();
+    },
+  });
+  const revoke = trpc.admin.revokeToken.useMutation({ onSuccess: () => utils.admin.tokens.invalidate() });
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    create.mutate({ name, scopes: [...scopes], expiresInSeconds: EXPIRY_CHOICES.find((c) => c.label === expiry)?.seconds });
+  }
+
+  return (
+    <div className="space-y-6">
+      <form onSubmit={submit} className="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="new-token">
+        <h2 id="new-token" className="font-semibold">New API token</h2>
+        <label className="block text-sm font-medium">
+          Name
+          <input name="token-name" required maxLength={64} value={name} onChange={(e) => setName(e.target.value)} className="mt-1 block w-full max-w-sm rounded-md border border-slate-300 px-3 py-2 text-sm" />
+        </label>
+        <fieldset>
+          <legend className="text-sm font-medium">Scopes</legend>
+          <div className="mt-1 grid grid-cols-1 gap-1 sm:grid-cols-3">
+            {SCOPES.map((scope) => (
+              <label key={scope} className="flex items-center gap-2 text-sm">
+                <input
+                  type="checkbox"
+                  checked={scopes.has(scope)}
+                  onChange={(e) =>
+                    setScopes((current) => {
+                      const next = new Set(current);
+                      if (e.target.checked) next.add(scope);
+                      else next.delete(scope);
+                      return next;
+                    })
+                  }
+                />
+                <span className="font-mono text-xs">{scope}</span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <label className="block text-sm font-medium">
+          Expires after
+          <select value={expiry} onChange={(e) => setExpiry(e.target.value)} className="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm">
+            {EXPIRY_CHOICES.map((c) => (
+              <option key={c.label}>{c.label}</option>
+            ))}
+          </select>
+        </label>
+        {create.error ? <p role="alert" className="text-sm text-red-700">{create.error.message}</p> : null}
+        <button type="submit" disabled={create.isPending || scopes.size === 0} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+          {create.isPending ? 'Creating…' : 'Create token'}
+        </button>
+      </form>
+
+      {created ? (
+        <div role="status" className="rounded-xl border border-emerald-300 bg-emerald-50 p-4" data-testid="new-token">
+          <p className="text-sm font-medium text-emerald-900">Token “{created.name}” created. Copy it now: it is shown only once.</p>
+          <div className="mt-2 flex flex-wrap items-center gap-2">
+            <code className="break-all rounded bg-white px-2 py-1 font-mono text-sm" data-testid="token-value">{created.token}</code>
+            <button
+              type="button"
+              onClick={() => {
+                void navigator.clipboard?.writeText(created.token).then(() => setCopied(true), () => setCopied(false));
+              }}
+              className="rounded-md border border-emerald-400 px-2 py-1 text-sm"
+            >
+              {copied ? 'Copied' : 'Copy'}
+            </button>
+            <button type="button" onClick={() => setCreated(null)} className="rounded-md px-2 py-1 text-sm text-slate-600">
+              Done
+            </button>
+          </div>
+        </div>
+      ) : null}
+
+      <section aria-labelledby="token-list" className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
+        <h2 id="token-list" className="font-semibold">Tokens</h2>
+        {tokens.data?.length === 0 ? <p className="mt-2 text-sm text-slate-600">No tokens yet. Scripts and other services need one to use the REST API.</p> : null}
+        {revoke.error ? <p role="alert" className="mt-2 text-sm text-red-700">{revoke.error.message}</p> : null}
+        {tokens.data && tokens.data.length > 0 ? (
+          <div className="mt-2 overflow-x-auto">
+            <table className="w-full min-w-[44rem] text-left text-sm">
+              <thead className="text-xs uppercase text-slate-500">
+                <tr>
+                  <th scope="col" className="py-1 pr-3">Name</th>
+                  <th scope="col" className="py-1 pr-3">Prefix</th>
+                  <th scope="col" className="py-1 pr-3">Scopes</th>
+                  <th scope="col" className="py-1 pr-3">Last used</th>
+                  <th scope="col" className="py-1 pr-3">Expires</th>
+                  <th scope="col" className="py-1"><span className="sr-only">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                {tokens.data.map((t) => {
+                  const expired = t.expiresAt !== null && Date.parse(t.expiresAt) <= now;
+                  return (
+                    <tr key={t.id} className="border-t border-slate-100 align-top" data-testid={`token-row-${t.name}`}>
+                      <td className="py-1 pr-3">{t.name}</td>
+                      <td className="py-1 pr-3 font-mono text-xs">{t.prefix}…</td>
+                      <td className="py-1 pr-3 font-mono text-xs">{t.scopes.join(', ')}</td>
+                      <td className="py-1 pr-3" title={formatExact(t.lastUsedAt)}>{formatRelative(t.lastUsedAt, now)}</td>
+                      <td className="py-1 pr-3" title={formatExact(t.expiresAt)}>{t.expiresAt ? formatRelative(t.expiresAt, now) : 'never'}</td>
+                      <td className="py-1 text-right">
+                        {t.revokedAt ? (
+                          <span className="text-slate-500">revoked {formatRelative(t.revokedAt, now)}</span>
+                        ) : expired ? (
+                          <span className="text-slate-500">expired</span>
+                        ) : (
+                          <button
+                            type="button"
+                            disabled={revoke.isPending}
+                            onClick={() => {
+                              if (window.confirm(`Revoke token “${t.name}”? Clients using it get 401 at once.`)) revoke.mutate({ id: t.id });
+                            }}
+                            className="rounded-md border border-red-300 px-2 py-0.5 text-sm text-red-700 hover:bg-red-50 disabled:opacity-50"
+                          >
+                            Revoke
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
+    </div>
+  );
+}
