@@ -1,3 +1,4 @@
+import { chromium } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleProcess, ensureBuild, startConsole } from './testing/console-process';
 import { type TestContainer, testContainer } from './testing/container';
@@ -63,6 +64,34 @@ describe.skipIf(!ready)('two console processes behind one PostgreSQL and Redis',
     expect(new Set(runs.map((r) => r.instanceId)).size).toBeGreaterThanOrEqual(1);
     // nothing scheduled after the pause took effect (a slot in flight at that moment may finish)
     expect(runs.filter((r) => r.startedAt > pausedAt + 1_000)).toEqual([]);
+  });
+
+  it('a REST pause on instance A reaches a board open on instance B without reload', async () => {
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${b.url}/login`);
+      await page.getByLabel('Email').fill('admin@console.local');
+      await page.getByLabel('Password').fill('process-test-password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const badge = page.getByTestId('card-inference-monitoring-poll').getByTestId('state-badge');
+      await badge.waitFor();
+      await page.getByText('● Live').waitFor();
+      expect(await badge.getAttribute('data-state')).not.toBe('paused');
+
+      const pause = await api(a, '/automations/inference-monitoring-poll/pause', 'POST');
+      const answeredAt = Date.now();
+      expect(pause.status).toBe(200);
+      await page.waitForSelector('[data-testid="card-inference-monitoring-poll"] [data-state="paused"]', { timeout: 10_000 });
+      console.log(`REST pause on instance A shown on instance B's open board ${Date.now() - answeredAt} ms after A answered`);
+      await api(a, '/automations/inference-monitoring-poll/resume', 'POST');
+      await page.waitForSelector('[data-testid="card-inference-monitoring-poll"] [data-state]:not([data-state="paused"])', { timeout: 10_000 });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('stops gracefully on SIGTERM: exit code 0 and the instance deregistered', async () => {
