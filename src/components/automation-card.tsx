@@ -34,10 +34,12 @@ export function AutomationCard({ automation: a, now, actions, feedback }: { auto
         <dt className="text-slate-500">Cadence</dt>
         <dd title={a.schedule ?? undefined}>
           {a.cadenceLabel}
-          {a.schedule ? <span className="ml-1 font-mono text-xs text-slate-400">{a.schedule}</span> : null}
+          {a.schedule ? <span className="block whitespace-nowrap font-mono text-xs text-slate-400">{a.schedule}</span> : null}
         </dd>
         <dt className="text-slate-500">Lock</dt>
-        <dd>{a.distributed ? 'Distributed (Redis)' : 'Per instance'}</dd>
+        <dd title={a.distributed ? 'One run at a time across all instances' : 'The run lock covers this instance only'}>
+          {a.distributed ? 'Shared (Redis)' : 'This instance'}
+        </dd>
         {a.nextRunAt ? (
           <>
             <dt className="text-slate-500">Next run</dt>

@@ -20,14 +20,17 @@ export function DurationChart({ points }: { points: DurationPoint[] }) {
   const max = Math.max(1, ...ordered.map((p) => p.durationMs ?? 0));
   const width = 100;
   const height = 40;
-  const bar = width / Math.max(ordered.length, 1);
+  // At least 20 slots, so a short history draws thin bars on the right instead of a few wide blocks.
+  const slots = Math.max(ordered.length, 20);
+  const bar = width / slots;
+  const offset = slots - ordered.length;
   return (
     <figure className="mt-2">
       <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" className="h-16 w-full rounded bg-slate-50" role="img" aria-label={`Durations of the last ${ordered.length} runs; longest ${formatDuration(max)}`}>
         {ordered.map((p, i) => {
           const h = Math.max(1, ((p.durationMs ?? 0) / max) * (height - 2));
           return (
-            <rect key={p.id} x={i * bar + bar * 0.15} y={height - h} width={bar * 0.7} height={h} className={OUTCOME_FILL[p.outcome]}>
+            <rect key={p.id} x={(offset + i) * bar + bar * 0.15} y={height - h} width={bar * 0.7} height={h} className={OUTCOME_FILL[p.outcome]}>
               <title>{`${new Date(p.startedAt).toLocaleString()}: ${p.outcome}, ${formatDuration(p.durationMs)}`}</title>
             </rect>
           );

@@ -27,6 +27,7 @@ import { type InferenceModule, createInferenceModule } from './inference/inferen
 import { type Logger, createLogger } from './logger';
 import type { Lifecycle, ModuleDeps } from './module-deps';
 import { OutboundPolicy } from './net/outbound-policy';
+import { ConsoleMetrics } from './observability/metrics';
 import { type TenantsModule, createTenantsModule } from './tenants/tenants.module';
 import { APP_VERSION } from './version';
 
@@ -49,6 +50,7 @@ export interface Container {
   runs: RunRepository;
   scheduler: Scheduler;
   outbound: OutboundPolicy;
+  metrics: ConsoleMetrics;
   tenants: TenantsModule;
   inference: InferenceModule;
   browser: BrowserModule;
@@ -114,14 +116,16 @@ export async function createContainer(env: Record<string, string | undefined>, n
   const instances = new InstanceRegistry(db, { id: config.instanceId, version: APP_VERSION, lockProvider: locks.kind, scheduler: config.SCHEDULER === 'on' }, now);
   const audit = new AuditLog(db, config.instanceId, now);
   const outbound = new OutboundPolicy({ allowPrivate: config.OUTBOUND_ALLOW_PRIVATE });
-  const moduleDeps: ModuleDeps = { database, config, logger, bus, instances, audit, outbound, now };
+  const metrics = new ConsoleMetrics(config.instanceId);
+  const moduleDeps: ModuleDeps = { database, config, logger, bus, instances, audit, outbound, metrics, now };
   const tenants = createTenantsModule(moduleDeps);
   const inference = createInferenceModule(moduleDeps);
   const browser = createBrowserModule(moduleDeps);
   const alerts = createAlertsModule(moduleDeps);
   const ports: DomainPorts = { db, inference: inference.port, alerts: alerts.port, browser: browser.port };
+  metrics.observeLiveSessions(() => browser.port.status().liveSessions);
   const runs = new RunRepository(db);
-  const executor = new RunExecutor({ locks, lockHealth, runs, bus, ports, instanceId: config.instanceId, runTimeoutMs: config.RUN_TIMEOUT_MS, logger, now });
+  const executor = new RunExecutor({ locks, lockHealth, runs, bus, ports, metrics, instanceId: config.instanceId, runTimeoutMs: config.RUN_TIMEOUT_MS, logger, now });
   const pauses = new PauseRepository(db, (fn) => database.writeTransaction(fn));
   const automations = new AutomationService({ locks, lockHealth, bus, instances, pauses, runs, executor, audit, ports, schedules, instanceId: config.instanceId, now });
   const scheduler = new Scheduler({
@@ -133,6 +137,7 @@ export async function createContainer(env: Record<string, string | undefined>, n
     instanceId: config.instanceId,
     logger,
     now,
+    onSkip: (key, reason) => metrics.skippedTicks.inc({ automation: key, reason }),
   });
 
   return {
@@ -153,6 +158,7 @@ export async function createContainer(env: Record<string, string | undefined>, n
     runs,
     scheduler,
     outbound,
+    metrics,
     tenants,
     inference,
     browser,

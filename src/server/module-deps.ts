@@ -5,6 +5,7 @@ import type { InstanceRegistry } from './coordination/instance-registry';
 import type { DatabaseHandle } from './db/client';
 import type { Logger } from './logger';
 import type { OutboundPolicy } from './net/outbound-policy';
+import type { ConsoleMetrics } from './observability/metrics';
 
 /** What the composition root hands every domain module (tenants, inference, browser, alerts). */
 export interface ModuleDeps {
@@ -15,6 +16,8 @@ export interface ModuleDeps {
   instances: InstanceRegistry;
   audit: AuditLog;
   outbound: OutboundPolicy;
+  /** Prometheus metrics: domain modules count polls, deliveries and the like here. */
+  metrics: ConsoleMetrics;
   now: () => number;
 }
 

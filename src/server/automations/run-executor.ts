@@ -5,6 +5,7 @@ import type { LockProvider } from '../coordination/lock-provider';
 import type { RunTrigger } from '../db/schema';
 import { AppError, errorMessage, isAppError } from '../errors';
 import type { Logger } from '../logger';
+import type { ConsoleMetrics } from '../observability/metrics';
 import type { AutomationDefinition, DomainPorts, Metrics } from './definition';
 import type { RunRecord, RunRepository } from './run.repository';
 
@@ -47,6 +48,7 @@ export class RunExecutor {
       runs: RunRepository;
       bus: ChangeBus;
       ports: DomainPorts;
+      metrics: ConsoleMetrics;
       instanceId: string;
       runTimeoutMs: number;
       logger: Logger;
@@ -69,10 +71,15 @@ export class RunExecutor {
     const mutex = this.mutexName(definition);
 
     let grant;
+    const acquireStarted = performance.now();
+    const observeAcquire = (result: string) =>
+      this.deps.metrics.lockAcquire.observe({ provider: locks.kind, result }, (performance.now() - acquireStarted) / 1000);
     try {
       grant = await locks.acquire(mutex, RUN_LEASE_MS, instanceId);
       lockHealth.reportSuccess();
+      observeAcquire(grant ? 'granted' : 'held');
     } catch (error) {
+      observeAcquire('error');
       if (isAppError(error) && error.code === 'LOCK_STORE_UNAVAILABLE') lockHealth.reportFailure(error.message, now());
       throw error;
     }
@@ -168,6 +175,8 @@ export class RunExecutor {
         metrics: result.metrics,
       };
       await runs.finish(runId, end);
+      this.deps.metrics.runs.inc({ automation: definition.key, trigger: request.trigger, outcome: end.outcome });
+      this.deps.metrics.runDuration.observe({ automation: definition.key, outcome: end.outcome }, end.durationMs / 1000);
       if (end.outcome === 'failed') log.warn({ durationMs: end.durationMs, error: end.error }, 'run failed');
       else log.info({ durationMs: end.durationMs }, 'run succeeded');
       return {

@@ -3,6 +3,7 @@ import type { Scope } from '../auth/auth.schemas';
 import type { TokenPrincipal } from '../auth/token.service';
 import type { Container } from '../container';
 import { AppError, errorMessage } from '../errors';
+import { routeLabel } from '../observability/metrics';
 import { errorResponse, fromZodError, json } from './responses';
 
 /** Next.js passes dynamic segments as a promise. */
@@ -31,25 +32,44 @@ export function restHandler(
   handler: (req: RestRequest) => Promise<Response | Record<string, unknown>>,
 ): (request: Request, context: RouteContext) => Promise<Response> {
   return async (request, context) => {
-    let c: Container | null = null;
+    const started = performance.now();
+    let c: Container;
     try {
       c = await getContainer();
-      const principal = await authenticate(c, request);
-      const verdict = c.apiRateLimiter.hit(principal.id);
-      if (!verdict.allowed) {
-        throw new AppError('RATE_LIMITED', `Rate limit exceeded for this token; retry in ${verdict.retryAfterSeconds} s`, {
-          retryAfterSeconds: verdict.retryAfterSeconds,
-        });
-      }
-      if (!principal.scopes.has(scope)) throw new AppError('FORBIDDEN', `This token lacks the scope ${scope}`);
-      const raw = context?.params ? await context.params : {};
-      const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : (v ?? '')]));
-      const result = await handler({ request, params, principal, actor: `token:${principal.name}`, c });
-      return result instanceof Response ? result : json(result);
     } catch (error) {
-      return errorResponse(error, c?.logger ?? null);
+      return errorResponse(error, null);
     }
+    const response = await handle(c, request, context, scope, handler);
+    const route = routeLabel(new URL(request.url).pathname);
+    c.metrics.httpRequests.inc({ route, method: request.method, status: String(response.status) });
+    c.metrics.httpDuration.observe({ route, method: request.method }, (performance.now() - started) / 1000);
+    return response;
   };
+}
+
+async function handle(
+  c: Container,
+  request: Request,
+  context: RouteContext,
+  scope: Scope,
+  handler: (req: RestRequest) => Promise<Response | Record<string, unknown>>,
+): Promise<Response> {
+  try {
+    const principal = await authenticate(c, request);
+    const verdict = c.apiRateLimiter.hit(principal.id);
+    if (!verdict.allowed) {
+      throw new AppError('RATE_LIMITED', `Rate limit exceeded for this token; retry in ${verdict.retryAfterSeconds} s`, {
+        retryAfterSeconds: verdict.retryAfterSeconds,
+      });
+    }
+    if (!principal.scopes.has(scope)) throw new AppError('FORBIDDEN', `This token lacks the scope ${scope}`);
+    const raw = context?.params ? await context.params : {};
+    const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : (v ?? '')]));
+    const result = await handler({ request, params, principal, actor: `token:${principal.name}`, c });
+    return result instanceof Response ? result : json(result);
+  } catch (error) {
+    return errorResponse(error, c.logger);
+  }
 }
 
 async function authenticate(c: Container, request: Request): Promise<TokenPrincipal> {
