@@ -1,4 +1,6 @@
-import { pauseInputSchema, runsQuerySchema } from '../automations/automation.schemas';
+import { z } from 'zod';
+import { automationViewSchema, pauseInputSchema, runViewSchema, runsQuerySchema } from '../automations/automation.schemas';
+import type { RouteDoc } from './openapi';
 import type { Container } from '../container';
 import { optionalJsonBody, parseQuery, restHandler } from './rest-handler';
 import { json } from './responses';
@@ -39,3 +41,32 @@ export function automationRoutes(getContainer: () => Promise<Container>) {
     }),
   };
 }
+
+const KEY = { key: 'An automation key, e.g. alert-evaluation.' };
+const automationBody = z.object({ automation: automationViewSchema });
+
+/** The OpenAPI description of the routes above, from the same schemas. */
+export const automationRouteDocs: RouteDoc[] = [
+  { method: 'GET', path: '/automations', tag: 'automations', scope: 'automations:read', summary: 'List every automation and its live state', response: z.object({ automations: z.array(automationViewSchema) }) },
+  { method: 'GET', path: '/automations/{key}', tag: 'automations', scope: 'automations:read', summary: 'Get one automation', pathParams: KEY, response: automationBody, errors: { 400: 'Invalid automation key.', 404: 'Automation not found.' } },
+  {
+    method: 'POST', path: '/automations/{key}/run', tag: 'automations', scope: 'automations:write', summary: 'Run now and answer when the run has finished',
+    description: 'Never starts a second concurrent run: if one is in flight anywhere, answers at once with state running. Allowed while paused.',
+    pathParams: KEY, response: automationBody,
+    errors: { 400: 'Invalid or unknown automation key.', 500: 'The run failed; `error` holds its message and `automation` the updated view.', 503: 'Lock store unreachable; see Retry-After.' },
+  },
+  {
+    method: 'POST', path: '/automations/{key}/pause', tag: 'automations', scope: 'automations:write', summary: 'Pause the schedule (in-flight runs finish)',
+    pathParams: KEY, body: pauseInputSchema, bodyRequired: false, response: automationBody,
+    errors: { 400: 'Invalid or unknown key, or an invalid body.', 500: 'The automation does not support pause.' },
+  },
+  {
+    method: 'POST', path: '/automations/{key}/resume', tag: 'automations', scope: 'automations:write', summary: 'Resume the schedule',
+    pathParams: KEY, response: automationBody, errors: { 400: 'Invalid or unknown automation key.', 500: 'The automation does not support resume.' },
+  },
+  {
+    method: 'GET', path: '/automations/{key}/runs', tag: 'automations', scope: 'automations:read', summary: 'Run history, newest first',
+    pathParams: KEY, query: runsQuerySchema, response: z.object({ runs: z.array(runViewSchema), nextCursor: z.string().nullable() }),
+    errors: { 400: 'Invalid key, limit or cursor.', 404: 'Automation not found.' },
+  },
+];
