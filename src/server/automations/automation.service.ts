@@ -243,13 +243,15 @@ export class AutomationService {
     const [pauses, live] = await Promise.all([this.deps.pauses.all(now), this.deps.instances.live()]);
     const schedulers = live.filter((i) => i.scheduler);
     const schedulingSince = schedulers.length > 0 ? Math.min(...schedulers.map((i) => Date.parse(i.startedAt))) : null;
+    // With no live scheduler, one that died without stopping means runs are owed, not that none are expected.
+    const lapsed = schedulingSince === null ? ((await this.deps.instances.lapsedSchedulers())[0] ?? null) : null;
     return Promise.all(
       AUTOMATIONS.map(async (definition) => {
         const [summary, liveMetrics] = await Promise.all([
           this.deps.runs.summary(definition.key, now),
           definition.liveMetrics ? definition.liveMetrics(this.deps.ports) : Promise.resolve({} as Metrics),
         ]);
-        return this.composeView(definition, { now, pause: pauses.get(definition.key) ?? null, summary, liveMetrics, live, schedulingSince });
+        return this.composeView(definition, { now, pause: pauses.get(definition.key) ?? null, summary, liveMetrics, live, schedulingSince, lapsed });
       }),
     );
   }
@@ -263,6 +265,7 @@ export class AutomationService {
       liveMetrics: Metrics;
       live: InstanceView[];
       schedulingSince: number | null;
+      lapsed: { id: string; heartbeatAt: number } | null;
     },
   ): AutomationView {
     const { now, pause, summary } = input;
@@ -273,21 +276,23 @@ export class AutomationService {
     const lastRunFailed = lastFinished !== null && lastFinished.outcome !== 'succeeded';
 
     const dependencyProblem = this.deps.lockHealth.problem() ?? this.browserProblem(definition, input.live);
-    let overdueSince: number | null = null;
+    let overdue: string | null = null;
     if (schedule !== null && scheduled && !paused) {
       const expectedSlot = previousFireTime(schedule, now - OVERDUE_GRACE_MS);
       const lastActivity = Math.max(summary.lastScheduledStart ?? 0, lastFinished?.finishedAt ?? 0) || null;
       if (isOverdue({ now, expectedSlot, lastScheduledStart: lastActivity, schedulingSince: input.schedulingSince, resumedAt: pause?.resumedAt ?? null })) {
-        overdueSince = expectedSlot;
+        overdue = `Overdue: the run scheduled for ${new Date(expectedSlot).toISOString()} has not started`;
       }
+    } else if (schedule !== null && !paused && input.lapsed) {
+      overdue = `Overdue: no live instance runs the scheduler; ${input.lapsed.id} stopped beating at ${new Date(input.lapsed.heartbeatAt).toISOString()}`;
     }
     const running = summary.running.length > 0;
-    const state = deriveState({ running, paused, lastRunFailed, dependencyDown: dependencyProblem !== null, overdue: overdueSince !== null, scheduled });
+    const state = deriveState({ running, paused, lastRunFailed, dependencyDown: dependencyProblem !== null, overdue: overdue !== null, scheduled });
 
     const lastError =
       dependencyProblem ??
       (lastRunFailed ? (lastFinished?.error ?? 'Run failed') : null) ??
-      (overdueSince !== null ? `Overdue: the run scheduled for ${new Date(overdueSince).toISOString()} has not started` : null);
+      overdue;
 
     return {
       key: definition.key,

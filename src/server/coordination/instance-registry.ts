@@ -92,6 +92,24 @@ export class InstanceRegistry {
     return rows.map((r) => this.toView(r, r.stopped_at === null && r.heartbeat_at > now - INSTANCE_LIVENESS_MS));
   }
 
+  /**
+   * Instances that ran a scheduler and stopped beating without saying goodbye (killed, frozen, partitioned)
+   * within the last hour, newest heartbeat first. A gracefully stopped instance is not lapsed.
+   */
+  async lapsedSchedulers(): Promise<Array<{ id: string; heartbeatAt: number }>> {
+    const now = this.now();
+    const rows = await this.db
+      .selectFrom('instances')
+      .select(['id', 'heartbeat_at'])
+      .where('scheduler', '=', 1)
+      .where('stopped_at', 'is', null)
+      .where('heartbeat_at', '<=', now - INSTANCE_LIVENESS_MS)
+      .where('heartbeat_at', '>', now - 3_600_000)
+      .orderBy('heartbeat_at', 'desc')
+      .execute();
+    return rows.map((r) => ({ id: r.id, heartbeatAt: Number(r.heartbeat_at) }));
+  }
+
   async isLive(id: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('instances')
