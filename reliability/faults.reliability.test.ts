@@ -56,8 +56,8 @@ describe('faults', () => {
   });
 
   it('Redis down at boot: the console starts anyway and says why', async () => {
-    cluster = await startCluster({ ids: [], redisUrl: 'redis://127.0.0.1:1' });
-    const a = await cluster.start('r4-boot');
+    cluster = await startCluster({ ids: [] });
+    const a = await cluster.start('r4-boot', { REDIS_URL: 'redis://127.0.0.1:1' });
     const health = (await (await fetch(`${a.url}/api/health`)).json()) as { status: string; lockStore: string };
     expect(health).toMatchObject({ status: 'ok', lockStore: 'unavailable' });
     const view = (await cluster.api(a, '/automations/alert-evaluation')).body.automation as View;
