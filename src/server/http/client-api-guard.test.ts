@@ -16,9 +16,17 @@ describe('client API guard', () => {
     expect(guardClientApi('PUT', '/api/client/v1/automations')?.headers.get('allow')).toBe('GET');
   });
 
-  it('lets everything else through: allowed methods, unknown paths, other prefixes, OPTIONS and HEAD', () => {
+  it('answers 404 JSON for paths that are no endpoint, whatever the method or content', async () => {
+    for (const path of ['/api/client/v1', '/api/client/v1/', '/api/client/v1/nothing/here', '/api/client/v1/automations/a/b/c']) {
+      const res = guardClientApi('POST', path);
+      expect(res?.status, path).toBe(404);
+      expect(await res?.json()).toMatchObject({ code: 'NOT_FOUND' });
+    }
+  });
+
+  it('lets everything else through: allowed methods, the OpenAPI document, other prefixes, OPTIONS and HEAD', () => {
     expect(guardClientApi('POST', '/api/client/v1/automations/alert-evaluation/run')).toBeNull();
-    expect(guardClientApi('GET', '/api/client/v1/nothing/here')).toBeNull();
+    expect(guardClientApi('GET', '/api/client/v1/openapi.json')).toBeNull();
     expect(guardClientApi('GET', '/api/trpc/automations.list')).toBeNull();
     expect(guardClientApi('OPTIONS', '/api/client/v1/automations')).toBeNull();
     expect(guardClientApi('HEAD', '/api/client/v1/automations')).toBeNull();
