@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ConsoleProcess, ensureBuild, startConsole } from '../src/server/testing/console-process';
 import { type TestContainer, testContainer } from '../src/server/testing/container';
@@ -59,7 +60,7 @@ describe('data safety on the embedded SQLite database', () => {
     processes.push(restarted);
     const stuck = await db.c.database.db.selectFrom('automation_runs').select(['id', 'started_at']).where('instance_id', '=', 'sqlite-a').where('outcome', '=', 'running').where('started_at', '<', Date.now() - 5000).execute();
     expect(stuck).toEqual([]);
-    const integrity = await db.c.database.db.executeQuery<{ integrity_check: string }>({ sql: 'PRAGMA integrity_check', parameters: [], query: { kind: 'RawNode' } as never });
+    const integrity = await sql<{ integrity_check: string }>`PRAGMA integrity_check`.execute(db.c.database.db);
     expect(integrity.rows[0]?.integrity_check).toBe('ok');
     const duplicates = await db.c.database.db
       .selectFrom('automation_runs')
