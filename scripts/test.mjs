@@ -1,6 +1,7 @@
 // `npm test`: the whole suite. Builds the app if needed (process and e2e tests run the real build), runs
-// Vitest (unit, integration against real SQLite/PostgreSQL/Redis, multi-process), then Playwright in Debian's
-// Chromium, and ends with one summary line: "tests: N passed, N failed, N skipped".
+// Vitest (unit, integration against real SQLite/PostgreSQL/Redis, multi-process), the reliability battery
+// (bounded figures; RELIABILITY_FULL=1 for the issue's full ones), then Playwright in Debian's Chromium, and ends
+// with one summary line: "tests: N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,20 +20,25 @@ function run(label, args) {
   return r.status === 0;
 }
 
-const vitestReport = path.join(results, 'vitest.json');
-fs.rmSync(vitestReport, { force: true });
-ok = run('Vitest: unit, integration and process tests', [
-  'node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`,
-]) && ok;
-if (fs.existsSync(vitestReport)) {
-  const v = JSON.parse(fs.readFileSync(vitestReport, 'utf8'));
+/** Runs one Vitest configuration with a JSON report and adds its counts to the totals. */
+function vitest(label, name, extraArgs) {
+  const report = path.join(results, `${name}.json`);
+  fs.rmSync(report, { force: true });
+  const passed = run(label, ['node_modules/vitest/vitest.mjs', 'run', ...extraArgs, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+  if (!fs.existsSync(report)) {
+    totals.failed++;
+    return false;
+  }
+  const v = JSON.parse(fs.readFileSync(report, 'utf8'));
   totals.passed += v.numPassedTests;
   totals.failed += v.numFailedTests;
   totals.skipped += v.numPendingTests + (v.numTodoTests ?? 0);
-  console.log(`vitest: ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${v.numPendingTests} skipped`);
-} else {
-  totals.failed++;
+  console.log(`${name}: ${v.numPassedTests} passed, ${v.numFailedTests} failed, ${v.numPendingTests} skipped`);
+  return passed;
 }
+
+ok = vitest('Vitest: unit, integration and process tests', 'vitest', []) && ok;
+ok = vitest('Vitest: reliability battery (real consoles on PostgreSQL and Redis)', 'reliability', ['--config', 'vitest.reliability.config.mts']) && ok;
 
 const e2eReport = path.join(results, 'e2e.json');
 fs.rmSync(e2eReport, { force: true });
