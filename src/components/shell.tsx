@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { type ReactNode, createContext, useContext, useEffect } from 'react';
 import { trpc } from '@/lib/trpc';
+import { IncidentBadge } from './alerts/incident-badge';
 
 export interface Me {
   email: string;
@@ -22,11 +23,17 @@ interface NavItem {
   href: string;
   label: string;
   adminOnly?: boolean;
+  /** Shows the open-incident count beside the label. */
+  badge?: boolean;
 }
 
 /** Domain pages first, administration last; the domain issues add their pages here. */
 const NAV: NavItem[] = [
   { href: '/automations', label: 'Automations' },
+  { href: '/inference', label: 'Inference' },
+  { href: '/tenants', label: 'Tenants' },
+  { href: '/alerts', label: 'Alert rules' },
+  { href: '/incidents', label: 'Incidents', badge: true },
   { href: '/admin/tokens', label: 'API tokens', adminOnly: true },
   { href: '/admin/operators', label: 'Operators', adminOnly: true },
   { href: '/admin/audit', label: 'Audit log', adminOnly: true },
@@ -64,6 +71,7 @@ export function Shell({ children }: { children: ReactNode }) {
                 className={pathname === item.href ? 'font-semibold text-indigo-700' : 'text-slate-600 hover:text-slate-900'}
               >
                 {item.label}
+                {item.badge ? <IncidentBadge /> : null}
               </Link>
             ))}
           </nav>

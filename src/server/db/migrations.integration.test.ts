@@ -18,6 +18,9 @@ const TABLES: Record<keyof Database, true> = {
   inference_servers: true,
   inference_samples: true,
   alert_rules: true,
+  alert_channels: true,
+  incidents: true,
+  incident_events: true,
   notification_outbox: true,
   browser_sessions: true,
 };

@@ -1,9 +1,12 @@
 import { APP_VERSION } from '../version';
+import { alertRouteDocs } from './alerts.routes';
 import { automationRouteDocs } from './automations.routes';
+import { inferenceRouteDocs } from './inference.routes';
 import { buildOpenApi, type RouteDoc } from './openapi';
+import { tenantRouteDocs } from './tenants.routes';
 
 /** Every documented client API route; each domain's routes file exports its docs and is listed here. */
-export const CLIENT_API_ROUTES: RouteDoc[] = [...automationRouteDocs];
+export const CLIENT_API_ROUTES: RouteDoc[] = [...automationRouteDocs, ...tenantRouteDocs, ...inferenceRouteDocs, ...alertRouteDocs];
 
 let cached: Record<string, unknown> | null = null;
 

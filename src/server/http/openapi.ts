@@ -14,7 +14,9 @@ export interface RouteDoc {
   query?: z.ZodObject;
   body?: z.ZodType;
   bodyRequired?: boolean;
-  /** The 200 body; omit for non-JSON answers and give `responseContentType`. */
+  /** The success status; 200 unless the operation creates something (201). */
+  status?: 200 | 201;
+  /** The success body; omit for non-JSON answers and give `responseContentType`. */
   response?: z.ZodType;
   responseContentType?: string;
   /** Statuses this operation may answer besides 200, 401, 403 and 429, with why. */
@@ -48,7 +50,7 @@ export function buildOpenApi(routes: RouteDoc[], version: string): Record<string
       }
     }
     const responses: Record<string, unknown> = {
-      '200': route.response
+      [String(route.status ?? 200)]: route.response
         ? { description: 'OK', content: { 'application/json': { schema: schemaOf(route.response, 'output') } } }
         : { description: 'OK', content: { [route.responseContentType ?? 'application/octet-stream']: {} } },
       '401': { description: 'Missing, malformed, unknown, expired or revoked token.', content: { 'application/json': { schema: schemaOf(errorBody, 'output') } } },

@@ -1,36 +1,163 @@
-import { type Kysely, sql } from 'kysely';
+import { randomUUID } from 'node:crypto';
 import type { InferencePort, RunContext } from '../automations/definition';
-import type { Database } from '../db/schema';
-import { AppError } from '../errors';
+import { errorMessage } from '../errors';
+import type { Logger } from '../logger';
+import { outboundRequest } from '../net/http-client';
+import type { OutboundPolicy } from '../net/outbound-policy';
+import type { ApiKeyCipher } from './api-key-cipher';
+import type { InferenceRepository, SampleRow, ServerRow } from './inference.repository';
+import { PROBES, type ProbeOutcome } from './server-probes';
+import { type StoredCounters, deriveRates, parseStoredCounters } from './sample-rates';
+
+export interface PollConfig {
+  concurrency: number;
+  deadlineMs: number;
+  maxBytes: number;
+  maxServersPerRun: number;
+  retentionMs: number;
+  retentionBatch: number;
+}
+
+export interface PollResult {
+  dueServers: number;
+  processedTenants: number;
+  /** Samples deleted by retention at the end of the run. */
+  samplesPruned: number;
+}
 
 /**
- * Selects the inference servers that are due (enabled, and never polled or polled at least one interval ago).
- * The HTTP poller itself arrives with the inference issue; this build has no way to register servers, so the
- * due set is empty and the run reports zeros. If servers exist anyway, the run fails and says why rather than
- * pretending to have polled them.
+ * The inference-monitoring-poll run: polls every due server once, with at most `concurrency` polls at a time,
+ * stores one sample per poll and the server's new status, then enforces sample retention.
+ *
+ * A server that fails (refused, times out, answers garbage) is a `down` status and a sample with `up = 0` and the
+ * reason — never a failed run. The run fails only when the poll itself cannot proceed: the database cannot be
+ * read or written, or the run was aborted (its maximum duration, or its lock was lost).
  */
 export class InferencePollService implements InferencePort {
-  constructor(private readonly db: Kysely<Database>) {}
-
-  async dueServers(now: number) {
-    return this.db
-      .selectFrom('inference_servers')
-      .select(['id', 'tenant_id'])
-      .where('enabled', '=', 1)
-      .where((eb) =>
-        eb.or([
-          eb('last_polled_at', 'is', null),
-          eb(sql<number>`last_polled_at + poll_interval_s * 1000`, '<=', now),
-        ]),
-      )
-      .execute();
-  }
+  constructor(
+    private readonly deps: {
+      repository: InferenceRepository;
+      cipher: ApiKeyCipher;
+      outbound: OutboundPolicy;
+      config: PollConfig;
+      logger: Logger;
+    },
+  ) {}
 
   async pollDue(ctx: RunContext): Promise<{ dueServers: number; processedTenants: number }> {
-    const due = await this.dueServers(ctx.now());
-    if (due.length > 0) {
-      throw new AppError('INTERNAL', `${due.length} inference servers are due, but this build cannot poll servers yet`);
-    }
-    return { dueServers: 0, processedTenants: 0 };
+    const { dueServers, processedTenants } = await this.pollDueServers(ctx);
+    return { dueServers, processedTenants };
   }
+
+  async pollDueServers(ctx: Pick<RunContext, 'now' | 'signal'>): Promise<PollResult> {
+    const { repository, config } = this.deps;
+    // The run's start is the servers' "last polled" time, so the next run of the same cadence finds them due again
+    // however long this run's polls took.
+    const startedAt = ctx.now();
+    const due = await repository.dueServers(startedAt, config.maxServersPerRun);
+    const tenants = new Set<string>();
+    let polled = 0;
+    await forEachBounded(due, config.concurrency, ctx.signal, async (server) => {
+      const stored = await this.pollServer(server, startedAt, ctx);
+      if (stored) {
+        polled++;
+        tenants.add(server.tenant_id);
+      }
+    });
+    ctx.signal.throwIfAborted();
+    const samplesPruned = await repository.deleteSamplesBefore(ctx.now() - config.retentionMs, config.retentionBatch);
+    return { dueServers: polled, processedTenants: tenants.size, samplesPruned };
+  }
+
+  /** Polls one server and records the result; false when the server changed meanwhile and the result was dropped. */
+  async pollServer(server: ServerRow, polledAt: number, ctx: Pick<RunContext, 'now' | 'signal'>): Promise<boolean> {
+    const { repository } = this.deps;
+    const started = performance.now();
+    const outcome = await this.probe(server, ctx.signal);
+    // A run cut short (its maximum duration, or its lock lost) says nothing about the server: record nothing.
+    if (ctx.signal.aborted) return false;
+    const latencyMs = Math.round(performance.now() - started);
+    const at = ctx.now();
+    const endpoint = `${server.kind} ${server.base_url}`;
+    const previous = outcome.up && outcome.counters ? await repository.latestSample(server.id) : undefined;
+    const rates = outcome.up
+      ? deriveRates(outcome.counters, at, previous ? { at: Number(previous.at), counters: parseStoredCounters(previous.counters) } : null, endpoint)
+      : { promptTokensPerSecond: null, generationTokensPerSecond: null, ttftMs: null };
+    const counters: StoredCounters | null = outcome.counters ? { endpoint, ...outcome.counters } : null;
+    const sample: SampleRow = {
+      id: randomUUID(),
+      server_id: server.id,
+      tenant_id: server.tenant_id,
+      at,
+      up: outcome.up ? 1 : 0,
+      latency_ms: latencyMs,
+      requests_running: outcome.requestsRunning,
+      requests_waiting: outcome.requestsWaiting,
+      kv_cache_usage_pct: outcome.kvCacheUsagePct,
+      prompt_tokens_per_s: rates.promptTokensPerSecond,
+      generation_tokens_per_s: rates.generationTokensPerSecond,
+      ttft_ms: rates.ttftMs,
+      models: outcome.models === null ? null : JSON.stringify(outcome.models),
+      counters: counters === null ? null : JSON.stringify(counters),
+      error: outcome.error,
+    };
+    const stored = await repository.recordPoll(server, sample, {
+      status: outcome.up ? 'up' : 'down',
+      last_polled_at: polledAt,
+      last_latency_ms: latencyMs,
+      last_error: outcome.error,
+    });
+    if (!outcome.up) this.deps.logger.debug({ server: server.id, error: outcome.error }, 'inference server down');
+    return stored;
+  }
+
+  /** Never throws: a server that cannot be polled, for whatever reason, is a down outcome with that reason. */
+  private async probe(server: ServerRow, signal: AbortSignal): Promise<ProbeOutcome> {
+    const { cipher, outbound, config } = this.deps;
+    const down = (error: string): ProbeOutcome => ({ up: false, error, requestsRunning: null, requestsWaiting: null, kvCacheUsagePct: null, models: null, counters: null });
+    const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9, */*;q=0.5' };
+    if (server.api_key_enc) {
+      const key = cipher.decrypt(server.api_key_enc, server.id);
+      if (!key.ok) return down(key.error);
+      headers.authorization = `Bearer ${key.value}`;
+    }
+    // One deadline for the whole poll: requests made later get what is left of it.
+    const deadlineAt = performance.now() + config.deadlineMs;
+    const base = server.base_url.replace(/\/+$/, '');
+    const fetch = (path: string) =>
+      outboundRequest(outbound, `${base}${path}`, {
+        headers,
+        deadlineMs: Math.max(1, Math.round(deadlineAt - performance.now())),
+        maxBytes: config.maxBytes,
+        signal,
+      });
+    try {
+      return await PROBES[server.kind](fetch, server.base_url);
+    } catch (error) {
+      // A bug in reading one server's answer must not fail the run for every other server.
+      this.deps.logger.error({ server: server.id, error: errorMessage(error) }, 'inference probe failed unexpectedly');
+      return down(`Could not read the answer: ${errorMessage(error)}`);
+    }
+  }
+}
+
+/**
+ * Runs `work` for every item with at most `limit` in flight. Stops taking new items once `signal` aborts or an
+ * item fails; waits for the ones in flight, then throws the first failure.
+ */
+export async function forEachBounded<T>(items: readonly T[], limit: number, signal: AbortSignal, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async () => {
+    while (failure === null && !signal.aborted && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }

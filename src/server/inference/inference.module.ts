@@ -1,12 +1,58 @@
 import type { InferencePort } from '../automations/definition';
+import { errorMessage } from '../errors';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
+import { TenantService } from '../tenants/tenant.service';
+import { ApiKeyCipher, resolveKeySource } from './api-key-cipher';
+import { DemoDataService } from './demo-data.service';
+import { DemoFleet } from './demo-fleet';
 import { InferencePollService } from './inference-poll.service';
+import { InferenceServersService } from './inference-servers.service';
+import { InferenceRepository } from './inference.repository';
 
-/** Inference servers, their samples, and the poll the inference-monitoring-poll automation runs. */
+/**
+ * Inference servers, their samples, the poll the inference-monitoring-poll automation runs (`port`), and the
+ * optional demo fleet (DEMO_FLEET=on), which the lifecycle starts and stops.
+ */
 export function createInferenceModule(deps: ModuleDeps) {
-  const poll = new InferencePollService(deps.database.db);
+  const { config } = deps;
+  const repository = new InferenceRepository(deps.database);
+  const cipher = new ApiKeyCipher(resolveKeySource({ consoleSecret: config.CONSOLE_SECRET, databaseUrl: config.DATABASE_URL, dataDir: config.dataDir }));
+  // Stateless: this module's own handle on tenants, for visibility checks and the demo tenant.
+  const tenants = new TenantService({ database: deps.database, audit: deps.audit, now: deps.now });
+  const servers = new InferenceServersService({ repository, tenants, cipher, outbound: deps.outbound, audit: deps.audit, now: deps.now });
+  const poll = new InferencePollService({
+    repository,
+    cipher,
+    outbound: deps.outbound,
+    logger: deps.logger.child({ module: 'inference' }),
+    config: {
+      concurrency: config.POLL_CONCURRENCY,
+      deadlineMs: config.POLL_DEADLINE_MS,
+      maxBytes: config.POLL_MAX_BYTES,
+      maxServersPerRun: config.POLL_MAX_SERVERS_PER_RUN,
+      retentionMs: Math.round(config.SAMPLE_RETENTION_DAYS * 86_400_000),
+      retentionBatch: config.SAMPLE_RETENTION_BATCH,
+    },
+  });
+  const fleet = config.DEMO_FLEET === 'on' ? new DemoFleet({ host: config.DEMO_FLEET_HOST, port: config.DEMO_FLEET_PORT, now: deps.now }) : null;
+  const demo = new DemoDataService({ fleet, tenants, servers, cipher });
   const port: InferencePort = poll;
-  return { port, poll, lifecycle: {} as Lifecycle };
+  const lifecycle: Lifecycle = {
+    async start() {
+      if (!fleet) return;
+      try {
+        const url = await fleet.start();
+        deps.logger.info({ url }, 'demo fleet serving simulated inference servers (DEMO_FLEET=on)');
+      } catch (error) {
+        // Another instance on this machine may already serve it on the same port; the console works without it.
+        deps.logger.warn({ error: errorMessage(error), port: config.DEMO_FLEET_PORT }, 'demo fleet could not start');
+      }
+    },
+    async stop() {
+      await fleet?.stop();
+    },
+  };
+  return { port, poll, servers, repository, cipher, demo, fleet, lifecycle };
 }
 
 export type InferenceModule = ReturnType<typeof createInferenceModule>;

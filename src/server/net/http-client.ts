@@ -11,13 +11,15 @@ export interface OutboundRequest {
   deadlineMs: number;
   /** Bodies larger than this are cut and the request fails. */
   maxBytes: number;
+  /** Cancels the request early (e.g. the run it belongs to was aborted). */
+  signal?: AbortSignal;
 }
 
 export type OutboundResult =
   | { ok: true; status: number; headers: http.IncomingHttpHeaders; body: Buffer; latencyMs: number }
   | { ok: false; error: string; code: OutboundErrorCode; latencyMs: number };
 
-export type OutboundErrorCode = 'refused' | 'deadline' | 'too-large' | 'redirect' | 'network';
+export type OutboundErrorCode = 'refused' | 'deadline' | 'too-large' | 'redirect' | 'network' | 'aborted';
 
 /**
  * One outbound HTTP request under the {@link OutboundPolicy}: only http/https, the address actually connected to
@@ -33,49 +35,76 @@ export async function outboundRequest(policy: OutboundPolicy, urlText: string, r
   } catch (error) {
     return { ok: false, error: errorMessage(error), code: 'refused', latencyMs: 0 };
   }
+  if (request.signal?.aborted) return { ok: false, code: 'aborted', error: 'Request cancelled before it started', latencyMs: 0 };
   const client = url.protocol === 'https:' ? https : http;
   return new Promise<OutboundResult>((resolve) => {
     let settled = false;
-    const finish = (result: OutboundResult) => {
+    let req: http.ClientRequest | null = null;
+    const onAbort = () => {
+      req?.destroy();
+      finish({ ok: false, code: 'aborted', error: 'Request cancelled', latencyMs: elapsed() });
+    };
+    // Created before the request, so a request that fails synchronously can still settle through `finish`.
+    const timer = setTimeout(() => {
+      req?.destroy();
+      finish({ ok: false, code: 'deadline', error: `No complete answer within ${request.deadlineMs} ms`, latencyMs: elapsed() });
+    }, request.deadlineMs);
+    function finish(result: OutboundResult) {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
       resolve(result);
-    };
-    const req = client.request(
-      url,
-      {
-        method: request.method ?? 'GET',
-        headers: { 'user-agent': 'automations-console', ...request.headers },
-        lookup: policy.lookup,
-        agent: false,
-      },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 300 && status < 400) {
-          res.destroy();
-          finish({ ok: false, code: 'redirect', error: `Redirect (${status}) to ${res.headers.location ?? 'nowhere'} not followed`, latencyMs: elapsed() });
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > request.maxBytes) {
+    }
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      req = client.request(
+        url,
+        {
+          method: request.method ?? 'GET',
+          headers: { 'user-agent': 'automations-console', ...request.headers },
+          lookup: policy.lookup,
+          agent: false,
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 300 && status < 400) {
             res.destroy();
-            finish({ ok: false, code: 'too-large', error: `Response larger than ${request.maxBytes} bytes`, latencyMs: elapsed() });
+            finish({ ok: false, code: 'redirect', error: `Redirect (${status}) to ${res.headers.location ?? 'nowhere'} not followed`, latencyMs: elapsed() });
             return;
           }
-          chunks.push(chunk);
-        });
-        res.on('end', () => finish({ ok: true, status, headers: res.headers, body: Buffer.concat(chunks), latencyMs: elapsed() }));
-        res.on('error', (error) => finish({ ok: false, code: 'network', error: errorMessage(error), latencyMs: elapsed() }));
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      finish({ ok: false, code: 'deadline', error: `No complete answer within ${request.deadlineMs} ms`, latencyMs: elapsed() });
-    }, request.deadlineMs);
+          // A declared length over the cap fails at once instead of after reading up to the cap.
+          const declared = Number(res.headers['content-length']);
+          if (Number.isFinite(declared) && declared > request.maxBytes) {
+            res.destroy();
+            finish({ ok: false, code: 'too-large', error: `Response larger than ${request.maxBytes} bytes (declared ${declared})`, latencyMs: elapsed() });
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > request.maxBytes) {
+              res.destroy();
+              finish({ ok: false, code: 'too-large', error: `Response larger than ${request.maxBytes} bytes`, latencyMs: elapsed() });
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('end', () => finish({ ok: true, status, headers: res.headers, body: Buffer.concat(chunks), latencyMs: elapsed() }));
+          res.on('error', (error) => finish({ ok: false, code: 'network', error: errorMessage(error), latencyMs: elapsed() }));
+          // Node reports a peer that closes mid-body as an 'error'; should a close ever come without one (or 'end'),
+          // this settles at once instead of waiting for the deadline.
+          res.on('close', () => {
+            if (!res.complete) finish({ ok: false, code: 'network', error: 'Connection closed before the response was complete', latencyMs: elapsed() });
+          });
+        },
+      );
+    } catch (error) {
+      // e.g. a header value with characters HTTP does not allow
+      finish({ ok: false, code: 'network', error: errorMessage(error), latencyMs: elapsed() });
+      return;
+    }
     req.on('error', (error: NodeJS.ErrnoException) => {
       const refused = error.code === 'EOUTBOUNDREFUSED';
       finish({ ok: false, code: refused ? 'refused' : 'network', error: errorMessage(error), latencyMs: elapsed() });

@@ -13,6 +13,7 @@ const ALWAYS_REFUSED: Array<[string, number, 'ipv4' | 'ipv6', string]> = [
   ['0.0.0.0', 8, 'ipv4', 'the "this network" range'],
   ['169.254.0.0', 16, 'ipv4', 'a link-local address (cloud metadata lives here)'],
   ['100.100.100.200', 32, 'ipv4', 'a cloud metadata address'],
+  ['168.63.129.16', 32, 'ipv4', 'a cloud metadata address'],
   ['192.0.0.0', 24, 'ipv4', 'an IETF protocol assignment'],
   ['224.0.0.0', 4, 'ipv4', 'a multicast address'],
   ['240.0.0.0', 4, 'ipv4', 'a reserved address'],
@@ -113,12 +114,16 @@ export class OutboundPolicy {
   };
 }
 
-/** `::ffff:169.254.169.254` and `::ffff:a9fe:a9fe` → `169.254.169.254`; anything else unchanged. */
+/**
+ * The IPv4 address an IPv6 address stands for, when it embeds one: IPv4-mapped (`::ffff:169.254.169.254`,
+ * `::ffff:a9fe:a9fe`) and the NAT64 well-known prefix (`64:ff9b::a9fe:a9fe`), where a translator would carry the
+ * connection to that IPv4 address. Anything else is returned unchanged.
+ */
 export function unmapIpv4(address: string): string {
   const lower = address.toLowerCase();
-  const dotted = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  const dotted = /^(?:(?:0{0,4}:){0,5}:?ffff:|64:ff9b:(?:0{0,4}:){0,4}:?)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   if (dotted?.[1]) return dotted[1];
-  const hex = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
+  const hex = /^(?:(?:0{0,4}:){0,5}:?ffff:|64:ff9b:(?:0{0,4}:){0,4}:?)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
   if (hex?.[1] && hex[2]) {
     const hi = parseInt(hex[1], 16);
     const lo = parseInt(hex[2], 16);

@@ -1,4 +1,78 @@
-import { router } from '../init';
+import { z } from 'zod';
+import {
+  acknowledgeInputSchema,
+  createRuleInputSchema,
+  incidentDetailSchema,
+  incidentViewSchema,
+  incidentsQuerySchema,
+  noteInputSchema,
+  openCountViewSchema,
+  previewInputSchema,
+  previewViewSchema,
+  ruleViewSchema,
+  rulesQuerySchema,
+  targetsViewSchema,
+  updateRuleInputSchema,
+} from '../../alerts/alerts.schemas';
+import { ALL_TENANTS } from '../../tenants/tenant-access';
+import { adminProcedure, operatorProcedure, router } from '../init';
 
-/** The alerts procedures of the console. */
-export const alertsRouter = router({});
+const idInput = z.object({ id: z.string().min(1).max(128) });
+const actorOf = (email: string) => `operator:${email}`;
+
+/** The alerts procedures of the console: the REST operations, plus the rule preview, the badge count and targets. */
+export const alertsRouter = router({
+  rules: operatorProcedure
+    .input(rulesQuerySchema)
+    .output(z.array(ruleViewSchema))
+    .query(({ ctx, input }) => ctx.c.alerts.service.listRules(ALL_TENANTS, input)),
+
+  rule: operatorProcedure.input(idInput).output(ruleViewSchema).query(({ ctx, input }) => ctx.c.alerts.service.getRule(ALL_TENANTS, input.id)),
+
+  createRule: adminProcedure
+    .input(createRuleInputSchema)
+    .output(ruleViewSchema)
+    .mutation(({ ctx, input }) => ctx.c.alerts.service.createRule(ALL_TENANTS, input, actorOf(ctx.operator.email))),
+
+  updateRule: adminProcedure
+    .input(idInput.extend(updateRuleInputSchema.shape).strict())
+    .output(ruleViewSchema)
+    .mutation(({ ctx, input: { id, ...patch } }) => ctx.c.alerts.service.updateRule(ALL_TENANTS, id, patch, actorOf(ctx.operator.email))),
+
+  deleteRule: adminProcedure
+    .input(idInput)
+    .output(ruleViewSchema)
+    .mutation(({ ctx, input }) => ctx.c.alerts.service.deleteRule(ALL_TENANTS, input.id, actorOf(ctx.operator.email))),
+
+  /** The draft rule's current value per server, before saving it. */
+  preview: operatorProcedure
+    .input(previewInputSchema)
+    .output(previewViewSchema)
+    .query(({ ctx, input }) => ctx.c.alerts.service.preview(ALL_TENANTS, input)),
+
+  /** Tenants and their servers, to choose a rule's scope. */
+  targets: operatorProcedure.output(targetsViewSchema).query(({ ctx }) => ctx.c.alerts.service.targets(ALL_TENANTS)),
+
+  incidents: operatorProcedure
+    .input(incidentsQuerySchema)
+    .output(z.array(incidentViewSchema))
+    .query(({ ctx, input }) => ctx.c.alerts.service.listIncidents(ALL_TENANTS, input)),
+
+  incident: operatorProcedure
+    .input(idInput)
+    .output(incidentDetailSchema)
+    .query(({ ctx, input }) => ctx.c.alerts.service.getIncident(ALL_TENANTS, input.id)),
+
+  /** Unresolved incidents by status, for the navigation badge (polled). */
+  openCount: operatorProcedure.output(openCountViewSchema).query(({ ctx }) => ctx.c.alerts.service.openCount(ALL_TENANTS)),
+
+  acknowledge: adminProcedure
+    .input(idInput.extend(acknowledgeInputSchema.shape).strict())
+    .output(incidentDetailSchema)
+    .mutation(({ ctx, input: { id, ...rest } }) => ctx.c.alerts.service.acknowledge(ALL_TENANTS, id, rest, actorOf(ctx.operator.email))),
+
+  addNote: adminProcedure
+    .input(idInput.extend(noteInputSchema.shape).strict())
+    .output(incidentDetailSchema)
+    .mutation(({ ctx, input }) => ctx.c.alerts.service.addNote(ALL_TENANTS, input.id, input.note, actorOf(ctx.operator.email))),
+});

@@ -1,4 +1,54 @@
-import { router } from '../init';
+import { z } from 'zod';
+import {
+  createServerInputSchema,
+  demoStatusSchema,
+  listServersQuerySchema,
+  sampleViewSchema,
+  samplesQuerySchema,
+  serverIdSchema,
+  serverViewSchema,
+  updateServerInputSchema,
+} from '../../inference/inference.schemas';
+import { ALL_TENANTS } from '../../tenants/tenant-access';
+import { tenantViewSchema } from '../../tenants/tenants.schemas';
+import { adminProcedure, operatorProcedure, router } from '../init';
 
-/** The inference procedures of the console. */
-export const inferenceRouter = router({});
+const idInput = z.object({ id: serverIdSchema });
+const actorOf = (email: string) => `operator:${email}`;
+
+/** Inference servers and samples in the console; same service as REST /inference-servers. */
+export const inferenceRouter = router({
+  list: operatorProcedure
+    .input(listServersQuerySchema.optional())
+    .output(z.array(serverViewSchema))
+    .query(({ ctx, input }) => ctx.c.inference.servers.list(input ?? {}, ALL_TENANTS)),
+
+  get: operatorProcedure.input(idInput).output(serverViewSchema).query(({ ctx, input }) => ctx.c.inference.servers.get(input.id, ALL_TENANTS)),
+
+  samples: operatorProcedure
+    .input(idInput.extend(samplesQuerySchema.shape))
+    .output(z.array(sampleViewSchema))
+    .query(({ ctx, input }) => ctx.c.inference.servers.samples(input.id, { since: input.since, limit: input.limit }, ALL_TENANTS)),
+
+  create: adminProcedure
+    .input(createServerInputSchema)
+    .output(serverViewSchema)
+    .mutation(({ ctx, input }) => ctx.c.inference.servers.create(input, actorOf(ctx.operator.email), ALL_TENANTS)),
+
+  update: adminProcedure
+    .input(idInput.extend({ changes: updateServerInputSchema }))
+    .output(serverViewSchema)
+    .mutation(({ ctx, input }) => ctx.c.inference.servers.update(input.id, input.changes, actorOf(ctx.operator.email), ALL_TENANTS)),
+
+  delete: adminProcedure
+    .input(idInput)
+    .output(serverViewSchema)
+    .mutation(({ ctx, input }) => ctx.c.inference.servers.delete(input.id, actorOf(ctx.operator.email), ALL_TENANTS)),
+
+  demoStatus: operatorProcedure.output(demoStatusSchema).query(({ ctx }) => ctx.c.inference.demo.status()),
+
+  /** Creates the `demo` tenant with one server of each kind pointing at the demo fleet (DEMO_FLEET=on). */
+  loadDemo: adminProcedure
+    .output(z.object({ tenant: tenantViewSchema, servers: z.array(serverViewSchema), created: z.number() }))
+    .mutation(({ ctx }) => ctx.c.inference.demo.load(actorOf(ctx.operator.email))),
+});

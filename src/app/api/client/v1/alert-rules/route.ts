@@ -1,0 +1,5 @@
+import { alertsApi } from '@/server/http/alerts-api';
+
+export const dynamic = 'force-dynamic';
+export const GET = alertsApi.listRules;
+export const POST = alertsApi.createRule;

@@ -1,0 +1,4 @@
+import { inferenceApi } from '@/server/http/inference-api';
+
+export const dynamic = 'force-dynamic';
+export const GET = inferenceApi.samples;

@@ -1,0 +1,6 @@
+import { tenantsApi } from '@/server/http/inference-api';
+
+export const dynamic = 'force-dynamic';
+export const GET = tenantsApi.get;
+export const PATCH = tenantsApi.update;
+export const DELETE = tenantsApi.delete;

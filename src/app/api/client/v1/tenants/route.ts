@@ -1,0 +1,5 @@
+import { tenantsApi } from '@/server/http/inference-api';
+
+export const dynamic = 'force-dynamic';
+export const GET = tenantsApi.list;
+export const POST = tenantsApi.create;

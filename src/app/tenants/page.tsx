@@ -1,0 +1,12 @@
+import { Shell } from '@/components/shell';
+import { TenantsBoard } from '@/components/tenants/tenants-board';
+
+export const metadata = { title: 'Tenants · Automations Console' };
+
+export default function TenantsPage() {
+  return (
+    <Shell>
+      <TenantsBoard />
+    </Shell>
+  );
+}

@@ -1,0 +1,212 @@
+'use client';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { trpc } from '@/lib/trpc';
+import type { PreviewInput, RuleView } from '@/server/alerts/alerts.schemas';
+import { useMe } from '../shell';
+import { SEVERITY_TABLE, describeCondition } from './alert-tables';
+import { type RuleFormValues, RuleForm } from './rule-form';
+
+type Feedback = { tone: 'ok' | 'error'; text: string };
+
+/** Waits until `value` has been stable for `ms` before passing it on (the preview query follows typing). */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+}
+
+/** Owns the rules page's data: rules, targets, the live preview of the rule being edited, and the mutations. */
+export function RulesBoard() {
+  const me = useMe();
+  const isAdmin = me.role === 'admin';
+  const utils = trpc.useUtils();
+  const rules = trpc.alerts.rules.useQuery({});
+  const targets = trpc.alerts.targets.useQuery();
+  const [editing, setEditing] = useState<RuleView | 'new' | null>(null);
+  const [feedback, setFeedback] = useState<Feedback | null>(null);
+  const [secrets, setSecrets] = useState<Array<{ url: string; secret: string }>>([]);
+  const [confirmDelete, setConfirmDelete] = useState<RuleView | null>(null);
+  const [previewInput, setPreviewInput] = useState<PreviewInput | null>(null);
+  const settledPreview = useSettled(previewInput, 300);
+  const preview = trpc.alerts.preview.useQuery(settledPreview ?? { tenantId: '', metric: 'up', operator: '>', threshold: 0 }, {
+    enabled: editing !== null && settledPreview !== null,
+    refetchInterval: 15_000,
+  });
+  const onPreviewChange = useCallback((input: PreviewInput | null) => setPreviewInput(input), []);
+
+  const saved = (rule: RuleView, verb: string) => {
+    void utils.alerts.rules.invalidate();
+    void utils.alerts.openCount.invalidate();
+    setEditing(null);
+    setSecrets(rule.channels.flatMap((c) => (c.generatedSecret ? [{ url: c.url, secret: c.generatedSecret }] : [])));
+    setFeedback({ tone: 'ok', text: `${verb} “${rule.name}” (${rule.enabled ? 'enabled: evaluated on the next run' : 'disabled'})` });
+  };
+  const create = trpc.alerts.createRule.useMutation({ onSuccess: (rule) => saved(rule, 'Created') });
+  const update = trpc.alerts.updateRule.useMutation({ onSuccess: (rule) => saved(rule, 'Saved') });
+  const remove = trpc.alerts.deleteRule.useMutation({
+    onSuccess: (rule) => {
+      void utils.alerts.rules.invalidate();
+      void utils.alerts.openCount.invalidate();
+      setFeedback({ tone: 'ok', text: `Deleted “${rule.name}”; its open incidents were resolved without notifications` });
+    },
+    onError: (error) => setFeedback({ tone: 'error', text: `Not deleted: ${error.message}` }),
+  });
+  const toggle = trpc.alerts.updateRule.useMutation({
+    onSuccess: (rule) => {
+      void utils.alerts.rules.invalidate();
+      void utils.alerts.openCount.invalidate();
+      setFeedback({ tone: 'ok', text: rule.enabled ? `Enabled “${rule.name}”` : `Disabled “${rule.name}”; its open incidents resolved` });
+    },
+    onError: (error) => setFeedback({ tone: 'error', text: `Not changed: ${error.message}` }),
+  });
+
+  if (rules.isPending || targets.isPending) return <p className="text-sm text-slate-500">Loading alert rules…</p>;
+  if (rules.isError) return <p role="alert" className="text-sm text-red-700">Could not load alert rules: {rules.error.message}</p>;
+  if (targets.isError) return <p role="alert" className="text-sm text-red-700">Could not load tenants: {targets.error.message}</p>;
+
+  const tenantName = new Map(targets.data.map((t) => [t.tenantId, t.tenantName]));
+  const serverName = new Map(targets.data.flatMap((t) => t.servers.map((s) => [s.id, s.name] as const)));
+  const submit = (values: RuleFormValues) => {
+    if (editing === 'new') create.mutate(values);
+    else if (editing) {
+      const { tenantId: _tenant, ...patch } = values;
+      update.mutate({ id: editing.id, ...patch });
+    }
+  };
+  const saveError = (editing === 'new' ? create.error : update.error)?.message ?? null;
+
+  return (
+    <section aria-labelledby="rules-title" className="space-y-4">
+      <div className="flex flex-wrap items-baseline gap-3">
+        <h1 id="rules-title" className="text-xl font-semibold">Alert rules</h1>
+        <p className="text-sm text-slate-500">Evaluated by the alert-evaluation automation against the inference samples.</p>
+        {isAdmin && editing === null && targets.data.length > 0 ? (
+          <button type="button" onClick={() => { setFeedback(null); setEditing('new'); }} className="ml-auto rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">
+            New rule
+          </button>
+        ) : null}
+      </div>
+
+      {feedback ? <p role="status" className={`text-sm ${feedback.tone === 'ok' ? 'text-emerald-700' : 'text-red-700'}`}>{feedback.text}</p> : null}
+      {secrets.length > 0 ? (
+        <div role="status" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm">
+          <p className="font-medium">Signing secrets generated for these webhooks. They are shown only now: give them to the receivers.</p>
+          <ul className="mt-2 space-y-1">
+            {secrets.map((s) => (
+              <li key={s.url} className="flex flex-wrap items-center gap-2">
+                <span className="text-slate-600">{s.url}</span>
+                <code className="rounded bg-white px-1.5 py-0.5 font-mono text-xs">{s.secret}</code>
+                <button type="button" onClick={() => void navigator.clipboard.writeText(s.secret)} className="rounded border border-slate-300 px-2 py-0.5 text-xs">Copy</button>
+              </li>
+            ))}
+          </ul>
+          <button type="button" onClick={() => setSecrets([])} className="mt-2 text-xs underline">I have stored them</button>
+        </div>
+      ) : null}
+
+      {editing !== null ? (
+        <RuleForm
+          key={editing === 'new' ? 'new' : editing.id}
+          rule={editing === 'new' ? null : editing}
+          targets={targets.data}
+          pending={create.isPending || update.isPending}
+          error={saveError}
+          preview={preview.data}
+          previewError={preview.error?.message ?? null}
+          onPreviewChange={onPreviewChange}
+          onCancel={() => setEditing(null)}
+          onSubmit={submit}
+        />
+      ) : null}
+
+      {targets.data.length === 0 ? (
+        <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
+          No tenants yet. Create a tenant and add its inference servers first; rules watch those servers’ samples.
+        </p>
+      ) : rules.data.length === 0 ? (
+        <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
+          No alert rules yet. {isAdmin ? 'Use “New rule”: pick a metric, a threshold and a window, check the preview, and add a webhook.' : 'An admin can create them.'}
+        </p>
+      ) : (
+        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+          <table className="w-full text-sm">
+            <thead className="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
+              <tr>
+                <th className="px-3 py-2">Rule</th>
+                <th className="px-3 py-2">Condition</th>
+                <th className="px-3 py-2">Servers</th>
+                <th className="px-3 py-2">Severity</th>
+                <th className="px-3 py-2">Channels</th>
+                <th className="px-3 py-2">State</th>
+                {isAdmin ? <th className="px-3 py-2"><span className="sr-only">Actions</span></th> : null}
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {rules.data.map((r) => (
+                <tr key={r.id} data-testid="rule-row">
+                  <td className="px-3 py-2">
+                    <div className="font-medium">{r.name}</div>
+                    <div className="text-xs text-slate-500">{tenantName.get(r.tenantId) ?? r.tenantId}</div>
+                  </td>
+                  <td className="px-3 py-2">{describeCondition(r)}</td>
+                  <td className="px-3 py-2">{r.serverId ? (serverName.get(r.serverId) ?? 'removed server') : 'All'}</td>
+                  <td className="px-3 py-2">
+                    <span className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${SEVERITY_TABLE[r.severity].className}`}>{SEVERITY_TABLE[r.severity].label}</span>
+                  </td>
+                  <td className="px-3 py-2" title={r.channels.map((c) => `${c.type}: ${c.url}`).join('\n')}>
+                    {r.channels.length === 0 ? 'none' : r.channels.map((c) => c.type).join(', ')}
+                  </td>
+                  <td className="px-3 py-2">{r.enabled ? 'Enabled' : <span className="text-slate-500">Disabled</span>}</td>
+                  {isAdmin ? (
+                    <td className="whitespace-nowrap px-3 py-2 text-right">
+                      <button type="button" onClick={() => { setFeedback(null); setEditing(r); }} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Edit</button>{' '}
+                      <button type="button" disabled={toggle.isPending} onClick={() => toggle.mutate({ id: r.id, enabled: !r.enabled })} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 disabled:opacity-50">
+                        {r.enabled ? 'Disable' : 'Enable'}
+                      </button>{' '}
+                      <button type="button" disabled={remove.isPending} onClick={() => setConfirmDelete(r)} className="rounded-md border border-red-300 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-50">Delete</button>
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <ConfirmDelete
+        rule={confirmDelete}
+        onCancel={() => setConfirmDelete(null)}
+        onConfirm={() => {
+          if (confirmDelete) remove.mutate({ id: confirmDelete.id });
+          setConfirmDelete(null);
+        }}
+      />
+    </section>
+  );
+}
+
+/** Confirms a rule deletion. A native modal dialog: it traps focus and closes on Escape. */
+function ConfirmDelete({ rule, onCancel, onConfirm }: { rule: RuleView | null; onCancel(): void; onConfirm(): void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (rule && !dialog.open) dialog.showModal();
+    if (!rule && dialog.open) dialog.close();
+  }, [rule]);
+  return (
+    <dialog ref={ref} onCancel={onCancel} aria-labelledby="delete-rule-title" className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-xl p-0 shadow-xl">
+      <div className="space-y-4 p-5">
+        <h2 id="delete-rule-title" className="text-lg font-semibold">Delete “{rule?.name}”?</h2>
+        <p className="text-sm text-slate-600">Its open incidents resolve without notifications and waiting notifications are cancelled. Incident history stays.</p>
+        <div className="flex justify-end gap-2">
+          <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Cancel</button>
+          <button type="button" onClick={onConfirm} className="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500">Delete rule</button>
+        </div>
+      </div>
+    </dialog>
+  );
+}

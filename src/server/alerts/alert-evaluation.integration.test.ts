@@ -1,0 +1,235 @@
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type TestContainer, type Topology, testContainer } from '../testing/container';
+import { postgresAvailable, redisAvailable } from '../testing/services';
+import { ALL_TENANTS } from '../tenants/tenant-access';
+import { AlertEvaluationService } from './alert-evaluation.service';
+import { type CreateRuleInput, createRuleInputSchema } from './alerts.schemas';
+import { insertSample, insertServer, insertTenant, runContext } from './alerts.fixtures';
+import { IncidentRepository } from './incidents.repository';
+import { NotificationOutbox } from './notification-outbox';
+import { aggregateEnabledRules } from './sample-aggregation';
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
+
+const topologies: Array<[Topology, boolean]> = [
+  ['sqlite-local', true],
+  ['postgres-redis', postgresAvailable && redisAvailable],
+];
+
+describe.each(topologies)('alert evaluation on %s', (topology, available) => {
+  let t: TestContainer;
+  let tenant: string;
+
+  beforeEach(async ({ skip }) => {
+    if (!available) skip();
+    t = await testContainer(topology);
+    tenant = await insertTenant(t.c.database.db);
+  });
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  const db = () => t.c.database.db;
+  const createRule = (input: Partial<Record<keyof CreateRuleInput, unknown>>) =>
+    t.c.alerts.service.createRule(ALL_TENANTS, createRuleInputSchema.parse({ tenantId: tenant, channels: [], ...input }), 'test');
+  const evaluate = (at: number) => t.c.alerts.port.evaluateAll(runContext(at));
+  const incidents = () => db().selectFrom('incidents').selectAll().orderBy('opened_at').orderBy('id').execute();
+  const outboxRows = () => db().selectFrom('notification_outbox').selectAll().orderBy('created_at').execute();
+
+  it('aggregates avg, min, max and last per (rule, server) over each rule’s own window, ignoring nulls and older samples', async () => {
+    const a = await insertServer(db(), tenant, 'gpu-a');
+    const b = await insertServer(db(), tenant, 'gpu-b');
+    const off = await insertServer(db(), tenant, 'gpu-off', { enabled: false });
+    await insertSample(db(), tenant, a, T0 - 20 * MINUTE, { kv_cache_usage_pct: 99 }); // outside both windows
+    await insertSample(db(), tenant, a, T0 - 8 * MINUTE, { kv_cache_usage_pct: 80 }); // only in the 10-minute window
+    await insertSample(db(), tenant, a, T0 - 3 * MINUTE, { kv_cache_usage_pct: 40 });
+    await insertSample(db(), tenant, a, T0 - 2 * MINUTE, { kv_cache_usage_pct: 60 });
+    await insertSample(db(), tenant, a, T0 - 1 * MINUTE, { kv_cache_usage_pct: null, up: 0 }); // failed poll: not data
+    await insertSample(db(), tenant, a, T0 + 1, { kv_cache_usage_pct: 1 }); // the future is not in the window
+    await insertSample(db(), tenant, b, T0 - 30 * MINUTE, { kv_cache_usage_pct: 50 });
+    await insertSample(db(), tenant, off, T0 - MINUTE, { kv_cache_usage_pct: 50 });
+    const five = await createRule({ name: 'five', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 5 });
+    const ten = await createRule({ name: 'ten', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 10 });
+    const up = await createRule({ name: 'up', metric: 'up', operator: '<', threshold: 1, windowMinutes: 5, serverId: a });
+
+    const rows = await aggregateEnabledRules(db(), T0);
+    const of = (ruleId: string, serverId: string) => rows.find((r) => r.ruleId === ruleId && r.serverId === serverId);
+    expect(rows).toHaveLength(5); // two all-server rules × two enabled servers, plus one single-server rule
+    expect(of(five.id, a)).toMatchObject({ serverName: 'gpu-a', samples: 2, avg: 50, min: 40, max: 60, last: 60 });
+    expect(of(ten.id, a)).toMatchObject({ samples: 3, avg: 60, min: 40, max: 80, last: 60 });
+    expect(of(five.id, b)).toMatchObject({ samples: 0, avg: null, min: null, max: null, last: null });
+    expect(of(up.id, a)).toMatchObject({ samples: 3, avg: 2 / 3, min: 0, max: 1, last: 0 });
+    expect(rows.some((r) => r.serverId === off)).toBe(false);
+  });
+
+  it('a KV-cache rule "> 90" opens one incident at 91 % and none at 90 %; firedCount and processedTenants count rules and tenants', async () => {
+    const hot = await insertServer(db(), tenant, 'hot');
+    const warm = await insertServer(db(), tenant, 'warm');
+    await insertSample(db(), tenant, hot, T0 - MINUTE, { kv_cache_usage_pct: 91 });
+    await insertSample(db(), tenant, warm, T0 - MINUTE, { kv_cache_usage_pct: 90 });
+    const rule = await createRule({ name: 'kv', metric: 'kvCacheUsagePct', aggregation: 'last', operator: '>', threshold: 90 });
+    const other = await insertTenant(db(), 'Other');
+    await t.c.alerts.service.createRule(ALL_TENANTS, createRuleInputSchema.parse({ tenantId: other, name: 'quiet', metric: 'up', operator: '<', threshold: 1, channels: [] }), 'test');
+
+    expect(await evaluate(T0)).toEqual({ firedCount: 1, processedTenants: 2 });
+    const open = await incidents();
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatchObject({ rule_id: rule.id, server_id: hot, server_name: 'hot', status: 'open', value: 91, last_value: 91 });
+    expect(await evaluate(T0 + 1000)).toEqual({ firedCount: 0, processedTenants: 2 });
+    expect(await incidents()).toHaveLength(1);
+  });
+
+  it('no data: "alerting" opens with no value, "ok" resolves as no-data, "keep" leaves the incident open', async () => {
+    const s = await insertServer(db(), tenant, 'flaky');
+    await insertSample(db(), tenant, s, T0 - MINUTE, { latency_ms: 5000 });
+    const common = { metric: 'latencyMs', operator: '>', threshold: 1000, windowMinutes: 5 };
+    const ok = await createRule({ ...common, name: 'ok', noData: 'ok' });
+    const keep = await createRule({ ...common, name: 'keep', noData: 'keep' });
+    const alerting = await createRule({ ...common, name: 'alerting', noData: 'alerting' });
+    await evaluate(T0);
+    expect((await incidents()).map((i) => i.rule_id).sort()).toEqual([ok.id, keep.id, alerting.id].sort());
+
+    // Ten minutes later the server has sent nothing: the windows are empty.
+    await evaluate(T0 + 10 * MINUTE);
+    const after = await incidents();
+    const byRule = (id: string) => after.find((i) => i.rule_id === id);
+    expect(byRule(ok.id)).toMatchObject({ status: 'resolved', resolution: 'no-data', resolved_at: T0 + 10 * MINUTE, last_value: null });
+    expect(byRule(keep.id)).toMatchObject({ status: 'open', resolved_at: null, last_value: 5000 });
+    expect(byRule(alerting.id)).toMatchObject({ status: 'open', resolved_at: null });
+
+    // A server that never had data: only "alerting" opens, with no value.
+    const silent = await insertServer(db(), tenant, 'silent');
+    await evaluate(T0 + 11 * MINUTE);
+    const onSilent = (await incidents()).filter((i) => i.server_id === silent);
+    expect(onSilent).toHaveLength(1);
+    expect(onSilent[0]).toMatchObject({ rule_id: alerting.id, value: null, status: 'open' });
+  });
+
+  it('auto-resolves with when and the last value; a new breach later is a new incident; history keeps both', async () => {
+    const s = await insertServer(db(), tenant, 'gpu');
+    const rule = await createRule({ name: 'queue', metric: 'requestsWaiting', aggregation: 'max', operator: '>=', threshold: 10, windowMinutes: 1 });
+    await insertSample(db(), tenant, s, T0 - 1000, { requests_waiting: 12 });
+    await evaluate(T0);
+    await insertSample(db(), tenant, s, T0 + 2 * MINUTE - 1000, { requests_waiting: 3 });
+    await evaluate(T0 + 2 * MINUTE);
+    await evaluate(T0 + 2 * MINUTE + 1000); // repeated: changes nothing
+    await insertSample(db(), tenant, s, T0 + 4 * MINUTE - 1000, { requests_waiting: 15 });
+    await evaluate(T0 + 4 * MINUTE);
+
+    const [first, second, ...rest] = await incidents();
+    expect(rest).toHaveLength(0);
+    expect(first).toMatchObject({ rule_id: rule.id, status: 'resolved', resolution: 'cleared', value: 12, last_value: 3, resolved_at: T0 + 2 * MINUTE });
+    expect(second).toMatchObject({ rule_id: rule.id, status: 'open', value: 15, opened_at: T0 + 4 * MINUTE });
+    const detail = await t.c.alerts.service.getIncident(ALL_TENANTS, first?.id ?? '');
+    expect(detail.timeline.map((e) => [e.type, e.value])).toEqual([
+      ['fired', 12],
+      ['resolved', 3],
+    ]);
+    expect(detail).toMatchObject({ resolvedAt: new Date(T0 + 2 * MINUTE).toISOString(), lastValue: 3, resolution: 'cleared' });
+  });
+
+  it('re-notifies once per cooldown while unacknowledged, never after acknowledgement', async () => {
+    const s = await insertServer(db(), tenant, 'gpu');
+    await createRule({ name: 'ttft', metric: 'ttftMs', operator: '>', threshold: 500, windowMinutes: 60, cooldownMinutes: 10, channels: [{ type: 'slack', url: 'http://127.0.0.1:9/slack' }] });
+    await insertSample(db(), tenant, s, T0 - MINUTE, { ttft_ms: 900 });
+    const types = async () => (await outboxRows()).map((r) => r.event_type);
+
+    await evaluate(T0);
+    await evaluate(T0 + 5 * MINUTE);
+    expect(await types()).toEqual(['fired']);
+    await Promise.all([evaluate(T0 + 10 * MINUTE), evaluate(T0 + 10 * MINUTE)]);
+    await evaluate(T0 + 11 * MINUTE);
+    expect(await types()).toEqual(['fired', 'renotified']);
+    const [incident] = await incidents();
+    await t.c.alerts.service.acknowledge(ALL_TENANTS, incident?.id ?? '', { note: 'looking' }, 'operator:oncall@example.com');
+    await evaluate(T0 + 40 * MINUTE);
+    expect(await types()).toEqual(['fired', 'renotified']);
+    const body = JSON.parse((await outboxRows())[1]?.body ?? '{}') as { text: string };
+    expect(body.text).toContain('Still firing (reminder 1)');
+  });
+
+  it('resolves incidents whose server leaves the scope, and those of a disabled (notified) or deleted (not notified) rule', async () => {
+    const a = await insertServer(db(), tenant, 'a');
+    const b = await insertServer(db(), tenant, 'b');
+    for (const s of [a, b]) await insertSample(db(), tenant, s, T0 - MINUTE, { up: 0 });
+    const channels = [{ type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'sixteen-chars-secret' }];
+    const down = await createRule({ name: 'down', metric: 'up', operator: '==', threshold: 0, channels });
+    const down2 = await createRule({ name: 'down2', metric: 'up', operator: '==', threshold: 0, channels });
+    const down3 = await createRule({ name: 'down3', metric: 'up', operator: '==', threshold: 0, channels });
+    await evaluate(T0);
+    expect(await incidents()).toHaveLength(6);
+
+    await db().updateTable('inference_servers').set({ enabled: 0 }).where('id', '=', b).execute();
+    await evaluate(T0 + 1000);
+    const onB = (await incidents()).filter((i) => i.server_id === b);
+    expect(onB.map((i) => i.resolution)).toEqual(['out-of-scope', 'out-of-scope', 'out-of-scope']);
+
+    await t.c.alerts.service.updateRule(ALL_TENANTS, down2.id, { enabled: false }, 'test');
+    await t.c.alerts.service.deleteRule(ALL_TENANTS, down3.id, 'test');
+    const onA = await db().selectFrom('incidents').selectAll().where('server_id', '=', a).execute();
+    const resolutionOf = (ruleId: string) => onA.find((i) => i.rule_id === ruleId)?.resolution;
+    expect([resolutionOf(down.id), resolutionOf(down2.id), resolutionOf(down3.id)]).toEqual([null, 'rule-disabled', 'rule-deleted']);
+    const resolvedNotices = (await outboxRows()).filter((r) => r.event_type === 'resolved');
+    // three out-of-scope resolutions and the disabled rule's; the deleted rule's channels went with it
+    expect(resolvedNotices).toHaveLength(4);
+    // what was still waiting for the deleted rule's channel is cancelled: fired on a and b, resolved on b
+    expect((await outboxRows()).filter((r) => r.status === 'cancelled').map((r) => r.event_type).sort()).toEqual(['fired', 'fired', 'resolved']);
+    await evaluate(T0 + 2000);
+    expect((await incidents()).filter((i) => i.resolved_at === null)).toHaveLength(1);
+  });
+
+  it('reads take the same number of queries for 4 (rule, server) pairs as for 63, in the first run and in steady state', async () => {
+    const counter = new QueryCounter();
+    const handle = {
+      db: t.c.database.db.withPlugin(counter),
+      writeTransaction: <T>(fn: (trx: typeof t.c.database.db) => Promise<T>) => t.c.database.writeTransaction((trx) => fn(trx.withPlugin(counter))),
+    };
+    const outbox = new NotificationOutbox(handle.db);
+    const service = new AlertEvaluationService({ database: handle, incidents: new IncidentRepository(handle, outbox), outbox, onQueued: () => undefined });
+
+    const measure = async (rules: number, servers: number, offset: number) => {
+      const tenantId = await insertTenant(db(), `T${rules}x${servers}`);
+      for (let s = 0; s < servers; s++) {
+        const id = await insertServer(db(), tenantId, `s${s}`);
+        for (let k = 0; k < 5; k++) await insertSample(db(), tenantId, id, T0 + offset - k * 1000, { latency_ms: 2000 + k });
+      }
+      for (let r = 0; r < rules; r++) {
+        await t.c.alerts.service.createRule(
+          ALL_TENANTS,
+          createRuleInputSchema.parse({ tenantId, name: `r${r}`, metric: 'latencyMs', operator: '>', threshold: r, windowMinutes: 1, channels: [{ type: 'slack', url: 'http://127.0.0.1:9/a' }] }),
+          'test',
+        );
+      }
+      counter.count = 0;
+      await service.evaluateAll(runContext(T0 + offset));
+      const firstRun = counter.count;
+      counter.count = 0;
+      await service.evaluateAll(runContext(T0 + offset + 1));
+      const steady = counter.count;
+      // leave nothing enabled behind for the next measurement
+      await db().updateTable('alert_rules').set({ enabled: 0 }).where('tenant_id', '=', tenantId).execute();
+      await db().updateTable('incidents').set({ resolved_at: 1, status: 'resolved' }).where('tenant_id', '=', tenantId).execute();
+      return { firstRun, steady };
+    };
+
+    const small = await measure(2, 2, 0);
+    const large = await measure(7, 9, 10 * MINUTE);
+    expect(small.firstRun).toBeGreaterThan(3); // the counter sees the evaluation's statements
+    expect(large).toEqual(small);
+    expect((await db().selectFrom('incidents').select('id').execute()).length).toBe(4 + 63);
+  });
+});
+
+/** Counts every statement sent through a Kysely instance (raw SQL included). */
+class QueryCounter implements KyselyPlugin {
+  count = 0;
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.count++;
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import type { Container } from '../container';
+import {
+  createServerInputSchema,
+  listServersQuerySchema,
+  sampleViewSchema,
+  samplesQuerySchema,
+  serverViewSchema,
+  updateServerInputSchema,
+} from '../inference/inference.schemas';
+import type { RouteDoc } from './openapi';
+import { tenantAccessOf } from '../tenants/tenant-access';
+import { optionalJsonBody, parseQuery, restHandler } from './rest-handler';
+import { json } from './responses';
+
+/** `/inference-servers` of the client API (docs/inference.md). Scopes `inference:read` / `inference:write`. */
+export function inferenceRoutes(getContainer: () => Promise<Container>) {
+  return {
+    list: restHandler(getContainer, 'inference:read', async ({ c, principal, request }) => ({
+      servers: await c.inference.servers.list(parseQuery(request, listServersQuerySchema), tenantAccessOf(principal)),
+    })),
+
+    create: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, request }) => {
+      const input = await optionalJsonBody(request, createServerInputSchema);
+      return json({ server: await c.inference.servers.create(input, actor, tenantAccessOf(principal)) }, 201);
+    }),
+
+    get: restHandler(getContainer, 'inference:read', async ({ c, principal, params }) => ({
+      server: await c.inference.servers.get(params.id ?? '', tenantAccessOf(principal)),
+    })),
+
+    update: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, params, request }) => {
+      const input = await optionalJsonBody(request, updateServerInputSchema);
+      return { server: await c.inference.servers.update(params.id ?? '', input, actor, tenantAccessOf(principal)) };
+    }),
+
+    delete: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, params }) => ({
+      server: await c.inference.servers.delete(params.id ?? '', actor, tenantAccessOf(principal)),
+    })),
+
+    samples: restHandler(getContainer, 'inference:read', async ({ c, principal, params, request }) => ({
+      samples: await c.inference.servers.samples(params.id ?? '', parseQuery(request, samplesQuerySchema), tenantAccessOf(principal)),
+    })),
+  };
+}
+
+const ID = { id: 'An inference server id.' };
+const serverBody = z.object({ server: serverViewSchema });
+const RESTRICTED = 'Not found, or not visible to a token restricted to another tenant.';
+
+/** The OpenAPI description of the routes above, from the same schemas. */
+export const inferenceRouteDocs: RouteDoc[] = [
+  { method: 'GET', path: '/inference-servers', tag: 'inference', scope: 'inference:read', summary: 'List inference servers', query: listServersQuerySchema, response: z.object({ servers: z.array(serverViewSchema) }), errors: { 400: 'Invalid query.' } },
+  {
+    method: 'POST', path: '/inference-servers', tag: 'inference', scope: 'inference:write', summary: 'Register an inference server',
+    description: 'The API key is stored encrypted and never returned; views say `hasApiKey`.',
+    body: createServerInputSchema, status: 201, response: serverBody, errors: { 400: 'Invalid body, or a base URL the outbound policy refuses.', 404: 'Tenant not found.', 409: 'A server of that name exists in the tenant.' },
+  },
+  { method: 'GET', path: '/inference-servers/{id}', tag: 'inference', scope: 'inference:read', summary: 'Get an inference server', pathParams: ID, response: serverBody, errors: { 404: RESTRICTED } },
+  { method: 'PATCH', path: '/inference-servers/{id}', tag: 'inference', scope: 'inference:write', summary: 'Change an inference server', pathParams: ID, body: updateServerInputSchema, response: serverBody, errors: { 400: 'Invalid body.', 404: RESTRICTED, 409: 'A server of that name exists in the tenant.' } },
+  { method: 'DELETE', path: '/inference-servers/{id}', tag: 'inference', scope: 'inference:write', summary: 'Delete an inference server and its samples', pathParams: ID, response: serverBody, errors: { 404: RESTRICTED } },
+  { method: 'GET', path: '/inference-servers/{id}/samples', tag: 'inference', scope: 'inference:read', summary: 'Samples of one server, newest first', pathParams: ID, query: samplesQuerySchema, response: z.object({ samples: z.array(sampleViewSchema) }), errors: { 400: 'Invalid query.', 404: RESTRICTED } },
+];

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { Container } from '../container';
+import { tenantAccessOf } from '../tenants/tenant-access';
+import { createTenantInputSchema, tenantViewSchema, updateTenantInputSchema } from '../tenants/tenants.schemas';
+import type { RouteDoc } from './openapi';
+import { optionalJsonBody, restHandler } from './rest-handler';
+import { json } from './responses';
+
+/**
+ * `/tenants` of the client API (docs/inference.md). Scopes `inference:read` / `inference:write`; a token restricted
+ * to one tenant sees only that tenant (others are 404) and cannot create or delete tenants.
+ */
+export function tenantRoutes(getContainer: () => Promise<Container>) {
+  return {
+    list: restHandler(getContainer, 'inference:read', async ({ c, principal }) => ({
+      tenants: await c.tenants.service.list(tenantAccessOf(principal)),
+    })),
+
+    create: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, request }) => {
+      const input = await optionalJsonBody(request, createTenantInputSchema);
+      return json({ tenant: await c.tenants.service.create(input, actor, tenantAccessOf(principal)) }, 201);
+    }),
+
+    get: restHandler(getContainer, 'inference:read', async ({ c, principal, params }) => ({
+      tenant: await c.tenants.service.get(params.id ?? '', tenantAccessOf(principal)),
+    })),
+
+    update: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, params, request }) => {
+      const input = await optionalJsonBody(request, updateTenantInputSchema);
+      return { tenant: await c.tenants.service.update(params.id ?? '', input, actor, tenantAccessOf(principal)) };
+    }),
+
+    delete: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, params }) => ({
+      tenant: await c.tenants.service.delete(params.id ?? '', actor, tenantAccessOf(principal)),
+    })),
+  };
+}
+
+const ID = { id: 'A tenant id.' };
+const tenantBody = z.object({ tenant: tenantViewSchema });
+const RESTRICTED = 'Not found, or not visible to a token restricted to another tenant.';
+
+/** The OpenAPI description of the routes above, from the same schemas. */
+export const tenantRouteDocs: RouteDoc[] = [
+  { method: 'GET', path: '/tenants', tag: 'tenants', scope: 'inference:read', summary: 'List tenants', response: z.object({ tenants: z.array(tenantViewSchema) }) },
+  { method: 'POST', path: '/tenants', tag: 'tenants', scope: 'inference:write', summary: 'Create a tenant', body: createTenantInputSchema, status: 201, response: tenantBody, errors: { 400: 'Invalid body.', 409: 'The slug is taken.' } },
+  { method: 'GET', path: '/tenants/{id}', tag: 'tenants', scope: 'inference:read', summary: 'Get a tenant', pathParams: ID, response: tenantBody, errors: { 404: RESTRICTED } },
+  { method: 'PATCH', path: '/tenants/{id}', tag: 'tenants', scope: 'inference:write', summary: 'Rename a tenant (name and/or slug)', pathParams: ID, body: updateTenantInputSchema, response: tenantBody, errors: { 400: 'Invalid body.', 404: RESTRICTED, 409: 'The slug is taken.' } },
+  { method: 'DELETE', path: '/tenants/{id}', tag: 'tenants', scope: 'inference:write', summary: 'Delete a tenant that owns nothing', pathParams: ID, response: tenantBody, errors: { 404: RESTRICTED, 409: 'The tenant still owns servers, rules or sessions; the message lists them.' } },
+];

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log';
+import { isUniqueViolation } from '../db/client';
+import { AppError, isAppError } from '../errors';
+import type { OutboundPolicy } from '../net/outbound-policy';
+import { type TenantAccess, canSee } from '../tenants/tenant-access';
+import type { TenantService } from '../tenants/tenant.service';
+import type { ApiKeyCipher } from './api-key-cipher';
+import type { InferenceRepository, SampleRow, ServerRow } from './inference.repository';
+import type { CreateServerInput, SampleView, SamplesQuery, ServerView, UpdateServerInput } from './inference.schemas';
+
+/**
+ * Inference servers of tenants: create, change, delete, read, and their samples. Every method takes the caller's
+ * {@link TenantAccess}; servers of tenants the caller may not see are NOT_FOUND. The API key is encrypted before it
+ * is stored and is never part of any answer, log line or audit entry.
+ */
+export class InferenceServersService {
+  constructor(
+    private readonly deps: {
+      repository: InferenceRepository;
+      tenants: TenantService;
+      cipher: ApiKeyCipher;
+      outbound: OutboundPolicy;
+      audit: AuditLog;
+      now: () => number;
+    },
+  ) {}
+
+  /** All visible servers, or one tenant's (NOT_FOUND when that tenant is not visible). */
+  async list(filter: { tenantId?: string }, access: TenantAccess): Promise<ServerView[]> {
+    if (filter.tenantId !== undefined) await this.deps.tenants.assertVisible(filter.tenantId, access);
+    const tenantId = filter.tenantId ?? access.restrictedTo ?? undefined;
+    const rows = await this.deps.repository.listServers({ tenantId });
+    return rows.map(toServerView);
+  }
+
+  async get(id: string, access: TenantAccess): Promise<ServerView> {
+    return toServerView(await this.find(id, access));
+  }
+
+  async create(input: CreateServerInput, actor: string, access: TenantAccess): Promise<ServerView> {
+    await this.deps.tenants.assertVisible(input.tenantId, access);
+    const id = randomUUID();
+    const now = this.deps.now();
+    const row: ServerRow = {
+      id,
+      tenant_id: input.tenantId,
+      name: input.name,
+      kind: input.kind,
+      base_url: this.normalizeBaseUrl(input.baseUrl),
+      api_key_enc: input.apiKey === undefined ? null : this.deps.cipher.encrypt(input.apiKey, id),
+      poll_interval_s: input.pollIntervalSeconds,
+      enabled: input.enabled ? 1 : 0,
+      // "down" until the first poll says otherwise; lastPolledAt null tells "not polled yet" apart.
+      status: input.enabled ? 'down' : 'disabled',
+      last_polled_at: null,
+      last_latency_ms: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.deps.repository.insertServer(row);
+    } catch (error) {
+      throw this.mapWriteError(error, input.name);
+    }
+    await this.deps.audit.record({
+      actor,
+      action: 'inference-server.create',
+      target: id,
+      outcome: 'created',
+      detail: { tenantId: row.tenant_id, name: row.name, kind: row.kind, baseUrl: row.base_url, apiKey: row.api_key_enc ? 'set' : 'none' },
+    });
+    return toServerView(row);
+  }
+
+  /**
+   * Applies changes. A new kind, URL or API key, or re-enabling, makes the server due at once (its last poll
+   * described another configuration); disabling sets the status `disabled` and stops polls.
+   */
+  async update(id: string, input: UpdateServerInput, actor: string, access: TenantAccess): Promise<ServerView> {
+    const before = await this.find(id, access);
+    const changes: Partial<ServerRow> = {};
+    const audited: Record<string, unknown> = {};
+    if (input.name !== undefined && input.name !== before.name) changes.name = audited.name = input.name;
+    if (input.kind !== undefined && input.kind !== before.kind) changes.kind = audited.kind = input.kind;
+    if (input.baseUrl !== undefined) {
+      const url = this.normalizeBaseUrl(input.baseUrl);
+      if (url !== before.base_url) changes.base_url = audited.baseUrl = url;
+    }
+    if (input.pollIntervalSeconds !== undefined && input.pollIntervalSeconds !== before.poll_interval_s) {
+      changes.poll_interval_s = audited.pollIntervalSeconds = input.pollIntervalSeconds;
+    }
+    if (input.apiKey !== undefined) {
+      changes.api_key_enc = input.apiKey === null ? null : this.deps.cipher.encrypt(input.apiKey, id);
+      audited.apiKey = input.apiKey === null ? 'removed' : 'replaced';
+    }
+    const enabled = input.enabled ?? before.enabled === 1;
+    if (enabled !== (before.enabled === 1)) {
+      changes.enabled = enabled ? 1 : 0;
+      audited.enabled = enabled;
+    }
+    if (Object.keys(changes).length === 0) return toServerView(before);
+
+    const reconfigured = changes.kind !== undefined || changes.base_url !== undefined || changes.api_key_enc !== undefined;
+    if (!enabled) changes.status = 'disabled';
+    else if (reconfigured || changes.enabled === 1) Object.assign(changes, { status: 'down', last_polled_at: null, last_error: null, last_latency_ms: null });
+    changes.updated_at = Math.max(this.deps.now(), before.updated_at + 1); // a poll in flight must see the change
+    try {
+      await this.deps.repository.updateServer(id, changes);
+    } catch (error) {
+      throw this.mapWriteError(error, input.name ?? before.name);
+    }
+    await this.deps.audit.record({ actor, action: 'inference-server.update', target: id, outcome: 'updated', detail: audited });
+    return toServerView({ ...before, ...changes });
+  }
+
+  /** Deletes the server and its samples. */
+  async delete(id: string, actor: string, access: TenantAccess): Promise<ServerView> {
+    const row = await this.find(id, access);
+    await this.deps.repository.deleteServer(id);
+    await this.deps.audit.record({ actor, action: 'inference-server.delete', target: id, outcome: 'deleted', detail: { tenantId: row.tenant_id, name: row.name } });
+    return toServerView(row);
+  }
+
+  /** Newest first; `since` inclusive. */
+  async samples(id: string, query: SamplesQuery, access: TenantAccess): Promise<SampleView[]> {
+    await this.find(id, access);
+    const rows = await this.deps.repository.samples(id, { since: query.since === undefined ? undefined : Date.parse(query.since), limit: query.limit });
+    return rows.map(toSampleView);
+  }
+
+  private async find(id: string, access: TenantAccess): Promise<ServerRow> {
+    const row = await this.deps.repository.getServer(id);
+    if (!row || !canSee(access, row.tenant_id)) throw new AppError('NOT_FOUND', `Inference server not found: ${id}`);
+    return row;
+  }
+
+  /** The outbound policy's verdict, with the path prefix kept and no trailing slash, query or fragment. */
+  private normalizeBaseUrl(text: string): string {
+    let url: URL;
+    try {
+      url = this.deps.outbound.parseUrl(text, 'baseUrl');
+    } catch (error) {
+      if (isAppError(error)) throw new AppError('INVALID_INPUT', error.message, { issues: [{ path: 'baseUrl', message: error.message }] });
+      throw error;
+    }
+    if (url.search || url.hash) {
+      const message = 'baseUrl must not have a query or fragment: give the server root (a path prefix is fine)';
+      throw new AppError('INVALID_INPUT', message, { issues: [{ path: 'baseUrl', message }] });
+    }
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  }
+
+  private mapWriteError(error: unknown, name: string): unknown {
+    if (isUniqueViolation(error)) return new AppError('CONFLICT', `This tenant already has an inference server named "${name}"`);
+    return error;
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+export function toServerView(row: ServerRow): ServerView {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    kind: row.kind,
+    baseUrl: row.base_url,
+    pollIntervalSeconds: Number(row.poll_interval_s),
+    enabled: row.enabled === 1,
+    hasApiKey: row.api_key_enc !== null,
+    status: row.status,
+    lastPolledAt: iso(row.last_polled_at),
+    lastLatencyMs: row.last_latency_ms === null ? null : Number(row.last_latency_ms),
+    lastError: row.last_error,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    updatedAt: new Date(Number(row.updated_at)).toISOString(),
+  };
+}
+
+export function toSampleView(row: SampleRow): SampleView {
+  let models: string[] | null = null;
+  if (row.models) {
+    try {
+      const parsed = JSON.parse(row.models) as unknown;
+      if (Array.isArray(parsed)) models = parsed.filter((m): m is string => typeof m === 'string');
+    } catch {
+      models = null;
+    }
+  }
+  return {
+    serverId: row.server_id,
+    at: new Date(Number(row.at)).toISOString(),
+    up: row.up === 1,
+    latencyMs: row.latency_ms,
+    requestsRunning: row.requests_running,
+    requestsWaiting: row.requests_waiting,
+    kvCacheUsagePct: row.kv_cache_usage_pct,
+    promptTokensPerSecond: row.prompt_tokens_per_s,
+    generationTokensPerSecond: row.generation_tokens_per_s,
+    ttftMs: row.ttft_ms,
+    models,
+    error: row.error,
+  };
+}

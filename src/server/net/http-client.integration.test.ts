@@ -1,0 +1,195 @@
+import http from 'node:http';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { outboundRequest } from './http-client';
+import { OutboundPolicy } from './outbound-policy';
+
+const policy = new OutboundPolicy({ allowPrivate: true });
+const closers: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+/** Starts a server on a free loopback port; closed after the test, open sockets included. */
+async function listen(server: http.Server | net.Server): Promise<string> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  const address = server.address() as net.AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
+}
+
+function httpServer(handler: http.RequestListener): Promise<string> {
+  return listen(http.createServer(handler));
+}
+
+/** A raw TCP server, for peers that do not speak HTTP properly. */
+function rawServer(onConnection: (socket: net.Socket) => void): Promise<string> {
+  return listen(net.createServer(onConnection));
+}
+
+const limits = { deadlineMs: 1_000, maxBytes: 1_024 };
+
+describe('outboundRequest against real servers on loopback', () => {
+  it('returns status, headers and body, and sends the method, headers and body it was given', async () => {
+    let seen: { method?: string; auth?: string; body: string } = { body: '' };
+    const base = await httpServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen = { method: req.method, auth: req.headers.authorization, body };
+        res.writeHead(201, { 'content-type': 'text/plain', 'x-extra': 'yes' });
+        res.end('created');
+      });
+    });
+    const result = await outboundRequest(policy, `${base}/things`, {
+      ...limits,
+      method: 'POST',
+      headers: { authorization: 'Bearer abc' },
+      body: '{"a":1}',
+    });
+    expect(result).toMatchObject({ ok: true, status: 201 });
+    if (!result.ok) throw new Error(result.error);
+    expect(result.body.toString()).toBe('created');
+    expect(result.headers['x-extra']).toBe('yes');
+    expect(result.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(seen).toEqual({ method: 'POST', auth: 'Bearer abc', body: '{"a":1}' });
+  });
+
+  it('does not follow redirects: the target is never contacted', async () => {
+    let targetHits = 0;
+    const target = await httpServer((_req, res) => {
+      targetHits++;
+      res.end('secret');
+    });
+    const redirecting = await httpServer((_req, res) => {
+      res.writeHead(302, { location: `${target}/elsewhere` });
+      res.end();
+    });
+    const result = await outboundRequest(policy, `${redirecting}/metrics`, limits);
+    expect(result).toMatchObject({ ok: false, code: 'redirect' });
+    if (result.ok) throw new Error('expected a failure');
+    expect(result.error).toContain(`Redirect (302) to ${target}/elsewhere not followed`);
+    expect(targetHits).toBe(0);
+  });
+
+  it('cuts a streamed body at the size cap', async () => {
+    const base = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' }); // chunked: no declared length
+      for (let i = 0; i < 10; i++) res.write('x'.repeat(512));
+      res.end();
+    });
+    const result = await outboundRequest(policy, base, limits);
+    expect(result).toMatchObject({ ok: false, code: 'too-large', error: 'Response larger than 1024 bytes' });
+  });
+
+  it('refuses a declared length over the cap before reading it', async () => {
+    const base = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) });
+      res.write('x'); // and then nothing: only the header can have ended this request
+    });
+    const result = await outboundRequest(policy, base, limits);
+    expect(result).toMatchObject({ ok: false, code: 'too-large' });
+    if (result.ok) throw new Error('expected a failure');
+    expect(result.error).toContain('declared 10485760');
+  });
+
+  it('accepts a body exactly at the cap', async () => {
+    const base = await httpServer((_req, res) => res.end('y'.repeat(1_024)));
+    const result = await outboundRequest(policy, base, limits);
+    expect(result).toMatchObject({ ok: true, status: 200 });
+  });
+
+  it('applies the deadline to the whole body: a slow-drip server is cut', async () => {
+    const base = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      // Headers arrive at once and a byte keeps trickling in, so only a whole-exchange deadline can end it.
+      const drip = setInterval(() => res.write('.'), 20);
+      res.on('close', () => clearInterval(drip));
+    });
+    const result = await outboundRequest(policy, base, { deadlineMs: 300, maxBytes: 1_000_000 });
+    expect(result).toMatchObject({ ok: false, code: 'deadline', error: 'No complete answer within 300 ms' });
+  });
+
+  it('cuts a server that accepts the connection and never answers', async () => {
+    const base = await rawServer(() => undefined);
+    const result = await outboundRequest(policy, base, { deadlineMs: 200, maxBytes: 1_000 });
+    expect(result).toMatchObject({ ok: false, code: 'deadline' });
+  });
+
+  it('reports a refused connection as a network failure', async () => {
+    const base = await rawServer(() => undefined);
+    const port = new URL(base).port;
+    await closers.pop()?.(); // nothing listens on the port any more
+    const result = await outboundRequest(policy, `http://127.0.0.1:${port}/`, limits);
+    expect(result).toMatchObject({ ok: false, code: 'network' });
+    if (result.ok) throw new Error('expected a failure');
+    expect(result.error).toContain('ECONNREFUSED');
+  });
+
+  it('reports a peer that does not speak HTTP as a network failure', async () => {
+    const base = await rawServer((socket) => socket.end('this is not HTTP at all\r\n\r\n'));
+    const result = await outboundRequest(policy, base, limits);
+    expect(result).toMatchObject({ ok: false, code: 'network' });
+  });
+
+  it('reports a connection closed mid-body at once, not at the deadline', async () => {
+    const base = await rawServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part of it');
+        setTimeout(() => socket.destroy(), 20);
+      });
+    });
+    const result = await outboundRequest(policy, base, { deadlineMs: 60_000, maxBytes: 1_000 });
+    expect(result).toMatchObject({ ok: false, code: 'network' });
+  });
+
+  it('stops when its signal aborts', async () => {
+    const base = await rawServer(() => undefined);
+    const controller = new AbortController();
+    const pending = outboundRequest(policy, base, { deadlineMs: 60_000, maxBytes: 1_000, signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    expect(await pending).toMatchObject({ ok: false, code: 'aborted' });
+    const already = await outboundRequest(policy, base, { ...limits, signal: controller.signal });
+    expect(already).toMatchObject({ ok: false, code: 'aborted' });
+  });
+
+  it('turns a header that HTTP cannot carry into a failure value instead of throwing', async () => {
+    const base = await httpServer((_req, res) => res.end('ok'));
+    const result = await outboundRequest(policy, base, { ...limits, headers: { authorization: 'Bearer a\r\nx-injected: 1' } });
+    expect(result).toMatchObject({ ok: false, code: 'network' });
+  });
+
+  it('refuses forbidden addresses without connecting, and checks the address a name resolves to', async () => {
+    expect(await outboundRequest(policy, 'http://169.254.169.254/latest/meta-data/', limits)).toMatchObject({ ok: false, code: 'refused' });
+    expect(await outboundRequest(policy, 'ftp://127.0.0.1/', limits)).toMatchObject({ ok: false, code: 'refused' });
+
+    let hits = 0;
+    const base = await httpServer((_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    const port = new URL(base).port;
+    const strict = new OutboundPolicy({ allowPrivate: false });
+    // "localhost" passes the URL check (it is a name); the connect-time lookup sees 127.0.0.1 / ::1 and refuses.
+    const result = await outboundRequest(strict, `http://localhost:${port}/`, limits);
+    expect(result).toMatchObject({ ok: false, code: 'refused' });
+    if (result.ok) throw new Error('expected a failure');
+    expect(result.error).toMatch(/Refused outbound connection to localhost/);
+    expect(hits).toBe(0);
+    // The same name under the default policy connects.
+    expect(await outboundRequest(policy, `http://127.0.0.1:${port}/`, limits)).toMatchObject({ ok: true });
+    expect(hits).toBe(1);
+  });
+});
