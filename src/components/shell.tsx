@@ -34,6 +34,7 @@ const NAV: NavItem[] = [
   { href: '/tenants', label: 'Tenants' },
   { href: '/alerts', label: 'Alert rules' },
   { href: '/incidents', label: 'Incidents', badge: true },
+  { href: '/browser', label: 'Browser sessions' },
   { href: '/admin/tokens', label: 'API tokens', adminOnly: true },
   { href: '/admin/operators', label: 'Operators', adminOnly: true },
   { href: '/admin/audit', label: 'Audit log', adminOnly: true },

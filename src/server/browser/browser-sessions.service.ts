@@ -1,95 +1,428 @@
-import type { Kysely } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log';
 import type { BrowserPort, RunContext } from '../automations/definition';
-import type { Database } from '../db/schema';
-import type { BrowserRuntime } from './browser-runtime';
+import type { ChangeBus } from '../coordination/change-bus';
+import { AppError, errorMessage, isAppError } from '../errors';
+import type { Logger } from '../logger';
+import type { OutboundPolicy } from '../net/outbound-policy';
+import { type BrowserRuntime, type BrowserRuntimeStatus, type NavigationOutcome, type PageSnapshot, SessionNotHeldError } from './browser-runtime';
+import type { BrowserSessionsRepository, SessionRow } from './browser-sessions.repository';
+import type { BrowserSettings } from './browser.config';
+import { type CreateSessionInput, type ListSessionsQuery, type SessionView, isLiveStatus } from './browser.schemas';
 
-/** Session statuses in which the database says a runtime holds the session. */
-export const LIVE_SESSION_STATUSES = ['starting', 'ready'] as const;
+/** Which tenants a caller may see: one (a tenant-restricted token) or all (null). */
+export interface SessionAccess {
+  tenantId: string | null;
+}
+
+/** Who acts: `token:<name>` or `operator:<email>` (recorded in the audit log), and the tenants they may touch. */
+export interface SessionActor extends SessionAccess {
+  label: string;
+}
+
+export interface BrowserSessionsDeps {
+  repository: BrowserSessionsRepository;
+  runtime: BrowserRuntime;
+  policy: OutboundPolicy;
+  audit: AuditLog;
+  bus: ChangeBus;
+  settings: BrowserSettings;
+  instanceId: string;
+  isInstanceLive: (id: string) => Promise<boolean>;
+  logger: Logger;
+  now: () => number;
+}
+
+/** The reaper's view carries liveSessions/browserConnected, so session and runtime changes refresh it. */
+const VIEW_KEY = 'browser-session-reaper';
 
 /**
- * Browser sessions as the automations see them: reaping this instance's expired sessions and reconciling
- * sessions the database calls live with what the runtimes actually hold.
+ * Browser sessions, as every surface sees them (REST, tRPC) and as the reaper and reconciliation act on them.
+ * The database row is the record every instance reads; the runtime of the owner instance holds the page.
+ *
+ * Guarantees:
+ * - create answers once the start URL loaded (`ready`) or failed (`error`, with the reason); it never exceeds the
+ *   per-instance cap (429) and is refused while the instance drains (503);
+ * - navigate, screenshot and close count as activity; reads (get, list, thumbnail) never do;
+ * - actions act on this instance's runtime only: a session another live instance holds answers 409 naming it;
+ * - every end of a session (close, expiry, crash, shutdown, reconciliation) is recorded once, first reason wins,
+ *   and the runtime's context is closed too (DB row and runtime agree).
  */
 export class BrowserSessionsService implements BrowserPort {
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly runtime: BrowserRuntime,
-    private readonly instanceId: string,
-    private readonly isInstanceLive: (id: string) => Promise<boolean>,
-  ) {}
+  private readonly cleanups = new Set<Promise<unknown>>();
+  private notifyQueued = false;
 
-  status() {
-    return this.runtime.status();
+  constructor(private readonly deps: BrowserSessionsDeps) {
+    deps.runtime.onSessionsLost((ids, reason) => {
+      this.track(this.recordLost(ids, reason));
+    });
+    deps.runtime.onStatusChange(() => this.notify());
   }
 
+  status(): BrowserRuntimeStatus {
+    return this.deps.runtime.status();
+  }
+
+  /** Runtime cleanups in flight: context closes, and rows of crashed sessions still being recorded. */
   pendingCleanups(): number {
-    return this.runtime.pendingCleanups();
+    return this.deps.runtime.pendingCleanups() + this.cleanups.size;
   }
 
-  /** Closes this instance's live sessions past their idle timeout or max lifetime. Idempotent. */
-  async reap(ctx: RunContext): Promise<{ closed: number }> {
-    const now = ctx.now();
-    const sessions = await this.db
-      .selectFrom('browser_sessions')
-      .select(['id', 'created_at', 'last_activity_at', 'idle_timeout_ms', 'max_lifetime_ms'])
-      .where('owner_instance_id', '=', this.instanceId)
-      .where('status', 'in', LIVE_SESSION_STATUSES)
-      .execute();
-    let closed = 0;
-    for (const s of sessions) {
-      if (ctx.signal.aborted) break;
-      const reason =
-        now - s.created_at >= s.max_lifetime_ms ? 'max-lifetime' : now - s.last_activity_at >= s.idle_timeout_ms ? 'idle-timeout' : null;
-      if (!reason) continue;
-      await this.runtime.closeSession(s.id);
-      const result = await this.db
-        .updateTable('browser_sessions')
-        .set({ status: 'expired', closed_at: now, close_reason: reason })
-        .where('id', '=', s.id)
-        .where('status', 'in', LIVE_SESSION_STATUSES)
-        .executeTakeFirst();
-      closed += Number(result.numUpdatedRows);
+  async list(query: ListSessionsQuery, access: SessionAccess): Promise<SessionView[]> {
+    if (query.tenantId !== undefined) await this.assertTenant(query.tenantId, access);
+    const tenantId = access.tenantId ?? query.tenantId;
+    const rows = await this.deps.repository.list({ tenantId, status: query.status, limit: query.limit });
+    return rows.map(toView);
+  }
+
+  async get(id: string, access: SessionAccess): Promise<SessionView> {
+    return toView(await this.visible(id, access));
+  }
+
+  /** The console's thumbnail (taken after the last action); reading it does not touch the page. */
+  async thumbnail(id: string, access: SessionAccess): Promise<{ dataUrl: string | null; capturedAt: string | null }> {
+    await this.visible(id, access);
+    const row = await this.deps.repository.thumbnail(id);
+    return { dataUrl: row?.thumbnail ?? null, capturedAt: iso(row?.thumbnail_at ?? null) };
+  }
+
+  async tenantOptions(access: SessionAccess): Promise<Array<{ id: string; name: string }>> {
+    return this.deps.repository.tenantOptions(access.tenantId);
+  }
+
+  async create(input: CreateSessionInput, actor: SessionActor): Promise<SessionView> {
+    const { settings, runtime, repository, now } = this.deps;
+    const url = await this.checkedUrl(input.url);
+    await this.assertTenant(input.tenantId, actor);
+    const idleTimeoutMs = input.idleTimeoutMs ?? settings.idleTimeout.defaultMs;
+    const maxLifetimeMs = input.maxLifetimeMs ?? settings.maxLifetime.defaultMs;
+    if (idleTimeoutMs > settings.idleTimeout.maxMs) {
+      throw new AppError('INVALID_INPUT', `idleTimeoutMs must be at most ${settings.idleTimeout.maxMs} (BROWSER_IDLE_TIMEOUT_MAX_MS)`);
     }
+    if (maxLifetimeMs > settings.maxLifetime.maxMs) {
+      throw new AppError('INVALID_INPUT', `maxLifetimeMs must be at most ${settings.maxLifetime.maxMs} (BROWSER_MAX_LIFETIME_MAX_MS)`);
+    }
+
+    const id = randomUUID();
+    const reservation = runtime.reserve(id);
+    if (reservation === 'shutting-down') {
+      throw new AppError('SHUTTING_DOWN', 'This instance is shutting down and opens no new browser sessions', { retryAfterSeconds: 2 });
+    }
+    if (reservation === 'at-capacity') {
+      throw new AppError(
+        'RATE_LIMITED',
+        `Browser session limit reached: this instance holds its maximum of ${settings.maxSessions} live sessions (BROWSER_MAX_SESSIONS); close one or retry later`,
+        { retryAfterSeconds: await this.secondsUntilASlotFrees() },
+      );
+    }
+    try {
+      await repository.insertStarting({ id, tenantId: input.tenantId, ownerInstanceId: this.deps.instanceId, startUrl: url.href, now: now(), idleTimeoutMs, maxLifetimeMs });
+    } catch (error) {
+      runtime.release(id);
+      throw error;
+    }
+    this.notify();
+
+    const outcome = await runtime.open(id, url);
+    if (outcome.ok) {
+      const ready = await repository.markReady(id, outcome.page, now());
+      // Ended while it loaded (shutdown): the row's end stands and the runtime lets go of the page.
+      if (!ready) await runtime.closeSession(id);
+    } else {
+      await repository.end([id], { status: 'error', reason: 'load-failed', now: now(), error: outcome.reason, page: outcome.page });
+    }
+    const session = await this.reload(id);
+    await this.deps.audit.record({
+      actor: actor.label,
+      action: 'browser.session.create',
+      target: id,
+      outcome: session.status,
+      detail: { tenantId: input.tenantId, url: url.href, ...(outcome.ok ? {} : { error: outcome.reason }) },
+    });
+    this.notify();
+    return session;
+  }
+
+  /**
+   * Loads a URL in a live session of this instance. Answers once the page loaded or failed; a failure (network,
+   * or a redirect the policy refused) is reported in the session's `error` and the session stays usable.
+   */
+  async navigate(id: string, urlText: string, actor: SessionActor): Promise<SessionView> {
+    const url = await this.checkedUrl(urlText);
+    await this.actionable(id, actor);
+    const outcome = await this.inRuntime(id, () => this.deps.runtime.navigate(id, url));
+    await this.recordOutcome(id, outcome);
+    const session = await this.reload(id);
+    await this.deps.audit.record({
+      actor: actor.label,
+      action: 'browser.session.navigate',
+      target: id,
+      outcome: outcome.ok ? 'loaded' : outcome.blocked ? 'blocked' : 'failed',
+      detail: { url: url.href, ...(outcome.ok ? {} : { error: outcome.reason }) },
+    });
+    this.notify();
+    return session;
+  }
+
+  /** A PNG of the session's viewport. Counts as activity. */
+  async screenshot(id: string, actor: SessionActor): Promise<{ png: Buffer; session: SessionView }> {
+    await this.actionable(id, actor);
+    let shot: { png: Buffer; page: PageSnapshot };
+    try {
+      shot = await this.inRuntime(id, () => this.deps.runtime.screenshot(id));
+    } catch (error) {
+      if (isAppError(error)) throw error;
+      throw new AppError('INTERNAL', `The screenshot could not be taken: ${errorMessage(error).split('\n')[0] ?? ''}`);
+    }
+    await this.deps.repository.recordAction(id, this.deps.now(), shot.page, null);
+    this.notify();
+    return { png: shot.png, session: await this.reload(id) };
+  }
+
+  /**
+   * Closes a session. Idempotent: closing an ended session answers it unchanged. A session whose owner instance
+   * is gone (heartbeat lapsed) is closed in the database alone, since no runtime holds it.
+   */
+  async close(id: string, actor: SessionActor): Promise<SessionView> {
+    const row = await this.visible(id, actor);
+    if (!isLiveStatus(row.status)) return toView(row);
+    const own = row.owner_instance_id === this.deps.instanceId;
+    if (!own && (await this.deps.isInstanceLive(row.owner_instance_id))) throw this.heldElsewhere(row);
+    const now = this.deps.now();
+    const ended = await this.deps.repository.end([id], { status: 'closed', reason: 'requested', now, activityAt: now });
+    if (own) await this.deps.runtime.closeSession(id);
+    const session = await this.reload(id);
+    await this.deps.audit.record({
+      actor: actor.label,
+      action: 'browser.session.close',
+      target: id,
+      outcome: ended > 0 ? 'closed' : `already ${session.status}`,
+      detail: { tenantId: row.tenant_id, ownerInstanceId: row.owner_instance_id },
+    });
+    this.notify();
+    return session;
+  }
+
+  /**
+   * The reaper: closes this instance's `ready` sessions past their idle timeout or max lifetime (row first, then
+   * the context), closes contexts the runtime still has for sessions the database no longer calls live, and
+   * deletes sessions that ended longer ago than the retention (so the table, and a tenant's delete, are not held
+   * up by old records). Never launches the browser. Idempotent.
+   */
+  async reap(ctx: RunContext): Promise<{ closed: number }> {
+    const { repository, runtime } = this.deps;
+    const now = ctx.now();
+    const rows = await repository.liveOwnedBy(this.deps.instanceId);
+    let closed = 0;
+    for (const row of rows) {
+      if (ctx.signal.aborted) break;
+      if (row.status !== 'ready') continue; // a create is still loading it; its own answer decides
+      const due = row.created_at + row.max_lifetime_ms <= now || row.last_activity_at + row.idle_timeout_ms <= now;
+      if (!due) continue;
+      const reason = await repository.expireIfDue(row.id, now);
+      if (reason === null) continue;
+      await runtime.closeSession(row.id);
+      closed++;
+    }
+    const strays = await this.closeStrays();
+    const pruned = await repository.pruneEnded(now - this.deps.settings.retentionMs);
+    if (pruned > 0) this.deps.logger.info({ pruned }, 'deleted browser sessions past their retention');
+    if (closed + strays + pruned > 0) this.notify();
     return { closed };
   }
 
   /**
-   * Marks as orphaned every session the database calls live that no runtime holds: owned by this instance but
-   * absent from its runtime, or owned by an instance whose heartbeat has lapsed. Sessions of other live
-   * instances are never touched. A second run changes nothing.
+   * Reconciliation: a session the database calls live is `orphaned` when its owner is this instance and the
+   * runtime does not hold it (`runtime-lost`), or its owner's heartbeat has lapsed (`owner-lapsed`). Sessions of
+   * other live instances are never touched. A second run changes nothing.
    */
   async reconcile(ctx: RunContext): Promise<{ sessionsReconciled: number; tenantsScanned: number }> {
-    const sessions = await this.db
-      .selectFrom('browser_sessions')
-      .select(['id', 'tenant_id', 'owner_instance_id'])
-      .where('status', 'in', LIVE_SESSION_STATUSES)
-      .execute();
+    const { repository, runtime } = this.deps;
+    const sessions = await repository.allLive();
     const tenants = new Set<string>();
     const ownerLive = new Map<string, boolean>();
-    let reconciled = 0;
+    const orphaned: Record<'runtime-lost' | 'owner-lapsed', string[]> = { 'runtime-lost': [], 'owner-lapsed': [] };
     for (const s of sessions) {
       if (ctx.signal.aborted) break;
       tenants.add(s.tenant_id);
-      let orphaned: boolean;
-      if (s.owner_instance_id === this.instanceId) {
-        orphaned = !this.runtime.holds(s.id);
-      } else {
-        let live = ownerLive.get(s.owner_instance_id);
-        if (live === undefined) {
-          live = await this.isInstanceLive(s.owner_instance_id);
-          ownerLive.set(s.owner_instance_id, live);
-        }
-        orphaned = !live;
+      if (s.owner_instance_id === this.deps.instanceId) {
+        if (!runtime.holds(s.id)) orphaned['runtime-lost'].push(s.id);
+        continue;
       }
-      if (!orphaned) continue;
-      const result = await this.db
-        .updateTable('browser_sessions')
-        .set({ status: 'orphaned', closed_at: ctx.now(), close_reason: 'reconciled: no runtime holds it' })
-        .where('id', '=', s.id)
-        .where('status', 'in', LIVE_SESSION_STATUSES)
-        .executeTakeFirst();
-      reconciled += Number(result.numUpdatedRows);
+      let live = ownerLive.get(s.owner_instance_id);
+      if (live === undefined) {
+        live = await this.deps.isInstanceLive(s.owner_instance_id);
+        ownerLive.set(s.owner_instance_id, live);
+      }
+      if (!live) orphaned['owner-lapsed'].push(s.id);
     }
+    const now = ctx.now();
+    let reconciled = 0;
+    for (const reason of ['runtime-lost', 'owner-lapsed'] as const) {
+      reconciled += await repository.end(orphaned[reason], { status: 'orphaned', reason, now });
+    }
+    const strays = await this.closeStrays();
+    if (reconciled + strays > 0) this.notify();
     return { sessionsReconciled: reconciled, tenantsScanned: tenants.size };
   }
+
+  /**
+   * Shutdown: refuse new sessions, close every context and the browser, then record this instance's live rows
+   * as closed (`shutdown`) — after the runtime is down nothing holds them.
+   */
+  async shutdown(): Promise<void> {
+    const stopping = this.deps.runtime.shutdown();
+    this.notify();
+    await stopping;
+    const ids = (await this.deps.repository.liveOwnedBy(this.deps.instanceId)).map((r) => r.id);
+    await this.deps.repository.end(ids, { status: 'closed', reason: 'shutdown', now: this.deps.now() });
+    await Promise.all([...this.cleanups]);
+  }
+
+  private async recordLost(ids: string[], reason: string): Promise<void> {
+    try {
+      await this.deps.repository.end(ids, { status: 'error', reason: 'browser-crashed', now: this.deps.now(), error: reason });
+      this.notify();
+    } catch (error) {
+      // Left live in the database; reconciliation marks them orphaned later (the runtime no longer holds them).
+      this.deps.logger.warn({ error: errorMessage(error), sessions: ids }, 'could not record lost browser sessions');
+    }
+  }
+
+  /** Closes contexts the runtime holds for sessions the database no longer calls live. */
+  private async closeStrays(): Promise<number> {
+    const { runtime, repository } = this.deps;
+    // Only open contexts: reservations belong to creates in flight, which settle their own rows.
+    const open = runtime.openSessionIds();
+    if (open.length === 0) return 0;
+    const live = await repository.liveAmong(open);
+    const strays = open.filter((id) => !live.has(id));
+    await Promise.all(strays.map((id) => runtime.closeSession(id)));
+    return strays.length;
+  }
+
+  private async recordOutcome(id: string, outcome: NavigationOutcome): Promise<void> {
+    await this.deps.repository.recordAction(id, this.deps.now(), outcome.page, outcome.ok ? null : outcome.reason);
+  }
+
+  /** Parses with the outbound policy and refuses a host that resolves to a refused address (400). */
+  private async checkedUrl(text: string): Promise<URL> {
+    const url = this.deps.policy.parseUrl(text, 'url');
+    try {
+      await this.deps.policy.assertHostAllowed(url.hostname);
+    } catch (error) {
+      // A name that does not resolve is not a policy matter: the page load reports it.
+      if (isAppError(error)) throw error;
+    }
+    return url;
+  }
+
+  private async assertTenant(tenantId: string, access: SessionAccess): Promise<void> {
+    const allowed = access.tenantId === null || access.tenantId === tenantId;
+    if (!allowed || !(await this.deps.repository.tenantExists(tenantId))) throw new AppError('NOT_FOUND', `Tenant not found: ${tenantId}`);
+  }
+
+  /** The row, if the caller may see it; otherwise NOT_FOUND (other tenants' sessions do not exist for them). */
+  private async visible(id: string, access: SessionAccess): Promise<SessionRow> {
+    const row = await this.deps.repository.find(id);
+    if (!row || (access.tenantId !== null && row.tenant_id !== access.tenantId)) {
+      throw new AppError('NOT_FOUND', `Browser session not found: ${id}`);
+    }
+    return row;
+  }
+
+  /** The row of a session this instance can act on now: visible, ready, and held by this instance. */
+  private async actionable(id: string, access: SessionAccess): Promise<SessionRow> {
+    const row = await this.visible(id, access);
+    if (row.status === 'starting') throw new AppError('CONFLICT', `Browser session ${id} is still starting`);
+    if (!isLiveStatus(row.status)) {
+      throw new AppError('CONFLICT', `Browser session ${id} is ${row.status}${row.close_reason ? ` (${row.close_reason})` : ''}`);
+    }
+    if (row.owner_instance_id !== this.deps.instanceId) throw this.heldElsewhere(row);
+    return row;
+  }
+
+  private heldElsewhere(row: SessionRow): AppError {
+    return new AppError(
+      'CONFLICT',
+      `Browser session ${row.id} is held by instance ${row.owner_instance_id}; actions must reach that instance (this is ${this.deps.instanceId})`,
+    );
+  }
+
+  /**
+   * Runs a runtime action. If the runtime does not hold the session although the row says live (lost in a crash
+   * or a restart), the row is marked orphaned at once — reconciliation's rule, applied to this one session.
+   */
+  private async inRuntime<T>(id: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (!(error instanceof SessionNotHeldError)) throw error;
+      const row = await this.deps.repository.find(id);
+      if (row && isLiveStatus(row.status) && !this.deps.runtime.holds(id)) {
+        await this.deps.repository.end([id], { status: 'orphaned', reason: 'runtime-lost', now: this.deps.now() });
+        this.notify();
+      }
+      const after = await this.deps.repository.find(id);
+      throw new AppError('CONFLICT', `Browser session ${id} is ${after?.status ?? 'gone'}${after?.close_reason ? ` (${after.close_reason})` : ''}`);
+    }
+  }
+
+  private async reload(id: string): Promise<SessionView> {
+    const row = await this.deps.repository.find(id);
+    if (!row) throw new AppError('INTERNAL', `Browser session ${id} vanished`);
+    return toView(row);
+  }
+
+  /** Seconds until the soonest of this instance's live sessions reaches a deadline (for Retry-After). */
+  private async secondsUntilASlotFrees(): Promise<number> {
+    const now = this.deps.now();
+    const rows = await this.deps.repository.liveOwnedBy(this.deps.instanceId).catch(() => []);
+    const deadlines = rows.map((r) => Math.min(r.created_at + r.max_lifetime_ms, r.last_activity_at + r.idle_timeout_ms));
+    const soonest = deadlines.length > 0 ? Math.min(...deadlines) : now;
+    return Math.max(1, Math.ceil((soonest - now) / 1000));
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.cleanups.add(work);
+    void work.finally(() => this.cleanups.delete(work));
+  }
+
+  /** One change event per burst of changes (several status changes in one tick publish once). */
+  private notify(): void {
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      this.deps.bus.publish({ type: 'automation', key: VIEW_KEY, reason: 'browser-sessions' }).catch(() => undefined);
+    });
+  }
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export function toView(row: SessionRow): SessionView {
+  const live = isLiveStatus(row.status);
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    ownerInstanceId: row.owner_instance_id,
+    status: row.status,
+    startUrl: row.start_url,
+    currentUrl: row.current_url,
+    title: row.title,
+    createdAt: new Date(row.created_at).toISOString(),
+    lastActivityAt: new Date(row.last_activity_at).toISOString(),
+    idleTimeoutMs: row.idle_timeout_ms,
+    maxLifetimeMs: row.max_lifetime_ms,
+    idleExpiresAt: live ? iso(row.last_activity_at + row.idle_timeout_ms) : null,
+    lifetimeExpiresAt: live ? iso(row.created_at + row.max_lifetime_ms) : null,
+    closedAt: iso(row.closed_at),
+    closeReason: row.close_reason,
+    error: row.error,
+    blockedRequests: row.blocked_requests,
+    thumbnailAt: iso(row.thumbnail_at),
+  };
 }

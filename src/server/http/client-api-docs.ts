@@ -1,12 +1,13 @@
 import { APP_VERSION } from '../version';
 import { alertRouteDocs } from './alerts.routes';
 import { automationRouteDocs } from './automations.routes';
+import { browserRouteDocs } from './browser.routes';
 import { inferenceRouteDocs } from './inference.routes';
 import { buildOpenApi, type RouteDoc } from './openapi';
 import { tenantRouteDocs } from './tenants.routes';
 
 /** Every documented client API route; each domain's routes file exports its docs and is listed here. */
-export const CLIENT_API_ROUTES: RouteDoc[] = [...automationRouteDocs, ...tenantRouteDocs, ...inferenceRouteDocs, ...alertRouteDocs];
+export const CLIENT_API_ROUTES: RouteDoc[] = [...automationRouteDocs, ...tenantRouteDocs, ...inferenceRouteDocs, ...alertRouteDocs, ...browserRouteDocs];
 
 let cached: Record<string, unknown> | null = null;
 

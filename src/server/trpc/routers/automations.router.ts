@@ -50,6 +50,9 @@ export const automationsRouter = router({
   onChange: operatorProcedure.subscription(async function* ({ ctx, signal }) {
     let wake: (() => void) | null = null;
     let dirty = false;
+    // One abort listener for the whole stream (not one per wait, which would pile up on long connections).
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort, { once: true });
     const unsubscribe = ctx.c.bus.subscribe((event) => {
       if (event.type !== 'automation' && event.type !== 'instances') return;
       dirty = true;
@@ -64,7 +67,6 @@ export const automationsRouter = router({
             clearTimeout(timer);
             resolve();
           };
-          signal?.addEventListener('abort', () => wake?.(), { once: true });
           if (dirty) wake();
         });
         wake = null;
@@ -74,6 +76,7 @@ export const automationsRouter = router({
         yield await ctx.c.automations.list();
       }
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       unsubscribe();
     }
   }),

@@ -1,4 +1,104 @@
-import { router } from '../init';
+import { z } from 'zod';
+import type { SessionActor } from '../../browser/browser-sessions.service';
+import {
+  createSessionInputSchema,
+  listSessionsQuerySchema,
+  navigateInputSchema,
+  screenshotResultSchema,
+  sessionIdSchema,
+  sessionListSchema,
+  sessionResultSchema,
+  tenantOptionSchema,
+  thumbnailSchema,
+} from '../../browser/browser.schemas';
+import { adminProcedure, operatorProcedure, router } from '../init';
 
-/** The browser procedures of the console. */
-export const browserRouter = router({});
+const idInput = z.object({ id: sessionIdSchema });
+/** Operators see every tenant. */
+const ALL_TENANTS = { tenantId: null };
+const actorOf = (email: string): SessionActor => ({ label: `operator:${email}`, tenantId: null });
+
+/** How often the live stream re-sends the list with nothing changed (a missed event costs at most this). */
+const REFRESH_MS = 15_000;
+/** Changes arriving within this window are sent as one update. */
+const DEBOUNCE_MS = 100;
+
+/** The browser procedures of the console: the same operations as the REST API, through the same service. */
+export const browserRouter = router({
+  list: operatorProcedure
+    .input(listSessionsQuerySchema)
+    .output(sessionListSchema)
+    .query(async ({ ctx, input }) => ({ sessions: await ctx.c.browser.sessions.list(input, ALL_TENANTS) })),
+
+  get: operatorProcedure
+    .input(idInput)
+    .output(sessionResultSchema)
+    .query(async ({ ctx, input }) => ({ session: await ctx.c.browser.sessions.get(input.id, ALL_TENANTS) })),
+
+  /** The thumbnail taken after the session's last action; reading it is not activity. */
+  thumbnail: operatorProcedure
+    .input(idInput)
+    .output(thumbnailSchema)
+    .query(({ ctx, input }) => ctx.c.browser.sessions.thumbnail(input.id, ALL_TENANTS)),
+
+  tenants: operatorProcedure.output(z.array(tenantOptionSchema)).query(({ ctx }) => ctx.c.browser.sessions.tenantOptions(ALL_TENANTS)),
+
+  create: adminProcedure
+    .input(createSessionInputSchema)
+    .output(sessionResultSchema)
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.c.browser.sessions.create(input, actorOf(ctx.operator.email)) })),
+
+  navigate: adminProcedure
+    .input(idInput.extend(navigateInputSchema.shape))
+    .output(sessionResultSchema)
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.c.browser.sessions.navigate(input.id, input.url, actorOf(ctx.operator.email)) })),
+
+  /** A PNG as a data URL. A mutation although it only looks: it counts as activity on the session. */
+  screenshot: operatorProcedure
+    .input(idInput)
+    .output(screenshotResultSchema)
+    .mutation(async ({ ctx, input }) => {
+      const { png, session } = await ctx.c.browser.sessions.screenshot(input.id, actorOf(ctx.operator.email));
+      return { dataUrl: `data:image/png;base64,${png.toString('base64')}`, session };
+    }),
+
+  close: adminProcedure
+    .input(idInput)
+    .output(sessionResultSchema)
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.c.browser.sessions.close(input.id, actorOf(ctx.operator.email)) })),
+
+  /** The list, at once and again whenever any instance reports a session or runtime change (and every 15 s). */
+  onChange: operatorProcedure.input(listSessionsQuerySchema).subscription(async function* ({ ctx, input, signal }) {
+    let wake: (() => void) | null = null;
+    let dirty = false;
+    const unsubscribe = ctx.c.bus.subscribe((event) => {
+      if (!(event.type === 'automation' && event.key === 'browser-session-reaper') && event.type !== 'instances') return;
+      dirty = true;
+      wake?.();
+    });
+    // One abort listener for the whole stream (one per wait would pile up on a long-lived connection).
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      yield { sessions: await ctx.c.browser.sessions.list(input, ALL_TENANTS) };
+      while (!signal?.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, REFRESH_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          if (dirty || signal?.aborted) wake();
+        });
+        wake = null;
+        if (signal?.aborted) break;
+        await new Promise((r) => setTimeout(r, DEBOUNCE_MS));
+        dirty = false;
+        yield { sessions: await ctx.c.browser.sessions.list(input, ALL_TENANTS) };
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
+    }
+  }),
+});

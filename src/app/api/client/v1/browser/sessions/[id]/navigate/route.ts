@@ -1,0 +1,4 @@
+import { browserApi } from '@/server/http/browser-api';
+
+export const dynamic = 'force-dynamic';
+export const POST = browserApi.navigate;

@@ -1,0 +1,5 @@
+import { browserApi } from '@/server/http/browser-api';
+
+export const dynamic = 'force-dynamic';
+export const GET = browserApi.list;
+export const POST = browserApi.create;

@@ -1,0 +1,82 @@
+import type { SessionActor } from '../browser/browser-sessions.service';
+import {
+  createSessionInputSchema,
+  listSessionsQuerySchema,
+  navigateInputSchema,
+  sessionIdSchema,
+  sessionListSchema,
+  sessionResultSchema,
+} from '../browser/browser.schemas';
+import type { Container } from '../container';
+import { AppError } from '../errors';
+import { type RestRequest, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
+import type { RouteDoc } from './openapi';
+import { json } from './responses';
+
+/** A tenant-restricted token acts within its tenant only; others see every tenant. */
+function actorOf({ principal, actor }: RestRequest): SessionActor {
+  return { label: actor, tenantId: principal.tenantId };
+}
+
+function sessionIdOf({ params }: RestRequest): string {
+  const parsed = sessionIdSchema.safeParse(params.id ?? '');
+  if (!parsed.success) throw new AppError('INVALID_INPUT', 'Invalid session id: expected a UUID');
+  return parsed.data;
+}
+
+/**
+ * The client API's browser-session endpoints (docs/browser.md). Each is: authenticate (scope), parse, call the
+ * sessions service, shape the answer. `getContainer` is injected so integration tests can use their own container.
+ */
+export function browserRoutes(getContainer: () => Promise<Container>) {
+  return {
+    list: restHandler(getContainer, 'browser:read', async (req) => ({
+      sessions: await req.c.browser.sessions.list(parseQuery(req.request, listSessionsQuerySchema), actorOf(req)),
+    })),
+
+    create: restHandler(getContainer, 'browser:write', async (req) => {
+      const input = await optionalJsonBody(req.request, createSessionInputSchema);
+      return json({ session: await req.c.browser.sessions.create(input, actorOf(req)) }, 201);
+    }),
+
+    get: restHandler(getContainer, 'browser:read', async (req) => ({
+      session: await req.c.browser.sessions.get(sessionIdOf(req), actorOf(req)),
+    })),
+
+    close: restHandler(getContainer, 'browser:write', async (req) => ({
+      session: await req.c.browser.sessions.close(sessionIdOf(req), actorOf(req)),
+    })),
+
+    navigate: restHandler(getContainer, 'browser:write', async (req) => {
+      const id = sessionIdOf(req);
+      const input = await optionalJsonBody(req.request, navigateInputSchema);
+      return { session: await req.c.browser.sessions.navigate(id, input.url, actorOf(req)) };
+    }),
+
+    // Looking, so the read scope; it still counts as activity on the session (it renders the page).
+    screenshot: restHandler(getContainer, 'browser:read', async (req) => {
+      const { png } = await req.c.browser.sessions.screenshot(sessionIdOf(req), actorOf(req));
+      return new Response(new Uint8Array(png), {
+        status: 200,
+        headers: { 'content-type': 'image/png', 'cache-control': 'no-store', 'content-length': String(png.byteLength) },
+      });
+    }),
+  };
+}
+
+const ID = { id: 'A browser session id (UUID).' };
+const NOT_VISIBLE = 'Not found, or not visible to a token restricted to another tenant.';
+
+/** The OpenAPI description of the routes above, from the same schemas. */
+export const browserRouteDocs: RouteDoc[] = [
+  { method: 'GET', path: '/browser/sessions', tag: 'browser', scope: 'browser:read', summary: 'List browser sessions', query: listSessionsQuerySchema, response: sessionListSchema, errors: { 400: 'Invalid query.' } },
+  {
+    method: 'POST', path: '/browser/sessions', tag: 'browser', scope: 'browser:write', summary: 'Open a session on a start URL; answers once the page loaded or failed',
+    body: createSessionInputSchema, status: 201, response: sessionResultSchema,
+    errors: { 400: 'Invalid body, or a URL that is not http(s) or that the outbound policy refuses.', 404: 'Tenant not found.', 429: 'This instance has its maximum of live sessions; see Retry-After.', 503: 'The instance is shutting down.' },
+  },
+  { method: 'GET', path: '/browser/sessions/{id}', tag: 'browser', scope: 'browser:read', summary: 'Get a session (does not count as activity)', pathParams: ID, response: sessionResultSchema, errors: { 400: 'Invalid id.', 404: NOT_VISIBLE } },
+  { method: 'DELETE', path: '/browser/sessions/{id}', tag: 'browser', scope: 'browser:write', summary: 'Close a session', pathParams: ID, response: sessionResultSchema, errors: { 400: 'Invalid id.', 404: NOT_VISIBLE, 409: 'Another live instance owns the session.' } },
+  { method: 'POST', path: '/browser/sessions/{id}/navigate', tag: 'browser', scope: 'browser:write', summary: 'Navigate a session to a URL', pathParams: ID, body: navigateInputSchema, response: sessionResultSchema, errors: { 400: 'Invalid id or URL.', 404: NOT_VISIBLE, 409: 'The session is not live, or another live instance owns it.' } },
+  { method: 'GET', path: '/browser/sessions/{id}/screenshot', tag: 'browser', scope: 'browser:read', summary: 'A PNG screenshot of the page (counts as activity)', pathParams: ID, responseContentType: 'image/png', errors: { 400: 'Invalid id.', 404: NOT_VISIBLE, 409: 'The session is not live, or another live instance owns it.' } },
+];
