@@ -59,6 +59,8 @@ export interface Cluster {
   /** A container on the cluster's database and Redis, for reading run records and making tokens. */
   shared: TestContainer;
   instances: ConsoleProcess[];
+  /** The latest process started under each instance id. */
+  byId: Map<string, ConsoleProcess>;
   env: Record<string, string>;
   token: string;
   /** Starts (or restarts) an instance with the given id and extra environment. */
@@ -83,14 +85,17 @@ export async function startCluster(options: { ids: string[]; env?: Record<string
   };
   const { token } = await shared.c.tokens.create({ name: 'reliability', scopes: ['automations:read', 'automations:write', 'metrics:read'] }, 'test');
   const instances: ConsoleProcess[] = [];
+  const byId = new Map<string, ConsoleProcess>();
   const cluster: Cluster = {
     shared,
     instances,
+    byId,
     env,
     token,
     async start(id, extra = {}) {
       const p = await startConsole({ ...env, INSTANCE_ID: id, ...extra });
       instances.push(p);
+      byId.set(id, p);
       return p;
     },
     async api(instance, path, init = {}) {
