@@ -78,12 +78,15 @@ describe('runs under slowness, crashes and shutdown', () => {
       const run = await c.shared.c.runs.byId(running.id);
       return run?.outcome === 'abandoned' ? run : undefined;
     });
-    const lockGone = await waitFor('the run mutex to lapse', 30_000, async () => ((await c.shared.c.locks.holder(`run:${POLL}`)) === null ? true : undefined));
+    // The dead instance's grant lapses with its lease; the survivor may hold the mutex for a run of its own by then.
+    const lockGone = await waitFor('the dead instance to lose the run mutex', 30_000, async () =>
+      (await c.shared.c.locks.holder(`run:${POLL}`)) !== running.instanceId ? true : undefined,
+    );
     const survivor = running.instanceId === 'r3-a' ? 'r3-b' : 'r3-a';
     const next = await waitFor('a scheduled poll on the survivor', 30_000, async () =>
       (await c.shared.c.runs.history(POLL, 10)).find((r) => r.startedAt > killedAt && r.instanceId === survivor && r.trigger === 'schedule'),
     );
-    report('crash', `run abandoned ${abandoned.elapsedMs} ms after kill -9 (lease 15 s, sweep every 5 s); mutex gone after ${abandoned.elapsedMs + lockGone.elapsedMs} ms at most; next scheduled run on ${survivor} ${abandoned.elapsedMs + lockGone.elapsedMs + next.elapsedMs} ms after the kill`);
+    report('crash', `run abandoned ${abandoned.elapsedMs} ms after kill -9 (lease 15 s, sweep every 5 s); dead instance's mutex gone after ${abandoned.elapsedMs + lockGone.elapsedMs} ms at most; next scheduled run on ${survivor} ${abandoned.elapsedMs + lockGone.elapsedMs + next.elapsedMs} ms after the kill`);
     expect(abandoned.value.error).toContain(running.instanceId);
   });
 
