@@ -86,7 +86,7 @@ describe('runs under slowness, crashes and shutdown', () => {
     const next = await waitFor('a scheduled poll on the survivor', 30_000, async () =>
       (await c.shared.c.runs.history(POLL, 10)).find((r) => r.startedAt > killedAt && r.instanceId === survivor && r.trigger === 'schedule'),
     );
-    report('crash', `run abandoned ${abandoned.elapsedMs} ms after kill -9 (lease 15 s, sweep every 5 s); dead instance's mutex gone after ${abandoned.elapsedMs + lockGone.elapsedMs} ms at most; next scheduled run on ${survivor} ${abandoned.elapsedMs + lockGone.elapsedMs + next.elapsedMs} ms after the kill`);
+    report('crash', `run abandoned ${abandoned.elapsedMs} ms after kill -9 (lease 15 s, sweep every 1 s); dead instance's mutex gone after ${abandoned.elapsedMs + lockGone.elapsedMs} ms at most; next scheduled run on ${survivor} ${abandoned.elapsedMs + lockGone.elapsedMs + next.elapsedMs} ms after the kill`);
     expect(abandoned.value.error).toContain(running.instanceId);
   });
 

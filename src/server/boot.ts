@@ -75,8 +75,6 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
     void (async () => {
       try {
         await c.instances.heartbeat(stats());
-        const lapsed = await c.runs.abandonLapsed(c.now());
-        for (const key of lapsed) await c.bus.publish({ type: 'automation', key, reason: 'run-abandoned' });
         if (c.redis) await c.locks.ping().then(() => c.lockHealth.reportSuccess(), () => undefined);
         if (c.now() - lastPrune > 3_600_000) {
           lastPrune = c.now();
@@ -91,12 +89,31 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
   }, HEARTBEAT_INTERVAL_MS);
   heartbeat.unref();
 
+  // Runs whose instance died are closed once their lease lapses; checking every second keeps "abandoned"
+  // within one lease of the crash (the lease is 15 s from the last renewal).
+  let sweeping = false;
+  const sweep = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    void c.runs
+      .abandonLapsed(c.now())
+      .then(async (keys) => {
+        for (const key of keys) await c.bus.publish({ type: 'automation', key, reason: 'run-abandoned' });
+      })
+      .catch((error: unknown) => log.warn({ error: errorMessage(error) }, 'abandoned-run sweep failed'))
+      .finally(() => {
+        sweeping = false;
+      });
+  }, 1_000);
+  sweep.unref();
+
   let stopping: Promise<void> | null = null;
   const work: BackgroundWork = {
     stop(signal: string) {
       stopping ??= (async () => {
         log.info({ signal }, 'shutting down: no new ticks, draining runs');
         clearInterval(heartbeat);
+        clearInterval(sweep);
         await c.scheduler.stop();
         await c.executor.drain(c.config.SHUTDOWN_GRACE_MS);
         unsubscribe();
