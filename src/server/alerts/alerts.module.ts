@@ -16,7 +16,14 @@ export function createAlertsModule(deps: ModuleDeps) {
   const config = alertsConfig(deps.config);
   const outbox = new NotificationOutbox(deps.database.db);
   const incidents = new IncidentRepository(deps.database, outbox);
-  const delivery = new NotificationDelivery({ outbox, policy: deps.outbound, config, logger: deps.logger.child({ module: 'alerts' }), now: deps.now });
+  const delivery = new NotificationDelivery({
+    outbox,
+    policy: deps.outbound,
+    config,
+    logger: deps.logger.child({ module: 'alerts' }),
+    now: deps.now,
+    onAttempt: (channel, outcome) => deps.metrics.deliveries.inc({ channel, outcome }),
+  });
   const onQueued = () => delivery.nudge();
   const evaluation = new AlertEvaluationService({ database: deps.database, incidents, outbox, onQueued });
   const service = new AlertsService({ database: deps.database, incidents, outbox, audit: deps.audit, policy: deps.outbound, now: deps.now, onQueued });

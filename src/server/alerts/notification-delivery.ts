@@ -39,6 +39,8 @@ export interface DeliveryDeps {
   logger: Logger;
   now: () => number;
   random?: () => number;
+  /** Told about every delivery attempt's outcome (for the Prometheus counters). */
+  onAttempt?: (channel: string, outcome: 'delivered' | 'retrying' | 'failed') => void;
 }
 
 /**
@@ -171,6 +173,7 @@ export class NotificationDelivery {
       });
       if (result.ok && result.status >= 200 && result.status < 300) {
         await outbox.markDelivered(row.id, result.status, now());
+        this.deps.onAttempt?.(row.channel_type, 'delivered');
         return;
       }
       const statusCode = result.ok ? result.status : null;
@@ -180,6 +183,7 @@ export class NotificationDelivery {
       const exhausted = row.attempts >= config.maxAttempts;
       const retryAt = permanent || exhausted ? null : now() + backoffMs(row.attempts, config, this.random, retryAfterMs(result));
       await outbox.markAttemptFailed(row, { statusCode, error: exhausted && !permanent ? `${error} (gave up after ${row.attempts} attempts)` : error, retryAt }, now());
+      this.deps.onAttempt?.(row.channel_type, retryAt === null ? 'failed' : 'retrying');
       logger.warn({ notification: row.id, attempt: row.attempts, error, retrying: retryAt !== null }, 'notification delivery failed');
     } catch (error) {
       // The database write-back failed; the claim lapses and another pass retries the row.

@@ -8,7 +8,7 @@ export type ChangeEvent =
   | { type: 'automation'; key: string; reason: string }
   /** A token was revoked or changed: drop cached token lookups. */
   | { type: 'tokens' }
-  /** An operator was disabled or a session ended: drop cached sessions. */
+  /** An operator was created, disabled or re-roled (kept for consoles that cache operators; none does yet). */
   | { type: 'operators' }
   /** The set of instances or their runtime stats changed. */
   | { type: 'instances' }

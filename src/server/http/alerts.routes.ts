@@ -73,9 +73,9 @@ export const alertRouteDocs: RouteDoc[] = [
     response: z.object({ rules: z.array(ruleViewSchema) }), errors: { 400: 'Invalid query.', 404: `Tenant: ${HIDDEN}` },
   },
   {
-    method: 'POST', path: '/alert-rules', tag: 'alerts', scope: 'alerts:write', summary: 'Create an alert rule (answers 201)',
+    method: 'POST', path: '/alert-rules', tag: 'alerts', scope: 'alerts:write', summary: 'Create an alert rule',
     description: 'A webhook channel without a secret gets one, returned once as channels[].generatedSecret.',
-    body: createRuleInputSchema, response: ruleBody, errors: { 400: 'Invalid body, refused channel URL, or serverId not of the tenant.', 404: `Tenant: ${HIDDEN}` },
+    body: createRuleInputSchema, status: 201, response: ruleBody, errors: { 400: 'Invalid body, refused channel URL, or serverId not of the tenant.', 404: `Tenant: ${HIDDEN}` },
   },
   { method: 'GET', path: '/alert-rules/{id}', tag: 'alerts', scope: 'alerts:read', summary: 'Get an alert rule', pathParams: ID, response: ruleBody, errors: { 404: HIDDEN } },
   {

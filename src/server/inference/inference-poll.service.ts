@@ -41,6 +41,8 @@ export class InferencePollService implements InferencePort {
       outbound: OutboundPolicy;
       config: PollConfig;
       logger: Logger;
+      /** Told about every completed poll (for the Prometheus counters). */
+      onPolled?: (kind: string, up: boolean, latencyMs: number) => void;
     },
   ) {}
 
@@ -77,6 +79,7 @@ export class InferencePollService implements InferencePort {
     // A run cut short (its maximum duration, or its lock lost) says nothing about the server: record nothing.
     if (ctx.signal.aborted) return false;
     const latencyMs = Math.round(performance.now() - started);
+    this.deps.onPolled?.(server.kind, outcome.up, latencyMs);
     const at = ctx.now();
     const endpoint = `${server.kind} ${server.base_url}`;
     const previous = outcome.up && outcome.counters ? await repository.latestSample(server.id) : undefined;

@@ -25,6 +25,10 @@ export function createInferenceModule(deps: ModuleDeps) {
     cipher,
     outbound: deps.outbound,
     logger: deps.logger.child({ module: 'inference' }),
+    onPolled: (kind, up, latencyMs) => {
+      deps.metrics.polls.inc({ kind, outcome: up ? 'up' : 'down' });
+      deps.metrics.pollLatency.observe({ kind }, latencyMs / 1000);
+    },
     config: {
       concurrency: config.POLL_CONCURRENCY,
       deadlineMs: config.POLL_DEADLINE_MS,

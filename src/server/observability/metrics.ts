@@ -72,7 +72,7 @@ export class ConsoleMetrics {
 
   readonly deliveries = new Counter({
     name: 'console_notification_deliveries_total',
-    help: 'Notification delivery attempts, by channel type and outcome.',
+    help: 'Notification delivery attempts, by channel type and outcome (delivered, retrying, failed).',
     labelNames: ['channel', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -90,7 +90,7 @@ export class ConsoleMetrics {
 
   constructor(instanceId: string) {
     this.registry.setDefaultLabels({ instance_id: instanceId });
-    collectDefaultMetrics({ register: this.registry, prefix: 'console_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'console_' });
   }
 
   /** Where the live-sessions gauge reads its value when scraped. */
