@@ -37,6 +37,9 @@ export default defineConfig({
       CONSOLE_ADMIN_EMAIL: E2E_ADMIN.email,
       CONSOLE_ADMIN_PASSWORD: E2E_ADMIN.password,
       LOG_LEVEL: 'warn',
+      // The demo fleet gives the inference and alert pages real servers to poll.
+      DEMO_FLEET: 'on',
+      DEMO_FLEET_PORT: String(port + 1),
       // The e2e suite runs on the embedded default whatever the surrounding environment says.
       DATABASE_URL: '',
       REDIS_URL: '',

@@ -18,6 +18,8 @@ export function TokensAdmin({ now }: { now: number }) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Set<Scope>>(new Set(['automations:read']));
   const [expiry, setExpiry] = useState(EXPIRY_CHOICES[1]?.label ?? '90 days');
+  const [tenantId, setTenantId] = useState('');
+  const tenants = trpc.tenants.list.useQuery();
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const [copied, setCopied] = useState(false);
   const create = trpc.admin.createToken.useMutation({
@@ -32,7 +34,7 @@ export function TokensAdmin({ now }: { now: number }) {
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    create.mutate({ name, scopes: [...scopes], expiresInSeconds: EXPIRY_CHOICES.find((c) => c.label === expiry)?.seconds });
+    create.mutate({ name, scopes: [...scopes], expiresInSeconds: EXPIRY_CHOICES.find((c) => c.label === expiry)?.seconds, tenantId: tenantId || undefined });
   }
 
   return (
@@ -72,6 +74,18 @@ export function TokensAdmin({ now }: { now: number }) {
               <option key={c.label}>{c.label}</option>
             ))}
           </select>
+        </label>
+        <label className="block text-sm font-medium">
+          Tenant
+          <select value={tenantId} onChange={(e) => setTenantId(e.target.value)} className="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm">
+            <option value="">All tenants</option>
+            {tenants.data?.map((t) => (
+              <option key={t.id} value={t.id}>
+                Only {t.name} ({t.slug})
+              </option>
+            ))}
+          </select>
+          <span className="mt-1 block text-xs font-normal text-slate-500">A token restricted to one tenant gets 404 for every other tenant’s objects.</span>
         </label>
         {create.error ? <p role="alert" className="text-sm text-red-700">{create.error.message}</p> : null}
         <button type="submit" disabled={create.isPending || scopes.size === 0} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
@@ -124,7 +138,10 @@ export function TokensAdmin({ now }: { now: number }) {
                     <tr key={t.id} className="border-t border-slate-100 align-top" data-testid={`token-row-${t.name}`}>
                       <td className="py-1 pr-3">{t.name}</td>
                       <td className="py-1 pr-3 font-mono text-xs">{t.prefix}…</td>
-                      <td className="py-1 pr-3 font-mono text-xs">{t.scopes.join(', ')}</td>
+                      <td className="py-1 pr-3 font-mono text-xs">
+                        {t.scopes.join(', ')}
+                        {t.tenantId ? <span className="block font-sans text-slate-500">tenant {tenants.data?.find((x) => x.id === t.tenantId)?.slug ?? t.tenantId}</span> : null}
+                      </td>
                       <td className="py-1 pr-3" title={formatExact(t.lastUsedAt)}>{formatRelative(t.lastUsedAt, now)}</td>
                       <td className="py-1 pr-3" title={formatExact(t.expiresAt)}>{t.expiresAt ? formatRelative(t.expiresAt, now) : 'never'}</td>
                       <td className="py-1 text-right">

@@ -32,6 +32,8 @@ export const createTokenInputSchema = z.object({
     .min(60, 'expiry must be at least one minute')
     .max(5 * 365 * 86_400, 'expiry must be at most five years')
     .optional(),
+  /** Restricts the token to one tenant's objects (others answer 404). */
+  tenantId: z.string().min(1).max(100).optional(),
 });
 export type CreateTokenInput = z.infer<typeof createTokenInputSchema>;
 

@@ -38,7 +38,11 @@ export class TokenService {
     });
   }
 
-  async create(input: CreateTokenInput & { tenantId?: string | null }, createdBy: string): Promise<{ token: string; view: TokenView }> {
+  async create(input: Omit<CreateTokenInput, 'tenantId'> & { tenantId?: string | null }, createdBy: string): Promise<{ token: string; view: TokenView }> {
+    if (input.tenantId) {
+      const tenant = await this.db.selectFrom('tenants').select('id').where('id', '=', input.tenantId).executeTakeFirst();
+      if (!tenant) throw new AppError('NOT_FOUND', `No tenant with id ${input.tenantId}`);
+    }
     const token = generateToken();
     const now = this.now();
     const row = {
