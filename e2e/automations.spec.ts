@@ -16,7 +16,7 @@ async function signIn(page: Page, email = E2E_ADMIN.email, password = E2E_ADMIN.
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Automations' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Automations', exact: true })).toBeVisible();
 }
 
 test('sign in, see the four automations, pause with a reason and resume', async ({ page }) => {

@@ -6,7 +6,7 @@ async function signIn(page: Page) {
   await page.getByLabel('Email').fill(E2E_ADMIN.email);
   await page.getByLabel('Password').fill(E2E_ADMIN.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Automations' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Automations', exact: true })).toBeVisible();
 }
 
 async function runNow(page: Page, key: string) {
