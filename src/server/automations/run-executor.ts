@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { ChangeBus } from '../coordination/change-bus';
 import type { LockHealth } from '../coordination/lock-health';
 import type { LockProvider } from '../coordination/lock-provider';
@@ -119,6 +120,9 @@ export class RunExecutor {
     void bus.publish({ type: 'automation', key: definition.key, reason: 'run-started' });
 
     const abort = new AbortController();
+    // Every concurrent outbound request of the run listens on this signal (and removes itself when done);
+    // Node's default warning at 10 listeners would only be noise.
+    setMaxListeners(0, abort.signal);
     const timeout = setTimeout(
       () => abort.abort(new Error(`Run exceeded its maximum duration of ${this.deps.runTimeoutMs} ms and was aborted`)),
       this.deps.runTimeoutMs,
