@@ -77,9 +77,9 @@ export function Shell({ children }: { children: ReactNode }) {
             ))}
           </nav>
           <div className="ml-auto flex items-center gap-3 text-sm">
-            <span className="text-slate-600">
+            <Link href="/account" className="text-slate-600 hover:text-slate-900" title="Your account">
               {me.data.email} <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs uppercase">{me.data.role}</span>
-            </span>
+            </Link>
             <button type="button" onClick={() => logout.mutate()} className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
               Sign out
             </button>

@@ -48,7 +48,7 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
   if (admin?.generatedPassword) {
     // Printed once, on purpose, outside the JSON log so it is easy to find and not shipped to log stores twice.
     process.stdout.write(
-      `\n  First start: created admin ${admin.email} with password ${admin.generatedPassword}\n  Sign in at http://localhost:${c.config.PORT}/login and change it (or set CONSOLE_ADMIN_EMAIL/CONSOLE_ADMIN_PASSWORD).\n\n`,
+      `\n  First start: created admin ${admin.email} with password ${admin.generatedPassword}\n  Sign in at http://localhost:${c.config.PORT}/login and change it under Account (or set CONSOLE_ADMIN_EMAIL/CONSOLE_ADMIN_PASSWORD).\n\n`,
     );
   } else if (admin) {
     log.info({ email: admin.email }, 'created the first admin from CONSOLE_ADMIN_EMAIL');

@@ -62,6 +62,11 @@ export const loginInputSchema = z.object({
   password: z.string().min(1, 'password is required').max(200),
 });
 
+export const changePasswordInputSchema = z.object({
+  current: z.string().min(1, 'the current password is required').max(200),
+  next: passwordSchema,
+});
+
 export const createOperatorInputSchema = z.object({
   email: emailSchema,
   password: passwordSchema,

@@ -121,6 +121,22 @@ export class OperatorService {
     return { sessionToken, operator: { id: row.id, email: row.email, role: row.role }, expiresAt };
   }
 
+  /**
+   * Changes an operator's own password after checking the current one; every other session of theirs ends, the
+   * one making the change stays signed in.
+   */
+  async changePassword(operatorId: string, current: string, next: string, keepSessionToken: string | undefined): Promise<void> {
+    const row = await this.byId(operatorId);
+    if (!(await argon2Verify(row.password_hash, current).catch(() => false))) {
+      throw new AppError('INVALID_INPUT', 'The current password is wrong', { issues: [{ path: 'current', message: 'wrong password' }] });
+    }
+    await this.db.updateTable('operators').set({ password_hash: await argon2Hash(next) }).where('id', '=', operatorId).execute();
+    let others = this.db.deleteFrom('operator_sessions').where('operator_id', '=', operatorId);
+    if (keepSessionToken) others = others.where('id_hash', '!=', sha256(keepSessionToken));
+    await others.execute();
+    await this.audit.record({ actor: `operator:${row.email}`, action: 'operator.password', target: row.email, outcome: 'changed' });
+  }
+
   async logout(sessionToken: string): Promise<void> {
     await this.db.deleteFrom('operator_sessions').where('id_hash', '=', sha256(sessionToken)).execute();
   }

@@ -144,6 +144,24 @@ describe.each(topologies)('REST and tRPC parity on %s', (topology, available) =>
     await expect(client.automations.list.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
   });
 
+  it('changes an operator’s own password: the current one is checked, other sessions end, this one stays', async () => {
+    const t = await testContainer(topology);
+    containers.push(t);
+    await t.c.operators.create({ email: 'me@example.com', password: 'first-password', role: 'viewer' }, 'test');
+    const here = trpcClient(t.c).client;
+    const elsewhere = trpcClient(t.c).client;
+    await here.auth.login.mutate({ email: 'me@example.com', password: 'first-password' });
+    await elsewhere.auth.login.mutate({ email: 'me@example.com', password: 'first-password' });
+    await expect(here.auth.changePassword.mutate({ current: 'wrong-password', next: 'second-password' })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
+    await expect(here.auth.changePassword.mutate({ current: 'first-password', next: 'short' })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
+    await here.auth.changePassword.mutate({ current: 'first-password', next: 'second-password' });
+    expect(await here.auth.me.query()).toMatchObject({ email: 'me@example.com' });
+    expect(await elsewhere.auth.me.query()).toBeNull();
+    const fresh = trpcClient(t.c).client;
+    await expect(fresh.auth.login.mutate({ email: 'me@example.com', password: 'first-password' })).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+    expect(await fresh.auth.login.mutate({ email: 'me@example.com', password: 'second-password' })).toMatchObject({ role: 'viewer' });
+  });
+
   it('limits sign-in attempts and refuses wrong passwords without saying which part was wrong', async () => {
     const t = await testContainer(topology);
     containers.push(t);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { loginInputSchema } from '../../auth/auth.schemas';
+import { changePasswordInputSchema, loginInputSchema } from '../../auth/auth.schemas';
 import { SESSION_TTL_MS } from '../../auth/operator.service';
 import { sessionCookie } from '../context';
-import { publicProcedure, router } from '../init';
+import { operatorProcedure, publicProcedure, router } from '../init';
 
 const meOutput = z.object({ email: z.string(), role: z.enum(['admin', 'viewer']) }).nullable();
 
@@ -16,6 +16,14 @@ export const authRouter = router({
       const { sessionToken, operator } = await ctx.c.operators.login(input.email, input.password, ctx.clientKey);
       ctx.resHeaders.append('set-cookie', sessionCookie(sessionToken, SESSION_TTL_MS / 1000, ctx.secure));
       return { email: operator.email, role: operator.role };
+    }),
+
+  changePassword: operatorProcedure
+    .input(changePasswordInputSchema)
+    .output(z.null())
+    .mutation(async ({ ctx, input }) => {
+      await ctx.c.operators.changePassword(ctx.operator.id, input.current, input.next, ctx.sessionToken);
+      return null;
     }),
 
   logout: publicProcedure.output(z.null()).mutation(async ({ ctx }) => {
