@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import { DurationChart } from './duration-chart';
 import { formatDuration, formatExact, formatMetricValue, formatRelative, metricLabel } from './format';
+import { Pager } from './pager';
 
 const PAGE = 15;
 
@@ -79,19 +80,12 @@ export function RunHistory({ automationKey, name, now, onClose }: { automationKe
               </tbody>
             </table>
           </div>
-          <div className="mt-3 flex gap-2">
-            <button type="button" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))} className="rounded-md border border-slate-300 px-2 py-1 text-sm disabled:opacity-40">
-              Newer
-            </button>
-            <button
-              type="button"
-              disabled={!history.data.nextCursor}
-              onClick={() => setCursors((c) => [...c, history.data?.nextCursor ?? undefined])}
-              className="rounded-md border border-slate-300 px-2 py-1 text-sm disabled:opacity-40"
-            >
-              Older
-            </button>
-          </div>
+          <Pager
+            hasNewer={cursors.length > 1}
+            hasOlder={Boolean(history.data.nextCursor)}
+            onNewer={() => setCursors((c) => c.slice(0, -1))}
+            onOlder={() => setCursors((c) => [...c, history.data?.nextCursor ?? undefined])}
+          />
         </>
       ) : null}
     </section>

@@ -2,6 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import { formatExact, formatRelative } from '../format';
+import { Pager } from '../pager';
 
 interface Filter {
   actor?: string;
@@ -71,10 +72,12 @@ export function AuditLogView({ now }: { now: number }) {
             </tbody>
           </table>
         ) : null}
-        <div className="mt-3 flex gap-2">
-          <button type="button" disabled={pages.length === 1} onClick={() => setPages((p) => p.slice(0, -1))} className="rounded-md border border-slate-300 px-2 py-1 text-sm disabled:opacity-40">Newer</button>
-          <button type="button" disabled={!audit.data?.nextBeforeId} onClick={() => setPages((p) => [...p, audit.data?.nextBeforeId ?? undefined])} className="rounded-md border border-slate-300 px-2 py-1 text-sm disabled:opacity-40">Older</button>
-        </div>
+        <Pager
+          hasNewer={pages.length > 1}
+          hasOlder={Boolean(audit.data?.nextBeforeId)}
+          onNewer={() => setPages((p) => p.slice(0, -1))}
+          onOlder={() => setPages((p) => [...p, audit.data?.nextBeforeId ?? undefined])}
+        />
       </section>
     </div>
   );

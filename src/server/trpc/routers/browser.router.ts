@@ -12,16 +12,13 @@ import {
   thumbnailSchema,
 } from '../../browser/browser.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
+import { liveStream } from '../live-stream';
 
 const idInput = z.object({ id: sessionIdSchema });
 /** Operators see every tenant. */
 const ALL_TENANTS = { tenantId: null };
 const actorOf = (email: string): SessionActor => ({ label: `operator:${email}`, tenantId: null });
 
-/** How often the live stream re-sends the list with nothing changed (a missed event costs at most this). */
-const REFRESH_MS = 15_000;
-/** Changes arriving within this window are sent as one update. */
-const DEBOUNCE_MS = 100;
 
 /** The browser procedures of the console: the same operations as the REST API, through the same service. */
 export const browserRouter = router({
@@ -68,37 +65,12 @@ export const browserRouter = router({
     .mutation(async ({ ctx, input }) => ({ session: await ctx.c.browser.sessions.close(input.id, actorOf(ctx.operator.email)) })),
 
   /** The list, at once and again whenever any instance reports a session or runtime change (and every 15 s). */
-  onChange: operatorProcedure.input(listSessionsQuerySchema).subscription(async function* ({ ctx, input, signal }) {
-    let wake: (() => void) | null = null;
-    let dirty = false;
-    const unsubscribe = ctx.c.bus.subscribe((event) => {
-      if (!(event.type === 'automation' && event.key === 'browser-session-reaper') && event.type !== 'instances') return;
-      dirty = true;
-      wake?.();
-    });
-    // One abort listener for the whole stream (one per wait would pile up on a long-lived connection).
-    const onAbort = () => wake?.();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      yield { sessions: await ctx.c.browser.sessions.list(input, ALL_TENANTS) };
-      while (!signal?.aborted) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, REFRESH_MS);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-          if (dirty || signal?.aborted) wake();
-        });
-        wake = null;
-        if (signal?.aborted) break;
-        await new Promise((r) => setTimeout(r, DEBOUNCE_MS));
-        dirty = false;
-        yield { sessions: await ctx.c.browser.sessions.list(input, ALL_TENANTS) };
-      }
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      unsubscribe();
-    }
-  }),
+  onChange: operatorProcedure.input(listSessionsQuerySchema).subscription(({ ctx, input, signal }) =>
+    liveStream(
+      ctx.c.bus,
+      (event) => (event.type === 'automation' && event.key === 'browser-session-reaper') || event.type === 'instances',
+      async () => ({ sessions: await ctx.c.browser.sessions.list(input, ALL_TENANTS) }),
+      signal,
+    ),
+  ),
 });
