@@ -23,8 +23,16 @@ import { deriveState, isOverdue } from './state';
 
 /** A scheduled slot is owed once it is this much in the past. */
 export const OVERDUE_GRACE_MS = 10_000;
-/** Views are rebuilt at most this often unless a change event says something changed. */
+/**
+ * What the views are made of (pauses, instances, run summaries, live metrics) is read from the database again
+ * after this long even when no change event came: other instances' heartbeats and queued notification deliveries
+ * change without one. It matches the heartbeat interval, so instance data is as fresh as it can be.
+ */
+const INPUTS_TTL_MS = 5_000;
+/** Views are recomposed from the cached inputs at most this often, for the fields that move with the clock. */
 const VIEW_TTL_MS = 1_000;
+/** Change reasons that touch one automation's run history only (not its pause record). */
+const RUN_REASONS = new Set(['run-started', 'run-finished', 'run-abandoned']);
 /** How long run-now of a per-instance automation waits for the other instances' replies. */
 const FAN_OUT_WAIT_MS = 5_000;
 
@@ -52,24 +60,42 @@ export interface Actor {
 
 /**
  * The automations, as every surface sees them: list, get, run now, pause, resume, history. REST and tRPC call
- * these methods and only map their results. Views are cached for a second and dropped on any change event.
+ * these methods and only map their results.
+ *
+ * Reads are served from memory while nothing changed: the inputs of the views are cached and dropped by the
+ * change events that concern them (a run of one automation drops that automation's run summary only; a pause,
+ * resume or lock-store change drops its pause records too; an instance change drops the instance list), and read
+ * again after {@link INPUTS_TTL_MS} at the latest. The views themselves are recomposed from those inputs at
+ * request time at most every {@link VIEW_TTL_MS}, so countdowns and overdue detection follow the clock without a
+ * database read. A view never outlives a change event: a read after one waits for the inputs it dropped.
  */
 export class AutomationService {
-  private cache: { at: number; generation: number; views: AutomationView[] } | null = null;
-  private generation = 0;
-  private building: { generation: number; views: Promise<AutomationView[]> } | null = null;
+  private readonly pauses: CachedInput<Map<string, PauseRecord>>;
+  private readonly instances: CachedInput<InstanceInputs>;
+  private readonly perKey = new Map<string, CachedInput<KeyInputs>>();
+  /** Counts invalidations: a composition made across one may hold dropped inputs and is not kept. */
+  private invalidations = 0;
+  private composed: { views: AutomationView[]; at: number; invalidations: number; inputsExpireAt: number } | null = null;
   private readonly replies = new Map<string, (e: Extract<Envelope, { type: 'run-reply' }>) => void>();
+  private readonly fireTimes = new FireTimes();
 
   constructor(private readonly deps: ServiceDeps) {
+    this.pauses = new CachedInput((now) => deps.pauses.all(now));
+    this.instances = new CachedInput(() => this.loadInstances());
+    for (const definition of AUTOMATIONS) this.perKey.set(definition.key, new CachedInput((now) => this.loadKey(definition, now)));
     deps.bus.subscribe((event) => {
-      if (event.type === 'automation' || event.type === 'instances') this.invalidate();
-      if (event.type === 'run-reply') this.replies.get(event.requestId)?.(event);
+      if (event.type === 'automation') this.invalidateAutomation(event.key, RUN_REASONS.has(event.reason));
+      else if (event.type === 'instances') this.invalidateInstances();
+      else if (event.type === 'run-reply') this.replies.get(event.requestId)?.(event);
     });
   }
 
+  /** Drops every cached input: the next read goes to the database. */
   invalidate(): void {
-    this.generation++;
-    this.cache = null;
+    this.invalidations++;
+    this.pauses.invalidate();
+    this.instances.invalidate();
+    for (const input of this.perKey.values()) input.invalidate();
   }
 
   scheduleOf(definition: AutomationDefinition): string | null {
@@ -78,21 +104,34 @@ export class AutomationService {
 
   async list(): Promise<AutomationView[]> {
     const now = this.deps.now();
-    if (this.cache && this.cache.generation === this.generation && now - this.cache.at < VIEW_TTL_MS) return this.cache.views;
-    // A build that started before the latest change may hold stale rows: join it only when it is current.
-    if (!this.building || this.building.generation !== this.generation) {
-      const generation = this.generation;
-      const views = this.buildViews(now).then((built) => {
-        if (generation === this.generation) this.cache = { at: now, generation, views: built };
-        return built;
-      });
-      const entry = { generation, views };
-      this.building = entry;
-      void views.finally(() => {
-        if (this.building === entry) this.building = null;
-      }).catch(() => undefined);
+    const composed = this.composed;
+    if (composed && composed.invalidations === this.invalidations && now - composed.at < VIEW_TTL_MS && now < composed.inputsExpireAt) {
+      return composed.views;
     }
-    return this.building.views;
+    const invalidations = this.invalidations;
+    const [pauses, instances, ...perKey] = await Promise.all([
+      this.pauses.get(now, INPUTS_TTL_MS),
+      this.instances.get(now, INPUTS_TTL_MS),
+      ...AUTOMATIONS.map((d) => this.keyInput(d.key).get(now, INPUTS_TTL_MS)),
+    ]);
+    const views = AUTOMATIONS.map((definition, i) => {
+      const inputs = perKey[i] as KeyInputs;
+      return this.composeView(definition, {
+        now,
+        pause: effectivePause(pauses.get(definition.key) ?? null, now),
+        summary: inputs.summary,
+        liveMetrics: inputs.liveMetrics,
+        live: instances.live,
+        schedulingSince: instances.schedulingSince,
+        lapsed: instances.lapsed,
+      });
+    });
+    // Inputs dropped while this composition awaited them may be stale: answer with it, but do not keep it.
+    if (invalidations === this.invalidations) {
+      const oldest = Math.min(this.pauses.loadedAt(), this.instances.loadedAt(), ...AUTOMATIONS.map((d) => this.keyInput(d.key).loadedAt()));
+      this.composed = { views, at: now, invalidations, inputsExpireAt: oldest + INPUTS_TTL_MS };
+    }
+    return views;
   }
 
   /** Throws INVALID_KEY for a malformed key and NOT_FOUND for a well-formed unknown one. */
@@ -108,23 +147,33 @@ export class AutomationService {
     }
     const result = await this.deps.executor.execute(definition, { trigger: actor.trigger, actor: actor.label, slot: null });
     if (definition.scope === 'instance' && result.outcome !== 'slot-taken') await this.fanOut(definition, actor);
-    this.invalidate();
-    const automation = await this.viewOf(definition.key);
+    // The run's own events already dropped this automation's run summary; dropping it here too keeps the answer
+    // fresh even if a bus implementation delivered them late. Only this automation's history is read again.
+    this.invalidateAutomation(definition.key, true);
+    // The audit entry and the fresh view do not depend on each other: written and read together (one round trip
+    // less on PostgreSQL, whose pool runs them side by side); the answer waits for both.
     switch (result.outcome) {
       case 'finished': {
-        await this.deps.audit.record({
-          actor: actor.label,
-          action: 'automation.run',
-          target: definition.key,
-          outcome: result.run.outcome,
-          detail: { runId: result.run.id, durationMs: result.run.durationMs, error: result.run.error },
-        });
+        const [automation] = await Promise.all([
+          this.viewOf(definition.key),
+          this.deps.audit.record({
+            actor: actor.label,
+            action: 'automation.run',
+            target: definition.key,
+            outcome: result.run.outcome,
+            detail: { runId: result.run.id, durationMs: result.run.durationMs, error: result.run.error },
+          }),
+        ]);
         return { outcome: 'finished', run: toRunView(result.run), automation };
       }
       case 'already-running':
-      case 'slot-taken':
-        await this.deps.audit.record({ actor: actor.label, action: 'automation.run', target: definition.key, outcome: 'already-running' });
+      case 'slot-taken': {
+        const [automation] = await Promise.all([
+          this.viewOf(definition.key),
+          this.deps.audit.record({ actor: actor.label, action: 'automation.run', target: definition.key, outcome: 'already-running' }),
+        ]);
         return { outcome: 'already-running', runningOn: automation.runningOn, automation };
+      }
       default:
         return assertNever(result);
     }
@@ -150,7 +199,7 @@ export class AutomationService {
       detail: input.reason || until ? { reason: input.reason ?? null, until: input.until ?? null } : undefined,
     });
     await this.deps.bus.publish({ type: 'automation', key: definition.key, reason: 'paused' });
-    this.invalidate();
+    this.invalidateAutomation(definition.key, false);
     return this.viewOf(definition.key);
   }
 
@@ -163,7 +212,7 @@ export class AutomationService {
     await this.deps.pauses.resume(definition.key, actor.label, this.deps.now());
     await this.deps.audit.record({ actor: actor.label, action: 'automation.resume', target: definition.key, outcome: 'active' });
     await this.deps.bus.publish({ type: 'automation', key: definition.key, reason: 'resumed' });
-    this.invalidate();
+    this.invalidateAutomation(definition.key, false);
     return this.viewOf(definition.key);
   }
 
@@ -239,21 +288,44 @@ export class AutomationService {
     return view;
   }
 
-  private async buildViews(now: number): Promise<AutomationView[]> {
-    const [pauses, live] = await Promise.all([this.deps.pauses.all(now), this.deps.instances.live()]);
+  /**
+   * A change of one automation (`*`, or a key this version does not know: all of them): its run summary, and
+   * unless only runs changed, the pause records.
+   */
+  private invalidateAutomation(key: string, runsOnly: boolean): void {
+    this.invalidations++;
+    const one = this.perKey.get(key);
+    if (one) one.invalidate();
+    else for (const input of this.perKey.values()) input.invalidate();
+    if (!runsOnly) this.pauses.invalidate();
+  }
+
+  private invalidateInstances(): void {
+    this.invalidations++;
+    this.instances.invalidate();
+  }
+
+  private keyInput(key: string): CachedInput<KeyInputs> {
+    const input = this.perKey.get(key);
+    if (!input) throw new AppError('INTERNAL', `No cached inputs for ${key}`);
+    return input;
+  }
+
+  private async loadInstances(): Promise<InstanceInputs> {
+    const live = await this.deps.instances.live();
     const schedulers = live.filter((i) => i.scheduler);
     const schedulingSince = schedulers.length > 0 ? Math.min(...schedulers.map((i) => Date.parse(i.startedAt))) : null;
     // With no live scheduler, one that died without stopping means runs are owed, not that none are expected.
     const lapsed = schedulingSince === null ? ((await this.deps.instances.lapsedSchedulers())[0] ?? null) : null;
-    return Promise.all(
-      AUTOMATIONS.map(async (definition) => {
-        const [summary, liveMetrics] = await Promise.all([
-          this.deps.runs.summary(definition.key, now),
-          definition.liveMetrics ? definition.liveMetrics(this.deps.ports) : Promise.resolve({} as Metrics),
-        ]);
-        return this.composeView(definition, { now, pause: pauses.get(definition.key) ?? null, summary, liveMetrics, live, schedulingSince, lapsed });
-      }),
-    );
+    return { live, schedulingSince, lapsed };
+  }
+
+  private async loadKey(definition: AutomationDefinition, now: number): Promise<KeyInputs> {
+    const [summary, liveMetrics] = await Promise.all([
+      this.deps.runs.summary(definition.key, now),
+      definition.liveMetrics ? definition.liveMetrics(this.deps.ports) : Promise.resolve({} as Metrics),
+    ]);
+    return { summary, liveMetrics };
   }
 
   private composeView(
@@ -278,7 +350,7 @@ export class AutomationService {
     const dependencyProblem = this.deps.lockHealth.problem() ?? this.browserProblem(definition, input.live);
     let overdue: string | null = null;
     if (schedule !== null && scheduled && !paused) {
-      const expectedSlot = previousFireTime(schedule, now - OVERDUE_GRACE_MS);
+      const expectedSlot = this.fireTimes.previous(schedule, now - OVERDUE_GRACE_MS);
       const lastActivity = Math.max(summary.lastScheduledStart ?? 0, lastFinished?.finishedAt ?? 0) || null;
       if (isOverdue({ now, expectedSlot, lastScheduledStart: lastActivity, schedulingSince: input.schedulingSince, resumedAt: pause?.resumedAt ?? null })) {
         overdue = `Overdue: the run scheduled for ${new Date(expectedSlot).toISOString()} has not started`;
@@ -310,7 +382,7 @@ export class AutomationService {
       lastDurationMs: lastFinished?.durationMs ?? null,
       lastError,
       schedule,
-      nextRunAt: schedule !== null && scheduled && !paused ? iso(nextFireTime(schedule, now)) : null,
+      nextRunAt: schedule !== null && scheduled && !paused ? iso(this.fireTimes.next(schedule, now)) : null,
       pausedAt: paused ? iso(pause?.pausedAt ?? null) : null,
       pausedBy: paused ? (pause?.pausedBy ?? null) : null,
       pauseReason: paused ? (pause?.reason ?? null) : null,
@@ -351,6 +423,93 @@ export class AutomationService {
     const broken = live.find((i) => i.id !== this.deps.instanceId && i.stats.browser && !i.stats.browser.healthy);
     return broken ? `Browser runtime on ${broken.id} is unavailable` : null;
   }
+}
+
+interface InstanceInputs {
+  live: InstanceView[];
+  schedulingSince: number | null;
+  lapsed: { id: string; heartbeatAt: number } | null;
+}
+
+interface KeyInputs {
+  summary: RunSummary;
+  liveMetrics: Metrics;
+}
+
+/**
+ * One cached input of the views: read through on first use, after {@link invalidate}, and once older than the
+ * caller's TTL. Concurrent readers share one load; a load that started before the latest invalidation is not kept
+ * (its rows may predate the change), and readers that arrive after the invalidation wait for a new one.
+ */
+class CachedInput<T> {
+  private value: { data: T; at: number; version: number } | null = null;
+  private version = 0;
+  private loading: { version: number; promise: Promise<T> } | null = null;
+
+  constructor(private readonly load: (now: number) => Promise<T>) {}
+
+  invalidate(): void {
+    this.version++;
+  }
+
+  /** When the value in use was read (0 when there is none). */
+  loadedAt(): number {
+    return this.value?.at ?? 0;
+  }
+
+  get(now: number, ttlMs: number): Promise<T> {
+    const value = this.value;
+    if (value && value.version === this.version && now - value.at < ttlMs) return Promise.resolve(value.data);
+    if (this.loading && this.loading.version === this.version) return this.loading.promise;
+    const version = this.version;
+    const promise = this.load(now).then((data) => {
+      if (version === this.version) this.value = { data, at: now, version };
+      return data;
+    });
+    const entry = { version, promise };
+    this.loading = entry;
+    void promise
+      .finally(() => {
+        if (this.loading === entry) this.loading = null;
+      })
+      .catch(() => undefined);
+    return promise;
+  }
+}
+
+/**
+ * Fire times of the schedules, remembered: between two slots every question has the same answer, and parsing a
+ * cron expression costs more than the rest of a view. A span [from, to) holds the last fire time at or before a
+ * moment and the first one after it.
+ */
+class FireTimes {
+  private readonly spans = new Map<string, Array<{ from: number; to: number }>>();
+
+  /** The last fire time at or before `at`. */
+  previous(schedule: string, at: number): number {
+    return this.span(schedule, at).from;
+  }
+
+  /** The first fire time strictly after `after`. */
+  next(schedule: string, after: number): number {
+    return this.span(schedule, after).to;
+  }
+
+  private span(schedule: string, at: number): { from: number; to: number } {
+    const known = this.spans.get(schedule) ?? [];
+    const hit = known.find((s) => s.from <= at && at < s.to);
+    if (hit) return hit;
+    const span = { from: previousFireTime(schedule, at), to: nextFireTime(schedule, at) };
+    // Views ask about two moments (now, and now less the overdue grace): a few spans per schedule suffice.
+    this.spans.set(schedule, [span, ...known].slice(0, 4));
+    return span;
+  }
+}
+
+/** A pause whose `until` passed since its record was read is over (as the repository would say if read now). */
+function effectivePause(pause: PauseRecord | null, now: number): PauseRecord | null {
+  if (!pause?.paused || pause.until === null || pause.until > now) return pause;
+  return { ...pause, paused: false, resumedAt: pause.until, resumedBy: 'schedule:until' };
 }
 
 function defaultMetric(key: string): string | number | boolean {

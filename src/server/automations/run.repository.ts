@@ -148,44 +148,52 @@ export class RunRepository {
     return Number(result.numUpdatedRows);
   }
 
+  /**
+   * One statement serves the whole summary: the newest runs (their lease times say which are still live), and the
+   * start of the newest scheduled run alongside each of them — one round trip, which is what a run-now answer
+   * waits for on PostgreSQL.
+   */
   async summary(key: string, now: number): Promise<RunSummary> {
-    const recent = (
-      await this.db
-        .selectFrom('automation_runs')
-        .selectAll()
-        .where('automation_key', '=', key)
-        .orderBy('started_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(RECENT)
-        .execute()
-    ).map(toRecord);
-    const running = recent.filter((r) => r.outcome === 'running');
-    const runningRows = await this.db
+    const rows = await this.db
       .selectFrom('automation_runs')
-      .select(['id', 'lease_expires_at'])
-      .where('automation_key', '=', key)
-      .where('outcome', '=', 'running')
+      .selectAll('automation_runs')
+      // Newest first through the (automation_key, started_at) index, stopping at the first scheduled run (a MAX()
+      // with the trigger filter would read every run of the automation).
+      .select((eb) =>
+        eb
+          .selectFrom('automation_runs as s')
+          .select('s.started_at')
+          .where('s.automation_key', '=', key)
+          .where('s.trigger', '=', 'schedule')
+          .orderBy('s.started_at', 'desc')
+          .limit(1)
+          .as('last_scheduled_start'),
+      )
+      .where('automation_runs.automation_key', '=', key)
+      .orderBy('automation_runs.started_at', 'desc')
+      .orderBy('automation_runs.id', 'desc')
+      .limit(RECENT)
       .execute();
-    const liveIds = new Set(runningRows.filter((r) => r.lease_expires_at >= now).map((r) => r.id));
-    const finished = recent.filter((r) => r.outcome !== 'running');
+    const recent = rows.map(toRecordWithoutMetrics);
+    const running = recent.filter((r, i) => r.outcome === 'running' && Number(rows[i]?.lease_expires_at) >= now);
+    const finishedIndexes = recent.flatMap((r, i) => (r.outcome === 'running' ? [] : [i]));
     let consecutiveFailures = 0;
-    for (const r of finished) {
-      if (r.outcome === 'succeeded') break;
+    for (const i of finishedIndexes) {
+      if (recent[i]?.outcome === 'succeeded') break;
       consecutiveFailures++;
     }
-    const lastScheduled = await this.db
-      .selectFrom('automation_runs')
-      .select((eb) => eb.fn.max('started_at').as('started'))
-      .where('automation_key', '=', key)
-      .where('trigger', '=', 'schedule')
-      .executeTakeFirst();
+    const firstFinished = finishedIndexes[0];
+    // Only the runs the view shows have their metrics JSON parsed.
+    const withMetrics = finishedIndexes.find((i) => rows[i]?.metrics !== null && rows[i]?.metrics !== undefined);
+    const withMetricsRow = withMetrics === undefined ? undefined : rows[withMetrics];
+    const lastScheduled = rows[0]?.last_scheduled_start;
     return {
-      running: running.filter((r) => liveIds.has(r.id)),
-      latest: recent[0] ?? null,
-      lastFinished: finished[0] ?? null,
-      lastWithMetrics: finished.find((r) => r.metrics !== null) ?? null,
+      running,
+      latest: recent[0] ? withParsedMetrics(recent[0], rows[0]) : null,
+      lastFinished: firstFinished === undefined ? null : withParsedMetrics(recent[firstFinished] as RunRecord, rows[firstFinished]),
+      lastWithMetrics: withMetricsRow ? toRecord(withMetricsRow) : null,
       consecutiveFailures,
-      lastScheduledStart: lastScheduled?.started == null ? null : Number(lastScheduled.started),
+      lastScheduledStart: lastScheduled === null || lastScheduled === undefined ? null : Number(lastScheduled),
     };
   }
 
@@ -231,6 +239,11 @@ export class RunRepository {
 }
 
 function toRecord(r: Database['automation_runs']): RunRecord {
+  return { ...toRecordWithoutMetrics(r), metrics: fromJson<Metrics | null>(r.metrics, null) };
+}
+
+/** A record whose metrics are left unread (null), for rows only their outcome and times are needed of. */
+function toRecordWithoutMetrics(r: Database['automation_runs']): RunRecord {
   return {
     id: r.id,
     key: r.automation_key,
@@ -244,6 +257,10 @@ function toRecord(r: Database['automation_runs']): RunRecord {
     durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
     outcome: r.outcome,
     error: r.error,
-    metrics: fromJson<Metrics | null>(r.metrics, null),
+    metrics: null,
   };
+}
+
+function withParsedMetrics(record: RunRecord, row: Database['automation_runs'] | undefined): RunRecord {
+  return row?.metrics ? { ...record, metrics: fromJson<Metrics | null>(row.metrics, null) } : record;
 }

@@ -48,6 +48,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Whether outbound requests (polls, webhooks, browser sessions) may reach private ranges and loopback. */
   OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** `on` serves the benchmarks' baseline route (GET /api/bench/constant); off, it answers 404 like any unknown path. */
+  BENCH_ROUTES: onOff.default('off'),
 })
   .extend(tenantsEnv)
   .extend(inferenceEnv)

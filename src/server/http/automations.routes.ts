@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { automationViewSchema, pauseInputSchema, runViewSchema, runsQuerySchema } from '../automations/automation.schemas';
+import { type AutomationView, automationViewSchema, pauseInputSchema, runViewSchema, runsQuerySchema } from '../automations/automation.schemas';
 import type { RouteDoc } from './openapi';
 import type { Container } from '../container';
-import { optionalJsonBody, parseQuery, restHandler } from './rest-handler';
+import { jsonText, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
 import { json } from './responses';
 
 /**
@@ -11,7 +11,7 @@ import { json } from './responses';
  */
 export function automationRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: restHandler(getContainer, 'automations:read', async ({ c }) => ({ automations: await c.automations.list() })),
+    list: restHandler(getContainer, 'automations:read', async ({ c }) => jsonText(listBody(await c.automations.list()))),
 
     get: restHandler(getContainer, 'automations:read', async ({ c, params }) => ({
       automation: await c.automations.get(params.key ?? ''),
@@ -40,6 +40,21 @@ export function automationRoutes(getContainer: () => Promise<Container>) {
       return c.automations.runs(params.key ?? '', query);
     }),
   };
+}
+
+/**
+ * The list's JSON, serialized once per composition: the service hands out the same array until the views change,
+ * so the hot read path sends cached text instead of serializing four views on every request.
+ */
+const listBodies = new WeakMap<AutomationView[], string>();
+
+function listBody(views: AutomationView[]): string {
+  let body = listBodies.get(views);
+  if (body === undefined) {
+    body = JSON.stringify({ automations: views });
+    listBodies.set(views, body);
+  }
+  return body;
 }
 
 const KEY = { key: 'An automation key, e.g. alert-evaluation.' };

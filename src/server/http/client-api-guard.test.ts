@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { guardClientApi } from './client-api-guard';
+import { config } from '../../proxy';
+import { UNGUARDED_PATHS, answerOptions, guardClientApi, refuseMethod } from './client-api-guard';
 
 describe('client API guard', () => {
   it('answers 400 JSON for paths that are not valid percent-encoding', async () => {
@@ -31,4 +34,34 @@ describe('client API guard', () => {
     expect(guardClientApi('OPTIONS', '/api/client/v1/automations')).toBeNull();
     expect(guardClientApi('HEAD', '/api/client/v1/automations')).toBeNull();
   });
+
+  it('routes the proxy skips answer wrong methods and OPTIONS exactly as the proxy and the framework would', async () => {
+    for (const path of UNGUARDED_PATHS) {
+      const url = `http://console.test/api/client/v1${path}?x=1`;
+      const refused = refuseMethod(new Request(url, { method: 'POST', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }));
+      const guarded = guardClientApi('POST', `/api/client/v1${path}`);
+      expect(refused.status).toBe(405);
+      expect(refused.headers.get('allow')).toBe(guarded?.headers.get('allow'));
+      expect(await refused.json()).toEqual(await guarded?.json());
+      const options = answerOptions(new Request(url, { method: 'OPTIONS' }));
+      expect(options.status).toBe(204);
+      expect(options.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    }
+  });
+
+  it('the proxy matcher skips exactly the unguarded paths, whose route files refuse every other method', () => {
+    const matchers = config.matcher;
+    for (const path of UNGUARDED_PATHS) {
+      const name = path.slice(1);
+      expect(matchers.some((m) => m.includes(`(?!${name}$)`)), path).toBe(true);
+      const route = fs.readFileSync(routeFile(path), 'utf8');
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) expect(route, `${path} ${method}`).toMatch(new RegExp(`\\b${method}\\b`));
+    }
+    expect(matchers.filter((m) => m.includes('(?!'))).toHaveLength(UNGUARDED_PATHS.length);
+  });
 });
+
+function routeFile(apiPath: string): string {
+  return path.resolve(import.meta.dirname, '../../app/api/client/v1', `.${apiPath}`, 'route.ts');
+}
+

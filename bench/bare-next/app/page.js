@@ -1,0 +1,3 @@
+export default function Page() {
+  return <main>bare Next.js app (footprint baseline)</main>;
+}
