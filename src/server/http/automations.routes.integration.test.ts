@@ -111,6 +111,18 @@ describe.each(topologies)('REST client API on %s', (topology, available) => {
     }
   });
 
+  it('a token restricted to one tenant may read automations but not control them (403)', async () => {
+    const tenant = await t.c.tenants.service.create({ name: 'Acme', slug: 'acme' }, 'test', { restrictedTo: null });
+    const { token: restricted } = await t.c.tokens.create({ name: 'acme-only', scopes: ['automations:read', 'automations:write'], tenantId: tenant.id }, 'test');
+    const acme = restClient(t.c, restricted);
+    expect((await acme('GET', '/api/client/v1/automations')).status).toBe(200);
+    for (const action of ['run', 'pause', 'resume']) {
+      const res = await acme('POST', `/api/client/v1/automations/alert-evaluation/${action}`);
+      expect(res.status, action).toBe(403);
+      expect(String(res.body.error)).toContain('restricted to one tenant');
+    }
+  });
+
   it('runs now: answers after the run with fresh timestamps and records the run', async () => {
     const before = Date.now();
     const res = await call('POST', '/api/client/v1/automations/inference-monitoring-poll/run');

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { type AutomationView, automationViewSchema, pauseInputSchema, runViewSchema, runsQuerySchema } from '../automations/automation.schemas';
 import type { RouteDoc } from './openapi';
+import type { TokenPrincipal } from '../auth/token.service';
 import type { Container } from '../container';
+import { AppError } from '../errors';
 import { jsonText, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
 import { json } from './responses';
 
@@ -9,6 +11,16 @@ import { json } from './responses';
  * The client API's automation endpoints (spec + DESIGN §5). Each is: authenticate, parse, call the service,
  * shape the answer. `getContainer` is injected so integration tests can run them against their own container.
  */
+/**
+ * Automations act on every tenant, so a token restricted to one tenant may look at them but not run, pause or
+ * resume them.
+ */
+function assertUnrestricted(principal: TokenPrincipal): void {
+  if (principal.tenantId !== null) {
+    throw new AppError('FORBIDDEN', 'A token restricted to one tenant cannot control automations, which act on every tenant');
+  }
+}
+
 export function automationRoutes(getContainer: () => Promise<Container>) {
   return {
     list: restHandler(getContainer, 'automations:read', async ({ c }) => jsonText(listBody(await c.automations.list()))),
@@ -17,7 +29,8 @@ export function automationRoutes(getContainer: () => Promise<Container>) {
       automation: await c.automations.get(params.key ?? ''),
     })),
 
-    run: restHandler(getContainer, 'automations:write', async ({ c, params, actor }) => {
+    run: restHandler(getContainer, 'automations:write', async ({ c, params, actor, principal }) => {
+      assertUnrestricted(principal);
       const result = await c.automations.run(params.key ?? '', { label: actor, trigger: 'api' });
       // The spec: a run that threw answers 500 with its message in `error`; the view comes along.
       if (result.outcome === 'finished' && result.run.outcome === 'failed') {
@@ -26,14 +39,16 @@ export function automationRoutes(getContainer: () => Promise<Container>) {
       return { automation: result.automation };
     }),
 
-    pause: restHandler(getContainer, 'automations:write', async ({ c, params, actor, request }) => {
+    pause: restHandler(getContainer, 'automations:write', async ({ c, params, actor, request, principal }) => {
+      assertUnrestricted(principal);
       const input = await optionalJsonBody(request, pauseInputSchema);
       return { automation: await c.automations.pause(params.key ?? '', { label: actor, trigger: 'api' }, input) };
     }),
 
-    resume: restHandler(getContainer, 'automations:write', async ({ c, params, actor }) => ({
-      automation: await c.automations.resume(params.key ?? '', { label: actor, trigger: 'api' }),
-    })),
+    resume: restHandler(getContainer, 'automations:write', async ({ c, params, actor, principal }) => {
+      assertUnrestricted(principal);
+      return { automation: await c.automations.resume(params.key ?? '', { label: actor, trigger: 'api' }) };
+    }),
 
     runs: restHandler(getContainer, 'automations:read', async ({ c, params, request }) => {
       const query = parseQuery(request, runsQuerySchema);
