@@ -28,9 +28,11 @@ class InCodeProvider implements MigrationProvider {
   }
 }
 
+const INTROSPECTION_RACES = new Set(['3F000', '42P01', '42703']);
+
 /**
  * Brings the schema up to date. Safe to call from several instances at once: Kysely's migrator takes a lock
- * (a row lock in PostgreSQL, the single writer in SQLite) before it applies anything.
+ * (an advisory lock in PostgreSQL, the single writer in SQLite) before it applies anything.
  */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<string[]> {
   // The migrator's own tables live in the schema in use; otherwise a same-named table of another schema in the
@@ -41,10 +43,15 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    // Kysely lists the tables of every schema first; a schema dropped meanwhile by someone else (3F000) fails
-    // that listing, not our migration. Try again.
-    if ((error as { code?: string }).code === '3F000' && attempt < 5) continue;
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    // Before migrating, Kysely introspects the tables of every schema in the database (pg_get_serial_sequence per
+    // column). A schema, table or column that another client drops meanwhile fails that listing with 3F000, 42P01
+    // or 42703 — nothing of ours ran (no migration errored), so try again.
+    const code = (error as { code?: string }).code ?? '';
+    if (failed === undefined && INTROSPECTION_RACES.has(code) && attempt < 5) {
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      continue;
+    }
     throw new Error(`Database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
