@@ -65,3 +65,16 @@ function routeFile(apiPath: string): string {
   return path.resolve(import.meta.dirname, '../../app/api/client/v1', `.${apiPath}`, 'route.ts');
 }
 
+
+describe('client API guard: HEAD and the OpenAPI document', () => {
+  it('answers 405 JSON for HEAD where there is no GET, and for anything but GET on the OpenAPI document', () => {
+    const head = guardClientApi('HEAD', '/api/client/v1/automations/alert-evaluation/run');
+    expect(head?.status).toBe(405);
+    expect(head?.headers.get('allow')).toBe('POST');
+    expect(guardClientApi('HEAD', '/api/client/v1/automations/alert-evaluation')).toBeNull();
+    const post = guardClientApi('POST', '/api/client/v1/openapi.json');
+    expect(post?.status).toBe(405);
+    expect(post?.headers.get('allow')).toBe('GET');
+    expect(guardClientApi('GET', '/api/client/v1/openapi.json')).toBeNull();
+  });
+});

@@ -16,6 +16,8 @@ const templateOf = (path: string): Template => ({
 /** Paths without parameters are looked up directly; only the others are matched against patterns. */
 const STATIC_PATHS = new Map(PATHS.filter((p) => !p.includes('{')).map((p) => [p, templateOf(p)]));
 const PARAM_TEMPLATES = PATHS.filter((p) => p.includes('{')).map(templateOf);
+/** The OpenAPI document is served outside the documented routes, by GET only. */
+const OPENAPI_TEMPLATE: Template = { pattern: /^\/openapi\.json$/, methods: new Set(['GET']) };
 
 /**
  * The client API paths the proxy does not run for (see src/proxy.ts): static paths, so nothing in them can be
@@ -40,10 +42,10 @@ export function guardClientApi(method: string, rawPath: string): Response | null
     }
   }
   const path = rawPath.slice(PREFIX.length).replace(/\/$/, '') || '/';
-  if (path === '/openapi.json') return null;
-  const template = STATIC_PATHS.get(path) ?? PARAM_TEMPLATES.find((t) => t.pattern.test(path));
+  const template = path === '/openapi.json' ? OPENAPI_TEMPLATE : (STATIC_PATHS.get(path) ?? PARAM_TEMPLATES.find((t) => t.pattern.test(path)));
   if (!template) return json({ error: `No such endpoint: ${method} ${rawPath.slice(0, 200)}`, code: 'NOT_FOUND' }, 404);
-  if (method === 'OPTIONS' || method === 'HEAD' || template.methods.has(method)) return null;
+  // HEAD is served wherever GET is; OPTIONS everywhere (the framework answers both).
+  if (method === 'OPTIONS' || template.methods.has(method) || (method === 'HEAD' && template.methods.has('GET'))) return null;
   const allow = [...template.methods].join(', ');
   return json({ error: `Method ${method} is not allowed here; use ${allow}`, code: 'METHOD_NOT_ALLOWED' }, 405, { allow });
 }
