@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type Container, createContainer } from '../../src/server/container';
+import { deleteRedisKeys } from '../../src/server/testing/redis-keys';
 
 /** The local services, as the integration tests find them (DATABASE_URL / REDIS_URL override). */
 export const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -83,19 +84,9 @@ export function postgresTopology(label: string, options: { redis: boolean }): To
   };
 }
 
-async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+/** Deletes every Redis key under a prefix of ours. */
+function deleteRedisPrefix(prefix: string): Promise<void> {
+  return deleteRedisKeys(REDIS_URL, prefix);
 }
 
 /** A container on a topology's data, for seeding and for making tokens; the scheduler is never started. */

@@ -18,12 +18,3 @@ export function createLogger(level: string, bindings: Record<string, unknown>): 
     redact: { paths: ['token', 'password', 'authorization', '*.token', '*.password', '*.authorization'], censor: '[redacted]' },
   });
 }
-
-/** A logger that drops everything, for tests that do not look at logs. */
-export const silentLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silentLogger,
-};

@@ -14,14 +14,8 @@ export const AUTOMATIONS = [
 
 export type AutomationKey = (typeof AUTOMATIONS)[number]['key'];
 
-export const AUTOMATION_KEYS: readonly AutomationKey[] = AUTOMATIONS.map((d) => d.key);
-
 /** Lower-case letters and digits in groups joined by single dashes, at most 64 characters. */
 export const KEY_PATTERN = /^(?=.{1,64}$)[a-z0-9]+(-[a-z0-9]+)*$/;
-
-export function isAutomationKey(key: string): key is AutomationKey {
-  return (AUTOMATION_KEYS as readonly string[]).includes(key);
-}
 
 export function findDefinition(key: string): AutomationDefinition | undefined {
   return AUTOMATIONS.find((d) => d.key === key);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { deleteRedisKeys } from './redis-keys';
 
 /**
  * Real services for integration tests. PostgreSQL and Redis come from DATABASE_URL / REDIS_URL, or the local
@@ -62,18 +63,7 @@ export async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** Deletes every Redis key under a test's prefix. */
-export async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+/** Deletes every Redis key under a prefix of ours. */
+export function deleteRedisPrefix(prefix: string): Promise<void> {
+  return deleteRedisKeys(REDIS_URL, prefix);
 }
