@@ -1,4 +1,5 @@
 import type { AutomationState } from '@/server/automations/state';
+import { Badge } from './badge';
 
 /** One table for every state: its label, colours and which controls make sense in it. */
 export const STATE_TABLE: Record<AutomationState, { label: string; className: string; dot: string; help: string }> = {
@@ -10,16 +11,5 @@ export const STATE_TABLE: Record<AutomationState, { label: string; className: st
 };
 
 export function StateBadge({ state }: { state: AutomationState }) {
-  const entry = STATE_TABLE[state];
-  return (
-    <span
-      title={entry.help}
-      data-testid="state-badge"
-      data-state={state}
-      className={`inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${entry.className}`}
-    >
-      <span aria-hidden="true" className={`h-1.5 w-1.5 rounded-full ${entry.dot}`} />
-      {entry.label}
-    </span>
-  );
+  return <Badge entry={STATE_TABLE[state]} testId="state-badge" valueAttribute="state" value={state} />;
 }

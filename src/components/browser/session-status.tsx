@@ -1,4 +1,5 @@
 import type { SessionCloseReason, SessionStatus } from '@/server/browser/browser.schemas';
+import { Badge } from '../badge';
 
 /** One table for every session status: label, colours, what it means, and whether the session can be acted on. */
 export const SESSION_STATUS_TABLE: Record<SessionStatus, { label: string; className: string; dot: string; help: string; live: boolean }> = {
@@ -22,16 +23,5 @@ export const CLOSE_REASON_LABELS: Record<SessionCloseReason, string> = {
 };
 
 export function SessionStatusBadge({ status }: { status: SessionStatus }) {
-  const entry = SESSION_STATUS_TABLE[status];
-  return (
-    <span
-      title={entry.help}
-      data-testid="session-status"
-      data-status={status}
-      className={`inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${entry.className}`}
-    >
-      <span aria-hidden="true" className={`h-1.5 w-1.5 rounded-full ${entry.dot}`} />
-      {entry.label}
-    </span>
-  );
+  return <Badge entry={SESSION_STATUS_TABLE[status]} testId="session-status" valueAttribute="status" value={status} />;
 }

@@ -1,4 +1,5 @@
 import type { ServerView } from '@/server/inference/inference.schemas';
+import { Badge } from '../badge';
 
 export type DisplayStatus = ServerView['status'] | 'pending';
 
@@ -16,11 +17,5 @@ export function displayStatus(server: Pick<ServerView, 'status' | 'enabled' | 'l
 }
 
 export function ServerStatusBadge({ status }: { status: DisplayStatus }) {
-  const entry = SERVER_STATUS_TABLE[status];
-  return (
-    <span title={entry.help} data-testid="server-status" data-status={status} className={`inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${entry.className}`}>
-      <span aria-hidden="true" className={`h-1.5 w-1.5 rounded-full ${entry.dot}`} />
-      {entry.label}
-    </span>
-  );
+  return <Badge entry={SERVER_STATUS_TABLE[status]} testId="server-status" valueAttribute="status" value={status} />;
 }
