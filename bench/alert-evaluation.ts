@@ -39,7 +39,10 @@ function sequence(dialect: 'sqlite' | 'postgres', n: number) {
     : sql`WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < ${sql.lit(n - 1)}) SELECT n FROM s`;
 }
 
-/** Tenants, servers and 6 h of samples, generated inside the database (one statement each). */
+/**
+ * Tenants, servers and 6 h of samples, generated inside the database (one statement each). Samples go in oldest
+ * poll first, every server per poll, as the poller writes them, so rows of one time range sit together on disk.
+ */
 export async function seedFleet(c: Container, now: number): Promise<void> {
   const db = c.database.db as Kysely<Database>;
   const dialect = c.database.dialect;
@@ -69,7 +72,8 @@ export async function seedFleet(c: Container, now: number): Promise<void> {
            ${value(sql`50.0 + ${r(450)}`, sql`1.0 * ${r(5)}`)},
            ${value(sql`100.0 + ${r(800)}`, sql`2500.0 + ${r(1000)}`)},
            NULL, NULL, NULL
-    FROM (${seq(servers)}) s CROSS JOIN (${seq(SAMPLES_PER_SERVER)}) k`.execute(db);
+    FROM (${seq(SAMPLES_PER_SERVER)}) k CROSS JOIN (${seq(servers)}) s
+    ORDER BY k.n DESC, s.n`.execute(db);
   if (dialect === 'postgres') await sql`ANALYZE`.execute(db);
   else await sql`ANALYZE`.execute(db);
 }
@@ -110,36 +114,26 @@ export async function seedRules(c: Container, count: number, now: number): Promi
   await sql`ANALYZE`.execute(db);
 }
 
-const METRIC_COLUMNS = RULE_KINDS.map((k) => k.metric);
-
 /**
- * The baseline: one scan of every sample in the longest rule window, grouped by server. `lean` aggregates each
- * metric once, the way its rules read it (the issue's "single SQL scan"); `full` computes every statistic the
- * evaluation keeps per metric (non-null count, sum, min, max, newest non-null time) — the same arithmetic in one
- * pass, without splitting it by window — for context.
+ * The baseline: one scan of every sample in the longest rule window, grouped by server, aggregating each metric once
+ * the way its rules read it (the issue's "single SQL scan that reads the same window of samples").
  */
-async function scanWindow(c: Container, now: number, kind: 'lean' | 'full'): Promise<number> {
-  const statistics =
-    kind === 'lean'
-      ? sql`COUNT(*) AS samples, MIN(up) AS up_min, AVG(latency_ms) AS latency, MAX(requests_running) AS running,
-            AVG(requests_waiting) AS waiting, AVG(kv_cache_usage_pct) AS kv, MIN(prompt_tokens_per_s) AS prompt,
-            AVG(generation_tokens_per_s) AS generation, AVG(ttft_ms) AS ttft`
-      : sql.join(
-          METRIC_COLUMNS.map((m, j) => {
-            const v = sql`CAST(${sql.ref(m)} AS DOUBLE PRECISION)`;
-            return sql`COUNT(${sql.ref(m)}) AS ${sql.ref(`n${j}`)}, SUM(${v}) AS ${sql.ref(`s${j}`)}, MIN(${v}) AS ${sql.ref(`lo${j}`)}, MAX(${v}) AS ${sql.ref(`hi${j}`)},
-                       MAX(CASE WHEN ${sql.ref(m)} IS NOT NULL THEN at END) AS ${sql.ref(`t${j}`)}`;
-          }),
-          sql`, `,
-        );
+async function scanWindow(c: Container, now: number): Promise<number> {
   const t0 = performance.now();
   const result = await sql<{ server_id: string }>`
-    SELECT server_id, ${statistics}
+    SELECT server_id, COUNT(*) AS samples, MIN(up) AS up_min, AVG(latency_ms) AS latency, MAX(requests_running) AS running,
+           AVG(requests_waiting) AS waiting, AVG(kv_cache_usage_pct) AS kv, MIN(prompt_tokens_per_s) AS prompt,
+           AVG(generation_tokens_per_s) AS generation, AVG(ttft_ms) AS ttft
     FROM inference_samples
     WHERE at > CAST(${now - MAX_WINDOW_MIN * 60_000} AS BIGINT) AND at <= CAST(${now} AS BIGINT)
     GROUP BY server_id`.execute(c.database.db);
   if (result.rows.length === 0) throw new Error('the scan found no samples');
   return performance.now() - t0;
+}
+
+/** Touches one rule (no real change), which moves the rules' revision: the next evaluation reads every rule again. */
+async function touchRule(c: Container): Promise<void> {
+  await sql`UPDATE alert_rules SET updated_at = updated_at + 1 WHERE id = (SELECT MIN(id) FROM alert_rules)`.execute(c.database.db);
 }
 
 async function evaluate(c: Container, now: number): Promise<{ ms: number; fired: number; tenants: number }> {
@@ -163,7 +157,7 @@ export async function alertEvaluationBenchmark(options: BenchOptions, services: 
   const table = newTable(
     'alert-evaluation',
     `3. Alert evaluation at scale — ${TENANTS.toLocaleString('en-US')} tenants, 10,000 rules, ${(TENANTS * SERVERS_PER_TENANT).toLocaleString('en-US')} servers, 6 h of samples at 30 s (${(TENANTS * SERVERS_PER_TENANT * SAMPLES_PER_SERVER).toLocaleString('en-US')} rows)`,
-    `Baseline: one SQL statement scanning every sample of the longest rule window (${MAX_WINDOW_MIN} min), grouped by server, aggregating each metric once as its rules do; for context, the same scan computing every statistic the evaluation keeps (count, sum, min, max, newest time of 8 metrics). Candidate: one evaluation run (AlertEvaluationService.evaluateAll: rules, the set-based aggregation of every (rule, server) window, open incidents, then the batched transitions). Windows ${WINDOWS.join('/')} min; one server in ${HOT_EVERY} breaches. Median of ${repeats} steady-state runs each, interleaved.`,
+    `Baseline: one SQL statement scanning every sample of the longest rule window (${MAX_WINDOW_MIN} min), grouped by server, aggregating each metric once as its rules do. Candidate: one evaluation run (AlertEvaluationService.evaluateAll: the rules' revision and the servers, the set-based aggregation of every (rule, server) window, open incidents, then the batched transitions); the rules are kept between runs while their revision stands, and the second row is a run right after a rule changed, which reads all of them again. Samples are stored in time order, as polling writes them. Windows ${WINDOWS.join('/')} min; one server in ${HOT_EVERY} breaches. Median of ${repeats} steady-state runs each, interleaved.`,
     { baseline: 'window scan', candidate: 'evaluation run' },
   );
   const growthTable = newTable(
@@ -190,18 +184,21 @@ export async function alertEvaluationBenchmark(options: BenchOptions, services: 
         const cold = await evaluate(c, now);
         const evals: number[] = [];
         const scans: number[] = [];
-        const fullScans: number[] = [];
+        const afterChange: number[] = [];
         const count = rules > judgedRules ? 1 : repeats;
         for (let i = 0; i < count; i++) {
-          scans.push(await scanWindow(c, now, 'lean'));
-          if (rules === judgedRules) fullScans.push(await scanWindow(c, now, 'full'));
+          scans.push(await scanWindow(c, now));
           evals.push((await evaluate(c, now)).ms);
+          if (rules === judgedRules) {
+            await touchRule(c);
+            afterChange.push((await evaluate(c, now)).ms);
+          }
         }
         const ms = median(evals);
         process.stdout.write(`  ${topology.label}: ${rules.toLocaleString('en-US')} rules — first run ${fmt(cold.ms, 0)} ms (fired ${cold.fired}, tenants ${cold.tenants}), steady ${fmt(ms, 0)} ms, scan ${fmt(median(scans), 0)} ms\n`);
         if (rules === judgedRules) {
           compare(table, `${topology.label}: evaluation vs window scan`, median(scans), ms, { unit: 'ms', digits: 0, target: { op: '<=', limit: 2 } });
-          compare(table, `${topology.label}: evaluation vs scan with every statistic (context)`, median(fullScans), ms, { unit: 'ms', digits: 0 });
+          compare(table, `${topology.label}: evaluation right after a rule changed (every rule read again)`, median(scans), median(afterChange), { unit: 'ms', digits: 0 });
           note(table, `${topology.label}: first run (opens ${cold.fired.toLocaleString('en-US')} rules' incidents)`, `${fmt(cold.ms, 0)} ms`);
         }
         if (growth.includes(rules)) {

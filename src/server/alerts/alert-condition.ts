@@ -1,13 +1,4 @@
-import type { Aggregation, NoDataMode, Operator } from './alert-metrics';
-
-/** What the samples of one server said over one rule's window. `samples` counts non-null values only. */
-export interface WindowAggregate {
-  samples: number;
-  avg: number | null;
-  min: number | null;
-  max: number | null;
-  last: number | null;
-}
+import type { NoDataMode, Operator } from './alert-metrics';
 
 /** The verdict for one (rule, server): breaching, fine, or "leave the incident state as it is" (noData `keep`). */
 export type Verdict =
@@ -38,33 +29,17 @@ export function compare(value: number, operator: Operator, threshold: number): b
   }
 }
 
-export function aggregatedValue(aggregate: WindowAggregate, aggregation: Aggregation): number | null {
-  switch (aggregation) {
-    case 'avg':
-      return aggregate.avg;
-    case 'max':
-      return aggregate.max;
-    case 'min':
-      return aggregate.min;
-    case 'last':
-      return aggregate.last;
-    default: {
-      const never: never = aggregation;
-      throw new Error(`unknown aggregation ${String(never)}`);
-    }
-  }
-}
-
 export interface Condition {
-  aggregation: Aggregation;
   operator: Operator;
   threshold: number;
   noData: NoDataMode;
 }
 
-/** One rule against one server's window. Pure, so the truth tables are tested without a database. */
-export function judge(condition: Condition, aggregate: WindowAggregate): Verdict {
-  const value = aggregate.samples > 0 ? aggregatedValue(aggregate, condition.aggregation) : null;
+/**
+ * One rule against one server's window, given the rule's aggregation of it (null: no usable sample in the window).
+ * Pure, so the truth tables are tested without a database.
+ */
+export function judge(condition: Condition, value: number | null): Verdict {
   if (value === null) {
     switch (condition.noData) {
       case 'ok':

@@ -1,4 +1,4 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TestContainer, type Topology, testContainer } from '../testing/container';
 import { postgresAvailable, redisAvailable } from '../testing/services';
@@ -8,7 +8,8 @@ import { type CreateRuleInput, createRuleInputSchema } from './alerts.schemas';
 import { insertSample, insertServer, insertTenant, runContext } from './alerts.fixtures';
 import { IncidentRepository } from './incidents.repository';
 import { NotificationOutbox } from './notification-outbox';
-import { aggregateEnabledRules } from './sample-aggregation';
+import { AGGREGATIONS, type MetricColumn } from './alert-metrics';
+import { type WindowQuery, aggregateWindows } from './sample-aggregation';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
@@ -41,7 +42,7 @@ describe.each(topologies)('alert evaluation on %s', (topology, available) => {
   it('aggregates avg, min, max and last per (rule, server) over each rule’s own window, ignoring nulls and older samples', async () => {
     const a = await insertServer(db(), tenant, 'gpu-a');
     const b = await insertServer(db(), tenant, 'gpu-b');
-    const off = await insertServer(db(), tenant, 'gpu-off', { enabled: false });
+    const other = await insertServer(db(), tenant, 'gpu-other');
     await insertSample(db(), tenant, a, T0 - 20 * MINUTE, { kv_cache_usage_pct: 99 }); // outside both windows
     await insertSample(db(), tenant, a, T0 - 8 * MINUTE, { kv_cache_usage_pct: 80 }); // only in the 10-minute window
     await insertSample(db(), tenant, a, T0 - 3 * MINUTE, { kv_cache_usage_pct: 40 });
@@ -49,19 +50,30 @@ describe.each(topologies)('alert evaluation on %s', (topology, available) => {
     await insertSample(db(), tenant, a, T0 - 1 * MINUTE, { kv_cache_usage_pct: null, up: 0 }); // failed poll: not data
     await insertSample(db(), tenant, a, T0 + 1, { kv_cache_usage_pct: 1 }); // the future is not in the window
     await insertSample(db(), tenant, b, T0 - 30 * MINUTE, { kv_cache_usage_pct: 50 });
-    await insertSample(db(), tenant, off, T0 - MINUTE, { kv_cache_usage_pct: 50 });
-    const five = await createRule({ name: 'five', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 5 });
-    const ten = await createRule({ name: 'ten', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 10 });
-    const up = await createRule({ name: 'up', metric: 'up', operator: '<', threshold: 1, windowMinutes: 5, serverId: a });
+    await insertSample(db(), tenant, other, T0 - MINUTE, { kv_cache_usage_pct: 1 }); // a server nobody asked about
 
-    const rows = await aggregateEnabledRules(db(), T0);
-    const of = (ruleId: string, serverId: string) => rows.find((r) => r.ruleId === ruleId && r.serverId === serverId);
-    expect(rows).toHaveLength(5); // two all-server rules × two enabled servers, plus one single-server rule
-    expect(of(five.id, a)).toMatchObject({ serverName: 'gpu-a', samples: 2, avg: 50, min: 40, max: 60, last: 60 });
-    expect(of(ten.id, a)).toMatchObject({ samples: 3, avg: 60, min: 40, max: 80, last: 60 });
-    expect(of(five.id, b)).toMatchObject({ samples: 0, avg: null, min: null, max: null, last: null });
-    expect(of(up.id, a)).toMatchObject({ samples: 3, avg: 2 / 3, min: 0, max: 1, last: 0 });
-    expect(rows.some((r) => r.serverId === off)).toBe(false);
+    const windows = (column: MetricColumn, minutes: number, servers: string[]): WindowQuery[] =>
+      AGGREGATIONS.flatMap((aggregation) => servers.map((serverId) => ({ ruleId: `${column}/${aggregation}/${minutes}`, serverId, serverName: serverId, column, windowMinutes: minutes, aggregation })));
+    const queries = [...windows('kv_cache_usage_pct', 5, [a, b]), ...windows('kv_cache_usage_pct', 10, [a, b]), ...windows('up', 5, [a])];
+    // Both ways of reading: each server's range (few servers), and the whole window (a fleet).
+    for (const filterServersUpTo of [500, 0]) {
+      const { samples = new Float64Array(), values } = await aggregateWindows(db(), queries, T0, { countSamples: true, filterServersUpTo });
+      const of = (column: string, aggregation: string, minutes: number, serverId: string) => {
+        const i = queries.findIndex((q) => q.ruleId === `${column}/${aggregation}/${minutes}` && q.serverId === serverId);
+        return { samples: samples[i], value: Number.isNaN(values[i]) ? null : values[i] };
+      };
+      const kv = (aggregation: string, minutes: number, serverId = a) => of('kv_cache_usage_pct', aggregation, minutes, serverId);
+      expect([samples.length, values.length]).toEqual([queries.length, queries.length]);
+      expect([kv('avg', 5), kv('min', 5), kv('max', 5), kv('last', 5)]).toEqual([{ samples: 2, value: 50 }, { samples: 2, value: 40 }, { samples: 2, value: 60 }, { samples: 2, value: 60 }]);
+      expect([kv('avg', 10), kv('min', 10), kv('max', 10), kv('last', 10)]).toEqual([{ samples: 3, value: 60 }, { samples: 3, value: 40 }, { samples: 3, value: 80 }, { samples: 3, value: 60 }]);
+      for (const aggregation of AGGREGATIONS) expect(kv(aggregation, 10, b)).toEqual({ samples: 0, value: null });
+      const up = (aggregation: string) => of('up', aggregation, 5, a)?.value;
+      expect([up('avg'), up('min'), up('max'), up('last')]).toEqual([2 / 3, 0, 1, 0]);
+      // Evaluation does not count samples (fewer statistics per sample); the values are the same.
+      const uncounted = await aggregateWindows(db(), queries, T0, { filterServersUpTo });
+      expect(uncounted.samples).toBeUndefined();
+      expect([...uncounted.values]).toEqual([...values]);
+    }
   });
 
   it('a KV-cache rule "> 90" opens one incident at 91 % and none at 90 %; firedCount and processedTenants count rules and tenants', async () => {
@@ -178,6 +190,28 @@ describe.each(topologies)('alert evaluation on %s', (topology, available) => {
     expect((await outboxRows()).filter((r) => r.status === 'cancelled').map((r) => r.event_type).sort()).toEqual(['fired', 'fired', 'resolved']);
     await evaluate(T0 + 2000);
     expect((await incidents()).filter((i) => i.resolved_at === null)).toHaveLength(1);
+  });
+
+  it('keeps rules between runs but sees every change: a threshold set in SQL by hand, a server renamed or added', async () => {
+    const a = await insertServer(db(), tenant, 'a');
+    await insertSample(db(), tenant, a, T0 - MINUTE, { kv_cache_usage_pct: 80 });
+    const rule = await createRule({ name: 'kv', metric: 'kvCacheUsagePct', aggregation: 'last', operator: '>', threshold: 90 });
+    await evaluate(T0);
+    expect(await incidents()).toHaveLength(0);
+
+    // Not through the console: the rules' revision trigger still tells evaluation to read the rules again.
+    await sql`UPDATE alert_rules SET threshold = 70 WHERE id = ${rule.id}`.execute(db());
+    await evaluate(T0 + 1000);
+    expect((await incidents()).map((i) => [i.server_name, i.threshold])).toEqual([['a', 70]]);
+
+    await db().updateTable('inference_servers').set({ name: 'a-renamed' }).where('id', '=', a).execute();
+    const b = await insertServer(db(), tenant, 'b');
+    await insertSample(db(), tenant, b, T0 + 1000, { kv_cache_usage_pct: 75 });
+    await evaluate(T0 + 2000);
+    expect((await incidents()).map((i) => i.server_name).sort()).toEqual(['a', 'b']); // names are kept from opening
+    await sql`UPDATE alert_rules SET threshold = 99 WHERE id = ${rule.id}`.execute(db());
+    await evaluate(T0 + 3000);
+    expect((await incidents()).map((i) => i.resolution)).toEqual(['cleared', 'cleared']);
   });
 
   it('reads take the same number of queries for 4 (rule, server) pairs as for 63, in the first run and in steady state', async () => {

@@ -6,12 +6,44 @@ import { type Verdict, judge } from './alert-condition';
 import type { AlertRuleTable } from './alerts.tables';
 import type { IncidentRepository, IncidentRow, OpenRequest, ResolveRequest } from './incidents.repository';
 import type { NotificationOutbox } from './notification-outbox';
-import { aggregateEnabledRules } from './sample-aggregation';
+import { type WindowQuery, aggregateWindows } from './sample-aggregation';
 
 type Rule = Selectable<AlertRuleTable>;
 
 /** Who the timeline names for changes made by evaluation. */
 export const EVALUATION_ACTOR = 'system:alert-evaluation';
+
+/** An enabled server, as evaluation needs it. */
+export interface ServerScope {
+  id: string;
+  tenant_id: string;
+  name: string;
+}
+
+/**
+ * Every enabled rule against each enabled server in its scope: one server, or every enabled server of its tenant.
+ * A rule whose one server is disabled or gone has no windows (its open incidents resolve as out of scope).
+ */
+export function ruleWindows(rules: Rule[], servers: ServerScope[]): WindowQuery[] {
+  const byTenant = new Map<string, ServerScope[]>();
+  for (const s of servers) {
+    const ofTenant = byTenant.get(s.tenant_id);
+    if (ofTenant) ofTenant.push(s);
+    else byTenant.set(s.tenant_id, [s]);
+  }
+  const queries: WindowQuery[] = [];
+  for (const rule of rules) {
+    for (const server of byTenant.get(rule.tenant_id) ?? []) {
+      if (rule.server_id !== null && rule.server_id !== server.id) continue;
+      queries.push({ ruleId: rule.id, serverId: server.id, serverName: server.name, column: rule.metric, windowMinutes: rule.window_minutes, aggregation: rule.aggregation });
+    }
+  }
+  return queries;
+}
+
+function sameServers(a: ServerScope[], b: ServerScope[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.id === b[i]?.id && s.tenant_id === b[i]?.tenant_id && s.name === b[i]?.name);
+}
 
 /** What one evaluation decided, before any write. Pure data, so the decision step is easy to follow and test. */
 export interface EvaluationPlan {
@@ -36,14 +68,14 @@ export function planEvaluation(
   at: number,
 ): EvaluationPlan {
   const plan: EvaluationPlan = { open: [], refresh: [], renotify: [], resolve: [] };
-  const openByPair = new Map(open.map((i) => [`${i.rule_id}\u0000${i.server_id}`, i]));
-  const evaluated = new Set<string>();
+  const openByRule = new Map<string, Map<string, IncidentRow>>();
+  for (const i of open) openByRule.set(i.rule_id, (openByRule.get(i.rule_id) ?? new Map()).set(i.server_id, i));
+  const evaluated = new Set<IncidentRow>();
   for (const { ruleId, serverId, serverName, verdict } of verdicts) {
     const rule = rules.get(ruleId);
     if (!rule) continue;
-    const key = `${ruleId}\u0000${serverId}`;
-    evaluated.add(key);
-    const incident = openByPair.get(key);
+    const incident = openByRule.get(ruleId)?.get(serverId);
+    if (incident) evaluated.add(incident);
     switch (verdict.kind) {
       case 'keep':
         break;
@@ -66,7 +98,7 @@ export function planEvaluation(
     }
   }
   for (const incident of open) {
-    if (evaluated.has(`${incident.rule_id}\u0000${incident.server_id}`)) continue;
+    if (evaluated.has(incident)) continue;
     const resolution = rules.has(incident.rule_id) ? 'out-of-scope' : ruleExists(incident.rule_id) ? 'rule-disabled' : 'rule-deleted';
     plan.resolve.push({ incidentId: incident.id, value: incident.last_value, resolution });
   }
@@ -75,12 +107,15 @@ export function planEvaluation(
 
 /**
  * Evaluates every enabled rule of every tenant in one pass whose reads do not grow in number with rules or
- * servers: one query for the rules, one set-based aggregation of all (rule, server) windows, one for the open
- * incidents; then the transitions, batched. Safe to run concurrently with itself (on this or another instance):
- * every transition is a conditional write (see {@link IncidentRepository}), so two evaluations of the same data
+ * servers: the rules (kept between runs while unchanged) and the servers, one set-based aggregation of all
+ * (rule, server) windows, the open incidents; then the transitions, batched. Safe to run concurrently with itself
+ * (on this or another instance): every transition is a conditional write (see {@link IncidentRepository}), so two evaluations of the same data
  * open one incident and queue one notification per channel between them.
  */
 export class AlertEvaluationService implements AlertsPort {
+  /** What the last run read and derived, reused while the rules' revision and the enabled servers are the same. */
+  private cache: { revision: number; rules: Rule[]; byId: Map<string, Rule>; servers: ServerScope[]; windows: WindowQuery[] } | null = null;
+
   constructor(
     private readonly deps: {
       database: Pick<DatabaseHandle, 'db' | 'writeTransaction'>;
@@ -94,18 +129,23 @@ export class AlertEvaluationService implements AlertsPort {
   async evaluateAll(ctx: RunContext): Promise<{ firedCount: number; processedTenants: number }> {
     const at = ctx.now();
     const db = this.deps.database.db;
-    const rules = await db.selectFrom('alert_rules').selectAll().where('enabled', '=', 1).execute();
-    const aggregates = await aggregateEnabledRules(db, at);
+    const { rules, byId, windows } = await this.scope();
+    const { values } = await aggregateWindows(db, windows, at);
     const open = await this.deps.incidents.listOpen();
     this.checkAborted(ctx);
 
-    const byId = new Map(rules.map((r) => [r.id, r]));
-    const verdicts = aggregates.flatMap((a) => {
-      const rule = byId.get(a.ruleId);
-      if (!rule) return [];
-      const verdict = judge({ aggregation: rule.aggregation, operator: rule.operator, threshold: Number(rule.threshold), noData: rule.no_data }, a);
-      return [{ ruleId: a.ruleId, serverId: a.serverId, serverName: a.serverName, verdict }];
-    });
+    // Only what can change something goes to the plan: a window that is fine and has no open incident does not.
+    const withIncident = new Map<string, Set<string>>();
+    for (const i of open) withIncident.set(i.rule_id, (withIncident.get(i.rule_id) ?? new Set()).add(i.server_id));
+    const verdicts: Parameters<typeof planEvaluation>[1] = [];
+    for (let i = 0; i < windows.length; i++) {
+      const w = windows[i] as WindowQuery;
+      const rule = byId.get(w.ruleId) as Rule;
+      const value = values[i] as number;
+      const verdict = judge({ operator: rule.operator, threshold: Number(rule.threshold), noData: rule.no_data }, Number.isNaN(value) ? null : value);
+      if (verdict.kind === 'ok' && !withIncident.get(w.ruleId)?.has(w.serverId)) continue;
+      verdicts.push({ ruleId: w.ruleId, serverId: w.serverId, serverName: w.serverName, verdict });
+    }
     const orphaned = [...new Set(open.filter((i) => !byId.has(i.rule_id)).map((i) => i.rule_id))];
     const existing = orphaned.length
       ? new Set((await db.selectFrom('alert_rules').select('id').where('id', 'in', orphaned).execute()).map((r) => r.id))
@@ -124,6 +164,26 @@ export class AlertEvaluationService implements AlertsPort {
       firedCount: new Set(opened.incidents.map((i) => i.rule_id)).size,
       processedTenants: new Set(rules.map((r) => r.tenant_id)).size,
     };
+  }
+
+  /**
+   * The enabled rules and servers, and the windows they make. The rules are read again only when their revision
+   * (bumped by database triggers on any change, from any writer) moved since the last read; the revision is read
+   * first, so a change that lands between the two reads makes the next run read again rather than keep a stale
+   * list. The servers are read every run (they are few); the windows are rebuilt when either changed.
+   */
+  private async scope(): Promise<{ rules: Rule[]; byId: Map<string, Rule>; windows: WindowQuery[] }> {
+    const db = this.deps.database.db;
+    const row = await db.selectFrom('revisions').select('value').where('name', '=', 'alert_rules').executeTakeFirst();
+    // Without a revision row (removed by hand) nothing is kept: every run reads everything.
+    const revision = row === undefined ? null : Number(row.value);
+    const kept = revision !== null && this.cache?.revision === revision ? this.cache : null;
+    const rules = kept?.rules ?? (await db.selectFrom('alert_rules').selectAll().where('enabled', '=', 1).execute());
+    const byId = kept?.byId ?? new Map(rules.map((r) => [r.id, r]));
+    const servers = await db.selectFrom('inference_servers').select(['id', 'tenant_id', 'name']).where('enabled', '=', 1).orderBy('id').execute();
+    const windows = kept && sameServers(kept.servers, servers) ? kept.windows : ruleWindows(rules, servers);
+    this.cache = revision === null ? null : { revision, rules, byId, servers, windows };
+    return { rules, byId, windows };
   }
 
   async pendingDeliveries(): Promise<number> {

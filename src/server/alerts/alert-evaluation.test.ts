@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from './alert-condition';
-import { planEvaluation } from './alert-evaluation.service';
+import { planEvaluation, ruleWindows } from './alert-evaluation.service';
 import type { AlertRuleTable } from './alerts.tables';
 import type { IncidentRow } from './incidents.repository';
 
@@ -75,6 +75,22 @@ describe('planEvaluation', () => {
       ['live/gone', 'out-of-scope', 5],
       ['disabled/s', 'rule-disabled', 5],
       ['deleted/s', 'rule-deleted', 5],
+    ]);
+  });
+});
+
+describe('ruleWindows', () => {
+  it('pairs a tenant-wide rule with every enabled server of its tenant and a one-server rule with that server only', () => {
+    const servers = [
+      { id: 'a', tenant_id: 't', name: 'gpu-a' },
+      { id: 'b', tenant_id: 't', name: 'gpu-b' },
+      { id: 'x', tenant_id: 'other', name: 'gpu-x' },
+    ];
+    const windows = ruleWindows([rule('all'), { ...rule('one'), server_id: 'b', aggregation: 'max', window_minutes: 15 }, { ...rule('gone'), server_id: 'disabled' }], servers);
+    expect(windows).toEqual([
+      { ruleId: 'all', serverId: 'a', serverName: 'gpu-a', column: 'latency_ms', windowMinutes: 5, aggregation: 'avg' },
+      { ruleId: 'all', serverId: 'b', serverName: 'gpu-b', column: 'latency_ms', windowMinutes: 5, aggregation: 'avg' },
+      { ruleId: 'one', serverId: 'b', serverName: 'gpu-b', column: 'latency_ms', windowMinutes: 15, aggregation: 'max' },
     ]);
   });
 });

@@ -27,7 +27,7 @@ import type {
 } from './alerts.schemas';
 import type { IncidentRepository } from './incidents.repository';
 import type { NotificationOutbox } from './notification-outbox';
-import { aggregateDraft } from './sample-aggregation';
+import { aggregateWindows } from './sample-aggregation';
 
 type Rule = Selectable<AlertRuleTable>;
 type Channel = Selectable<AlertChannelTable>;
@@ -233,13 +233,17 @@ export class AlertsService {
     await this.checkServer(input.tenantId, input.serverId);
     const now = this.deps.now();
     const column: MetricColumn = METRICS[input.metric].column;
-    const aggregates = await aggregateDraft(this.db, now, { tenantId: input.tenantId, column, windowMinutes: input.windowMinutes, serverId: input.serverId });
-    const servers = aggregates
-      .map((a) => {
-        const verdict = judge(input, a);
+    let scope = this.db.selectFrom('inference_servers').select(['id', 'name']).where('tenant_id', '=', input.tenantId).where('enabled', '=', 1);
+    if (input.serverId !== null) scope = scope.where('id', '=', input.serverId);
+    const windows = (await scope.execute()).map((s) => ({ ruleId: 'draft', serverId: s.id, serverName: s.name, column, windowMinutes: input.windowMinutes, aggregation: input.aggregation }));
+    const { samples, values } = await aggregateWindows(this.db, windows, now, { countSamples: true });
+    const servers = windows
+      .map((w, i) => {
+        const aggregated = values[i] as number;
+        const verdict = judge(input, Number.isNaN(aggregated) ? null : aggregated);
         const value = verdict.kind === 'keep' ? null : verdict.value;
-        const outcome = a.samples === 0 ? ('no-data' as const) : verdict.kind === 'breaching' ? ('breaching' as const) : ('ok' as const);
-        return { serverId: a.serverId, serverName: a.serverName, samples: a.samples, value, outcome, wouldAlert: verdict.kind === 'breaching' };
+        const outcome = Number.isNaN(aggregated) ? ('no-data' as const) : verdict.kind === 'breaching' ? ('breaching' as const) : ('ok' as const);
+        return { serverId: w.serverId, serverName: w.serverName, samples: samples?.[i] ?? 0, value, outcome, wouldAlert: verdict.kind === 'breaching' };
       })
       .sort((a, b) => a.serverName.localeCompare(b.serverName));
     return { windowStart: new Date(now - input.windowMinutes * 60_000).toISOString(), windowEnd: new Date(now).toISOString(), servers };

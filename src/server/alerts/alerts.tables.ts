@@ -18,6 +18,13 @@ export interface AlertTables {
   incidents: IncidentTable;
   incident_events: IncidentEventTable;
   notification_outbox: NotificationOutboxTable;
+  revisions: RevisionTable;
+}
+
+/** Counters the database bumps by trigger when a table changes (`alert_rules` only, so far). */
+export interface RevisionTable {
+  name: 'alert_rules';
+  value: number;
 }
 
 export interface AlertRuleTable {

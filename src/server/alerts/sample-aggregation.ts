@@ -1,136 +1,182 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/schema';
-import type { WindowAggregate } from './alert-condition';
-import { METRICS, METRIC_KEYS } from './alert-metrics';
-import type { MetricColumn } from './alert-metrics';
+import { type Aggregation, METRICS, METRIC_KEYS, type MetricColumn } from './alert-metrics';
 
-/** One (rule, server) pair and what its samples said over the rule's window. */
-export interface PairAggregate extends WindowAggregate {
+/** One window to aggregate: a rule (or a draft) against one server, with what the rule reads of it. */
+export interface WindowQuery {
   ruleId: string;
   serverId: string;
   serverName: string;
+  column: MetricColumn;
+  windowMinutes: number;
+  aggregation: Aggregation;
 }
-
-interface PairRow {
-  rule_id: string;
-  server_id: string;
-  server_name: string;
-  metric: string;
-  window_minutes: number | string;
-}
-
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const COLUMNS = new Set<string>(METRIC_KEYS.map((key) => METRICS[key].column));
 
 /**
- * Aggregates samples for a set of (rule, server) pairs — `pairs` is a SELECT of rule_id, server_id, server_name,
- * metric (column name) and window_minutes — with a fixed number of statements whatever the number of rules or
- * servers, and reading each sample once:
- *
- * 1. the pairs themselves;
- * 2. one scan of the samples of the pairs' servers over the longest window, grouped by server and by "ring": the
- *    rules' distinct windows cut (now − longest, now] into rings (newest first), and a window of the i-th size is
- *    rings 0…i. Per ring and metric the scan keeps the non-null count, sum, min, max and the newest non-null time;
- * 3. the rows at those newest times (one indexed lookup per server and time), for `last`.
- *
- * Each pair's window is then the sum of its rings, in memory. A pair's window is (now − window, now]; null values
- * (a metric the server's kind lacks, a failed poll) are not data; `last` is the newest non-null value (the greater
- * sample id on a tie). Pairs with no data come back with samples = 0. The same SQL serves SQLite and PostgreSQL but
- * for the lookup of step 3, whose list of (server, time) goes in as one JSON parameter.
+ * What the samples said over each window, aligned with the queries: `values[i]` is query i's aggregation of the
+ * non-null values of its metric in its window (NaN when there are none); with `countSamples`, `samples[i]` is how
+ * many there were.
  */
-async function aggregate(db: Kysely<Database>, pairsQuery: RawBuilder<unknown>, now: number): Promise<PairAggregate[]> {
-  const pairs = (await sql<PairRow>`${pairsQuery}`.execute(db)).rows;
-  if (pairs.length === 0) return [];
+export interface WindowValues {
+  values: Float64Array;
+  samples?: Float64Array;
+}
 
-  const windows = [...new Set(pairs.map((p) => Number(p.window_minutes)))].sort((a, b) => a - b);
+/** Up to this many distinct servers the scan reads each server's range; above, the whole window once. */
+const FILTER_SERVERS_UP_TO = 500;
+
+/** The statistics kept per metric column and ring; which of them a column needs depends on its rules. */
+type Statistic = 'n' | 'sum' | 'min' | 'max' | 'newest';
+
+const STATISTICS: Record<Aggregation, Statistic> = { avg: 'sum', min: 'min', max: 'max', last: 'newest' };
+
+function statisticSql(statistic: Statistic, column: RawBuilder<unknown>): RawBuilder<unknown> {
+  switch (statistic) {
+    case 'n':
+      return sql`COUNT(${column})`;
+    case 'sum':
+      return sql`SUM(${column})`;
+    case 'min':
+      return sql`MIN(${column})`;
+    case 'max':
+      return sql`MAX(${column})`;
+    case 'newest':
+      return sql`MAX(CASE WHEN ${column} IS NOT NULL THEN x.at END)`;
+    default: {
+      const never: never = statistic;
+      throw new Error(`unknown statistic ${String(never)}`);
+    }
+  }
+}
+
+const COLUMNS = new Set<string>(METRIC_KEYS.map((key) => METRICS[key].column));
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * Aggregates many windows with a fixed number of statements, whatever the number of rules or servers, reading
+ * each sample once:
+ *
+ * 1. one scan of the samples over the longest window, grouped by server and by "ring": the distinct windows cut
+ *    (now − longest, now] into rings, newest first, and a window of the i-th size is rings 0…i. Per ring and
+ *    metric column the scan keeps only what the column's windows read: the non-null count and sum (avg), the min,
+ *    the max, the newest non-null time (last);
+ * 2. for `last`, the rows at those newest times (one indexed lookup per server and time).
+ *
+ * Each window is then the sum of its rings, in memory. A window is (now − window, now]; null values (a metric the
+ * server's kind lacks, a failed poll) are not data; `last` is the newest non-null value (the greater sample id on a
+ * tie). A handful of servers are read through the (server_id, at) index; a fleet, by reading the window once.
+ */
+export async function aggregateWindows(
+  db: Kysely<Database>,
+  queries: WindowQuery[],
+  now: number,
+  options: { countSamples?: boolean; filterServersUpTo?: number } = {},
+): Promise<WindowValues> {
+  const samples = new Float64Array(queries.length);
+  const values = new Float64Array(queries.length).fill(Number.NaN);
+  const result = options.countSamples ? { values, samples } : { values };
+  // A metric no sample has (a rule saved by an older version, say) has no data rather than breaking the query.
+  const known = queries.filter((q) => COLUMNS.has(q.column));
+  if (known.length === 0) return result;
+  const windows = [...new Set(known.map((q) => q.windowMinutes))].sort((a, b) => a - b);
   const ringOf = new Map(windows.map((w, i) => [w, i]));
-  const longest = windows[windows.length - 1] as number;
-  const columns = [...new Set(pairs.map((p) => p.metric))].filter((c) => COLUMNS.has(c)) as MetricColumn[];
-  if (columns.length === 0) return pairs.map((p) => ({ ruleId: p.rule_id, serverId: p.server_id, serverName: p.server_name, samples: 0, avg: null, min: null, max: null, last: null }));
 
+  // Per column, only the statistics its windows read: each costs the scan a function call per sample. The count
+  // comes with avg (it weighs the rings' sums) or when asked for; min, max and newest are NaN on an empty ring.
+  const needs = new Map<MetricColumn, Set<Statistic>>();
+  for (const q of known) {
+    const set = needs.get(q.column) ?? new Set<Statistic>(options.countSamples ? ['n'] : []);
+    set.add(STATISTICS[q.aggregation]);
+    if (q.aggregation === 'avg') set.add('n');
+    needs.set(q.column, set);
+  }
+  const cellsOf: Array<{ column: MetricColumn; statistic: Statistic }> = [];
+  const slots = new Map<MetricColumn, Map<Statistic, number>>();
+  for (const [column, statistics] of needs) {
+    const ofColumn = new Map<Statistic, number>();
+    for (const statistic of statistics) {
+      ofColumn.set(statistic, cellsOf.length);
+      cellsOf.push({ column, statistic });
+    }
+    slots.set(column, ofColumn);
+  }
+  const width = cellsOf.length;
+  const names = cellsOf.map((_, k) => `c${k}`);
+
+  const servers = [...new Set(known.map((q) => q.serverId))];
+  const serverFilter = servers.length <= (options.filterServersUpTo ?? FILTER_SERVERS_UP_TO) ? sql` AND x.server_id IN (${sql.join(servers)})` : sql``;
   const at = (minutes: number) => sql`CAST(${now - minutes * 60_000} AS BIGINT)`;
-  const perColumn = columns.map((c, j) => {
-    const v = sql`CAST(x.${sql.ref(c)} AS DOUBLE PRECISION)`;
-    return sql`COUNT(x.${sql.ref(c)}) AS ${sql.ref(`n${j}`)}, SUM(${v}) AS ${sql.ref(`s${j}`)}, MIN(${v}) AS ${sql.ref(`lo${j}`)},
-               MAX(${v}) AS ${sql.ref(`hi${j}`)}, MAX(CASE WHEN x.${sql.ref(c)} IS NOT NULL THEN x.at END) AS ${sql.ref(`t${j}`)}`;
-  });
-  const statistics = sql.join(perColumn, sql`, `);
-  // One range per ring, each grouped by server: every range reads its samples in (server_id, at) index order, so
-  // the grouping needs no sort, and together they read each sample of the longest window once.
+  const selected = sql.join(
+    cellsOf.map((c, k) => sql`${statisticSql(c.statistic, sql`x.${sql.ref(c.column)}`)} AS ${sql.ref(names[k] as string)}`),
+    sql`, `,
+  );
+  // One range per ring, each grouped by server; together they read each sample of the longest window once.
   const perRing = windows.map(
     (w, i) => sql`
-      SELECT x.server_id AS server_id, ${sql.lit(i)} AS ring, ${statistics}
+      SELECT x.server_id AS server_id, ${sql.lit(i)} AS ring, ${selected}
       FROM inference_samples x
-      WHERE x.at > ${at(w)} AND x.at <= ${i === 0 ? sql`CAST(${now} AS BIGINT)` : at(windows[i - 1] as number)}
-        AND x.server_id IN (SELECT server_id FROM (${pairsQuery}) p)
+      WHERE x.at > ${at(w)} AND x.at <= ${i === 0 ? sql`CAST(${now} AS BIGINT)` : at(windows[i - 1] as number)}${serverFilter}
       GROUP BY x.server_id`,
   );
-  const rings = await sql<Record<string, unknown>>`${sql.join(perRing, sql` UNION ALL `)}`.execute(db);
+  const rows = (await sql<Record<string, unknown>>`${sql.join(perRing, sql` UNION ALL `)}`.execute(db)).rows;
 
-  // Per server, one flat array per statistic, indexed [ring * columns + column].
-  const width = windows.length * columns.length;
-  const cells = new Map<string, { n: Float64Array; sum: Float64Array; min: Float64Array; max: Float64Array; newest: Float64Array }>();
-  for (const row of rings.rows) {
+  // Per server, one flat array indexed [ring * width + cell]; NaN where a ring had no value.
+  const rings = new Map<string, Float64Array>();
+  for (const row of rows) {
     const serverId = String(row.server_id);
-    let cell = cells.get(serverId);
-    if (!cell) {
-      cell = { n: new Float64Array(width), sum: new Float64Array(width), min: new Float64Array(width).fill(Number.NaN), max: new Float64Array(width).fill(Number.NaN), newest: new Float64Array(width).fill(Number.NaN) };
-      cells.set(serverId, cell);
+    let cells = rings.get(serverId);
+    if (!cells) {
+      cells = new Float64Array(windows.length * width).fill(Number.NaN);
+      rings.set(serverId, cells);
     }
-    const offset = Number(row.ring) * columns.length;
-    for (let j = 0; j < columns.length; j++) {
-      cell.n[offset + j] = Number(row[`n${j}`] ?? 0);
-      cell.sum[offset + j] = num(row[`s${j}`]) ?? 0;
-      cell.min[offset + j] = num(row[`lo${j}`]) ?? Number.NaN;
-      cell.max[offset + j] = num(row[`hi${j}`]) ?? Number.NaN;
-      cell.newest[offset + j] = num(row[`t${j}`]) ?? Number.NaN;
+    const offset = Number(row.ring) * width;
+    for (let k = 0; k < width; k++) {
+      const v = row[names[k] as string];
+      cells[offset + k] = v === null || v === undefined ? Number.NaN : Number(v);
     }
   }
 
-  const partial = pairs.map((p) => {
-    const j = columns.indexOf(p.metric as MetricColumn);
-    const upTo = ringOf.get(Number(p.window_minutes)) ?? 0;
-    const cell = cells.get(p.server_id);
-    let n = 0;
-    let sum = 0;
-    let min = Number.NaN;
-    let max = Number.NaN;
-    let newestAt = Number.NaN;
-    for (let r = 0; cell && j >= 0 && r <= upTo; r++) {
-      const k = r * columns.length + j;
-      const count = cell.n[k] ?? 0;
-      if (count === 0) continue;
-      n += count;
-      sum += cell.sum[k] ?? 0;
-      min = Number.isNaN(min) ? (cell.min[k] ?? Number.NaN) : Math.min(min, cell.min[k] ?? min);
-      max = Number.isNaN(max) ? (cell.max[k] ?? Number.NaN) : Math.max(max, cell.max[k] ?? max);
-      // Rings run newest first: the first ring with data holds the window's newest value.
-      if (Number.isNaN(newestAt)) newestAt = cell.newest[k] ?? Number.NaN;
-    }
-    return { p, n, sum, min, max, newestAt };
-  });
-
+  // Each window is the sum of its rings; for `last`, `values` holds the newest time until the lookup below.
   const wanted = new Map<string, Set<number>>();
-  for (const { p, n, newestAt } of partial) {
-    if (n === 0 || Number.isNaN(newestAt)) continue;
-    const times = wanted.get(p.server_id) ?? new Set<number>();
-    times.add(newestAt);
-    wanted.set(p.server_id, times);
+  for (let i = 0; i < queries.length; i++) {
+    const q = queries[i] as WindowQuery;
+    const cells = rings.get(q.serverId);
+    const ofColumn = slots.get(q.column);
+    if (!cells || !ofColumn) continue;
+    const upTo = ringOf.get(q.windowMinutes) as number;
+    const nSlot = ofColumn.get('n');
+    const valueSlot = ofColumn.get(STATISTICS[q.aggregation]) as number;
+    let n = 0;
+    let acc = Number.NaN;
+    for (let r = 0; r <= upTo; r++) {
+      const v = cells[r * width + valueSlot] as number;
+      if (Number.isNaN(v)) continue; // no non-null value of this metric in this ring (SUM, MIN, MAX are null then)
+      if (nSlot !== undefined) n += cells[r * width + nSlot] as number;
+      // Rings run newest first: for `last`, the first ring with data holds the window's newest time.
+      if (Number.isNaN(acc)) acc = v;
+      else if (q.aggregation === 'avg') acc += v;
+      else if (q.aggregation === 'min') acc = Math.min(acc, v);
+      else if (q.aggregation === 'max') acc = Math.max(acc, v);
+    }
+    if (Number.isNaN(acc)) continue;
+    samples[i] = n;
+    values[i] = q.aggregation === 'avg' ? acc / n : acc;
+    if (q.aggregation === 'last') {
+      let times = wanted.get(q.serverId);
+      if (!times) wanted.set(q.serverId, (times = new Set()));
+      times.add(acc);
+    }
   }
-  const lastValues = await newestValues(db, columns, wanted);
 
-  return partial.map(({ p, n, sum, min, max, newestAt }) => {
-    const base = { ruleId: p.rule_id, serverId: p.server_id, serverName: p.server_name };
-    if (n === 0) return { ...base, samples: 0, avg: null, min: null, max: null, last: null };
-    return {
-      ...base,
-      samples: n,
-      avg: sum / n,
-      min: Number.isNaN(min) ? null : min,
-      max: Number.isNaN(max) ? null : max,
-      last: lastValues.get(`${p.server_id}\u0000${newestAt}\u0000${p.metric}`) ?? null,
-    };
-  });
+  const lastColumns = [...needs].filter(([, s]) => s.has('newest')).map(([column]) => column);
+  const lastValues = await newestValues(db, lastColumns, wanted);
+  for (let i = 0; i < queries.length; i++) {
+    const q = queries[i] as WindowQuery;
+    if (q.aggregation !== 'last' || Number.isNaN(values[i] as number)) continue;
+    values[i] = lastValues.get(`${q.serverId}\u0000${values[i]}\u0000${q.column}`) ?? Number.NaN;
+  }
+  return result;
 }
 
 /**
@@ -141,7 +187,7 @@ async function newestValues(db: Kysely<Database>, columns: MetricColumn[], wante
   const keys: Array<[string, number]> = [];
   for (const [serverId, times] of wanted) for (const t of times) keys.push([serverId, t]);
   const values = new Map<string, number>();
-  if (keys.length === 0) return values;
+  if (keys.length === 0 || columns.length === 0) return values;
   const selected = sql.join(columns.map((c) => sql`x.${sql.ref(c)} AS ${sql.ref(c)}`), sql`, `);
   // PostgreSQL numbers its parameters ($1); SQLite does not (?). Only this list needs a dialect's own JSON reader.
   const postgres = sql`SELECT ${0}`.compile(db).sql.includes('$1');
@@ -168,33 +214,4 @@ async function newestValues(db: Kysely<Database>, columns: MetricColumn[], wante
     }
   }
   return values;
-}
-
-/**
- * Every enabled rule of every tenant against each server in its scope (one server, or every enabled server of
- * the tenant), with a number of statements that does not depend on how many rules or servers there are.
- */
-export function aggregateEnabledRules(db: Kysely<Database>, now: number): Promise<PairAggregate[]> {
-  const pairs = sql`
-    SELECT r.id AS rule_id, s.id AS server_id, s.name AS server_name, r.metric AS metric, r.window_minutes AS window_minutes
-    FROM alert_rules r
-    JOIN inference_servers s
-      ON s.tenant_id = r.tenant_id AND s.enabled = 1 AND (r.server_id IS NULL OR r.server_id = s.id)
-    WHERE r.enabled = 1`;
-  return aggregate(db, pairs, now);
-}
-
-/** A rule that is not saved yet, against the enabled servers of its scope (the preview before saving). */
-export function aggregateDraft(
-  db: Kysely<Database>,
-  now: number,
-  draft: { tenantId: string; column: MetricColumn; windowMinutes: number; serverId: string | null },
-): Promise<PairAggregate[]> {
-  const scope = draft.serverId === null ? sql`` : sql` AND s.id = ${draft.serverId}`;
-  const pairs = sql`
-    SELECT CAST('draft' AS TEXT) AS rule_id, s.id AS server_id, s.name AS server_name,
-           CAST(${sql.lit(draft.column)} AS TEXT) AS metric, CAST(${sql.lit(Math.trunc(draft.windowMinutes))} AS INTEGER) AS window_minutes
-    FROM inference_servers s
-    WHERE s.tenant_id = ${draft.tenantId} AND s.enabled = 1${scope}`;
-  return aggregate(db, pairs, now);
 }

@@ -23,6 +23,7 @@ const TABLES: Record<keyof Database, true> = {
   incident_events: true,
   notification_outbox: true,
   browser_sessions: true,
+  revisions: true,
 };
 
 interface OpenedDatabase {
@@ -122,7 +123,7 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
     });
 
     it('applies every known migration once; a second call applies nothing', async () => {
-      expect(knownMigrations()).toEqual(['0001_control_plane', '0002_tenants', '0003_inference', '0004_browser', '0005_alerts']);
+      expect(knownMigrations()).toEqual(['0001_control_plane', '0002_tenants', '0003_inference', '0004_browser', '0005_alerts', '0006_rule_revision']);
       expect(await migrate(opened)).toEqual(knownMigrations());
       expect(await migrate(opened)).toEqual([]);
     });
@@ -131,6 +132,24 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
       await migrate(opened);
       const tables = (await tableNames(opened)).filter((table) => !table.startsWith('kysely_'));
       expect(tables.sort()).toEqual(Object.keys(TABLES).sort());
+    });
+
+    it('bumps the alert rules revision on every insert, update and delete, whoever writes', async () => {
+      await migrate(opened);
+      const revision = async () => Number((await db.selectFrom('revisions').select('value').where('name', '=', 'alert_rules').executeTakeFirstOrThrow()).value);
+      await db.insertInto('tenants').values({ id: 't', name: 'T', slug: 't', created_at: 0 }).execute();
+      const rule = (id: string) => sql`INSERT INTO alert_rules (id, tenant_id, name, metric, aggregation, operator, threshold, window_minutes, server_id, severity, no_data, cooldown_minutes, enabled, created_at, updated_at)
+        VALUES (${id}, 't', ${id}, 'up', 'min', '<', 1, 5, NULL, 'warning', 'ok', 0, 1, 0, 0)`;
+      const seen = [await revision()];
+      await rule('a').execute(db);
+      seen.push(await revision());
+      await sql`UPDATE alert_rules SET threshold = 2 WHERE id = 'a'`.execute(db);
+      seen.push(await revision());
+      await sql`DELETE FROM alert_rules WHERE id = 'a'`.execute(db);
+      seen.push(await revision());
+      await db.selectFrom('alert_rules').selectAll().execute();
+      seen.push(await revision());
+      expect(seen).toEqual([0, 1, 2, 3, 3]);
     });
 
     it('round-trips automation_runs rows with epoch milliseconds and counts as JS numbers', async () => {

@@ -5,6 +5,7 @@ import * as tenants from './0002_tenants';
 import * as inference from './0003_inference';
 import * as browser from './0004_browser';
 import * as alerts from './0005_alerts';
+import * as ruleRevision from './0006_rule_revision';
 
 /**
  * Migrations live in code (not loaded from a folder at run time) so the Next.js bundle and the CLI run the same
@@ -18,6 +19,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0003_inference': { up: (db) => inference.up(db) },
     '0004_browser': { up: (db) => browser.up(db) },
     '0005_alerts': { up: (db) => alerts.up(db) },
+    '0006_rule_revision': { up: (db) => ruleRevision.up(db, dialect) },
   };
 }
 
