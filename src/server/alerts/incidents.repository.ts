@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { caseById } from '../db/case-by-id';
 import type { DatabaseHandle } from '../db/client';
 import type { Database } from '../db/schema';
 import { AppError } from '../errors';
@@ -36,12 +37,6 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** `CASE id WHEN … THEN … END` with typed branches, to update many incidents with their own values in one statement. */
-function caseById<T extends number | string | null>(values: Array<[string, T]>, type: 'DOUBLE PRECISION' | 'TEXT'): RawBuilder<T> {
-  const branches = values.map(([id, v]) => sql`WHEN ${id} THEN CAST(${v} AS ${sql.raw(type)})`);
-  return sql<T>`CASE id ${sql.join(branches, sql` `)} END`;
 }
 
 /**

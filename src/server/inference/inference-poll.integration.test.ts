@@ -209,6 +209,31 @@ describe.each(topologies)('inference poll on %s', (topology, available) => {
     expect(await c.inference.servers.get(view.id, ALL_TENANTS)).toMatchObject({ lastPolledAt: null, lastError: null });
   });
 
+  it('writes a batch of polls in one go, dropping only the results of servers changed, disabled or deleted meanwhile', async () => {
+    const id = await tenant('batch');
+    const names = ['kept', 'renamed', 'disabled', 'deleted'];
+    const views = await Promise.all(names.map((name) => server(id, name, 'vllm', `http://127.0.0.1:9/${name}`)));
+    const rows = await Promise.all(views.map(async (v) => (await c.inference.repository.getServer(v.id)) ?? Promise.reject(new Error('missing'))));
+    await c.inference.servers.update(views[1]?.id ?? '', { name: 'renamed-now' }, 'test', ALL_TENANTS);
+    await c.inference.servers.update(views[2]?.id ?? '', { enabled: false }, 'test', ALL_TENANTS);
+    await c.inference.servers.delete(views[3]?.id ?? '', 'test', ALL_TENANTS);
+    const at = Date.now();
+    const records = rows.map((row, i) => ({
+      server: row,
+      sample: { id: `sample-${i}`, server_id: row.id, tenant_id: id, at, up: 1, latency_ms: 12 + i, requests_running: 1, requests_waiting: 0, kv_cache_usage_pct: 5, prompt_tokens_per_s: null, generation_tokens_per_s: null, ttft_ms: null, models: null, counters: null, error: null },
+      status: { status: 'up' as const, last_polled_at: at, last_latency_ms: 12 + i, last_error: null },
+    }));
+    expect([...(await c.inference.repository.recordPolls(records))]).toEqual([views[0]?.id]);
+    const samples = await c.database.db.selectFrom('inference_samples').select(['id', 'server_id']).execute();
+    expect(samples).toEqual([{ id: 'sample-0', server_id: views[0]?.id }]);
+    const after = await c.database.db.selectFrom('inference_servers').select(['name', 'last_polled_at', 'last_latency_ms']).orderBy('name').execute();
+    expect(after).toEqual([
+      { name: 'disabled', last_polled_at: null, last_latency_ms: null },
+      { name: 'kept', last_polled_at: at, last_latency_ms: 12 },
+      { name: 'renamed-now', last_polled_at: null, last_latency_ms: null },
+    ]);
+  });
+
   it('drops a result when the server was changed or deleted while it was polled', async () => {
     const id = await tenant('race');
     const f = await fixture('ollama');

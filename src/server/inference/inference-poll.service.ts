@@ -5,7 +5,8 @@ import type { Logger } from '../logger';
 import { outboundRequest } from '../net/http-client';
 import type { OutboundPolicy } from '../net/outbound-policy';
 import type { ApiKeyCipher } from './api-key-cipher';
-import type { InferenceRepository, SampleRow, ServerRow } from './inference.repository';
+import type { InferenceRepository, PollRecord, SampleRow, ServerRow } from './inference.repository';
+import { PollWriter } from './poll-writer';
 import { PROBES, type ProbeOutcome } from './server-probes';
 import { type StoredCounters, deriveRates, parseStoredCounters } from './sample-rates';
 
@@ -57,15 +58,31 @@ export class InferencePollService implements InferencePort {
     // however long this run's polls took.
     const startedAt = ctx.now();
     const due = await repository.dueServers(startedAt, config.maxServersPerRun);
+    const previous = await repository.latestSamples(due.map((s) => s.id));
+    const writer = new PollWriter((records) => repository.recordPolls(records));
     const tenants = new Set<string>();
     let polled = 0;
+    let writeFailure: { error: unknown } | null = null;
+    const writes: Array<Promise<void>> = [];
     await forEachBounded(due, config.concurrency, ctx.signal, async (server) => {
-      const stored = await this.pollServer(server, startedAt, ctx);
-      if (stored) {
-        polled++;
-        tenants.add(server.tenant_id);
-      }
+      if (writeFailure) throw writeFailure.error;
+      const record = await this.measure(server, startedAt, previous.get(server.id), ctx);
+      if (!record) return;
+      // Not awaited: the next server's poll starts while this one waits for its batch.
+      const written = writer.add(record).then(
+        (stored) => {
+          if (!stored) return;
+          polled++;
+          tenants.add(server.tenant_id);
+        },
+        (error: unknown) => {
+          writeFailure ??= { error };
+        },
+      );
+      writes.push(written);
     });
+    await Promise.all(writes);
+    if (writeFailure) throw (writeFailure as { error: unknown }).error;
     ctx.signal.throwIfAborted();
     const samplesPruned = await repository.deleteSamplesBefore(ctx.now() - config.retentionMs, config.retentionBatch);
     return { dueServers: polled, processedTenants: tenants.size, samplesPruned };
@@ -74,17 +91,26 @@ export class InferencePollService implements InferencePort {
   /** Polls one server and records the result; false when the server changed meanwhile and the result was dropped. */
   async pollServer(server: ServerRow, polledAt: number, ctx: Pick<RunContext, 'now' | 'signal'>): Promise<boolean> {
     const { repository } = this.deps;
+    const record = await this.measure(server, polledAt, (await repository.latestSamples([server.id])).get(server.id), ctx);
+    if (!record) return false;
+    return (await repository.recordPolls([record])).has(server.id);
+  }
+
+  /**
+   * Polls one server: its sample (rates from the counters of `previous`, its newest sample) and its new status.
+   * Null when the run was cut short meanwhile (its maximum duration, or its lock lost): that says nothing about the
+   * server, so nothing is recorded.
+   */
+  private async measure(server: ServerRow, polledAt: number, previous: Pick<SampleRow, 'at' | 'counters'> | undefined, ctx: Pick<RunContext, 'now' | 'signal'>): Promise<PollRecord | null> {
     const started = performance.now();
     const outcome = await this.probe(server, ctx.signal);
-    // A run cut short (its maximum duration, or its lock lost) says nothing about the server: record nothing.
-    if (ctx.signal.aborted) return false;
+    if (ctx.signal.aborted) return null;
     const latencyMs = Math.round(performance.now() - started);
     this.deps.onPolled?.(server.kind, outcome.up, latencyMs);
     const at = ctx.now();
     const endpoint = `${server.kind} ${server.base_url}`;
-    const previous = outcome.up && outcome.counters ? await repository.latestSample(server.id) : undefined;
     const rates = outcome.up
-      ? deriveRates(outcome.counters, at, previous ? { at: Number(previous.at), counters: parseStoredCounters(previous.counters) } : null, endpoint)
+      ? deriveRates(outcome.counters, at, outcome.counters && previous ? { at: Number(previous.at), counters: parseStoredCounters(previous.counters) } : null, endpoint)
       : { promptTokensPerSecond: null, generationTokensPerSecond: null, ttftMs: null };
     const counters: StoredCounters | null = outcome.counters ? { endpoint, ...outcome.counters } : null;
     const sample: SampleRow = {
@@ -104,14 +130,8 @@ export class InferencePollService implements InferencePort {
       counters: counters === null ? null : JSON.stringify(counters),
       error: outcome.error,
     };
-    const stored = await repository.recordPoll(server, sample, {
-      status: outcome.up ? 'up' : 'down',
-      last_polled_at: polledAt,
-      last_latency_ms: latencyMs,
-      last_error: outcome.error,
-    });
     if (!outcome.up) this.deps.logger.debug({ server: server.id, error: outcome.error }, 'inference server down');
-    return stored;
+    return { server, sample, status: { status: outcome.up ? 'up' : 'down', last_polled_at: polledAt, last_latency_ms: latencyMs, last_error: outcome.error } };
   }
 
   /** Never throws: a server that cannot be polled, for whatever reason, is a down outcome with that reason. */

@@ -1,10 +1,21 @@
 import { type Kysely, sql } from 'kysely';
+import { caseById } from '../db/case-by-id';
 import type { DatabaseHandle } from '../db/client';
 import type { Database } from '../db/schema';
 import type { InferenceSampleTable, InferenceServerTable } from './inference.tables';
 
 export type ServerRow = InferenceServerTable;
 export type SampleRow = InferenceSampleTable;
+
+/** One finished poll: the server as it was read when the run started, its sample and its new status. */
+export interface PollRecord {
+  server: Pick<ServerRow, 'id' | 'updated_at'>;
+  sample: SampleRow;
+  status: Pick<ServerRow, 'status' | 'last_polled_at' | 'last_latency_ms' | 'last_error'>;
+}
+
+/** Ids per IN list; far below both dialects' parameter limits. */
+const ID_CHUNK = 500;
 
 /**
  * A poll that finished less than this before a full interval had passed still counts the server as due.
@@ -66,28 +77,54 @@ export class InferenceRepository {
       .execute();
   }
 
-  /** The newest sample of a server (its counters are the base for the next poll's rates). */
-  latestSample(serverId: string): Promise<SampleRow | undefined> {
-    return this.db.selectFrom('inference_samples').selectAll().where('server_id', '=', serverId).orderBy('at', 'desc').limit(1).executeTakeFirst();
+  /**
+   * The newest sample of each server, in one statement (an indexed lookup per server): its counters are the base
+   * for the next poll's rates. Servers without samples are absent from the map.
+   */
+  async latestSamples(serverIds: string[]): Promise<Map<string, Pick<SampleRow, 'at' | 'counters'>>> {
+    const latest = new Map<string, Pick<SampleRow, 'at' | 'counters'>>();
+    for (let i = 0; i < serverIds.length; i += ID_CHUNK) {
+      const rows = await this.db
+        .selectFrom('inference_servers as s')
+        .innerJoin('inference_samples as x', (join) =>
+          join.onRef('x.id', '=', (eb) =>
+            eb.selectFrom('inference_samples as y').select('y.id').whereRef('y.server_id', '=', 's.id').orderBy('y.at', 'desc').limit(1),
+          ),
+        )
+        .select(['s.id as server_id', 'x.at', 'x.counters'])
+        .where('s.id', 'in', serverIds.slice(i, i + ID_CHUNK))
+        .execute();
+      for (const row of rows) latest.set(row.server_id, { at: Number(row.at), counters: row.counters });
+    }
+    return latest;
   }
 
   /**
-   * Stores one poll's sample and the server's new status together — unless the server was changed, disabled
-   * or deleted while it was being polled (its `updated_at` moved, or it is gone): then the result describes a
-   * configuration that no longer exists and is dropped. Returns whether it was stored.
+   * Stores polls' samples and their servers' new statuses, in one transaction of two statements whatever the
+   * number of polls — except for servers changed, disabled or deleted while they were being polled (their
+   * `updated_at` moved, or they are gone): their results describe a configuration that no longer exists and are
+   * dropped. Returns the ids of the servers whose results were stored.
    */
-  async recordPoll(server: Pick<ServerRow, 'id' | 'updated_at'>, sample: SampleRow, status: Pick<ServerRow, 'status' | 'last_polled_at' | 'last_latency_ms' | 'last_error'>): Promise<boolean> {
+  async recordPolls(polls: PollRecord[]): Promise<Set<string>> {
+    if (polls.length === 0) return new Set();
     return this.database.writeTransaction(async (trx) => {
       const updated = await trx
         .updateTable('inference_servers')
-        .set(status)
-        .where('id', '=', server.id)
-        .where('updated_at', '=', server.updated_at)
+        .set({
+          status: caseById(polls.map((p) => [p.server.id, p.status.status]), 'TEXT'),
+          last_polled_at: caseById(polls.map((p) => [p.server.id, p.status.last_polled_at]), 'BIGINT'),
+          last_latency_ms: caseById(polls.map((p) => [p.server.id, p.status.last_latency_ms]), 'BIGINT'),
+          last_error: caseById(polls.map((p) => [p.server.id, p.status.last_error]), 'TEXT'),
+        })
+        .where('id', 'in', polls.map((p) => p.server.id))
         .where('enabled', '=', 1)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return false;
-      await trx.insertInto('inference_samples').values(sample).execute();
-      return true;
+        .where('updated_at', '=', caseById(polls.map((p) => [p.server.id, p.server.updated_at]), 'BIGINT'))
+        .returning('id')
+        .execute();
+      const stored = new Set(updated.map((r) => r.id));
+      const samples = polls.filter((p) => stored.has(p.server.id)).map((p) => p.sample);
+      if (samples.length > 0) await trx.insertInto('inference_samples').values(samples).execute();
+      return stored;
     });
   }
 

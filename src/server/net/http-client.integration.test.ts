@@ -193,3 +193,51 @@ describe('outboundRequest against real servers on loopback', () => {
     expect(hits).toBe(1);
   });
 });
+
+describe('outboundRequest keeps connections alive', () => {
+  /**
+   * A peer that answers the first request of each connection (keep-alive) and closes the connection without an
+   * answer when a second request arrives on it: the race of a server closing an idle connection just as it is reused.
+   */
+  async function closesReusedConnections(): Promise<{ base: string; connections: () => number; requests: () => number }> {
+    let connections = 0;
+    let requests = 0;
+    const base = await rawServer((socket) => {
+      connections++;
+      let answered = false;
+      socket.on('data', (chunk: Buffer) => {
+        if (!chunk.toString().includes('\r\n\r\n')) return;
+        requests++;
+        if (answered) {
+          socket.destroy();
+          return;
+        }
+        answered = true;
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+      });
+    });
+    return { base, connections: () => connections, requests: () => requests };
+  }
+
+  it('reuses one connection for requests one after another', async () => {
+    const ports = new Set<number>();
+    const base = await httpServer((req, res) => {
+      ports.add(req.socket.remotePort ?? 0);
+      res.end('ok');
+    });
+    for (let i = 0; i < 3; i++) expect(await outboundRequest(policy, `${base}/${i}`, limits)).toMatchObject({ ok: true, status: 200 });
+    expect(ports.size).toBe(1);
+  });
+
+  it('sends a GET again on a new connection when a reused one is closed under it; a POST is not sent twice', async () => {
+    const peer = await closesReusedConnections();
+    expect(await outboundRequest(policy, `${peer.base}/a`, limits)).toMatchObject({ ok: true });
+    expect(await outboundRequest(policy, `${peer.base}/b`, limits)).toMatchObject({ ok: true, body: Buffer.from('ok') });
+    expect([peer.connections(), peer.requests()]).toEqual([2, 3]);
+
+    const post = await closesReusedConnections();
+    expect(await outboundRequest(policy, `${post.base}/a`, { ...limits, method: 'POST', body: '{}' })).toMatchObject({ ok: true });
+    expect(await outboundRequest(policy, `${post.base}/b`, { ...limits, method: 'POST', body: '{}' })).toMatchObject({ ok: false, code: 'network' });
+    expect([post.connections(), post.requests()]).toEqual([1, 2]);
+  });
+});

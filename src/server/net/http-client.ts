@@ -21,14 +21,35 @@ export type OutboundResult =
 
 export type OutboundErrorCode = 'refused' | 'deadline' | 'too-large' | 'redirect' | 'network' | 'aborted';
 
+/** An idle kept-alive connection is closed after this long, before servers' usual 5 s keep-alive timeout. */
+const IDLE_CONNECTION_MS = 4_000;
+
+/**
+ * Keep-alive agents per policy: a connection is reused for later requests to the same host and port, and was
+ * checked by the policy's `lookup` when it was opened. Idle connections do not keep the process alive.
+ */
+const agents = new WeakMap<OutboundPolicy, { http: http.Agent; https: https.Agent }>();
+
+function agentFor(policy: OutboundPolicy, protocol: string): http.Agent {
+  let pair = agents.get(policy);
+  if (!pair) {
+    const options = { keepAlive: true, timeout: IDLE_CONNECTION_MS, scheduling: 'lifo' as const };
+    pair = { http: new http.Agent(options), https: new https.Agent(options) };
+    agents.set(policy, pair);
+  }
+  return protocol === 'https:' ? pair.https : pair.http;
+}
+
 /**
  * One outbound HTTP request under the {@link OutboundPolicy}: only http/https, the address actually connected to
  * is checked, redirects are never followed (a 3xx is a failure naming the target), the deadline covers the whole
  * exchange including the body, and the body is capped. Never throws: failures are values with a reason.
+ *
+ * Connections are kept alive and reused. A reused connection that the server closed just as the request went out
+ * fails before any answer; a GET is then sent once more on a new connection, within what is left of the deadline.
  */
 export async function outboundRequest(policy: OutboundPolicy, urlText: string, request: OutboundRequest): Promise<OutboundResult> {
   const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
   let url: URL;
   try {
     url = policy.parseUrl(urlText);
@@ -36,8 +57,26 @@ export async function outboundRequest(policy: OutboundPolicy, urlText: string, r
     return { ok: false, error: errorMessage(error), code: 'refused', latencyMs: 0 };
   }
   if (request.signal?.aborted) return { ok: false, code: 'aborted', error: 'Request cancelled before it started', latencyMs: 0 };
+  const first = await exchange(policy, url, request, agentFor(policy, url.protocol), started);
+  const left = Math.round(request.deadlineMs - (performance.now() - started));
+  if (first.staleConnection && (request.method ?? 'GET') === 'GET' && left > 0 && !request.signal?.aborted) {
+    return (await exchange(policy, url, { ...request, deadlineMs: left }, false, started)).result;
+  }
+  return first.result;
+}
+
+/** One attempt; `staleConnection` when it failed on a reused connection before any answer came. */
+function exchange(
+  policy: OutboundPolicy,
+  url: URL,
+  request: OutboundRequest,
+  agent: http.Agent | false,
+  started: number,
+): Promise<{ result: OutboundResult; staleConnection: boolean }> {
+  const elapsed = () => Math.round(performance.now() - started);
   const client = url.protocol === 'https:' ? https : http;
-  return new Promise<OutboundResult>((resolve) => {
+  let answered = false;
+  return new Promise((resolve) => {
     let settled = false;
     let req: http.ClientRequest | null = null;
     const onAbort = () => {
@@ -54,7 +93,8 @@ export async function outboundRequest(policy: OutboundPolicy, urlText: string, r
       settled = true;
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
-      resolve(result);
+      const staleConnection = !result.ok && result.code === 'network' && !answered && req?.reusedSocket === true;
+      resolve({ result, staleConnection });
     }
     request.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -64,9 +104,10 @@ export async function outboundRequest(policy: OutboundPolicy, urlText: string, r
           method: request.method ?? 'GET',
           headers: { 'user-agent': 'automations-console', ...request.headers },
           lookup: policy.lookup,
-          agent: false,
+          agent,
         },
         (res) => {
+          answered = true;
           const status = res.statusCode ?? 0;
           if (status >= 300 && status < 400) {
             res.destroy();

@@ -33,6 +33,8 @@ const PRIVATE: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['fc00::', 7, 'ipv6'],
 ];
 
+const VERDICTS_KEPT = 10_000;
+
 /**
  * Where the console may send requests on its own (inference polls, webhooks, browser sessions). Only http and
  * https; link-local and metadata addresses always refused; private ranges and loopback allowed unless
@@ -42,6 +44,8 @@ const PRIVATE: Array<[string, number, 'ipv4' | 'ipv6']> = [
 export class OutboundPolicy {
   private readonly refused = new Map<string, net.BlockList>();
   private readonly privateRanges = new net.BlockList();
+  /** Each BlockList check builds address objects; a poll run asks about the same few addresses again and again. */
+  private readonly verdicts = new Map<string, string | null>();
 
   constructor(private readonly options: OutboundPolicyOptions) {
     for (const [address, prefix, type, reason] of ALWAYS_REFUSED) {
@@ -72,8 +76,18 @@ export class OutboundPolicy {
     return url;
   }
 
-  /** Why an IP address is refused, or null when it may be contacted. */
+  /** Why an IP address is refused, or null when it may be contacted. Answers are kept: they never change. */
   refusal(address: string): string | null {
+    const known = this.verdicts.get(address);
+    if (known !== undefined) return known;
+    // A bound on memory for a console that talks to very many addresses; starting over is cheap.
+    if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.clear();
+    const verdict = this.judge(address);
+    this.verdicts.set(address, verdict);
+    return verdict;
+  }
+
+  private judge(address: string): string | null {
     const normalized = unmapIpv4(address);
     const type = net.isIP(normalized) === 6 ? 'ipv6' : 'ipv4';
     if (net.isIP(normalized) === 0) return 'not an IP address';
