@@ -1,14 +1,16 @@
 // One poll run per concurrency, in a process of its own (so its memory is the poll's alone), through the real
 // InferencePollService on a real SQLite database. Prints one JSON line per run on stdout.
-// argv: <fixture url> <servers> <concurrency,…> <repeats at the last concurrency>
+// argv: <fixture url> <servers> <concurrency,…> <runs per concurrency> <runs at the last concurrency> <pause between runs, ms>
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { openContainer, sqliteTopology } from '../lib/services';
 
-const [fleetUrl = '', serversText = '1000', concurrencyText = '8', repeatsText = '3'] = process.argv.slice(2);
+const [fleetUrl = '', serversText = '1000', concurrencyText = '8', runsText = '1', lastRunsText = '3', pauseText = '0'] = process.argv.slice(2);
 const servers = Number(serversText);
 const concurrencies = concurrencyText.split(',').map(Number);
-const repeats = Number(repeatsText);
+const runsEach = Number(runsText);
+const lastRuns = Number(lastRunsText);
+const pauseMs = Number(pauseText);
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -44,8 +46,11 @@ async function main(): Promise<void> {
       }));
       for (let i = 0; i < rows.length; i += 200) await db.insertInto('inference_servers').values(rows.slice(i, i + 200)).execute();
     }
-    const runsHere = concurrency === concurrencies[concurrencies.length - 1] ? repeats : 1;
+    const runsHere = concurrency === concurrencies[concurrencies.length - 1] ? lastRuns : runsEach;
     for (let r = 0; r < runsHere; r++) {
+      // Runs are 30 s apart in production, so the connections a run kept alive have closed before the next one
+      // (after 4 s idle): wait that out, so no run starts with the previous run's connections.
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       // Every server due again.
       await db.updateTable('inference_servers').set({ last_polled_at: null }).execute();
       gc();
