@@ -214,6 +214,36 @@ describe.each(topologies)('alert evaluation on %s', (topology, available) => {
     expect((await incidents()).map((i) => i.resolution)).toEqual(['cleared', 'cleared']);
   });
 
+  it('deletes incidents resolved longer ago than the retention, with their timeline and notifications, but not one still notifying', async () => {
+    const DAY = 86_400_000;
+    const a = await insertServer(db(), tenant, 'a');
+    const b = await insertServer(db(), tenant, 'b');
+    for (const s of [a, b]) await insertSample(db(), tenant, s, T0 - MINUTE, { kv_cache_usage_pct: 95 });
+    const channels = [{ type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'sixteen-chars-secret' }];
+    await createRule({ name: 'kv', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 5, noData: 'ok', channels });
+    await evaluate(T0);
+    await evaluate(T0 + 10 * MINUTE); // no data any more: both resolve
+    const [onA, onB] = ['a', 'b'].map((name) => incidents().then((all) => all.find((i) => i.server_name === name)));
+    const idA = (await onA)?.id ?? '';
+    const idB = (await onB)?.id ?? '';
+    // A's notifications went out; B's resolved notice is still waiting for its receiver.
+    await db().updateTable('notification_outbox').set({ status: 'delivered' }).where('incident_id', '=', idA).execute();
+    await db().updateTable('notification_outbox').set({ status: 'delivered' }).where('incident_id', '=', idB).where('event_type', '=', 'fired').execute();
+    const left = async () => ({
+      incidents: (await incidents()).map((i) => i.id).sort(),
+      events: new Set((await db().selectFrom('incident_events').select('incident_id').execute()).map((e) => e.incident_id)),
+      outbox: new Set((await outboxRows()).map((r) => r.incident_id)),
+    });
+
+    await evaluate(T0 + 89 * DAY); // within the default 90 days
+    expect((await left()).incidents).toEqual([idA, idB].sort());
+    await evaluate(T0 + 91 * DAY);
+    const after = await left();
+    expect(after.incidents).toEqual([idB]);
+    expect([after.events.has(idA), after.outbox.has(idA)]).toEqual([false, false]);
+    expect([after.events.has(idB), after.outbox.has(idB)]).toEqual([true, true]);
+  });
+
   it('reads take the same number of queries for 4 (rule, server) pairs as for 63, in the first run and in steady state', async () => {
     const counter = new QueryCounter();
     const handle = {
@@ -221,7 +251,7 @@ describe.each(topologies)('alert evaluation on %s', (topology, available) => {
       writeTransaction: <T>(fn: (trx: typeof t.c.database.db) => Promise<T>) => t.c.database.writeTransaction((trx) => fn(trx.withPlugin(counter))),
     };
     const outbox = new NotificationOutbox(handle.db);
-    const service = new AlertEvaluationService({ database: handle, incidents: new IncidentRepository(handle, outbox), outbox, onQueued: () => undefined });
+    const service = new AlertEvaluationService({ database: handle, incidents: new IncidentRepository(handle, outbox), outbox, onQueued: () => undefined, retention: { ms: 90 * 86_400_000, batch: 500 } });
 
     const measure = async (rules: number, servers: number, offset: number) => {
       const tenantId = await insertTenant(db(), `T${rules}x${servers}`);

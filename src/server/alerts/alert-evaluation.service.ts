@@ -123,6 +123,8 @@ export class AlertEvaluationService implements AlertsPort {
       outbox: NotificationOutbox;
       /** Called when notifications were queued, to wake the delivery worker. */
       onQueued: () => void;
+      /** Resolved incidents older than `ms` are deleted, at most `batch` per run. */
+      retention: { ms: number; batch: number };
     },
   ) {}
 
@@ -159,6 +161,7 @@ export class AlertEvaluationService implements AlertsPort {
     const renotified = await incidents.renotify(plan.renotify, at, EVALUATION_ACTOR);
     const resolved = await incidents.resolve(plan.resolve, at, EVALUATION_ACTOR, { notify: true });
     if (opened.queued + renotified.queued + resolved.queued > 0) this.deps.onQueued();
+    await incidents.pruneResolved(at - this.deps.retention.ms, this.deps.retention.batch);
 
     return {
       firedCount: new Set(opened.incidents.map((i) => i.rule_id)).size,

@@ -16,6 +16,10 @@ export const alertsEnv = {
   /** Wait before the first retry; doubles with each further attempt, up to the maximum. */
   ALERTS_DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
   ALERTS_DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(15 * 60_000),
+  /** Resolved incidents (with their timeline and notifications) are deleted this long after they resolved. */
+  INCIDENT_RETENTION_DAYS: z.coerce.number().min(0.01).max(3_650).default(90),
+  /** Most resolved incidents one evaluation run deletes. */
+  INCIDENT_RETENTION_BATCH: z.coerce.number().int().min(10).max(100_000).default(500),
 };
 
 export interface AlertsConfig {
@@ -25,6 +29,8 @@ export interface AlertsConfig {
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  retentionMs: number;
+  retentionBatch: number;
 }
 
 export function alertsConfig(env: { [K in keyof typeof alertsEnv]: z.infer<(typeof alertsEnv)[K]> }): AlertsConfig {
@@ -35,5 +41,7 @@ export function alertsConfig(env: { [K in keyof typeof alertsEnv]: z.infer<(type
     maxAttempts: env.ALERTS_DELIVERY_MAX_ATTEMPTS,
     backoffBaseMs: env.ALERTS_DELIVERY_BACKOFF_BASE_MS,
     backoffMaxMs: Math.max(env.ALERTS_DELIVERY_BACKOFF_MAX_MS, env.ALERTS_DELIVERY_BACKOFF_BASE_MS),
+    retentionMs: Math.round(env.INCIDENT_RETENTION_DAYS * 86_400_000),
+    retentionBatch: env.INCIDENT_RETENTION_BATCH,
   };
 }

@@ -25,7 +25,7 @@ export function createAlertsModule(deps: ModuleDeps) {
     onAttempt: (channel, outcome) => deps.metrics.deliveries.inc({ channel, outcome }),
   });
   const onQueued = () => delivery.nudge();
-  const evaluation = new AlertEvaluationService({ database: deps.database, incidents, outbox, onQueued });
+  const evaluation = new AlertEvaluationService({ database: deps.database, incidents, outbox, onQueued, retention: { ms: config.retentionMs, batch: config.retentionBatch } });
   const service = new AlertsService({ database: deps.database, incidents, outbox, audit: deps.audit, policy: deps.outbound, now: deps.now, onQueued });
   const port: AlertsPort = evaluation;
   const lifecycle: Lifecycle = {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
 import { caseById } from '../db/case-by-id';
 import type { DatabaseHandle } from '../db/client';
 import type { Database } from '../db/schema';
@@ -173,6 +173,38 @@ export class IncidentRepository {
       result.queued += done.queued;
     }
     return result;
+  }
+
+  /**
+   * Deletes at most `batch` incidents resolved before `cutoff` (oldest first), with their timeline and
+   * notifications, and returns how many. An incident with a notification still queued or in flight is kept until it
+   * settles. Looks before it writes, so a run with nothing to delete takes no write lock.
+   */
+  async pruneResolved(cutoff: number, batch: number): Promise<number> {
+    const unsettled = (eb: ExpressionBuilder<Database, 'incidents'>) =>
+      eb.exists(
+        eb
+          .selectFrom('notification_outbox as o')
+          .select('o.id')
+          .whereRef('o.incident_id', '=', 'incidents.id')
+          .where('o.status', 'in', ['queued', 'in_flight']),
+      );
+    const old = (db: Kysely<Database>, ids?: string[]) => {
+      let query = db.selectFrom('incidents').select('id').where('resolved_at', '<', cutoff).where((eb) => eb.not(unsettled(eb)));
+      if (ids) query = query.where('id', 'in', ids);
+      return query.orderBy('resolved_at').limit(batch).execute();
+    };
+    const candidates = (await old(this.database.db)).map((r) => r.id);
+    if (candidates.length === 0) return 0;
+    return this.database.writeTransaction(async (trx) => {
+      // Checked again under the write lock: a notification may have been queued meanwhile.
+      const ids = (await old(trx, candidates)).map((r) => r.id);
+      if (ids.length === 0) return 0;
+      await trx.deleteFrom('notification_outbox').where('incident_id', 'in', ids).execute();
+      await trx.deleteFrom('incident_events').where('incident_id', 'in', ids).execute();
+      await trx.deleteFrom('incidents').where('id', 'in', ids).execute();
+      return ids.length;
+    });
   }
 
   /**
