@@ -151,7 +151,7 @@ export async function alertEvaluationBenchmark(options: BenchOptions, services: 
   const topologies: Topology[] = [sqliteTopology('alerts')];
   if (services.postgres) topologies.push(postgresTopology('alerts', { redis: false }));
   else console.log('  PostgreSQL not reachable: measured on SQLite only');
-  const repeats = options.quick ? 1 : 3;
+  const repeats = options.quick ? 1 : 5;
   const growth = options.quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
 
   const table = newTable(

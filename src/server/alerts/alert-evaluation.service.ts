@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { AlertsPort, RunContext } from '../automations/definition';
 import type { DatabaseHandle } from '../db/client';
 import { AppError } from '../errors';
-import { type Verdict, judge } from './alert-condition';
+import { type Verdict, compare, judge } from './alert-condition';
 import type { AlertRuleTable } from './alerts.tables';
 import type { IncidentRepository, IncidentRow, OpenRequest, ResolveRequest } from './incidents.repository';
 import type { NotificationOutbox } from './notification-outbox';
@@ -144,8 +144,11 @@ export class AlertEvaluationService implements AlertsPort {
       const w = windows[i] as WindowQuery;
       const rule = byId.get(w.ruleId) as Rule;
       const value = values[i] as number;
+      const hasIncident = withIncident.get(w.ruleId)?.has(w.serverId) === true;
+      // The common case, decided without building a verdict: data, not breaching, nothing open.
+      if (!hasIncident && !Number.isNaN(value) && !compare(value, rule.operator, Number(rule.threshold))) continue;
       const verdict = judge({ operator: rule.operator, threshold: Number(rule.threshold), noData: rule.no_data }, Number.isNaN(value) ? null : value);
-      if (verdict.kind === 'ok' && !withIncident.get(w.ruleId)?.has(w.serverId)) continue;
+      if (verdict.kind === 'ok' && !hasIncident) continue;
       verdicts.push({ ruleId: w.ruleId, serverId: w.serverId, serverName: w.serverName, verdict });
     }
     const orphaned = [...new Set(open.filter((i) => !byId.has(i.rule_id)).map((i) => i.rule_id))];

@@ -32,6 +32,7 @@ export interface TransitionResult {
 }
 
 const CHUNK = 100;
+const REFRESH_CHUNK = 1_000;
 
 function chunks<T>(items: T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -104,10 +105,13 @@ export class IncidentRepository {
     return result;
   }
 
-  /** Stores the newest value of incidents that are still breaching. */
+  /**
+   * Stores the newest value of incidents that are still breaching: every run touches all of them, so in larger
+   * statements than the transitions (one round trip per 1,000).
+   */
   async refresh(values: Array<{ incidentId: string; value: number | null }>, at: number): Promise<void> {
     const sorted = [...values].sort((a, b) => a.incidentId.localeCompare(b.incidentId));
-    for (const batch of chunks(sorted)) {
+    for (const batch of chunks(sorted, REFRESH_CHUNK)) {
       await this.database.db
         .updateTable('incidents')
         .set({ last_value: caseById<number | null>(batch.map((v) => [v.incidentId, v.value]), 'DOUBLE PRECISION'), last_evaluated_at: at })
