@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type ConsoleProcess, ensureBuild, freePort, startConsole } from '../src/server/testing/console-process';
+import { type ConsoleProcess, ensureBuild, startConsole } from '../src/server/testing/console-process';
+import { freePort } from '../src/server/testing/free-port';
 import { type TestContainer, testContainer } from '../src/server/testing/container';
 
 /** How many slots the schedule checks cover: a bounded number in CI, the full figures with RELIABILITY_FULL=1. */

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { sleep } from './stats';
+import { freePort } from '../../src/server/testing/free-port';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const NEXT_BIN = path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
@@ -33,18 +33,6 @@ export function buildBareApp(): void {
   if (fs.existsSync(buildId) && fs.statSync(buildId).mtimeMs > Math.max(newest(BARE_APP), fs.statSync(NEXT_BIN).mtimeMs)) return;
   const result = spawnSync(process.execPath, [NEXT_BIN, 'build', BARE_APP], { cwd: ROOT, env: childEnv(), stdio: 'inherit' });
   if (result.status !== 0) throw new Error('next build of bench/bare-next failed');
-}
-
-/** A free TCP port on 127.0.0.1 (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export interface ServerProcess {

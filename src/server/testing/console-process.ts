@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { buildIfNeeded } from '../../../scripts/build-if-needed.mjs';
+import { freePort } from './free-port';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const NEXT_BIN = path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
@@ -12,16 +12,6 @@ const NEXT_BIN = path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
  */
 export function ensureBuild(): void {
   if (!buildIfNeeded({ ...process.env, NEXT_TELEMETRY_DISABLED: '1' })) throw new Error('next build failed');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export interface ConsoleProcess {
