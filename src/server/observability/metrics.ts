@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Default metrics that are gauges named like counters, each the sum of a per-type gauge that is kept. */
+const REDUNDANT_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 const RUN_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 15, 60, 300];
 const FAST_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -91,6 +94,9 @@ export class ConsoleMetrics {
   constructor(instanceId: string) {
     this.registry.setDefaultLabels({ instance_id: instanceId });
     collectDefaultMetrics({ register: this.registry, prefix: 'console_' });
+    // prom-client also exposes the sums of three of its per-type gauges as gauges named `…_total`, a suffix that
+    // Prometheus reserves for counters (promtool refuses it). The per-type gauges stay; sum them for the totals.
+    for (const name of REDUNDANT_TOTALS) this.registry.removeSingleMetric(`console_${name}`);
   }
 
   /** Where the live-sessions gauge reads its value when scraped. */
