@@ -14,7 +14,8 @@ import { assertValidCron } from './automations/schedule';
 import { Scheduler } from './automations/scheduler';
 import { type BrowserModule, createBrowserModule } from './browser/browser.module';
 import { type Config, parseEnv, scheduleVariable } from './config/env';
-import { type ChangeBus, LocalChangeBus, RedisChangeBus } from './coordination/change-bus';
+import { type ChangeBus, RedisChangeBus } from './coordination/change-bus';
+import { DatabaseChangeBus } from './coordination/database-change-bus';
 import { InstanceRegistry } from './coordination/instance-registry';
 import { LocalLockProvider } from './coordination/local-lock-provider';
 import { LockHealth } from './coordination/lock-health';
@@ -108,7 +109,13 @@ export async function createContainer(env: Record<string, string | undefined>, n
     bus = new RedisChangeBus(config.instanceId, commands, subscriber, config.REDIS_PREFIX, (m) => logger.warn({ error: m }, 'change bus problem'));
   } else {
     locks = new LocalLockProvider(now);
-    bus = new LocalChangeBus(config.instanceId);
+    // Without Redis, other processes on this database (the CLI, a second console on the same DATA_DIR) are heard
+    // through the database's change feed.
+    bus = new DatabaseChangeBus(config.instanceId, database, {
+      pollMs: config.CHANGE_FEED_POLL_MS,
+      retentionMs: 5 * 60_000,
+      onError: (m) => logger.warn({ error: m }, 'change bus problem'),
+    });
   }
 
   publishHealth = () => void bus.publish({ type: 'automation', key: '*', reason: 'lock-store-health' });
