@@ -3,6 +3,7 @@ import { type AlertsModule, createAlertsModule } from './alerts/alerts.module';
 import { AuditLog } from './audit/audit-log';
 import { OperatorService } from './auth/operator.service';
 import { RateLimiter } from './auth/rate-limiter';
+import { SessionService } from './auth/session.service';
 import { TokenService } from './auth/token.service';
 import { AutomationService } from './automations/automation.service';
 import type { DomainPorts } from './automations/definition';
@@ -46,6 +47,7 @@ export interface Container {
   audit: AuditLog;
   tokens: TokenService;
   operators: OperatorService;
+  sessions: SessionService;
   automations: AutomationService;
   executor: RunExecutor;
   runs: RunRepository;
@@ -147,6 +149,15 @@ export async function createContainer(env: Record<string, string | undefined>, n
     onSkip: (key, reason) => metrics.skippedTicks.inc({ automation: key, reason }),
   });
 
+  const sessions = new SessionService(
+    db,
+    bus,
+    audit,
+    { idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MINUTES * 60_000, failedLoginRetentionMs: config.AUDIT_FAILED_LOGIN_RETENTION_DAYS * 86_400_000 },
+    (m) => logger.warn({ error: m }, 'session purge failed'),
+    now,
+  );
+
   return {
     config,
     version: APP_VERSION,
@@ -159,7 +170,8 @@ export async function createContainer(env: Record<string, string | undefined>, n
     instances,
     audit,
     tokens: new TokenService(db, bus, audit, now),
-    operators: new OperatorService(db, bus, audit, now),
+    operators: new OperatorService(db, bus, audit, now, config.SESSION_IDLE_TIMEOUT_MINUTES * 60_000),
+    sessions,
     automations,
     executor,
     runs,
@@ -170,7 +182,7 @@ export async function createContainer(env: Record<string, string | undefined>, n
     inference,
     browser,
     alerts,
-    lifecycles: [tenants.lifecycle, inference.lifecycle, browser.lifecycle, alerts.lifecycle],
+    lifecycles: [tenants.lifecycle, inference.lifecycle, browser.lifecycle, alerts.lifecycle, sessions.lifecycle],
     apiRateLimiter: new RateLimiter(config.API_RATE_LIMIT_PER_MINUTE, 60_000, now),
     now,
   };
