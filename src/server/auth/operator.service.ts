@@ -141,6 +141,26 @@ export class OperatorService {
     await this.audit.record({ actor: `operator:${row.email}`, action: 'operator.password', target: row.email, outcome: 'changed' });
   }
 
+  /**
+   * Sets an operator's password without the current one (the CLI, for a lost password); every session of theirs
+   * ends, on every instance.
+   */
+  async setPassword(id: string, password: string, actor: string): Promise<OperatorView> {
+    const row = await this.byId(id);
+    await this.db.updateTable('operators').set({ password_hash: await argon2Hash(password) }).where('id', '=', id).execute();
+    await this.db.deleteFrom('operator_sessions').where('operator_id', '=', id).execute();
+    await this.bus.publish({ type: 'sessions', operatorId: id });
+    await this.audit.record({ actor, action: 'operator.password', target: row.email, outcome: 'set' });
+    return toView(row);
+  }
+
+  /** The operator with this email (any case), or NOT_FOUND. */
+  async byEmail(email: string): Promise<OperatorView> {
+    const row = await this.db.selectFrom('operators').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+    if (!row) throw new AppError('NOT_FOUND', `No operator with email ${email.toLowerCase()}`);
+    return toView(row);
+  }
+
   async logout(sessionToken: string): Promise<void> {
     await this.db.deleteFrom('operator_sessions').where('id_hash', '=', sha256(sessionToken)).execute();
   }
