@@ -89,7 +89,12 @@ export async function createContainer(env: Record<string, string | undefined>, n
   const config = parseEnv(env);
   const schedules = effectiveSchedules(config);
   const logger = createLogger(config.LOG_LEVEL, { instance: config.instanceId });
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, dataDir: config.dataDir });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    dataDir: config.dataDir,
+    onWarning: (message) => logger.warn({ path: config.dataDir }, message),
+  });
   await migrateToLatest(database.db as never, database.dialect, config.DATABASE_SCHEMA);
 
   // Declared before the bus exists; a change of lock-store health refreshes every view on this instance.
