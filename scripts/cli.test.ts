@@ -64,6 +64,10 @@ describe('admin CLI (embedded database)', () => {
       code: 2,
       stderr: expect.stringMatching(/--password is not accepted[\s\S]*printf '%s' "\$PASSWORD" \| npm run cli -- users create/),
     });
+    await expect(cli('users', 'create', '--email', 'argv@example.com', '--role', 'admin', 'long-enough')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('passwords are read from stdin'),
+    });
     await expect(cli('users', 'disable', 'argv@example.com')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('No operator with email argv@example.com') });
   });
 

@@ -55,6 +55,11 @@ async function main(argv: string[]): Promise<number> {
     );
   }
 
+  // A stray word after `users create …` is most likely a password typed where it does not belong.
+  if (group === 'users' && (command === 'create' || command === 'passwd') && positionals.length > 0) {
+    throw new UsageError(`users ${command} takes no arguments besides its options (passwords are read from stdin)`);
+  }
+
   const c = await createContainer({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
   try {
     const carrier = await reachOtherProcesses(c);
