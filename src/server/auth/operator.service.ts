@@ -161,8 +161,12 @@ export class OperatorService {
     return toView(row);
   }
 
+  /** Ends this session; its streams open in other tabs end too (the `sessions` event). */
   async logout(sessionToken: string): Promise<void> {
-    await this.db.deleteFrom('operator_sessions').where('id_hash', '=', sha256(sessionToken)).execute();
+    const idHash = sha256(sessionToken);
+    const row = await this.db.selectFrom('operator_sessions').select('operator_id').where('id_hash', '=', idHash).executeTakeFirst();
+    await this.db.deleteFrom('operator_sessions').where('id_hash', '=', idHash).execute();
+    if (row) await this.bus.publish({ type: 'sessions', operatorId: row.operator_id });
   }
 
   /**
