@@ -44,6 +44,14 @@ describe('admin CLI (embedded database)', () => {
       code: 2,
       stderr: expect.stringMatching(/--email: must be an email address[\s\S]*--role/),
     });
+    await expect(cli('tokens', 'create', '--name', 'x', '--scopes', 'automations:fly')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('Unknown scope(s): automations:fly'),
+    });
+    await expect(cli('tokens', 'create', '--name', 'y', '--expires-in', 'soon')).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('says what is wrong with a piped password', async () => {
     await expect(cliWithInput('short', 'users', 'create', '--email', 'short@example.com', '--role', 'viewer')).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('password: password must be at least 8 characters'),
@@ -52,11 +60,6 @@ describe('admin CLI (embedded database)', () => {
       code: 2,
       stderr: expect.stringContaining('no password on stdin'),
     });
-    await expect(cli('tokens', 'create', '--name', 'x', '--scopes', 'automations:fly')).rejects.toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining('Unknown scope(s): automations:fly'),
-    });
-    await expect(cli('tokens', 'create', '--name', 'y', '--expires-in', 'soon')).rejects.toMatchObject({ code: 2 });
   });
 
   it('refuses a password on the command line and says how to pipe it, without creating anything', async () => {
@@ -71,11 +74,15 @@ describe('admin CLI (embedded database)', () => {
     await expect(cli('users', 'disable', 'argv@example.com')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('No operator with email argv@example.com') });
   });
 
-  it('sets a password from stdin, disables and enables an operator, and ends their sessions', async () => {
+  it('sets a password from stdin and ends an operator’s sessions', async () => {
     await cliWithInput('first-password', 'users', 'create', '--email', 'cycle@example.com', '--role', 'viewer');
     expect((await cliWithInput('second-password\n', 'users', 'passwd', '--email', 'cycle@example.com')).stdout).toContain('Set the password of cycle@example.com');
-    expect((await cli('users', 'disable', 'cycle@example.com')).stdout).toContain('Disabled cycle@example.com');
-    expect((await cli('users', 'enable', 'cycle@example.com')).stdout).toContain('Enabled cycle@example.com');
     expect((await cli('users', 'end-sessions', 'cycle@example.com')).stdout).toContain('Ended 0 session(s) of cycle@example.com');
+  });
+
+  it('disables and enables an operator', async () => {
+    await cliWithInput('first-password', 'users', 'create', '--email', 'toggle@example.com', '--role', 'viewer');
+    expect((await cli('users', 'disable', 'toggle@example.com')).stdout).toContain('Disabled toggle@example.com');
+    expect((await cli('users', 'enable', 'toggle@example.com')).stdout).toContain('Enabled toggle@example.com');
   });
 });
