@@ -2,11 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { type Page, expect, test } from '@playwright/test';
 import { E2E_ADMIN } from '../playwright.config';
 
-/** Runs the admin CLI against the e2e server's data directory and returns its last line. */
+/** Runs the admin CLI against the e2e server's data directory (`stdin` piped to it) and returns its last line. */
 function cli(...args: string[]): string {
+  return cliWithInput('', ...args);
+}
+
+function cliWithInput(stdin: string, ...args: string[]): string {
   const out = execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/cli.ts', ...args], {
     env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'silent' },
     encoding: 'utf8',
+    input: stdin,
   });
   return out.trim().split('\n').at(-1) ?? '';
 }
@@ -64,7 +69,7 @@ test('run now reports what happened; a change made through REST reaches the open
 });
 
 test('a viewer sees the board but no control buttons', async ({ page }) => {
-  cli('users', 'create', '--email', 'viewer@e2e.test', '--password', 'viewer-password', '--role', 'viewer');
+  cliWithInput('viewer-password', 'users', 'create', '--email', 'viewer@e2e.test', '--role', 'viewer');
   await signIn(page, 'viewer@e2e.test', 'viewer-password');
   await expect(page.locator('article[data-testid^="card-"]')).toHaveCount(4);
   await expect(page.getByRole('button', { name: /Run now|Pause|Resume/ })).toHaveCount(0);

@@ -3,6 +3,7 @@ import { type AlertsModule, createAlertsModule } from './alerts/alerts.module';
 import { AuditLog } from './audit/audit-log';
 import { OperatorService } from './auth/operator.service';
 import { RateLimiter } from './auth/rate-limiter';
+import { SessionService } from './auth/session.service';
 import { TokenService } from './auth/token.service';
 import { AutomationService } from './automations/automation.service';
 import type { DomainPorts } from './automations/definition';
@@ -14,7 +15,8 @@ import { assertValidCron } from './automations/schedule';
 import { Scheduler } from './automations/scheduler';
 import { type BrowserModule, createBrowserModule } from './browser/browser.module';
 import { type Config, parseEnv, scheduleVariable } from './config/env';
-import { type ChangeBus, LocalChangeBus, RedisChangeBus } from './coordination/change-bus';
+import { type ChangeBus, RedisChangeBus } from './coordination/change-bus';
+import { DatabaseChangeBus } from './coordination/database-change-bus';
 import { InstanceRegistry } from './coordination/instance-registry';
 import { LocalLockProvider } from './coordination/local-lock-provider';
 import { LockHealth } from './coordination/lock-health';
@@ -45,6 +47,7 @@ export interface Container {
   audit: AuditLog;
   tokens: TokenService;
   operators: OperatorService;
+  sessions: SessionService;
   automations: AutomationService;
   executor: RunExecutor;
   runs: RunRepository;
@@ -86,7 +89,12 @@ export async function createContainer(env: Record<string, string | undefined>, n
   const config = parseEnv(env);
   const schedules = effectiveSchedules(config);
   const logger = createLogger(config.LOG_LEVEL, { instance: config.instanceId });
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, dataDir: config.dataDir });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    dataDir: config.dataDir,
+    onWarning: (message) => logger.warn({ path: config.dataDir }, message),
+  });
   await migrateToLatest(database.db as never, database.dialect, config.DATABASE_SCHEMA);
 
   // Declared before the bus exists; a change of lock-store health refreshes every view on this instance.
@@ -108,7 +116,13 @@ export async function createContainer(env: Record<string, string | undefined>, n
     bus = new RedisChangeBus(config.instanceId, commands, subscriber, config.REDIS_PREFIX, (m) => logger.warn({ error: m }, 'change bus problem'));
   } else {
     locks = new LocalLockProvider(now);
-    bus = new LocalChangeBus(config.instanceId);
+    // Without Redis, other processes on this database (the CLI, a second console on the same DATA_DIR) are heard
+    // through the database's change feed.
+    bus = new DatabaseChangeBus(config.instanceId, database, {
+      pollMs: config.CHANGE_FEED_POLL_MS,
+      retentionMs: 5 * 60_000,
+      onError: (m) => logger.warn({ error: m }, 'change bus problem'),
+    });
   }
 
   publishHealth = () => void bus.publish({ type: 'automation', key: '*', reason: 'lock-store-health' });
@@ -140,6 +154,15 @@ export async function createContainer(env: Record<string, string | undefined>, n
     onSkip: (key, reason) => metrics.skippedTicks.inc({ automation: key, reason }),
   });
 
+  const sessions = new SessionService(
+    db,
+    bus,
+    audit,
+    { idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MINUTES * 60_000, failedLoginRetentionMs: config.AUDIT_FAILED_LOGIN_RETENTION_DAYS * 86_400_000 },
+    (m) => logger.warn({ error: m }, 'session purge failed'),
+    now,
+  );
+
   return {
     config,
     version: APP_VERSION,
@@ -152,7 +175,8 @@ export async function createContainer(env: Record<string, string | undefined>, n
     instances,
     audit,
     tokens: new TokenService(db, bus, audit, now),
-    operators: new OperatorService(db, bus, audit, now),
+    operators: new OperatorService(db, bus, audit, now, config.SESSION_IDLE_TIMEOUT_MINUTES * 60_000),
+    sessions,
     automations,
     executor,
     runs,
@@ -163,7 +187,7 @@ export async function createContainer(env: Record<string, string | undefined>, n
     inference,
     browser,
     alerts,
-    lifecycles: [tenants.lifecycle, inference.lifecycle, browser.lifecycle, alerts.lifecycle],
+    lifecycles: [tenants.lifecycle, inference.lifecycle, browser.lifecycle, alerts.lifecycle, sessions.lifecycle],
     apiRateLimiter: new RateLimiter(config.API_RATE_LIMIT_PER_MINUTE, 60_000, now),
     now,
   };

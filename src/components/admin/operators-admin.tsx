@@ -3,6 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import { formatExact, formatRelative } from '../format';
 import { useMe } from '../shell';
+import { OperatorSessions } from './operator-sessions';
 
 /** Operators of the console: create, change role, disable or enable. Admins only. */
 export function OperatorsAdmin({ now }: { now: number }) {
@@ -12,6 +13,7 @@ export function OperatorsAdmin({ now }: { now: number }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<'admin' | 'viewer'>('viewer');
+  const [sessionsOf, setSessionsOf] = useState<string | null>(null);
   const refresh = () => utils.admin.operators.invalidate();
   const create = trpc.admin.createOperator.useMutation({
     onSuccess: async () => {
@@ -84,7 +86,15 @@ export function OperatorsAdmin({ now }: { now: number }) {
                   </td>
                   <td className="py-1 pr-3" title={formatExact(o.createdAt)}>{formatRelative(o.createdAt, now)}</td>
                   <td className="py-1 pr-3">{o.disabledAt ? 'disabled' : 'active'}</td>
-                  <td className="py-1 text-right">
+                  <td className="space-x-1 py-1 text-right">
+                    <button
+                      type="button"
+                      aria-expanded={sessionsOf === o.id}
+                      onClick={() => setSessionsOf(sessionsOf === o.id ? null : o.id)}
+                      className="rounded-md border border-slate-300 px-2 py-0.5 text-sm hover:bg-slate-50"
+                    >
+                      Sessions
+                    </button>
                     <button
                       type="button"
                       disabled={setDisabled.isPending}
@@ -102,6 +112,7 @@ export function OperatorsAdmin({ now }: { now: number }) {
           </table>
         </div>
       </section>
+      {operators.data?.filter((o) => o.id === sessionsOf).map((o) => <OperatorSessions key={o.id} operator={o} now={now} />)}
     </div>
   );
 }

@@ -8,6 +8,7 @@ import type { Database } from '../db/schema';
 import { AppError, isAppError } from '../errors';
 import type { OperatorView, Role } from './auth.schemas';
 import { RateLimiter } from './rate-limiter';
+import { LAST_SEEN_WRITE_INTERVAL_MS, idleDeadline } from './session.service';
 
 export interface OperatorPrincipal {
   id: string;
@@ -38,6 +39,8 @@ export class OperatorService {
     private readonly bus: ChangeBus,
     private readonly audit: AuditLog,
     private readonly now: () => number = Date.now,
+    /** Sliding idle timeout of sessions (SESSION_IDLE_TIMEOUT_MINUTES); the absolute lifetime is SESSION_TTL_MS. */
+    private readonly sessionIdleTimeoutMs: number = 720 * 60_000,
   ) {
     this.loginByEmail = new RateLimiter(5, 60_000, now);
     this.loginByClient = new RateLimiter(20, 60_000, now);
@@ -134,23 +137,72 @@ export class OperatorService {
     let others = this.db.deleteFrom('operator_sessions').where('operator_id', '=', operatorId);
     if (keepSessionToken) others = others.where('id_hash', '!=', sha256(keepSessionToken));
     await others.execute();
+    await this.bus.publish({ type: 'sessions', operatorId });
     await this.audit.record({ actor: `operator:${row.email}`, action: 'operator.password', target: row.email, outcome: 'changed' });
   }
 
-  async logout(sessionToken: string): Promise<void> {
-    await this.db.deleteFrom('operator_sessions').where('id_hash', '=', sha256(sessionToken)).execute();
+  /**
+   * Sets an operator's password without the current one (the CLI, for a lost password); every session of theirs
+   * ends, on every instance.
+   */
+  async setPassword(id: string, password: string, actor: string): Promise<OperatorView> {
+    const row = await this.byId(id);
+    await this.db.updateTable('operators').set({ password_hash: await argon2Hash(password) }).where('id', '=', id).execute();
+    await this.db.deleteFrom('operator_sessions').where('operator_id', '=', id).execute();
+    await this.bus.publish({ type: 'sessions', operatorId: id });
+    await this.audit.record({ actor, action: 'operator.password', target: row.email, outcome: 'set' });
+    return toView(row);
   }
 
-  /** The operator behind a session cookie, or null when the session is unknown, expired or the operator disabled. */
+  /** The operator with this email (any case), or NOT_FOUND. */
+  async byEmail(email: string): Promise<OperatorView> {
+    const row = await this.db.selectFrom('operators').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+    if (!row) throw new AppError('NOT_FOUND', `No operator with email ${email.toLowerCase()}`);
+    return toView(row);
+  }
+
+  /** Ends this session; its streams open in other tabs end too (the `sessions` event). */
+  async logout(sessionToken: string): Promise<void> {
+    const idHash = sha256(sessionToken);
+    const row = await this.db.selectFrom('operator_sessions').select('operator_id').where('id_hash', '=', idHash).executeTakeFirst();
+    await this.db.deleteFrom('operator_sessions').where('id_hash', '=', idHash).execute();
+    if (row) await this.bus.publish({ type: 'sessions', operatorId: row.operator_id });
+  }
+
+  /**
+   * The operator behind a session cookie, or null when the session is unknown, past its absolute or idle end, or
+   * the operator disabled. Read from the database on every call (no cache), so a session ended or an operator
+   * disabled or re-roled anywhere is seen at once. A live session's last-seen time moves (written at most once a
+   * minute), which is what makes the idle timeout slide.
+   */
   async fromSession(sessionToken: string | undefined): Promise<OperatorPrincipal | null> {
     if (!sessionToken || sessionToken.length > 200) return null;
+    const idHash = sha256(sessionToken);
     const row = await this.db
       .selectFrom('operator_sessions')
       .innerJoin('operators', 'operators.id', 'operator_sessions.operator_id')
-      .select(['operators.id', 'operators.email', 'operators.role', 'operators.disabled_at', 'operator_sessions.expires_at'])
-      .where('operator_sessions.id_hash', '=', sha256(sessionToken))
+      .select([
+        'operators.id',
+        'operators.email',
+        'operators.role',
+        'operators.disabled_at',
+        'operator_sessions.expires_at',
+        'operator_sessions.created_at',
+        'operator_sessions.last_seen_at',
+      ])
+      .where('operator_sessions.id_hash', '=', idHash)
       .executeTakeFirst();
-    if (!row || row.disabled_at !== null || row.expires_at <= this.now()) return null;
+    const now = this.now();
+    if (!row || row.disabled_at !== null || row.expires_at <= now) return null;
+    if (idleDeadline(row, this.sessionIdleTimeoutMs) <= now) return null;
+    if (now - Number(row.last_seen_at ?? row.created_at) >= LAST_SEEN_WRITE_INTERVAL_MS) {
+      void this.db
+        .updateTable('operator_sessions')
+        .set({ last_seen_at: now })
+        .where('id_hash', '=', idHash)
+        .execute()
+        .catch(() => undefined);
+    }
     return { id: row.id, email: row.email, role: row.role };
   }
 
@@ -169,6 +221,7 @@ export class OperatorService {
     await this.db.updateTable('operators').set({ disabled_at: disabled ? (row.disabled_at ?? this.now()) : null }).where('id', '=', id).execute();
     if (disabled) await this.db.deleteFrom('operator_sessions').where('operator_id', '=', id).execute();
     await this.bus.publish({ type: 'operators' });
+    if (disabled) await this.bus.publish({ type: 'sessions', operatorId: id });
     await this.audit.record({ actor, action: disabled ? 'operator.disable' : 'operator.enable', target: row.email, outcome: disabled ? 'disabled' : 'enabled' });
     return toView(await this.byId(id));
   }

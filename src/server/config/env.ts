@@ -2,7 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { alertsEnv } from '../alerts/alerts.config';
+import { sessionsEnv } from '../auth/sessions.config';
 import { browserEnv } from '../browser/browser.config';
+import { changeFeedEnv } from '../coordination/change-feed.config';
 import { inferenceEnv } from '../inference/inference.config';
 import { tenantsEnv } from '../tenants/tenants.config';
 
@@ -54,7 +56,9 @@ const schema = z.object({
   .extend(tenantsEnv)
   .extend(inferenceEnv)
   .extend(browserEnv)
-  .extend(alertsEnv);
+  .extend(alertsEnv)
+  .extend(sessionsEnv)
+  .extend(changeFeedEnv);
 
 export type RawEnv = z.infer<typeof schema>;
 

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deleteRedisPrefix, REDIS_URL, redisAvailable, uniqueId } from '../testing/services';
+import { type TestContainer, testContainer } from '../testing/container';
+import { deleteRedisPrefix, dropSchema, POSTGRES_URL, postgresAvailable, REDIS_URL, redisAvailable, tempDir, uniqueId } from '../testing/services';
 import { type ChangeBus, type ChangeEvent, type Envelope, LocalChangeBus, RedisChangeBus } from './change-bus';
+import { DatabaseChangeBus } from './database-change-bus';
 import { openRedis, waitUntilReady } from './redis-connection';
 
 /** Everything a bus delivered to one subscriber, in order. */
@@ -30,115 +32,240 @@ async function publishUntilReceived(from: ChangeBus, received: Envelope[], label
   throw new Error(`no "${label}" probe arrived within 10 s`);
 }
 
-describe('LocalChangeBus', () => {
-  it('delivers a published event to every local subscriber, stamped with its origin', async () => {
-    const bus = new LocalChangeBus('instance-a');
-    const first = record(bus);
-    const second = record(bus);
-    const before = Date.now();
+/**
+ * One carrier of the change bus as the contract sees it: `open(origin, space)` gives one process's bus, and buses
+ * opened in the same space are meant to hear each other.
+ */
+interface Carrier {
+  name: string;
+  available: boolean;
+  /** Whether buses of one space are separate processes' buses (false: the in-process bus, which has no others). */
+  crossProcess: boolean;
+  newSpace(): Promise<string>;
+  open(origin: string, space: string): Promise<ChangeBus>;
+  /** Problems the carrier reported; the contract expects none. */
+  errors: string[];
+  cleanup(): Promise<void>;
+}
 
-    await bus.publish({ type: 'automation', key: 'alert-evaluation', reason: 'paused' });
-
-    for (const received of [first, second]) {
-      expect(received).toHaveLength(1);
-      expect(received[0]).toMatchObject({ type: 'automation', key: 'alert-evaluation', reason: 'paused', origin: 'instance-a' });
-      expect(received[0]?.at).toBeGreaterThanOrEqual(before);
-    }
-    await bus.close();
-  });
-
-  it('stops delivering after unsubscribe, and a throwing subscriber does not starve the others', async () => {
-    const bus = new LocalChangeBus('instance-a');
-    const dropped: Envelope[] = [];
-    const unsubscribe = bus.subscribe((event) => dropped.push(event));
-    bus.subscribe(() => {
-      throw new Error('subscriber bug');
+function changeBusContract(carrier: Carrier): void {
+  describe.skipIf(!carrier.available)(`change bus contract: ${carrier.name}`, () => {
+    afterEach(async () => {
+      await carrier.cleanup();
+      expect(carrier.errors.splice(0)).toEqual([]);
     });
-    const kept = record(bus);
 
-    unsubscribe();
-    await bus.publish({ type: 'tokens' });
+    it('delivers a published event to every local subscriber at once, stamped with its origin', async () => {
+      const bus = await carrier.open('instance-a', await carrier.newSpace());
+      const first = record(bus);
+      const second = record(bus);
+      const before = Date.now();
 
-    expect(dropped).toEqual([]);
-    expect(kept.map((event) => event.type)).toEqual(['tokens']);
-    await bus.close();
+      await bus.publish({ type: 'automation', key: 'alert-evaluation', reason: 'paused' });
+
+      for (const received of [first, second]) {
+        expect(received).toHaveLength(1);
+        expect(received[0]).toMatchObject({ type: 'automation', key: 'alert-evaluation', reason: 'paused', origin: 'instance-a' });
+        expect(received[0]?.at).toBeGreaterThanOrEqual(before);
+      }
+    });
+
+    it('stops delivering after unsubscribe, and a throwing subscriber does not starve the others', async () => {
+      const bus = await carrier.open('instance-a', await carrier.newSpace());
+      const dropped: Envelope[] = [];
+      const unsubscribe = bus.subscribe((event) => dropped.push(event));
+      bus.subscribe(() => {
+        throw new Error('subscriber bug');
+      });
+      const kept = record(bus);
+
+      unsubscribe();
+      await bus.publish({ type: 'tokens' });
+
+      expect(dropped).toEqual([]);
+      expect(kept.map((event) => event.type)).toEqual(['tokens']);
+    });
+
+    it.skipIf(!carrier.crossProcess)('delivers an event published on A once to B and once (locally, not again through the carrier) to A', async () => {
+      const space = await carrier.newSpace();
+      const a = await carrier.open('instance-a', space);
+      const b = await carrier.open('instance-b', space);
+      const atA = record(a);
+      const atB = record(b);
+      await publishUntilReceived(a, atB, 'a-to-b');
+      await publishUntilReceived(b, atA, 'b-to-a');
+
+      const event: ChangeEvent = { type: 'automation', key: 'alert-evaluation', reason: 'paused' };
+      await a.publish(event);
+      await publishUntilReceived(a, atB, 'after-event-a');
+      // B publishes only after the event reached it, so the carrier hands A's own echo of the event to A before
+      // B's probe (both carriers keep order): once A sees the probe, an echo that slipped through would be counted.
+      await publishUntilReceived(b, atA, 'after-event-b');
+
+      expect(atB.filter((e) => e.type === 'automation' && e.key === 'alert-evaluation')).toEqual([{ ...event, origin: 'instance-a', at: expect.any(Number) }]);
+      expect(atA.filter((e) => e.type === 'automation' && e.key === 'alert-evaluation')).toEqual([{ ...event, origin: 'instance-a', at: expect.any(Number) }]);
+    });
+
+    it.skipIf(!carrier.crossProcess)('two processes with the same instance id (the console and its CLI) still hear each other', async () => {
+      const space = await carrier.newSpace();
+      const consoleBus = await carrier.open('same-instance', space);
+      const cli = await carrier.open('same-instance', space);
+      const atConsole = record(consoleBus);
+      await publishUntilReceived(cli, atConsole, 'cli-to-console');
+
+      await cli.publish({ type: 'tokens' });
+      await publishUntilReceived(cli, atConsole, 'after-revoke');
+
+      expect(atConsole.filter((e) => e.type === 'tokens')).toEqual([{ type: 'tokens', origin: 'same-instance', at: expect.any(Number) }]);
+    });
+
+    it.skipIf(!carrier.crossProcess)('keeps buses of different spaces apart', async () => {
+      const shared = await carrier.newSpace();
+      const a = await carrier.open('instance-a', shared);
+      const b = await carrier.open('instance-b', shared);
+      const other = await carrier.newSpace();
+      const c = await carrier.open('instance-c', other);
+      const d = await carrier.open('instance-d', other);
+      const atB = record(b);
+      const atC = record(c);
+      await publishUntilReceived(a, atB, 'a-to-b');
+      await publishUntilReceived(d, atC, 'd-to-c');
+
+      await a.publish({ type: 'automation', key: 'alert-evaluation', reason: 'paused' });
+      await publishUntilReceived(a, atB, 'after-event');
+      // D publishes after A's event was carried; had C been in A's space, the event would be ahead of this probe.
+      await publishUntilReceived(d, atC, 'after-event-d');
+
+      expect(keysOf(atB)).toContain('alert-evaluation');
+      expect(keysOf(atC)).not.toContain('alert-evaluation');
+      expect(atC.filter((event) => event.type === 'automation').every((event) => event.origin === 'instance-d')).toBe(true);
+    });
   });
-});
+}
 
-describe.skipIf(!redisAvailable)('RedisChangeBus', () => {
+function inProcess(): Carrier {
+  const buses: ChangeBus[] = [];
+  return {
+    name: 'in-process (LocalChangeBus)',
+    available: true,
+    crossProcess: false,
+    errors: [],
+    newSpace: async () => uniqueId('space'),
+    async open(origin) {
+      const bus = new LocalChangeBus(origin);
+      buses.push(bus);
+      return bus;
+    },
+    async cleanup() {
+      for (const bus of buses.splice(0)) await bus.close();
+    },
+  };
+}
+
+function redis(): Carrier {
   const connections: Redis[] = [];
   const buses: ChangeBus[] = [];
   const prefixes: string[] = [];
-  const busErrors: string[] = [];
+  const errors: string[] = [];
+  return {
+    name: 'Redis pub/sub',
+    available: redisAvailable,
+    crossProcess: true,
+    errors,
+    async newSpace() {
+      const prefix = `${uniqueId('bus')}:`;
+      prefixes.push(prefix);
+      return prefix;
+    },
+    /** One process's bus, with its own publisher and subscriber connection as the container builds them. */
+    async open(origin, prefix) {
+      const publisher = openRedis(REDIS_URL, () => undefined);
+      const subscriber = openRedis(REDIS_URL, () => undefined, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+      connections.push(publisher, subscriber);
+      await waitUntilReady(publisher, 5000);
+      const bus = new RedisChangeBus(origin, publisher, subscriber, prefix, (message) => errors.push(`${origin}: ${message}`));
+      buses.push(bus);
+      return bus;
+    },
+    async cleanup() {
+      for (const bus of buses.splice(0)) await bus.close();
+      for (const connection of connections.splice(0)) connection.disconnect();
+      for (const prefix of prefixes.splice(0)) await deleteRedisPrefix(prefix);
+    },
+  };
+}
 
-  afterEach(async () => {
-    expect(busErrors.splice(0)).toEqual([]);
-    for (const bus of buses.splice(0)) await bus.close();
-    for (const redis of connections.splice(0)) redis.disconnect();
-    for (const prefix of prefixes.splice(0)) await deleteRedisPrefix(prefix);
-  });
+/**
+ * The database feed as the console builds it: each bus is the bus of its own container (own connection, own
+ * migrations run) on one shared database, so two buses are what two processes on one DATA_DIR would be.
+ */
+function databaseFeed(dialect: 'sqlite' | 'postgres'): Carrier {
+  const containers: TestContainer[] = [];
+  const spaces: Array<() => Promise<void>> = [];
+  const errors: string[] = [];
+  return {
+    name: dialect === 'sqlite' ? 'database feed, two containers on one SQLite file' : 'database feed, two containers on one PostgreSQL schema (no Redis)',
+    available: dialect === 'sqlite' || postgresAvailable,
+    crossProcess: true,
+    errors,
+    async newSpace() {
+      const temp = tempDir('feed');
+      if (dialect === 'sqlite') {
+        spaces.push(async () => temp.cleanup());
+        return JSON.stringify({ DATA_DIR: temp.dir });
+      }
+      const schema = uniqueId('feed');
+      spaces.push(async () => {
+        await dropSchema(schema);
+        temp.cleanup();
+      });
+      return JSON.stringify({ DATA_DIR: temp.dir, DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: schema });
+    },
+    async open(origin, space) {
+      const shared = JSON.parse(space) as Record<string, string>;
+      const container = await testContainer(dialect === 'sqlite' ? 'sqlite-local' : 'postgres-redis', { INSTANCE_ID: origin, REDIS_URL: '' }, shared);
+      containers.push(container);
+      expect(container.c.bus).toBeInstanceOf(DatabaseChangeBus);
+      return container.c.bus;
+    },
+    async cleanup() {
+      for (const container of containers.splice(0)) await container.close();
+      for (const drop of spaces.splice(0)) await drop();
+    },
+  };
+}
 
-  function newPrefix(): string {
-    const prefix = `${uniqueId('bus')}:`;
-    prefixes.push(prefix);
-    return prefix;
-  }
+changeBusContract(inProcess());
+changeBusContract(redis());
+changeBusContract(databaseFeed('sqlite'));
+changeBusContract(databaseFeed('postgres'));
 
-  /** One instance's bus, with its own publisher and subscriber connection as the container builds them. */
-  async function openBus(origin: string, prefix: string): Promise<RedisChangeBus> {
-    const publisher = openRedis(REDIS_URL, () => undefined);
-    const subscriber = openRedis(REDIS_URL, () => undefined, { enableOfflineQueue: true, maxRetriesPerRequest: null });
-    connections.push(publisher, subscriber);
-    await waitUntilReady(publisher, 5000);
-    const bus = new RedisChangeBus(origin, publisher, subscriber, prefix, (message) => busErrors.push(`${origin}: ${message}`));
-    buses.push(bus);
-    return bus;
-  }
+describe('DatabaseChangeBus housekeeping', () => {
+  it('prunes rows older than its retention, and a process does not replay what was written before it followed', async () => {
+    const space = tempDir('feed-prune');
+    const writer = await testContainer('sqlite-local', { INSTANCE_ID: 'writer' }, { DATA_DIR: space.dir });
+    try {
+      const db = writer.c.database.db;
+      await writer.c.bus.publish({ type: 'tokens' });
+      const before = await db.selectFrom('changes').select(['origin', 'event']).execute();
+      expect(before.map((row) => JSON.parse(row.event) as Envelope)).toEqual([{ type: 'tokens', origin: 'writer', at: expect.any(Number) }]);
 
-  it('delivers an event published on A once to B and once (locally, not again through Redis) to A', async () => {
-    const prefix = newPrefix();
-    const a = await openBus('instance-a', prefix);
-    const b = await openBus('instance-b', prefix);
-    const atA = record(a);
-    const atB = record(b);
-    await publishUntilReceived(a, atB, 'a-to-b');
-    await publishUntilReceived(b, atA, 'b-to-a');
-
-    const event: ChangeEvent = { type: 'automation', key: 'alert-evaluation', reason: 'paused' };
-    await a.publish(event);
-    await publishUntilReceived(a, atB, 'after-event-a');
-    // B publishes only after the event reached it, so Redis hands A's own echo of the event to A's subscriber
-    // before B's probe: once A sees the probe, an echo that slipped through would already be counted.
-    await publishUntilReceived(b, atA, 'after-event-b');
-
-    expect(atB.filter((e) => e.type === 'automation' && e.key === 'alert-evaluation')).toEqual([
-      { ...event, origin: 'instance-a', at: expect.any(Number) },
-    ]);
-    expect(atA.filter((e) => e.type === 'automation' && e.key === 'alert-evaluation')).toEqual([
-      { ...event, origin: 'instance-a', at: expect.any(Number) },
-    ]);
-  });
-
-  it('keeps buses with different prefixes apart', async () => {
-    const shared = newPrefix();
-    const a = await openBus('instance-a', shared);
-    const b = await openBus('instance-b', shared);
-    const other = newPrefix();
-    const c = await openBus('instance-c', other);
-    const d = await openBus('instance-d', other);
-    const atB = record(b);
-    const atC = record(c);
-    await publishUntilReceived(a, atB, 'a-to-b');
-    await publishUntilReceived(d, atC, 'd-to-c');
-
-    await a.publish({ type: 'automation', key: 'alert-evaluation', reason: 'paused' });
-    await publishUntilReceived(a, atB, 'after-event');
-    // D publishes after A's event reached Redis; had C's subscriber been on A's channel, the event would be
-    // ahead of this probe on C's connection.
-    await publishUntilReceived(d, atC, 'after-event-d');
-
-    expect(keysOf(atB)).toContain('alert-evaluation');
-    expect(keysOf(atC)).not.toContain('alert-evaluation');
-    expect(atC.every((event) => event.origin === 'instance-d')).toBe(true);
+      let clock = Date.now() + 10 * 60_000;
+      const errors: string[] = [];
+      const late = new DatabaseChangeBus('late', writer.c.database, { pollMs: 1_000, retentionMs: 5 * 60_000, onError: (m) => errors.push(m), now: () => clock });
+      const heard = record(late);
+      // The first poll places the cursor at the end of the feed and prunes (its clock is 10 minutes on); the
+      // second finds nothing new.
+      await late.poll();
+      await late.poll();
+      expect(heard).toEqual([]);
+      expect(await db.selectFrom('changes').select('id').execute()).toEqual([]);
+      clock = Date.now();
+      await late.close();
+      expect(errors).toEqual([]);
+    } finally {
+      await writer.close();
+      space.cleanup();
+    }
   });
 });

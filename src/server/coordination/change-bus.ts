@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { errorMessage } from '../errors';
@@ -8,8 +9,10 @@ export type ChangeEvent =
   | { type: 'automation'; key: string; reason: string }
   /** A token was revoked or changed: drop cached token lookups. */
   | { type: 'tokens' }
-  /** An operator was created, disabled or re-roled (kept for consoles that cache operators; none does yet). */
+  /** An operator was created, disabled or re-roled: anything that holds an operator's identity or role looks again. */
   | { type: 'operators' }
+  /** Sessions ended (sign-out everywhere, an admin ending them, a disabled operator): open streams of them close. */
+  | { type: 'sessions'; operatorId: string }
   /** The set of instances or their runtime stats changed. */
   | { type: 'instances' }
   /** Ask every instance to run its own copy of a per-instance automation (reaper run-now). */
@@ -24,14 +27,15 @@ export type Envelope = ChangeEvent & { origin: string; at: number };
  * (views also refresh on their own timer).
  */
 export interface ChangeBus {
-  readonly kind: 'redis' | 'local';
+  /** The carrier to other processes: Redis pub/sub, the database's change feed, or none (this process only). */
+  readonly kind: 'redis' | 'database' | 'local';
   publish(event: ChangeEvent): Promise<void>;
   subscribe(listener: (event: Envelope) => void): () => void;
   close(): Promise<void>;
 }
 
 export class LocalChangeBus implements ChangeBus {
-  readonly kind: 'redis' | 'local' = 'local';
+  readonly kind: ChangeBus['kind'] = 'local';
   protected readonly emitter = new EventEmitter();
 
   constructor(protected readonly origin: string) {
@@ -63,12 +67,22 @@ export class LocalChangeBus implements ChangeBus {
 }
 
 /**
+ * Names this process among everything publishing on one carrier. The origin of an envelope is the instance id,
+ * which the console's CLI shares when run with the console's environment (INSTANCE_ID, or host and PORT): skipping
+ * "my own" messages by instance id made the console drop the CLI's revocations. A per-process id does not.
+ */
+export function processSender(instanceId: string): string {
+  return `${instanceId}/${process.pid}/${randomBytes(4).toString('hex')}`;
+}
+
+/**
  * Redis pub/sub on one channel. Local subscribers get the event at once (also while Redis is down); other
- * instances get it through Redis. Messages from this instance coming back through Redis are ignored.
+ * processes get it through Redis. Messages from this process coming back through Redis are ignored.
  */
 export class RedisChangeBus extends LocalChangeBus {
   override readonly kind = 'redis' as const;
   private readonly channel: string;
+  private readonly sender: string;
 
   constructor(
     origin: string,
@@ -79,16 +93,19 @@ export class RedisChangeBus extends LocalChangeBus {
   ) {
     super(origin);
     this.channel = `${prefix}changes`;
+    this.sender = processSender(origin);
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      let envelope: Envelope;
+      let parsed: Envelope & { sender?: string };
       try {
-        envelope = JSON.parse(message) as Envelope;
+        parsed = JSON.parse(message) as Envelope & { sender?: string };
       } catch {
         return;
       }
-      if (envelope.origin === this.origin) return;
-      this.deliver(envelope);
+      // Messages of older versions carry no sender: their origin is the best guess of "mine".
+      const { sender, ...envelope } = parsed;
+      if (sender === undefined ? envelope.origin === this.origin : sender === this.sender) return;
+      this.deliver(envelope as Envelope);
     });
     // ioredis re-subscribes by itself after a reconnect.
     subscriber.subscribe(this.channel).catch((error: unknown) => this.onError(errorMessage(error)));
@@ -98,7 +115,7 @@ export class RedisChangeBus extends LocalChangeBus {
     const envelope: Envelope = { ...event, origin: this.origin, at: Date.now() };
     this.deliver(envelope);
     try {
-      await this.publisher.publish(this.channel, JSON.stringify(envelope));
+      await this.publisher.publish(this.channel, JSON.stringify({ ...envelope, sender: this.sender }));
     } catch (error) {
       this.onError(`change not published to other instances: ${errorMessage(error)}`);
     }

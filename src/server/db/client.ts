@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   type DatabaseIntrospector,
@@ -11,6 +10,7 @@ import {
   sql,
   type Transaction,
 } from 'kysely';
+import { createPrivateFile, securePrivateDir } from './data-dir';
 import type { Database } from './schema';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -36,16 +36,19 @@ export interface DatabaseOptions {
   dataDir: string;
   /** Max PostgreSQL connections of this process. */
   poolSize?: number;
+  /** Told about DATA_DIR files whose permissions were tightened. */
+  onWarning?: (message: string) => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openSqlite(options.dataDir);
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openSqlite(options.dataDir, options.onWarning ?? (() => undefined));
 }
 
-async function openSqlite(dataDir: string): Promise<DatabaseHandle> {
+async function openSqlite(dataDir: string, onWarning: (message: string) => void): Promise<DatabaseHandle> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
-  fs.mkdirSync(dataDir, { recursive: true });
+  securePrivateDir(dataDir, onWarning);
   const file = path.join(dataDir, 'console.db');
+  createPrivateFile(file);
   const native = new BetterSqlite3(file);
   native.pragma('journal_mode = WAL');
   native.pragma('busy_timeout = 5000');

@@ -20,6 +20,7 @@ export interface ControlPlaneTables {
   operator_sessions: OperatorSessionTable;
   audit_log: AuditLogTable;
   instances: InstanceTable;
+  changes: ChangeTable;
 }
 
 /** One row per automation that was ever paused; `paused` says whether the pause is in force. */
@@ -88,6 +89,18 @@ export interface OperatorSessionTable {
   operator_id: string;
   created_at: number;
   expires_at: number;
+  /** Last request seen on this session (written at most once a minute); null until the first one after sign-in. */
+  last_seen_at: number | null;
+}
+
+/** The change feed: one row per change event, read by the other processes on this database, pruned after minutes. */
+export interface ChangeTable {
+  id: Generated<number>;
+  at: number;
+  /** The publishing process (instance id plus a per-process suffix), so a process skips its own rows. */
+  origin: string;
+  /** The event envelope as JSON; events never carry secrets. */
+  event: string;
 }
 
 export interface AuditLogTable {

@@ -3,6 +3,7 @@ import type { Container } from '../container';
 import { json } from '../http/responses';
 import { appRouter } from './app-router';
 import { createTrpcContext } from './context';
+import { bindStreamToSession } from './session-guard';
 
 /**
  * tRPC over fetch at /api/trpc. Mutations are POST with a JSON body only, so a cross-site HTML form cannot
@@ -14,11 +15,12 @@ export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '
       return json({ error: 'tRPC mutations need Content-Type: application/json', code: 'INVALID_INPUT' }, 415);
     }
     const c = await getContainer();
+    const bound = bindStreamToSession(c, req);
     return fetchRequestHandler({
       endpoint,
-      req,
+      req: bound,
       router: appRouter,
-      createContext: ({ resHeaders }) => createTrpcContext(c, req, resHeaders),
+      createContext: ({ resHeaders }) => createTrpcContext(c, bound, resHeaders),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') c.logger.error({ path, error: error.message }, 'tRPC procedure failed');
       },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES, createOperatorInputSchema, createTokenInputSchema, operatorViewSchema, tokenViewSchema } from '../../auth/auth.schemas';
+import { endSessionsInputSchema, operatorSessionsInputSchema, sessionViewSchema } from '../../auth/session.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
 
 const instanceSchema = z.object({
@@ -60,6 +61,18 @@ export const adminRouter = router({
     .input(z.object({ id: z.string().min(1).max(100), disabled: z.boolean() }))
     .output(operatorViewSchema)
     .mutation(({ ctx, input }) => ctx.c.operators.setDisabled(input.id, input.disabled, `operator:${ctx.operator.email}`)),
+
+  /** An operator's live sessions (when they started, last seen, when they end). */
+  operatorSessions: adminProcedure
+    .input(operatorSessionsInputSchema)
+    .output(z.array(sessionViewSchema))
+    .query(({ ctx, input }) => ctx.c.sessions.list(input.operatorId, ctx.sessionToken)),
+
+  /** Ends one session of an operator, or all of them; every instance refuses them from the next request on. */
+  endOperatorSessions: adminProcedure
+    .input(endSessionsInputSchema)
+    .output(z.object({ ended: z.number() }))
+    .mutation(({ ctx, input }) => ctx.c.sessions.end(input.operatorId, input.sessionId, `operator:${ctx.operator.email}`)),
 
   /** The audit log, newest first, filtered by exact actor, action or target (an automation key, a token name…). */
   audit: adminProcedure
