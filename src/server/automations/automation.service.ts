@@ -80,6 +80,8 @@ export class AutomationService {
   private composed: { views: AutomationView[]; at: number; invalidations: number; inputsExpireAt: number } | null = null;
   private readonly replies = new Map<string, (e: Extract<Envelope, { type: 'run-reply' }>) => void>();
   private readonly fireTimes = new FireTimes();
+  /** A composed list as a tenant-restricted caller sees it, derived once per composition. */
+  private readonly redactedLists = new WeakMap<AutomationView[], AutomationView[]>();
 
   constructor(private readonly deps: ServiceDeps) {
     this.pauses = new CachedInput((now) => deps.pauses.all(now));
@@ -119,8 +121,6 @@ export class AutomationService {
     }
     return redacted;
   }
-
-  private readonly redactedLists = new WeakMap<AutomationView[], AutomationView[]>();
 
   private async composedList(): Promise<AutomationView[]> {
     const now = this.deps.now();
