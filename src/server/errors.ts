@@ -9,6 +9,9 @@ export const ERROR_TABLE = {
   FORBIDDEN: { http: 403, trpc: 'FORBIDDEN' },
   NOT_FOUND: { http: 404, trpc: 'NOT_FOUND' },
   CONFLICT: { http: 409, trpc: 'CONFLICT' },
+  // A tenant quota (docs/api.md "Quotas"): the request is valid but the tenant owns as much as it may. 409 like a
+  // conflict with the tenant's current state; not 429, since waiting does not help until something is removed.
+  QUOTA_EXCEEDED: { http: 409, trpc: 'CONFLICT' },
   RATE_LIMITED: { http: 429, trpc: 'TOO_MANY_REQUESTS' },
   // The spec answers 500 for pausing/resuming an automation that does not support it.
   UNSUPPORTED_ACTION: { http: 500, trpc: 'PRECONDITION_FAILED' },

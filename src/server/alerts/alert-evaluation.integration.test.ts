@@ -25,7 +25,7 @@ describe.each(topologies)('alert evaluation on %s', (topology, available) => {
 
   beforeEach(async ({ skip }) => {
     if (!available) skip();
-    t = await testContainer(topology);
+    t = await testContainer(topology, { CONSOLE_SECRET: 'evaluation-test-secret-0123456789-01234' });
     tenant = await insertTenant(t.c.database.db);
   });
   afterEach(async () => {

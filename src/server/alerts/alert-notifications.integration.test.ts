@@ -8,6 +8,8 @@ import { insertSample, insertServer, insertTenant, runContext, webhookReceiver }
 import { WEBHOOK_HEADERS } from './webhook-signature';
 
 const SECRET = 'receiver-shared-secret-0123456789';
+/** Webhook secrets are sealed at rest with a key from CONSOLE_SECRET, which PostgreSQL requires. */
+const TEST_CONSOLE_SECRET = 'notifications-test-secret-0123456789-0123';
 const topologies: Array<[Topology, boolean]> = [
   ['sqlite-local', true],
   ['postgres-redis', postgresAvailable && redisAvailable],
@@ -31,7 +33,7 @@ describe.each(topologies)('notifications on %s', (topology, available) => {
   let built: TestContainer | null = null;
   let receiver: Receiver | null = null;
   const build = async (extraEnv: Record<string, string> = {}) => {
-    built = await testContainer(topology, extraEnv);
+    built = await testContainer(topology, { CONSOLE_SECRET: TEST_CONSOLE_SECRET, ...extraEnv });
     return built;
   };
 
@@ -279,8 +281,8 @@ describe('concurrent evaluations and deliveries', () => {
   });
 
   it.skipIf(!(postgresAvailable && redisAvailable))('two instances on one PostgreSQL schema and Redis prefix evaluating at once → the same', async () => {
-    a = await testContainer('postgres-redis');
-    b = await testContainer('postgres-redis', { INSTANCE_ID: `${a.c.config.instanceId}-b` }, a.env);
+    a = await testContainer('postgres-redis', { CONSOLE_SECRET: TEST_CONSOLE_SECRET });
+    b = await testContainer('postgres-redis', { INSTANCE_ID: `${a.c.config.instanceId}-b`, CONSOLE_SECRET: TEST_CONSOLE_SECRET }, a.env);
     await race(a.c, b.c);
   });
 });

@@ -1,8 +1,12 @@
 import type { AlertsPort } from '../automations/definition';
+import { errorMessage } from '../errors';
+import { ApiKeyCipher, resolveKeySource } from '../inference/api-key-cipher';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
+import { tenantQuotas } from '../tenants/tenants.config';
 import { AlertEvaluationService } from './alert-evaluation.service';
 import { alertsConfig } from './alerts.config';
 import { AlertsService } from './alerts.service';
+import { ChannelSecrets } from './channel-secrets';
 import { IncidentRepository } from './incidents.repository';
 import { NotificationDelivery } from './notification-delivery';
 import { NotificationOutbox } from './notification-outbox';
@@ -14,25 +18,43 @@ import { NotificationOutbox } from './notification-outbox';
  */
 export function createAlertsModule(deps: ModuleDeps) {
   const config = alertsConfig(deps.config);
+  const secrets = new ChannelSecrets(
+    new ApiKeyCipher(
+      resolveKeySource({ consoleSecret: deps.config.CONSOLE_SECRET, databaseUrl: deps.config.DATABASE_URL, dataDir: deps.config.dataDir, purpose: 'alert-channel-secret:v1' }),
+    ),
+  );
+  const logger = deps.logger.child({ module: 'alerts' });
   const outbox = new NotificationOutbox(deps.database.db);
   const incidents = new IncidentRepository(deps.database, outbox);
   const delivery = new NotificationDelivery({
     outbox,
     policy: deps.outbound,
+    secrets,
     config,
-    logger: deps.logger.child({ module: 'alerts' }),
+    logger,
     now: deps.now,
     onAttempt: (channel, outcome) => deps.metrics.deliveries.inc({ channel, outcome }),
   });
   const onQueued = () => delivery.nudge();
   const evaluation = new AlertEvaluationService({ database: deps.database, incidents, outbox, onQueued, retention: { ms: config.retentionMs, batch: config.retentionBatch } });
-  const service = new AlertsService({ database: deps.database, incidents, outbox, audit: deps.audit, policy: deps.outbound, now: deps.now, onQueued });
+  const quotas = tenantQuotas(deps.config);
+  const service = new AlertsService({ database: deps.database, incidents, outbox, audit: deps.audit, policy: deps.outbound, secrets, quotas, now: deps.now, onQueued });
   const port: AlertsPort = evaluation;
   const lifecycle: Lifecycle = {
-    start: async () => delivery.start(),
+    start: async () => {
+      // Secrets stored in clear before migration 0010 are sealed now (the migration cannot read CONSOLE_SECRET).
+      try {
+        const { sealed, remaining } = await secrets.sealLegacy(deps.database.db);
+        if (sealed > 0) logger.info({ sealed }, 'encrypted webhook channel secrets that were stored in clear');
+        if (remaining > 0) logger.warn({ remaining }, 'webhook channel secrets remain stored in clear: set CONSOLE_SECRET to encrypt them');
+      } catch (error) {
+        logger.warn({ error: errorMessage(error) }, 'could not encrypt webhook channel secrets stored in clear; retried at the next start');
+      }
+      delivery.start();
+    },
     stop: () => delivery.stop(),
   };
-  return { port, evaluation, service, delivery, outbox, config, lifecycle };
+  return { port, evaluation, service, delivery, outbox, secrets, config, lifecycle };
 }
 
 export type AlertsModule = ReturnType<typeof createAlertsModule>;

@@ -22,7 +22,8 @@ describe.each(topologies)('alerts REST API on %s', (topology, available) => {
 
   beforeEach(async ({ skip }) => {
     if (!available) skip();
-    t = await testContainer(topology);
+    // Webhook secrets are sealed with a key from CONSOLE_SECRET (required with PostgreSQL).
+    t = await testContainer(topology, { CONSOLE_SECRET: 'alerts-test-secret-0123456789-0123456789' });
     const { token } = await t.c.tokens.create({ name: 'alerts', scopes: ['alerts:read', 'alerts:write'] }, 'test');
     call = alertsRestClient(t.c, token);
     tenant = await insertTenant(t.c.database.db, 'Acme');
@@ -58,10 +59,12 @@ describe.each(topologies)('alerts REST API on %s', (topology, available) => {
     const got = await call('GET', `/api/client/v1/alert-rules/${rule.id}`);
     expect(got.status).toBe(200);
     expect(JSON.stringify(got.body)).not.toContain(String(rule.channels[0]?.generatedSecret));
+    // a Slack URL is the credential: masked in every view
     expect((got.body.rule as Json).channels).toEqual([
-      { id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true },
-      { id: rule.channels[1]?.id, type: 'slack', url: 'http://127.0.0.1:9/slack', hasSecret: false },
+      { id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true, previousSecretExpiresAt: null },
+      { id: rule.channels[1]?.id, type: 'slack', url: 'http://127.0.0.1:9/****', hasSecret: false, previousSecretExpiresAt: null },
     ]);
+    expect(rule.channels[1]?.url).toBe('http://127.0.0.1:9/****');
 
     const listed = await call('GET', `/api/client/v1/alert-rules?tenantId=${tenant}`);
     expect((listed.body.rules as Json[]).map((r) => r.id)).toEqual([rule.id]);
@@ -74,8 +77,15 @@ describe.each(topologies)('alerts REST API on %s', (topology, available) => {
     const after = patched.body.rule as Json & { channels: Json[] };
     expect(after).toMatchObject({ threshold: 95, serverId: server, metric: 'kvCacheUsagePct', name: 'KV cache high' });
     // the same webhook keeps its id and its secret (nothing newly generated); the changed slack URL is a new channel
-    expect(after.channels[0]).toEqual({ id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true });
+    expect(after.channels[0]).toEqual({ id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true, previousSecretExpiresAt: null });
     expect(after.channels[1]?.id).not.toBe(rule.channels[1]?.id);
+
+    // sending a view's channels back unchanged (the masked Slack URL included) keeps every channel
+    const roundTrip = await call('PATCH', `/api/client/v1/alert-rules/${rule.id}`, { channels: after.channels.map((c) => ({ type: c.type, url: c.url })) });
+    expect(roundTrip.status, JSON.stringify(roundTrip.body)).toBe(200);
+    expect((roundTrip.body.rule as Json & { channels: Json[] }).channels.map((c) => c.id)).toEqual(after.channels.map((c) => c.id));
+    const stored = await t.c.database.db.selectFrom('alert_channels').select(['url', 'secret']).where('rule_id', '=', rule.id).orderBy('position').execute();
+    expect(stored).toEqual([{ url: 'http://127.0.0.1:9/hook', secret: null }, { url: 'http://127.0.0.1:9/other', secret: null }]);
 
     const deleted = await call('DELETE', `/api/client/v1/alert-rules/${rule.id}`);
     expect(deleted.status).toBe(200);
@@ -83,7 +93,7 @@ describe.each(topologies)('alerts REST API on %s', (topology, available) => {
     expect((await call('GET', `/api/client/v1/alert-rules/${rule.id}`)).status).toBe(404);
 
     const audit = await t.c.audit.list({ limit: 10, actor: 'token:alerts' });
-    expect(audit.map((e) => e.action)).toEqual(['alerts.rule.delete', 'alerts.rule.update', 'alerts.rule.create']);
+    expect(audit.map((e) => e.action)).toEqual(['alerts.rule.delete', 'alerts.rule.update', 'alerts.rule.update', 'alerts.rule.create']);
   });
 
   it('answers 400 naming the field for every invalid rule, 404 for an unknown tenant', async () => {
@@ -286,11 +296,12 @@ describe('alert route docs', () => {
       'GET /alert-rules/{id}',
       'PATCH /alert-rules/{id}',
       'DELETE /alert-rules/{id}',
+      'POST /alert-rules/{id}/channels/{channelId}/rotate-secret',
       'GET /incidents',
       'GET /incidents/{id}',
       'POST /incidents/{id}/acknowledge',
     ]);
     const doc = buildOpenApi(alertRouteDocs, 'test') as { paths: Record<string, Record<string, unknown>> };
-    expect(Object.keys(doc.paths)).toEqual(['/alert-rules', '/alert-rules/{id}', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge']);
+    expect(Object.keys(doc.paths)).toEqual(['/alert-rules', '/alert-rules/{id}', '/alert-rules/{id}/channels/{channelId}/rotate-secret', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge']);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQueryShape } from '../db/keyset-page';
 import {
   AGGREGATIONS,
   CHANNEL_TYPES,
@@ -105,13 +106,28 @@ export type UpdateRuleInput = z.infer<typeof updateRuleInputSchema>;
 
 export const rulesQuerySchema = z.object({ tenantId: id.optional() }).strict();
 export type RulesQuery = z.infer<typeof rulesQuerySchema>;
+/** REST's GET /alert-rules: the filter and a page (docs/api.md "Pagination"). */
+export const pageRulesQuerySchema = rulesQuerySchema.extend(pageQueryShape).strict();
+
+/** Rotate a webhook channel's secret: the new one (generated when left out) and how long the old one keeps signing. */
+export const rotateSecretInputSchema = z
+  .object({
+    secret: z.string().min(16, 'secret must be at least 16 characters').max(256, 'secret must be at most 256 characters').optional(),
+    /** Seconds during which deliveries carry the old secret's signature as well; 0 drops the old secret at once. */
+    overlapSeconds: z.number().int('overlapSeconds must be a whole number').min(0).max(7 * 86_400, 'overlapSeconds must be at most 604800 (a week)').optional(),
+  })
+  .strict();
+export type RotateSecretInput = z.infer<typeof rotateSecretInputSchema>;
 
 export const channelViewSchema = z.object({
   id: z.string(),
   type: z.enum(CHANNEL_TYPES),
+  /** Slack URLs are masked (`https://hooks.slack.com/services/T…/B…/****`): the URL is the credential. */
   url: z.string(),
   /** Whether deliveries are signed; the secret itself is never returned after it was set. */
   hasSecret: z.boolean(),
+  /** While a rotation's overlap lasts: when the previous secret stops signing deliveries; else null. */
+  previousSecretExpiresAt: z.string().nullable(),
   /** Present only in the answer that generated it, once. */
   generatedSecret: z.string().optional(),
 });
@@ -145,6 +161,8 @@ export const incidentsQuerySchema = z
   })
   .strict();
 export type IncidentsQuery = z.infer<typeof incidentsQuerySchema>;
+/** REST's GET /incidents: the filters and a page (`limit` as before, plus `cursor`). */
+export const pageIncidentsQuerySchema = incidentsQuerySchema.extend(pageQueryShape).strict();
 
 export const incidentViewSchema = z.object({
   id: z.string(),

@@ -1,14 +1,20 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
 import type { DatabaseHandle } from '../db/client';
+import { type Page, type PageRequest, afterKey, decodeCursor, toPage } from '../db/keyset-page';
 import type { Database } from '../db/schema';
 import { AppError } from '../errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
 import { type TenantAccess, canSee, tenantNotFound } from '../tenants/tenant-access';
+import { actorFor } from '../tenants/actor-redaction';
+import { lockTenantForQuota, quotaExceeded } from '../tenants/tenant-quotas';
+import type { TenantQuotas } from '../tenants/tenants.config';
 import { judge } from './alert-condition';
 import { METRICS, type MetricColumn, metricOfColumn } from './alert-metrics';
 import type { AlertChannelTable, AlertRuleTable, IncidentEventTable, IncidentTable, NotificationOutboxTable } from './alerts.tables';
+import { type ChannelSecrets, DEFAULT_ROTATION_OVERLAP_SECONDS } from './channel-secrets';
+import { maskSlackUrl, shownChannelUrl } from './channel-urls';
 import type {
   AcknowledgeInput,
   ChannelInput,
@@ -20,6 +26,7 @@ import type {
   IncidentsQuery,
   PreviewInput,
   PreviewView,
+  RotateSecretInput,
   RuleView,
   RulesQuery,
   TargetsView,
@@ -44,11 +51,13 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).to
 export class AlertsService {
   constructor(
     private readonly deps: {
-      database: Pick<DatabaseHandle, 'db' | 'writeTransaction'>;
+      database: Pick<DatabaseHandle, 'db' | 'writeTransaction' | 'dialect'>;
       incidents: IncidentRepository;
       outbox: NotificationOutbox;
       audit: AuditLog;
       policy: OutboundPolicy;
+      secrets: ChannelSecrets;
+      quotas: TenantQuotas;
       now: () => number;
       /** Called when notifications were queued (a rule disabled with open incidents), to wake the delivery worker. */
       onQueued: () => void;
@@ -67,6 +76,27 @@ export class AlertsService {
     const rules = await q.orderBy('tenant_id').orderBy('name').orderBy('id').execute();
     const channels = await this.channelsOf(rules.map((r) => r.id));
     return rules.map((r) => toRuleView(r, channels.get(r.id) ?? []));
+  }
+
+  /** One page of {@link listRules}, in the same order (tenant, name, id). */
+  async listRulesPage(access: TenantAccess, query: RulesQuery, page: PageRequest): Promise<Page<RuleView>> {
+    if (query.tenantId !== undefined) await this.requireTenant(access, query.tenantId);
+    let q = this.db.selectFrom('alert_rules').selectAll();
+    const tenantId = query.tenantId ?? access.restrictedTo;
+    if (tenantId !== null) q = q.where('tenant_id', '=', tenantId);
+    if (page.cursor !== undefined) {
+      const [t, n, i] = decodeCursor('alert-rules', page.cursor, ['string', 'string', 'string']);
+      q = q.where(
+        afterKey([
+          { column: 'tenant_id', direction: 'asc', value: t as string },
+          { column: 'name', direction: 'asc', value: n as string },
+          { column: 'id', direction: 'asc', value: i as string },
+        ]),
+      );
+    }
+    const rules = await q.orderBy('tenant_id').orderBy('name').orderBy('id').limit(page.limit + 1).execute();
+    const channels = await this.channelsOf(rules.slice(0, page.limit).map((r) => r.id));
+    return toPage('alert-rules', rules, page.limit, (r) => [r.tenant_id, r.name, r.id], (r) => toRuleView(r, channels.get(r.id) ?? []));
   }
 
   async getRule(access: TenantAccess, id: string): Promise<RuleView> {
@@ -97,8 +127,13 @@ export class AlertsService {
       updated_at: now,
     };
     const { channels, generated } = await this.deps.database.writeTransaction(async (trx) => {
+      await lockTenantForQuota(trx, this.deps.database.dialect, rule.tenant_id);
+      const rules = await countOf(trx, 'alert_rules', rule.tenant_id);
+      if (rules >= this.deps.quotas.alertRules) throw quotaExceeded('alert rules', this.deps.quotas.alertRules, 'TENANT_MAX_ALERT_RULES');
       await trx.insertInto('alert_rules').values(rule).execute();
-      return this.replaceChannels(trx, rule, [], input.channels, now);
+      const replaced = await this.replaceChannels(trx, rule, [], input.channels, now);
+      await this.checkChannelQuota(trx, rule.tenant_id, input.channels.length);
+      return replaced;
     });
     await this.deps.audit.record({ actor, action: 'alerts.rule.create', target: rule.id, outcome: 'created', detail: { tenantId: rule.tenant_id, name: rule.name } });
     return toRuleView(rule, channels, generated);
@@ -131,9 +166,11 @@ export class AlertsService {
     };
     const { channels, generated, queued } = await this.deps.database.writeTransaction(async (trx) => {
       const { id: _id, tenant_id: _tenant, created_at: _created, ...changes } = next;
+      if (patch.channels) await lockTenantForQuota(trx, this.deps.database.dialect, next.tenant_id);
       await trx.updateTable('alert_rules').set(changes).where('id', '=', id).execute();
       const current = await trx.selectFrom('alert_channels').selectAll().where('rule_id', '=', id).orderBy('position').execute();
       const replaced = patch.channels ? await this.replaceChannels(trx, next, current, patch.channels, now) : { channels: current, generated: new Map<string, string>() };
+      if (patch.channels && patch.channels.length > current.length) await this.checkChannelQuota(trx, next.tenant_id, patch.channels.length - current.length);
       let queued = 0;
       if (before.enabled === 1 && next.enabled === 0) {
         const open = await trx.selectFrom('incidents').select(['id', 'last_value']).where('rule_id', '=', id).where('resolved_at', 'is', null).execute();
@@ -176,6 +213,40 @@ export class AlertsService {
     return toRuleView(rule, channels);
   }
 
+  /**
+   * Gives a webhook channel a new secret (the one given, or a generated one returned once as `generatedSecret`)
+   * and keeps the current one for `overlapSeconds` (default 24 h): until then every delivery carries both
+   * signatures, so a receiver can switch keys without missing a notification. A second rotation within the
+   * overlap replaces the kept secret with the one being rotated out. Idempotent it is not: each call rotates.
+   */
+  async rotateChannelSecret(access: TenantAccess, ruleId: string, channelId: string, input: RotateSecretInput, actor: string): Promise<RuleView> {
+    const rule = await this.findRule(access, ruleId);
+    const now = this.deps.now();
+    const overlapSeconds = input.overlapSeconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
+    const secret = input.secret ?? this.deps.secrets.generate();
+    const sealed = this.deps.secrets.seal(secret, channelId, 'secret');
+    await this.deps.database.writeTransaction(async (trx) => {
+      const channel = await trx.selectFrom('alert_channels').selectAll().where('id', '=', channelId).where('rule_id', '=', rule.id).executeTakeFirst();
+      if (!channel) throw new AppError('NOT_FOUND', `Channel not found on rule ${rule.id}: ${channelId}`);
+      if (channel.type !== 'webhook') throw new AppError('INVALID_INPUT', 'Only webhook channels have a secret to rotate');
+      // The legacy clear secret (not sealed yet) is sealed as the previous one, so it keeps verifying too.
+      const previous = channel.secret_enc ?? (channel.secret === null ? null : this.deps.secrets.seal(channel.secret, channel.id, 'secret'));
+      await trx
+        .updateTable('alert_channels')
+        .set({
+          secret_enc: sealed,
+          secret: null,
+          previous_secret_enc: overlapSeconds > 0 ? previous : null,
+          previous_secret_expires_at: overlapSeconds > 0 && previous !== null ? now + overlapSeconds * 1000 : null,
+        })
+        .where('id', '=', channelId)
+        .execute();
+    });
+    await this.deps.audit.record({ actor, action: 'alerts.channel.rotate-secret', target: channelId, outcome: 'rotated', detail: { ruleId: rule.id, overlapSeconds } });
+    const channels = (await this.channelsOf([rule.id])).get(rule.id) ?? [];
+    return toRuleView(rule, channels, input.secret === undefined ? new Map([[channelId, secret]]) : undefined, now);
+  }
+
   /** Open first, then acknowledged, then resolved; newest first within each. */
   async listIncidents(access: TenantAccess, query: IncidentsQuery): Promise<IncidentView[]> {
     if (query.tenantId !== undefined) await this.requireTenant(access, query.tenantId);
@@ -189,7 +260,33 @@ export class AlertsService {
       .orderBy('id')
       .limit(query.limit)
       .execute();
-    return rows.map(toIncidentView);
+    return rows.map((i) => toIncidentView(i, access));
+  }
+
+  /**
+   * One page of incidents in {@link listIncidents}' order (open, acknowledged, resolved; newest first within each;
+   * then id). The keyset is (status rank, opened_at, id); with a status filter the rank is constant and the
+   * `incidents_status` index serves the seek.
+   */
+  async listIncidentsPage(access: TenantAccess, query: Omit<IncidentsQuery, 'limit'>, page: PageRequest): Promise<Page<IncidentView>> {
+    if (query.tenantId !== undefined) await this.requireTenant(access, query.tenantId);
+    let q = this.incidentQuery();
+    const tenantId = query.tenantId ?? access.restrictedTo;
+    if (tenantId !== null) q = q.where('tenant_id', '=', tenantId);
+    if (query.status) q = q.where('status', '=', query.status);
+    const rank = sql<number>`(case when status = 'open' then 0 when status = 'acknowledged' then 1 else 2 end)`;
+    if (page.cursor !== undefined) {
+      const [r, o, i] = decodeCursor('incidents', page.cursor, ['number', 'number', 'string']);
+      q = q.where(
+        afterKey([
+          { column: rank, direction: 'asc', value: r as number },
+          { column: 'opened_at', direction: 'desc', value: o as number },
+          { column: 'id', direction: 'asc', value: i as string },
+        ]),
+      );
+    }
+    const rows = await q.orderBy(rank).orderBy('opened_at', 'desc').orderBy('id').limit(page.limit + 1).execute();
+    return toPage('incidents', rows, page.limit, (i) => [STATUS_RANK[i.status], Number(i.opened_at), i.id], (i) => toIncidentView(i, access));
   }
 
   /** The incident with its timeline: each event with the deliveries of its notifications. */
@@ -200,7 +297,7 @@ export class AlertsService {
     const deliveries = await this.db.selectFrom('notification_outbox').selectAll().where('incident_id', '=', id).orderBy('created_at').orderBy('id').execute();
     const byEvent = new Map<string, DeliveryView[]>();
     for (const d of deliveries) byEvent.set(d.event_id, [...(byEvent.get(d.event_id) ?? []), toDeliveryView(d)]);
-    return { ...toIncidentView(incident), timeline: events.map((e) => toTimelineEntry(e, byEvent.get(e.id) ?? [])) };
+    return { ...toIncidentView(incident, access), timeline: events.map((e) => toTimelineEntry(e, byEvent.get(e.id) ?? [], access)) };
   }
 
   async acknowledge(access: TenantAccess, id: string, input: AcknowledgeInput, actor: string): Promise<IncidentDetail> {
@@ -314,23 +411,53 @@ export class AlertsService {
     return byRule;
   }
 
+  /** QUOTA_EXCEEDED when the tenant now has more channels than TENANT_MAX_NOTIFICATION_CHANNELS (rolls back the write). */
+  private async checkChannelQuota(trx: Kysely<Database>, tenantId: string, added: number): Promise<void> {
+    if (added <= 0) return;
+    const quota = this.deps.quotas.notificationChannels;
+    if ((await countOf(trx, 'alert_channels', tenantId)) > quota) throw quotaExceeded('notification channels', quota, 'TENANT_MAX_NOTIFICATION_CHANNELS');
+  }
+
+  /**
+   * A channel given again with the same type and URL — or, for Slack, the masked URL its view shows — keeps its
+   * id and secret. Secrets are sealed before they are written (see ChannelSecrets).
+   */
   private async replaceChannels(trx: Kysely<Database>, rule: Rule, current: Channel[], wanted: ChannelInput[], now: number) {
     const generated = new Map<string, string>();
     const unmatched = [...current];
     const channels: Channel[] = [];
     for (const [position, input] of wanted.entries()) {
-      const index = unmatched.findIndex((c) => c.type === input.type && c.url === input.url);
+      const index = unmatched.findIndex((c) => c.type === input.type && (c.url === input.url || (c.type === 'slack' && maskSlackUrl(c.url) === input.url)));
       const kept = index >= 0 ? unmatched.splice(index, 1)[0] : undefined;
-      let secret: string | null = input.type === 'webhook' ? (input.secret ?? kept?.secret ?? null) : null;
-      const channel: Channel = { id: kept?.id ?? randomUUID(), rule_id: rule.id, tenant_id: rule.tenant_id, type: input.type, url: input.url, secret, position, created_at: kept?.created_at ?? now };
-      if (input.type === 'webhook' && secret === null) {
+      const id = kept?.id ?? randomUUID();
+      const path = `channels.${position}.secret`;
+      let fresh: string | null = input.type === 'webhook' ? (input.secret ?? null) : null;
+      if (input.type === 'webhook' && fresh === null && kept?.secret_enc == null && kept?.secret == null) {
         // Every webhook is signed: a channel without a secret gets one, shown once in this answer.
-        secret = randomBytes(32).toString('base64url');
-        channel.secret = secret;
-        generated.set(channel.id, secret);
+        fresh = this.deps.secrets.generate();
+        generated.set(id, fresh);
       }
-      if (kept) await trx.updateTable('alert_channels').set({ secret, position }).where('id', '=', kept.id).execute();
-      else await trx.insertInto('alert_channels').values(channel).execute();
+      const sealed = fresh === null ? null : this.deps.secrets.seal(fresh, id, path);
+      const channel: Channel = {
+        id,
+        rule_id: rule.id,
+        tenant_id: rule.tenant_id,
+        type: input.type,
+        url: kept?.url ?? input.url,
+        // A new secret replaces the old at once (no overlap: that is what rotation is for).
+        secret: sealed === null ? (kept?.secret ?? null) : null,
+        secret_enc: sealed ?? kept?.secret_enc ?? null,
+        previous_secret_enc: sealed === null ? (kept?.previous_secret_enc ?? null) : null,
+        previous_secret_expires_at: sealed === null ? (kept?.previous_secret_expires_at ?? null) : null,
+        position,
+        created_at: kept?.created_at ?? now,
+      };
+      if (kept) {
+        const { secret, secret_enc, previous_secret_enc, previous_secret_expires_at } = channel;
+        await trx.updateTable('alert_channels').set({ secret, secret_enc, previous_secret_enc, previous_secret_expires_at, position }).where('id', '=', kept.id).execute();
+      } else {
+        await trx.insertInto('alert_channels').values(channel).execute();
+      }
       channels.push(channel);
     }
     if (unmatched.length > 0) {
@@ -342,12 +469,20 @@ export class AlertsService {
   }
 }
 
-function toChannelView(c: Channel, generated?: Map<string, string>): ChannelView {
+function toChannelView(c: Channel, generated?: Map<string, string>, now = Date.now()): ChannelView {
   const secret = generated?.get(c.id);
-  return { id: c.id, type: c.type, url: c.url, hasSecret: c.secret !== null, ...(secret ? { generatedSecret: secret } : {}) };
+  const overlap = c.previous_secret_enc !== null && c.previous_secret_expires_at !== null && Number(c.previous_secret_expires_at) > now;
+  return {
+    id: c.id,
+    type: c.type,
+    url: shownChannelUrl(c.type, c.url),
+    hasSecret: c.secret_enc !== null || c.secret !== null,
+    previousSecretExpiresAt: overlap ? iso(c.previous_secret_expires_at) : null,
+    ...(secret ? { generatedSecret: secret } : {}),
+  };
 }
 
-export function toRuleView(r: Rule, channels: Channel[], generated?: Map<string, string>): RuleView {
+export function toRuleView(r: Rule, channels: Channel[], generated?: Map<string, string>, now?: number): RuleView {
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -362,13 +497,21 @@ export function toRuleView(r: Rule, channels: Channel[], generated?: Map<string,
     noData: r.no_data,
     cooldownMinutes: Number(r.cooldown_minutes),
     enabled: r.enabled === 1,
-    channels: channels.map((c) => toChannelView(c, generated)),
+    channels: channels.map((c) => toChannelView(c, generated, now)),
     createdAt: new Date(Number(r.created_at)).toISOString(),
     updatedAt: new Date(Number(r.updated_at)).toISOString(),
   };
 }
 
-function toIncidentView(i: Incident): IncidentView {
+const STATUS_RANK: Record<Incident['status'], number> = { open: 0, acknowledged: 1, resolved: 2 };
+
+async function countOf(trx: Kysely<Database>, table: 'alert_rules' | 'alert_channels', tenantId: string): Promise<number> {
+  const { n } = await trx.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/** Who acknowledged (and who wrote timeline entries) is shown to a tenant-restricted caller as a kind only. */
+function toIncidentView(i: Incident, access: TenantAccess): IncidentView {
   return {
     id: i.id,
     tenantId: i.tenant_id,
@@ -388,7 +531,7 @@ function toIncidentView(i: Incident): IncidentView {
     openedAt: new Date(Number(i.opened_at)).toISOString(),
     lastEvaluatedAt: new Date(Number(i.last_evaluated_at)).toISOString(),
     acknowledgedAt: iso(i.acknowledged_at),
-    acknowledgedBy: i.acknowledged_by,
+    acknowledgedBy: actorFor(access, i.acknowledged_by),
     resolvedAt: iso(i.resolved_at),
     resolution: i.resolution,
     notificationsSent: Number(i.notifications_sent ?? 0),
@@ -401,7 +544,7 @@ function toDeliveryView(d: Selectable<NotificationOutboxTable>): DeliveryView {
     id: d.id,
     channelId: d.channel_id,
     channelType: d.channel_type,
-    url: d.url,
+    url: shownChannelUrl(d.channel_type, d.url),
     status: d.status,
     attempts: Number(d.attempts),
     lastStatusCode: d.last_status_code === null ? null : Number(d.last_status_code),
@@ -411,6 +554,6 @@ function toDeliveryView(d: Selectable<NotificationOutboxTable>): DeliveryView {
   };
 }
 
-function toTimelineEntry(e: Selectable<IncidentEventTable>, deliveries: DeliveryView[]) {
-  return { id: e.id, at: new Date(Number(e.at)).toISOString(), type: e.type, actor: e.actor, value: e.value === null ? null : Number(e.value), note: e.note, deliveries };
+function toTimelineEntry(e: Selectable<IncidentEventTable>, deliveries: DeliveryView[], access: TenantAccess) {
+  return { id: e.id, at: new Date(Number(e.at)).toISOString(), type: e.type, actor: actorFor(access, e.actor), value: e.value === null ? null : Number(e.value), note: e.note, deliveries };
 }

@@ -54,8 +54,16 @@ export interface AlertChannelTable {
   tenant_id: string;
   type: ChannelType;
   url: string;
-  /** HMAC key of webhook channels (needed in clear to sign; never returned by any surface). */
+  /**
+   * Legacy: the HMAC key in clear, as stored before migration 0010. Boot seals it into `secret_enc` and empties it;
+   * it is only read while that has not happened (no CONSOLE_SECRET on PostgreSQL). Never returned by any surface.
+   */
   secret: string | null;
+  /** The HMAC key of a webhook channel, sealed with the console's cipher (bound to the channel id). */
+  secret_enc: string | null;
+  /** The key before the last rotation, sealed likewise; deliveries carry its signature too until the overlap ends. */
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: number | null;
   position: number;
   created_at: number;
 }

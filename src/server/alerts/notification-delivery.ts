@@ -3,8 +3,10 @@ import type { Logger } from '../logger';
 import { type OutboundResult, outboundRequest } from '../net/http-client';
 import type { OutboundPolicy } from '../net/outbound-policy';
 import type { AlertsConfig } from './alerts.config';
+import type { ChannelSecrets } from './channel-secrets';
+import { shownChannelUrl } from './channel-urls';
 import type { NotificationOutbox, OutboxRow } from './notification-outbox';
-import { WEBHOOK_HEADERS, signWebhook } from './webhook-signature';
+import { WEBHOOK_HEADERS, signatureHeader } from './webhook-signature';
 
 /** Receivers answer with small bodies; anything bigger is not a webhook receiver we should be reading. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
@@ -35,6 +37,8 @@ function retryAfterMs(result: OutboundResult): number | undefined {
 export interface DeliveryDeps {
   outbox: NotificationOutbox;
   policy: OutboundPolicy;
+  /** Opens the channels' sealed secrets for signing. */
+  secrets: ChannelSecrets;
   config: AlertsConfig;
   logger: Logger;
   now: () => number;
@@ -127,7 +131,7 @@ export class NotificationDelivery {
           if (rows.length === 0) break;
           const channels = await this.deps.outbox.channels(rows.map((r) => r.channel_id));
           for (const row of rows) {
-            const attempt = this.attempt(row, channels.get(row.channel_id)?.secret ?? null, channels.has(row.channel_id)).finally(() => {
+            const attempt = this.attempt(row, channels.get(row.channel_id)).finally(() => {
               this.inFlight.delete(attempt);
               this.nudge();
             });
@@ -142,14 +146,14 @@ export class NotificationDelivery {
 
   private async deliverAll(rows: OutboxRow[]): Promise<void> {
     const channels = await this.deps.outbox.channels(rows.map((r) => r.channel_id));
-    await Promise.all(rows.map((row) => this.attempt(row, channels.get(row.channel_id)?.secret ?? null, channels.has(row.channel_id))));
+    await Promise.all(rows.map((row) => this.attempt(row, channels.get(row.channel_id))));
   }
 
   /** One attempt of one claimed row. Never throws: every outcome is written back to the row. */
-  private async attempt(row: OutboxRow, secret: string | null, channelExists: boolean): Promise<void> {
+  private async attempt(row: OutboxRow, channel: Parameters<ChannelSecrets['signingKeys']>[0] | undefined): Promise<void> {
     const { outbox, policy, config, logger, now } = this.deps;
     try {
-      if (!channelExists) {
+      if (!channel) {
         await outbox.cancel(row, 'The channel was removed before delivery', now());
         return;
       }
@@ -160,9 +164,14 @@ export class NotificationDelivery {
         [WEBHOOK_HEADERS.event]: `incident.${row.event_type}`,
         [WEBHOOK_HEADERS.attempt]: String(row.attempts),
       };
-      if (row.channel_type === 'webhook' && secret) {
-        headers[WEBHOOK_HEADERS.timestamp] = String(timestamp);
-        headers[WEBHOOK_HEADERS.signature] = signWebhook(secret, timestamp, row.body);
+      if (row.channel_type === 'webhook') {
+        const keys = this.deps.secrets.signingKeys(channel, now());
+        if (keys.problem !== null) logger.warn({ notification: row.id, channel: row.channel_id, problem: keys.problem }, 'webhook channel secret unusable');
+        if (keys.secrets.length > 0) {
+          headers[WEBHOOK_HEADERS.timestamp] = String(timestamp);
+          // During a rotation's overlap: both signatures, the new one first (docs/alerts.md).
+          headers[WEBHOOK_HEADERS.signature] = signatureHeader(keys.secrets, timestamp, row.body);
+        }
       }
       const result = await outboundRequest(policy, row.url, {
         method: 'POST',
@@ -184,7 +193,7 @@ export class NotificationDelivery {
       const retryAt = permanent || exhausted ? null : now() + backoffMs(row.attempts, config, this.random, retryAfterMs(result));
       await outbox.markAttemptFailed(row, { statusCode, error: exhausted && !permanent ? `${error} (gave up after ${row.attempts} attempts)` : error, retryAt }, now());
       this.deps.onAttempt?.(row.channel_type, retryAt === null ? 'failed' : 'retrying');
-      logger.warn({ notification: row.id, attempt: row.attempts, error, retrying: retryAt !== null }, 'notification delivery failed');
+      logger.warn({ notification: row.id, url: shownChannelUrl(row.channel_type, row.url), attempt: row.attempts, error, retrying: retryAt !== null }, 'notification delivery failed');
     } catch (error) {
       // The database write-back failed; the claim lapses and another pass retries the row.
       logger.warn({ notification: row.id, error: errorMessage(error) }, 'notification delivery: could not record the outcome');

@@ -18,8 +18,17 @@ export function signWebhook(secret: string, timestampSeconds: number, body: stri
 }
 
 /**
- * The receiver's check: the signature matches (compared in constant time) and the timestamp is within
- * `toleranceSeconds` of `nowSeconds`. Returns why it fails, or null when the request is genuine.
+ * The `X-Alert-Signature` value: one `v1=` signature per secret, comma-separated, the current secret first. During a
+ * rotation's overlap there are two (current, previous); a receiver accepts the request when any of them verifies
+ * with the secret it holds, as in other multi-signature webhook schemes.
+ */
+export function signatureHeader(secrets: readonly string[], timestampSeconds: number, body: string): string {
+  return secrets.map((s) => signWebhook(s, timestampSeconds, body)).join(',');
+}
+
+/**
+ * The receiver's check: one of the header's signatures matches (each compared in constant time) and the timestamp
+ * is within `toleranceSeconds` of `nowSeconds`. Returns why it fails, or null when the request is genuine.
  */
 export function verifyWebhook(input: {
   secret: string;
@@ -33,7 +42,7 @@ export function verifyWebhook(input: {
   if (!input.timestampHeader || !Number.isInteger(timestamp)) return 'missing or malformed timestamp';
   if (Math.abs(input.nowSeconds - timestamp) > (input.toleranceSeconds ?? 300)) return 'timestamp outside the tolerance';
   const expected = Buffer.from(signWebhook(input.secret, timestamp, input.body));
-  const given = Buffer.from(input.signatureHeader ?? '');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'signature does not match';
-  return null;
+  const candidates = (input.signatureHeader ?? '').split(',').map((s) => Buffer.from(s.trim()));
+  const matches = candidates.some((given) => given.length === expected.length && timingSafeEqual(given, expected));
+  return matches ? null : 'signature does not match';
 }

@@ -6,6 +6,8 @@ import type { LockHealth } from '../coordination/lock-health';
 import type { LockProvider } from '../coordination/lock-provider';
 import type { RunTrigger } from '../db/schema';
 import { AppError } from '../errors';
+import { actorFor, mayReadPlatformNotes } from '../tenants/actor-redaction';
+import { ALL_TENANTS, type TenantAccess } from '../tenants/tenant-access';
 import type {
   AutomationView,
   PauseInput,
@@ -78,6 +80,8 @@ export class AutomationService {
   private composed: { views: AutomationView[]; at: number; invalidations: number; inputsExpireAt: number } | null = null;
   private readonly replies = new Map<string, (e: Extract<Envelope, { type: 'run-reply' }>) => void>();
   private readonly fireTimes = new FireTimes();
+  /** A composed list as a tenant-restricted caller sees it, derived once per composition. */
+  private readonly redactedLists = new WeakMap<AutomationView[], AutomationView[]>();
 
   constructor(private readonly deps: ServiceDeps) {
     this.pauses = new CachedInput((now) => deps.pauses.all(now));
@@ -102,7 +106,23 @@ export class AutomationService {
     return this.deps.schedules[definition.key] ?? null;
   }
 
-  async list(): Promise<AutomationView[]> {
+  /**
+   * Every automation's view, as `access` may see it: a tenant-restricted caller gets `pausedBy` reduced to the
+   * actor's kind (`operator`, `token`) and `pauseReason` null — the fields stay, with the spec's types. The
+   * redacted list is derived once per composed list, so the REST list's serialized-body cache keeps working.
+   */
+  async list(access: TenantAccess = ALL_TENANTS): Promise<AutomationView[]> {
+    const views = await this.composedList();
+    if (mayReadPlatformNotes(access)) return views;
+    let redacted = this.redactedLists.get(views);
+    if (redacted === undefined) {
+      redacted = views.map((v) => ({ ...v, pausedBy: actorFor(access, v.pausedBy), pauseReason: null }));
+      this.redactedLists.set(views, redacted);
+    }
+    return redacted;
+  }
+
+  private async composedList(): Promise<AutomationView[]> {
     const now = this.deps.now();
     const composed = this.composed;
     if (composed && composed.invalidations === this.invalidations && now - composed.at < VIEW_TTL_MS && now < composed.inputsExpireAt) {
@@ -134,10 +154,10 @@ export class AutomationService {
     return views;
   }
 
-  /** Throws INVALID_KEY for a malformed key and NOT_FOUND for a well-formed unknown one. */
-  async get(key: string): Promise<AutomationView> {
+  /** Throws INVALID_KEY for a malformed key and NOT_FOUND for a well-formed unknown one. Redacted as {@link list}. */
+  async get(key: string, access: TenantAccess = ALL_TENANTS): Promise<AutomationView> {
     const definition = this.lookup(key, 'NOT_FOUND');
-    return this.viewOf(definition.key);
+    return this.viewOf(definition.key, access);
   }
 
   async run(key: string, actor: Actor): Promise<RunNowResult> {
@@ -216,15 +236,15 @@ export class AutomationService {
     return this.viewOf(definition.key);
   }
 
-  /** Run history, newest first, with a cursor for the next page. */
-  async runs(key: string, query: RunsQuery): Promise<{ runs: RunView[]; nextCursor: string | null }> {
+  /** Run history, newest first, with a cursor for the next page. A tenant-restricted caller sees actors' kinds only. */
+  async runs(key: string, query: RunsQuery, access: TenantAccess = ALL_TENANTS): Promise<{ runs: RunView[]; nextCursor: string | null }> {
     const definition = this.lookup(key, 'NOT_FOUND');
     const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const records = await this.deps.runs.history(definition.key, query.limit + 1, before);
     const page = records.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      runs: page.map(toRunView),
+      runs: page.map((r) => ({ ...toRunView(r), actor: actorFor(access, r.actor) })),
       nextCursor: records.length > query.limit && last ? encodeCursor(last) : null,
     };
   }
@@ -282,8 +302,8 @@ export class AutomationService {
     return definition;
   }
 
-  private async viewOf(key: string): Promise<AutomationView> {
-    const view = (await this.list()).find((v) => v.key === key);
+  private async viewOf(key: string, access: TenantAccess = ALL_TENANTS): Promise<AutomationView> {
+    const view = (await this.list(access)).find((v) => v.key === key);
     if (!view) throw new AppError('INTERNAL', `View of ${key} missing`);
     return view;
   }

@@ -195,7 +195,7 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
   let call: ReturnType<typeof browserRest>;
 
   beforeAll(async () => {
-    h = await openHarness({ BROWSER_MAX_SESSIONS: '3' });
+    h = await openHarness({ BROWSER_MAX_SESSIONS: '4' });
     tenant = await insertTenant(h.c);
     call = browserRest(h.c, await token(h.c));
   });
@@ -311,13 +311,16 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
   });
 
   it('enforces the per-instance cap with 429 and Retry-After, and a closed session frees its slot', async () => {
+    // Two tenants: each tenant's quota (a fair share, BROWSER_MAX_SESSIONS − 1 = 3) lets its creates through, so
+    // the fifth create meets the instance's cap.
+    const other = await insertTenant(h.c);
     const body = { tenantId: tenant, url: `${pages.origin}/page`, idleTimeoutMs: 90_000 };
-    const results = await Promise.all([1, 2, 3, 4].map(() => call('POST', PATH, body)));
-    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 429]);
+    const results = await Promise.all([tenant, tenant, tenant, other, other].map((tenantId) => call('POST', PATH, { ...body, tenantId })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 201, 429]);
     const refused = results.find((r) => r.status === 429);
-    expect(refused?.body.error).toContain('maximum of 3 live sessions (BROWSER_MAX_SESSIONS)');
+    expect(refused?.body.error).toContain('maximum of 4 live sessions (BROWSER_MAX_SESSIONS)');
     expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(h.c.browser.port.status().liveSessions).toBe(3);
+    expect(h.c.browser.port.status().liveSessions).toBe(4);
 
     const first = results.find((r) => r.status === 201);
     if (!first) throw new Error('no session was created');

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { afterKey } from '../db/keyset-page';
 import type { Database } from '../db/schema';
 import type { PageSnapshot } from './browser-runtime';
 import { LIVE_SESSION_STATUSES, type SessionCloseReason, type SessionStatus } from './browser.schemas';
@@ -82,11 +83,36 @@ export class BrowserSessionsRepository {
     return this.db.selectFrom('browser_sessions').select(COLUMNS).where('id', '=', id).executeTakeFirst();
   }
 
-  async list(filter: { tenantId?: string; status?: SessionStatus; limit: number }): Promise<SessionRow[]> {
+  /** Newest first (then by id); after `after` (the last row of the previous page) when given. */
+  async list(filter: { tenantId?: string; status?: SessionStatus; limit: number; after?: { createdAt: number; id: string } }): Promise<SessionRow[]> {
     let query = this.db.selectFrom('browser_sessions').select(COLUMNS);
     if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.after) {
+      query = query.where(
+        afterKey([
+          { column: 'created_at', direction: 'desc', value: filter.after.createdAt },
+          { column: 'id', direction: 'asc', value: filter.after.id },
+        ]),
+      );
+    }
     return query.orderBy('created_at', 'desc').orderBy('id').limit(filter.limit).execute();
+  }
+
+  /** Live sessions of one tenant on every instance (the tenant quota's count). */
+  async liveCountOfTenant(tenantId: string): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('browser_sessions')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('status', 'in', LIVE_SESSION_STATUSES)
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  /** Removes a `starting` row that a create gives up before opening anything (over its tenant's quota). */
+  async deleteStarting(id: string): Promise<void> {
+    await this.db.deleteFrom('browser_sessions').where('id', '=', id).where('status', '=', 'starting').execute();
   }
 
   async thumbnail(id: string): Promise<{ thumbnail: string | null; thumbnail_at: number | null } | undefined> {

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log';
 import type { BrowserPort, RunContext } from '../automations/definition';
 import type { ChangeBus } from '../coordination/change-bus';
+import { type Page, decodeCursor, toPage } from '../db/keyset-page';
 import { AppError, errorMessage, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { OutboundPolicy } from '../net/outbound-policy';
+import { quotaExceeded } from '../tenants/tenant-quotas';
 import { type BrowserRuntime, type BrowserRuntimeStatus, type NavigationOutcome, type PageSnapshot, SessionNotHeldError } from './browser-runtime';
 import type { BrowserSessionsRepository, SessionRow } from './browser-sessions.repository';
 import type { BrowserSettings } from './browser.config';
@@ -27,6 +29,8 @@ export interface BrowserSessionsDeps {
   audit: AuditLog;
   bus: ChangeBus;
   settings: BrowserSettings;
+  /** Live sessions one tenant may hold across all instances (TENANT_MAX_BROWSER_SESSIONS, a fair share of an instance). */
+  tenantQuota: number;
   instanceId: string;
   isInstanceLive: (id: string) => Promise<boolean>;
   logger: Logger;
@@ -42,7 +46,8 @@ const VIEW_KEY = 'browser-session-reaper';
  *
  * Guarantees:
  * - create answers once the start URL loaded (`ready`) or failed (`error`, with the reason); it never exceeds the
- *   per-instance cap (429) and is refused while the instance drains (503);
+ *   per-instance cap (429) nor the tenant's quota (409 QUOTA_EXCEEDED, below the instance's capacity, so one
+ *   tenant never takes every slot) and is refused while the instance drains (503);
  * - navigate, screenshot and close count as activity; reads (get, list, thumbnail) never do;
  * - actions act on this instance's runtime only: a session another live instance holds answers 409 naming it;
  * - every end of a session (close, expiry, crash, shutdown, reconciliation) is recorded once, first reason wins,
@@ -75,6 +80,16 @@ export class BrowserSessionsService implements BrowserPort {
     return rows.map(toView);
   }
 
+  /** {@link list} with a cursor: the same order (newest first, then id), `nextCursor` null on the last page. */
+  async listPage(query: ListSessionsQuery & { cursor?: string }, access: SessionAccess): Promise<Page<SessionView>> {
+    if (query.tenantId !== undefined) await this.assertTenant(query.tenantId, access);
+    const tenantId = access.tenantId ?? query.tenantId;
+    const key = query.cursor === undefined ? undefined : decodeCursor('browser-sessions', query.cursor, ['number', 'string']);
+    const after = key ? { createdAt: Number(key[0]), id: String(key[1]) } : undefined;
+    const rows = await this.deps.repository.list({ tenantId, status: query.status, limit: query.limit + 1, after });
+    return toPage('browser-sessions', rows, query.limit, (r) => [Number(r.created_at), r.id], toView);
+  }
+
   async get(id: string, access: SessionAccess): Promise<SessionView> {
     return toView(await this.visible(id, access));
   }
@@ -103,6 +118,10 @@ export class BrowserSessionsService implements BrowserPort {
       throw new AppError('INVALID_INPUT', `maxLifetimeMs must be at most ${settings.maxLifetime.maxMs} (BROWSER_MAX_LIFETIME_MAX_MS)`);
     }
 
+    // Checked before taking a slot (so a tenant at its quota never holds one, even briefly) and again after the
+    // row exists (so concurrent creates of one tenant cannot all pass: the last to count sees every row).
+    const quota = this.deps.tenantQuota;
+    if ((await repository.liveCountOfTenant(input.tenantId)) >= quota) throw sessionQuota(quota);
     const id = randomUUID();
     const reservation = runtime.reserve(id);
     if (reservation === 'shutting-down') {
@@ -117,6 +136,10 @@ export class BrowserSessionsService implements BrowserPort {
     }
     try {
       await repository.insertStarting({ id, tenantId: input.tenantId, ownerInstanceId: this.deps.instanceId, startUrl: url.href, now: now(), idleTimeoutMs, maxLifetimeMs });
+      if ((await repository.liveCountOfTenant(input.tenantId)) > quota) {
+        await repository.deleteStarting(id);
+        throw sessionQuota(quota);
+      }
     } catch (error) {
       runtime.release(id);
       throw error;
@@ -397,6 +420,10 @@ export class BrowserSessionsService implements BrowserPort {
       this.deps.bus.publish({ type: 'automation', key: VIEW_KEY, reason: 'browser-sessions' }).catch(() => undefined);
     });
   }
+}
+
+function sessionQuota(quota: number): AppError {
+  return quotaExceeded('live browser sessions', quota, 'TENANT_MAX_BROWSER_SESSIONS');
 }
 
 function iso(ms: number | null): string | null {

@@ -1,5 +1,6 @@
 import type { BrowserPort } from '../automations/definition';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
+import { tenantQuotas } from '../tenants/tenants.config';
 import { BrowserSessionsRepository } from './browser-sessions.repository';
 import { BrowserSessionsService } from './browser-sessions.service';
 import { browserSettings } from './browser.config';
@@ -26,6 +27,7 @@ export function createBrowserModule(deps: ModuleDeps) {
     audit: deps.audit,
     bus: deps.bus,
     settings,
+    tenantQuota: tenantQuotas(deps.config).browserSessions,
     instanceId: deps.config.instanceId,
     isInstanceLive: (id) => deps.instances.isLive(id),
     logger: deps.logger.child({ module: 'browser' }),

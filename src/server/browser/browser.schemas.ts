@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQueryShape } from '../db/keyset-page';
 
 /**
  * Browser session schemas, shared by the REST routes and the tRPC router (inputs and outputs), so both surfaces
@@ -64,6 +65,8 @@ export const listSessionsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1, 'limit must be between 1 and 500').max(500, 'limit must be between 1 and 500').default(100),
 });
 export type ListSessionsQuery = z.infer<typeof listSessionsQuerySchema>;
+/** REST's GET /browser/sessions: the filters, `limit` as before, and `cursor` (docs/api.md "Pagination"). */
+export const pageSessionsQuerySchema = listSessionsQuerySchema.extend({ cursor: pageQueryShape.cursor });
 
 export const sessionViewSchema = z.object({
   id: z.string(),
@@ -92,6 +95,7 @@ export type SessionView = z.infer<typeof sessionViewSchema>;
 
 export const sessionResultSchema = z.object({ session: sessionViewSchema });
 export const sessionListSchema = z.object({ sessions: z.array(sessionViewSchema) });
+export const sessionPageSchema = z.object({ sessions: z.array(sessionViewSchema), nextCursor: z.string().nullable() });
 
 export const thumbnailSchema = z.object({ dataUrl: z.string().nullable(), capturedAt: z.string().nullable() });
 export const screenshotResultSchema = z.object({ dataUrl: z.string(), session: sessionViewSchema });

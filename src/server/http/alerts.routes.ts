@@ -4,12 +4,14 @@ import {
   createRuleInputSchema,
   incidentDetailSchema,
   incidentViewSchema,
-  incidentsQuerySchema,
+  pageIncidentsQuerySchema,
+  pageRulesQuerySchema,
+  rotateSecretInputSchema,
   ruleViewSchema,
-  rulesQuerySchema,
   updateRuleInputSchema,
 } from '../alerts/alerts.schemas';
 import type { Container } from '../container';
+import { PAGE_DOC } from '../db/keyset-page';
 import { tenantAccessOf } from '../tenants/tenant-access';
 import type { RouteDoc } from './openapi';
 import { type RestRequest, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
@@ -24,9 +26,11 @@ const access = ({ principal }: RestRequest) => tenantAccessOf(principal);
  */
 export function alertRoutes(getContainer: () => Promise<Container>) {
   return {
-    listRules: restHandler(getContainer, 'alerts:read', async (req) => ({
-      rules: await req.c.alerts.service.listRules(access(req), parseQuery(req.request, rulesQuerySchema)),
-    })),
+    listRules: restHandler(getContainer, 'alerts:read', async (req) => {
+      const { limit, cursor, ...query } = parseQuery(req.request, pageRulesQuerySchema);
+      const page = await req.c.alerts.service.listRulesPage(access(req), query, { limit, cursor });
+      return { rules: page.items, nextCursor: page.nextCursor };
+    }),
 
     createRule: restHandler(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, createRuleInputSchema);
@@ -46,9 +50,16 @@ export function alertRoutes(getContainer: () => Promise<Container>) {
       rule: await req.c.alerts.service.deleteRule(access(req), req.params.id ?? '', req.actor),
     })),
 
-    listIncidents: restHandler(getContainer, 'alerts:read', async (req) => ({
-      incidents: await req.c.alerts.service.listIncidents(access(req), parseQuery(req.request, incidentsQuerySchema)),
-    })),
+    rotateChannelSecret: restHandler(getContainer, 'alerts:write', async (req) => {
+      const input = await optionalJsonBody(req.request, rotateSecretInputSchema);
+      return { rule: await req.c.alerts.service.rotateChannelSecret(access(req), req.params.id ?? '', req.params.channelId ?? '', input, req.actor) };
+    }),
+
+    listIncidents: restHandler(getContainer, 'alerts:read', async (req) => {
+      const { limit, cursor, ...query } = parseQuery(req.request, pageIncidentsQuerySchema);
+      const page = await req.c.alerts.service.listIncidentsPage(access(req), query, { limit, cursor });
+      return { incidents: page.items, nextCursor: page.nextCursor };
+    }),
 
     getIncident: restHandler(getContainer, 'alerts:read', async (req) => ({
       incident: await req.c.alerts.service.getIncident(access(req), req.params.id ?? ''),
@@ -69,27 +80,35 @@ const HIDDEN = 'Not found, or of another tenant than the token is restricted to.
 /** The alert endpoints for the OpenAPI document and the client API guard (docs/alerts.md has the semantics). */
 export const alertRouteDocs: RouteDoc[] = [
   {
-    method: 'GET', path: '/alert-rules', tag: 'alerts', scope: 'alerts:read', summary: 'List alert rules', query: rulesQuerySchema,
-    response: z.object({ rules: z.array(ruleViewSchema) }), errors: { 400: 'Invalid query.', 404: `Tenant: ${HIDDEN}` },
+    method: 'GET', path: '/alert-rules', tag: 'alerts', scope: 'alerts:read', summary: 'List alert rules, a page at a time (by tenant, name, id)', description: PAGE_DOC,
+    query: pageRulesQuerySchema, response: z.object({ rules: z.array(ruleViewSchema), nextCursor: z.string().nullable() }), errors: { 400: 'Invalid query, limit or cursor.', 404: `Tenant: ${HIDDEN}` },
   },
   {
     method: 'POST', path: '/alert-rules', tag: 'alerts', scope: 'alerts:write', summary: 'Create an alert rule',
-    description: 'A webhook channel without a secret gets one, returned once as channels[].generatedSecret.',
-    body: createRuleInputSchema, status: 201, response: ruleBody, errors: { 400: 'Invalid body, refused channel URL, or serverId not of the tenant.', 404: `Tenant: ${HIDDEN}` },
+    description: 'A webhook channel without a secret gets one, returned once as channels[].generatedSecret. Secrets are stored encrypted; Slack URLs are masked in every answer.',
+    body: createRuleInputSchema, status: 201, response: ruleBody,
+    errors: { 400: 'Invalid body, refused channel URL, or serverId not of the tenant.', 404: `Tenant: ${HIDDEN}`, 409: 'QUOTA_EXCEEDED: the tenant has TENANT_MAX_ALERT_RULES rules or would exceed TENANT_MAX_NOTIFICATION_CHANNELS channels.' },
   },
   { method: 'GET', path: '/alert-rules/{id}', tag: 'alerts', scope: 'alerts:read', summary: 'Get an alert rule', pathParams: ID, response: ruleBody, errors: { 404: HIDDEN } },
   {
     method: 'PATCH', path: '/alert-rules/{id}', tag: 'alerts', scope: 'alerts:write', summary: 'Change an alert rule',
-    description: 'channels replaces the list; a channel with the same type and URL keeps its id and secret. Disabling resolves open incidents.',
-    pathParams: ID, body: updateRuleInputSchema, response: ruleBody, errors: { 400: 'Invalid body.', 404: HIDDEN },
+    description: 'channels replaces the list; a channel with the same type and URL (for Slack: or the masked URL of its view) keeps its id and secret. Disabling resolves open incidents.',
+    pathParams: ID, body: updateRuleInputSchema, response: ruleBody, errors: { 400: 'Invalid body.', 404: HIDDEN, 409: 'QUOTA_EXCEEDED: the tenant would exceed TENANT_MAX_NOTIFICATION_CHANNELS channels.' },
   },
   {
     method: 'DELETE', path: '/alert-rules/{id}', tag: 'alerts', scope: 'alerts:write', summary: 'Delete an alert rule (answers it as it was)',
     description: 'Open incidents resolve as rule-deleted without notifications; incident history stays.', pathParams: ID, response: ruleBody, errors: { 404: HIDDEN },
   },
   {
-    method: 'GET', path: '/incidents', tag: 'alerts', scope: 'alerts:read', summary: 'List incidents, open first', query: incidentsQuerySchema,
-    response: z.object({ incidents: z.array(incidentViewSchema) }), errors: { 400: 'Invalid query.', 404: `Tenant: ${HIDDEN}` },
+    method: 'POST', path: '/alert-rules/{id}/channels/{channelId}/rotate-secret', tag: 'alerts', scope: 'alerts:write', summary: "Rotate a webhook channel's secret",
+    description:
+      'Sets the new secret (generated and returned once as generatedSecret when left out) and keeps the old one for overlapSeconds (default 86400): meanwhile every delivery carries both signatures in X-Alert-Signature, the new one first.',
+    pathParams: { id: 'The rule id.', channelId: 'The webhook channel id.' }, body: rotateSecretInputSchema, bodyRequired: false, response: ruleBody,
+    errors: { 400: 'Invalid body, or the channel is not a webhook.', 404: HIDDEN },
+  },
+  {
+    method: 'GET', path: '/incidents', tag: 'alerts', scope: 'alerts:read', summary: 'List incidents, open first, a page at a time', description: PAGE_DOC, query: pageIncidentsQuerySchema,
+    response: z.object({ incidents: z.array(incidentViewSchema), nextCursor: z.string().nullable() }), errors: { 400: 'Invalid query, limit or cursor.', 404: `Tenant: ${HIDDEN}` },
   },
   { method: 'GET', path: '/incidents/{id}', tag: 'alerts', scope: 'alerts:read', summary: 'Get an incident with its timeline', pathParams: ID, response: incidentBody, errors: { 404: HIDDEN } },
   {

@@ -4,6 +4,7 @@ import type { RouteDoc } from './openapi';
 import type { TokenPrincipal } from '../auth/token.service';
 import type { Container } from '../container';
 import { AppError } from '../errors';
+import { tenantAccessOf } from '../tenants/tenant-access';
 import { jsonText, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
 import { json } from './responses';
 
@@ -23,10 +24,11 @@ function assertUnrestricted(principal: TokenPrincipal): void {
 
 export function automationRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: restHandler(getContainer, 'automations:read', async ({ c }) => jsonText(listBody(await c.automations.list()))),
+    // A tenant-restricted token's views name no operator and carry no pause reason (AutomationService.list).
+    list: restHandler(getContainer, 'automations:read', async ({ c, principal }) => jsonText(listBody(await c.automations.list(tenantAccessOf(principal))))),
 
-    get: restHandler(getContainer, 'automations:read', async ({ c, params }) => ({
-      automation: await c.automations.get(params.key ?? ''),
+    get: restHandler(getContainer, 'automations:read', async ({ c, params, principal }) => ({
+      automation: await c.automations.get(params.key ?? '', tenantAccessOf(principal)),
     })),
 
     run: restHandler(getContainer, 'automations:write', async ({ c, params, actor, principal }) => {
@@ -50,9 +52,9 @@ export function automationRoutes(getContainer: () => Promise<Container>) {
       return { automation: await c.automations.resume(params.key ?? '', { label: actor, trigger: 'api' }) };
     }),
 
-    runs: restHandler(getContainer, 'automations:read', async ({ c, params, request }) => {
+    runs: restHandler(getContainer, 'automations:read', async ({ c, params, request, principal }) => {
       const query = parseQuery(request, runsQuerySchema);
-      return c.automations.runs(params.key ?? '', query);
+      return c.automations.runs(params.key ?? '', query, tenantAccessOf(principal));
     }),
   };
 }

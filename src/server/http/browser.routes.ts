@@ -1,13 +1,14 @@
 import type { SessionActor } from '../browser/browser-sessions.service';
 import {
   createSessionInputSchema,
-  listSessionsQuerySchema,
   navigateInputSchema,
+  pageSessionsQuerySchema,
   sessionIdSchema,
-  sessionListSchema,
+  sessionPageSchema,
   sessionResultSchema,
 } from '../browser/browser.schemas';
 import type { Container } from '../container';
+import { PAGE_DOC } from '../db/keyset-page';
 import { AppError } from '../errors';
 import { type RestRequest, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
 import type { RouteDoc } from './openapi';
@@ -30,9 +31,10 @@ function sessionIdOf({ params }: RestRequest): string {
  */
 export function browserRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: restHandler(getContainer, 'browser:read', async (req) => ({
-      sessions: await req.c.browser.sessions.list(parseQuery(req.request, listSessionsQuerySchema), actorOf(req)),
-    })),
+    list: restHandler(getContainer, 'browser:read', async (req) => {
+      const page = await req.c.browser.sessions.listPage(parseQuery(req.request, pageSessionsQuerySchema), actorOf(req));
+      return { sessions: page.items, nextCursor: page.nextCursor };
+    }),
 
     create: restHandler(getContainer, 'browser:write', async (req) => {
       const input = await optionalJsonBody(req.request, createSessionInputSchema);
@@ -69,11 +71,11 @@ const NOT_VISIBLE = 'Not found, or not visible to a token restricted to another 
 
 /** The OpenAPI description of the routes above, from the same schemas. */
 export const browserRouteDocs: RouteDoc[] = [
-  { method: 'GET', path: '/browser/sessions', tag: 'browser', scope: 'browser:read', summary: 'List browser sessions', query: listSessionsQuerySchema, response: sessionListSchema, errors: { 400: 'Invalid query.' } },
+  { method: 'GET', path: '/browser/sessions', tag: 'browser', scope: 'browser:read', summary: 'List browser sessions, newest first, a page at a time', description: PAGE_DOC, query: pageSessionsQuerySchema, response: sessionPageSchema, errors: { 400: 'Invalid query, limit or cursor.' } },
   {
     method: 'POST', path: '/browser/sessions', tag: 'browser', scope: 'browser:write', summary: 'Open a session on a start URL; answers once the page loaded or failed',
     body: createSessionInputSchema, status: 201, response: sessionResultSchema,
-    errors: { 400: 'Invalid body, or a URL that is not http(s) or that the outbound policy refuses.', 404: 'Tenant not found.', 429: 'This instance has its maximum of live sessions; see Retry-After.', 503: 'The instance is shutting down.' },
+    errors: { 400: 'Invalid body, or a URL that is not http(s) or that the outbound policy refuses.', 404: 'Tenant not found.', 409: 'QUOTA_EXCEEDED: the tenant holds TENANT_MAX_BROWSER_SESSIONS live sessions.', 429: 'This instance has its maximum of live sessions; see Retry-After.', 503: 'The instance is shutting down.' },
   },
   { method: 'GET', path: '/browser/sessions/{id}', tag: 'browser', scope: 'browser:read', summary: 'Get a session (does not count as activity)', pathParams: ID, response: sessionResultSchema, errors: { 400: 'Invalid id.', 404: NOT_VISIBLE } },
   { method: 'DELETE', path: '/browser/sessions/{id}', tag: 'browser', scope: 'browser:write', summary: 'Close a session', pathParams: ID, response: sessionResultSchema, errors: { 400: 'Invalid id.', 404: NOT_VISIBLE, 409: 'Another live instance owns the session.' } },

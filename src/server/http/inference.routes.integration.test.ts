@@ -81,7 +81,7 @@ describe.each(topologies)('tenants and inference-servers REST API on %s', (topol
     expect(typeof created.createdAt).toBe('string');
     const id = created.id as string;
 
-    expect((await call('GET', '/api/client/v1/tenants')).body).toEqual({ tenants: [created] });
+    expect((await call('GET', '/api/client/v1/tenants')).body).toEqual({ tenants: [created], nextCursor: null });
     expect((await call('GET', `/api/client/v1/tenants/${id}`)).body).toEqual({ tenant: created });
     const renamed = await call('PATCH', `/api/client/v1/tenants/${id}`, { name: 'Team A' });
     expect(renamed.status).toBe(200);

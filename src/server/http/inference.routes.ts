@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { Container } from '../container';
 import {
   createServerInputSchema,
-  listServersQuerySchema,
+  pageServersQuerySchema,
   sampleViewSchema,
   samplesQuerySchema,
   serverViewSchema,
   updateServerInputSchema,
 } from '../inference/inference.schemas';
+import { PAGE_DOC } from '../db/keyset-page';
 import type { RouteDoc } from './openapi';
 import { tenantAccessOf } from '../tenants/tenant-access';
 import { optionalJsonBody, parseQuery, restHandler } from './rest-handler';
@@ -16,9 +17,11 @@ import { json } from './responses';
 /** `/inference-servers` of the client API (docs/inference.md). Scopes `inference:read` / `inference:write`. */
 export function inferenceRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: restHandler(getContainer, 'inference:read', async ({ c, principal, request }) => ({
-      servers: await c.inference.servers.list(parseQuery(request, listServersQuerySchema), tenantAccessOf(principal)),
-    })),
+    list: restHandler(getContainer, 'inference:read', async ({ c, principal, request }) => {
+      const { limit, cursor, ...filter } = parseQuery(request, pageServersQuerySchema);
+      const page = await c.inference.servers.listPage(filter, { limit, cursor }, tenantAccessOf(principal));
+      return { servers: page.items, nextCursor: page.nextCursor };
+    }),
 
     create: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, request }) => {
       const input = await optionalJsonBody(request, createServerInputSchema);
@@ -50,11 +53,15 @@ const RESTRICTED = 'Not found, or not visible to a token restricted to another t
 
 /** The OpenAPI description of the routes above, from the same schemas. */
 export const inferenceRouteDocs: RouteDoc[] = [
-  { method: 'GET', path: '/inference-servers', tag: 'inference', scope: 'inference:read', summary: 'List inference servers', query: listServersQuerySchema, response: z.object({ servers: z.array(serverViewSchema) }), errors: { 400: 'Invalid query.' } },
+  {
+    method: 'GET', path: '/inference-servers', tag: 'inference', scope: 'inference:read', summary: 'List inference servers, a page at a time (by tenant, then name)',
+    description: PAGE_DOC, query: pageServersQuerySchema, response: z.object({ servers: z.array(serverViewSchema), nextCursor: z.string().nullable() }), errors: { 400: 'Invalid query: limit out of 1–500, or a cursor this list did not return.' },
+  },
   {
     method: 'POST', path: '/inference-servers', tag: 'inference', scope: 'inference:write', summary: 'Register an inference server',
     description: 'The API key is stored encrypted and never returned; views say `hasApiKey`.',
-    body: createServerInputSchema, status: 201, response: serverBody, errors: { 400: 'Invalid body, or a base URL the outbound policy refuses.', 404: 'Tenant not found.', 409: 'A server of that name exists in the tenant.' },
+    body: createServerInputSchema, status: 201, response: serverBody,
+    errors: { 400: 'Invalid body, a base URL the outbound policy refuses, or a poll interval below TENANT_MIN_POLL_INTERVAL_SECONDS for a tenant-restricted token.', 404: 'Tenant not found.', 409: 'A server of that name exists in the tenant (CONFLICT), or the tenant has TENANT_MAX_INFERENCE_SERVERS servers (QUOTA_EXCEEDED).' },
   },
   { method: 'GET', path: '/inference-servers/{id}', tag: 'inference', scope: 'inference:read', summary: 'Get an inference server', pathParams: ID, response: serverBody, errors: { 404: RESTRICTED } },
   { method: 'PATCH', path: '/inference-servers/{id}', tag: 'inference', scope: 'inference:write', summary: 'Change an inference server', pathParams: ID, body: updateServerInputSchema, response: serverBody, errors: { 400: 'Invalid body.', 404: RESTRICTED, 409: 'A server of that name exists in the tenant.' } },

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Container } from '../container';
 import { tenantAccessOf } from '../tenants/tenant-access';
-import { createTenantInputSchema, tenantViewSchema, updateTenantInputSchema } from '../tenants/tenants.schemas';
+import { createTenantInputSchema, pageTenantsQuerySchema, tenantViewSchema, updateTenantInputSchema } from '../tenants/tenants.schemas';
+import { PAGE_DOC } from '../db/keyset-page';
 import type { RouteDoc } from './openapi';
-import { optionalJsonBody, restHandler } from './rest-handler';
+import { optionalJsonBody, parseQuery, restHandler } from './rest-handler';
 import { json } from './responses';
 
 /**
@@ -12,9 +13,10 @@ import { json } from './responses';
  */
 export function tenantRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: restHandler(getContainer, 'inference:read', async ({ c, principal }) => ({
-      tenants: await c.tenants.service.list(tenantAccessOf(principal)),
-    })),
+    list: restHandler(getContainer, 'inference:read', async ({ c, principal, request }) => {
+      const page = await c.tenants.service.listPage(tenantAccessOf(principal), parseQuery(request, pageTenantsQuerySchema));
+      return { tenants: page.items, nextCursor: page.nextCursor };
+    }),
 
     create: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, request }) => {
       const input = await optionalJsonBody(request, createTenantInputSchema);
@@ -42,7 +44,10 @@ const RESTRICTED = 'Not found, or not visible to a token restricted to another t
 
 /** The OpenAPI description of the routes above, from the same schemas. */
 export const tenantRouteDocs: RouteDoc[] = [
-  { method: 'GET', path: '/tenants', tag: 'tenants', scope: 'inference:read', summary: 'List tenants', response: z.object({ tenants: z.array(tenantViewSchema) }) },
+  {
+    method: 'GET', path: '/tenants', tag: 'tenants', scope: 'inference:read', summary: 'List tenants, by name, a page at a time', description: PAGE_DOC,
+    query: pageTenantsQuerySchema, response: z.object({ tenants: z.array(tenantViewSchema), nextCursor: z.string().nullable() }), errors: { 400: 'Invalid limit or cursor.' },
+  },
   { method: 'POST', path: '/tenants', tag: 'tenants', scope: 'inference:write', summary: 'Create a tenant', body: createTenantInputSchema, status: 201, response: tenantBody, errors: { 400: 'Invalid body.', 409: 'The slug is taken.' } },
   { method: 'GET', path: '/tenants/{id}', tag: 'tenants', scope: 'inference:read', summary: 'Get a tenant', pathParams: ID, response: tenantBody, errors: { 404: RESTRICTED } },
   { method: 'PATCH', path: '/tenants/{id}', tag: 'tenants', scope: 'inference:write', summary: 'Rename a tenant (name and/or slug)', pathParams: ID, body: updateTenantInputSchema, response: tenantBody, errors: { 400: 'Invalid body.', 404: RESTRICTED, 409: 'The slug is taken.' } },

@@ -20,9 +20,10 @@ const TAG_BYTES = 16;
  * generated once into DATA_DIR; otherwise (PostgreSQL, several instances with their own DATA_DIRs, which would
  * each generate a different secret) no key, and storing an API key is refused with instructions.
  */
-export function resolveKeySource(options: { consoleSecret?: string; databaseUrl?: string; dataDir: string }): KeySource {
-  if (options.consoleSecret) return { kind: 'configured', key: deriveKey(options.consoleSecret) };
-  if (!options.databaseUrl) return { kind: 'generated', key: deriveKey(loadOrCreateSecret(options.dataDir)) };
+export function resolveKeySource(options: { consoleSecret?: string; databaseUrl?: string; dataDir: string; purpose?: string }): KeySource {
+  const purpose = options.purpose ?? INFERENCE_API_KEY_PURPOSE;
+  if (options.consoleSecret) return { kind: 'configured', key: deriveKey(options.consoleSecret, purpose) };
+  if (!options.databaseUrl) return { kind: 'generated', key: deriveKey(loadOrCreateSecret(options.dataDir), purpose) };
   return {
     kind: 'unavailable',
     reason:
@@ -32,9 +33,11 @@ export function resolveKeySource(options: { consoleSecret?: string; databaseUrl?
   };
 }
 
-/** A separate key per purpose, so CONSOLE_SECRET can also sign or encrypt other things without key reuse. */
-function deriveKey(secret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'automations-console', 'inference-server-api-key:v1', 32));
+const INFERENCE_API_KEY_PURPOSE = 'inference-server-api-key:v1';
+
+/** A separate key per purpose (inference API keys, webhook channel secrets), so no key is reused across them. */
+function deriveKey(secret: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'automations-console', purpose, 32));
 }
 
 /**

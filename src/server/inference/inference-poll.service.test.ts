@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forEachBounded } from './inference-poll.service';
+import { boundedModels, forEachBounded } from './inference-poll.service';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
@@ -45,5 +45,15 @@ describe('forEachBounded', () => {
 
   it('does nothing for no items', async () => {
     await expect(forEachBounded([], 4, new AbortController().signal, async () => undefined)).resolves.toBeUndefined();
+  });
+});
+
+describe('boundedModels', () => {
+  it('stores at most the configured number of distinct names, each cut to the configured length', () => {
+    const reported = ['llama-3', 'llama-3', 'x'.repeat(500), ...Array.from({ length: 1000 }, (_, i) => `m${i}`)];
+    const stored = boundedModels(reported, 3, 10);
+    expect(stored).toEqual(['llama-3', 'x'.repeat(10), 'm0']);
+    expect(boundedModels(null, 3, 10)).toBeNull();
+    expect(boundedModels([], 3, 10)).toEqual([]);
   });
 });

@@ -17,6 +17,23 @@ export interface PollConfig {
   maxServersPerRun: number;
   retentionMs: number;
   retentionBatch: number;
+  /** Model names stored per sample, and characters kept of each (TENANT_MAX_MODELS_PER_SAMPLE, TENANT_MAX_MODEL_NAME_LENGTH). */
+  maxModels: number;
+  maxModelNameLength: number;
+}
+
+/**
+ * The model list as stored: at most `maxModels` distinct names, each cut to `maxNameLength` characters, so a
+ * server that reports millions of models (or one enormous name) cannot grow every sample row of its tenant.
+ */
+export function boundedModels(models: string[] | null, maxModels: number, maxNameLength: number): string[] | null {
+  if (models === null) return null;
+  const kept = new Set<string>();
+  for (const name of models) {
+    if (kept.size >= maxModels) break;
+    kept.add(name.length > maxNameLength ? name.slice(0, maxNameLength) : name);
+  }
+  return [...kept];
 }
 
 export interface PollResult {
@@ -126,7 +143,7 @@ export class InferencePollService implements InferencePort {
       prompt_tokens_per_s: rates.promptTokensPerSecond,
       generation_tokens_per_s: rates.generationTokensPerSecond,
       ttft_ms: rates.ttftMs,
-      models: outcome.models === null ? null : JSON.stringify(outcome.models),
+      models: outcome.models === null ? null : JSON.stringify(boundedModels(outcome.models, this.deps.config.maxModels, this.deps.config.maxModelNameLength)),
       counters: counters === null ? null : JSON.stringify(counters),
       error: outcome.error,
     };

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log';
 import { isUniqueViolation } from '../db/client';
+import { type Page, type PageRequest, decodeCursor, toPage } from '../db/keyset-page';
 import { AppError, isAppError } from '../errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
 import { type TenantAccess, canSee } from '../tenants/tenant-access';
 import type { TenantService } from '../tenants/tenant.service';
+import type { TenantQuotas } from '../tenants/tenants.config';
+import { quotaExceeded } from '../tenants/tenant-quotas';
 import type { ApiKeyCipher } from './api-key-cipher';
 import type { InferenceRepository, SampleRow, ServerRow } from './inference.repository';
 import type { CreateServerInput, SampleView, SamplesQuery, ServerView, UpdateServerInput } from './inference.schemas';
@@ -22,6 +25,7 @@ export class InferenceServersService {
       cipher: ApiKeyCipher;
       outbound: OutboundPolicy;
       audit: AuditLog;
+      quotas: TenantQuotas;
       now: () => number;
     },
   ) {}
@@ -34,12 +38,31 @@ export class InferenceServersService {
     return rows.map(toServerView);
   }
 
+  /**
+   * One page of {@link list}, in the same order (tenant, then name). Walking `nextCursor` to null sees every server
+   * that existed throughout the walk exactly once; a server renamed meanwhile may move to a page already read.
+   */
+  async listPage(filter: { tenantId?: string }, page: PageRequest, access: TenantAccess): Promise<Page<ServerView>> {
+    if (filter.tenantId !== undefined) await this.deps.tenants.assertVisible(filter.tenantId, access);
+    const tenantId = filter.tenantId ?? access.restrictedTo ?? undefined;
+    const key = page.cursor === undefined ? undefined : decodeCursor('inference-servers', page.cursor, ['string', 'string']);
+    const after = key ? { tenantId: String(key[0]), name: String(key[1]) } : undefined;
+    const rows = await this.deps.repository.pageServers({ tenantId }, page.limit + 1, after);
+    return toPage('inference-servers', rows, page.limit, (r) => [r.tenant_id, r.name], toServerView);
+  }
+
   async get(id: string, access: TenantAccess): Promise<ServerView> {
     return toServerView(await this.find(id, access));
   }
 
+  /**
+   * Registers a server. QUOTA_EXCEEDED when the tenant has TENANT_MAX_INFERENCE_SERVERS already (counted and
+   * inserted under the tenant's quota lock); a tenant-restricted caller's poll interval must be at least
+   * TENANT_MIN_POLL_INTERVAL_SECONDS.
+   */
   async create(input: CreateServerInput, actor: string, access: TenantAccess): Promise<ServerView> {
     await this.deps.tenants.assertVisible(input.tenantId, access);
+    this.checkPollInterval(input.pollIntervalSeconds, access);
     const id = randomUUID();
     const now = this.deps.now();
     const row: ServerRow = {
@@ -59,11 +82,13 @@ export class InferenceServersService {
       created_at: now,
       updated_at: now,
     };
+    let inserted: boolean;
     try {
-      await this.deps.repository.insertServer(row);
+      inserted = await this.deps.repository.insertServerWithinQuota(row, this.deps.quotas.inferenceServers);
     } catch (error) {
       throw this.mapWriteError(error, input.name);
     }
+    if (!inserted) throw quotaExceeded('inference servers', this.deps.quotas.inferenceServers, 'TENANT_MAX_INFERENCE_SERVERS');
     await this.deps.audit.record({
       actor,
       action: 'inference-server.create',
@@ -80,6 +105,7 @@ export class InferenceServersService {
    */
   async update(id: string, input: UpdateServerInput, actor: string, access: TenantAccess): Promise<ServerView> {
     const before = await this.find(id, access);
+    if (input.pollIntervalSeconds !== undefined) this.checkPollInterval(input.pollIntervalSeconds, access);
     const changes: Partial<ServerRow> = {};
     const audited: Record<string, unknown> = {};
     if (input.name !== undefined && input.name !== before.name) changes.name = audited.name = input.name;
@@ -134,6 +160,14 @@ export class InferenceServersService {
     const row = await this.deps.repository.getServer(id);
     if (!row || !canSee(access, row.tenant_id)) throw new AppError('NOT_FOUND', `Inference server not found: ${id}`);
     return row;
+  }
+
+  /** Tenant-restricted callers poll no more often than TENANT_MIN_POLL_INTERVAL_SECONDS; the platform down to 10 s. */
+  private checkPollInterval(seconds: number, access: TenantAccess): void {
+    const min = this.deps.quotas.minPollIntervalSeconds;
+    if (access.restrictedTo === null || seconds >= min) return;
+    const message = `pollIntervalSeconds must be at least ${min} for a tenant-restricted token (TENANT_MIN_POLL_INTERVAL_SECONDS)`;
+    throw new AppError('INVALID_INPUT', `Invalid request body: ${message}`, { issues: [{ path: 'pollIntervalSeconds', message }] });
   }
 
   /** The outbound policy's verdict, with the path prefix kept and no trailing slash, query or fragment. */

@@ -2,6 +2,7 @@ import type { InferencePort } from '../automations/definition';
 import { errorMessage } from '../errors';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
 import { TenantService } from '../tenants/tenant.service';
+import { tenantQuotas } from '../tenants/tenants.config';
 import { ApiKeyCipher, resolveKeySource } from './api-key-cipher';
 import { DemoDataService } from './demo-data.service';
 import { DemoFleet } from './demo-fleet';
@@ -19,7 +20,8 @@ export function createInferenceModule(deps: ModuleDeps) {
   const cipher = new ApiKeyCipher(resolveKeySource({ consoleSecret: config.CONSOLE_SECRET, databaseUrl: config.DATABASE_URL, dataDir: config.dataDir }));
   // Stateless: this module's own handle on tenants, for visibility checks and the demo tenant.
   const tenants = new TenantService({ database: deps.database, audit: deps.audit, now: deps.now });
-  const servers = new InferenceServersService({ repository, tenants, cipher, outbound: deps.outbound, audit: deps.audit, now: deps.now });
+  const quotas = tenantQuotas(config);
+  const servers = new InferenceServersService({ repository, tenants, cipher, outbound: deps.outbound, audit: deps.audit, quotas, now: deps.now });
   const poll = new InferencePollService({
     repository,
     cipher,
@@ -36,6 +38,8 @@ export function createInferenceModule(deps: ModuleDeps) {
       maxServersPerRun: config.POLL_MAX_SERVERS_PER_RUN,
       retentionMs: Math.round(config.SAMPLE_RETENTION_DAYS * 86_400_000),
       retentionBatch: config.SAMPLE_RETENTION_BATCH,
+      maxModels: quotas.modelsPerSample,
+      maxModelNameLength: quotas.modelNameLength,
     },
   });
   const fleet = config.DEMO_FLEET === 'on' ? new DemoFleet({ host: config.DEMO_FLEET_HOST, port: config.DEMO_FLEET_PORT, now: deps.now }) : null;

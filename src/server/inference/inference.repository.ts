@@ -1,6 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import { caseById } from '../db/case-by-id';
 import type { DatabaseHandle } from '../db/client';
+import { afterKey } from '../db/keyset-page';
+import { lockTenantForQuota } from '../tenants/tenant-quotas';
 import type { Database } from '../db/schema';
 import type { InferenceSampleTable, InferenceServerTable } from './inference.tables';
 
@@ -37,6 +39,24 @@ export class InferenceRepository {
     await this.db.insertInto('inference_servers').values(row).execute();
   }
 
+  /**
+   * Inserts the server unless its tenant already has `quota` servers; returns whether it did. The count and the
+   * insert share one write transaction holding the tenant's quota lock, so concurrent creates cannot overshoot.
+   */
+  insertServerWithinQuota(row: ServerRow, quota: number): Promise<boolean> {
+    return this.database.writeTransaction(async (trx) => {
+      await lockTenantForQuota(trx, this.database.dialect, row.tenant_id);
+      const { n } = await trx
+        .selectFrom('inference_servers')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant_id', '=', row.tenant_id)
+        .executeTakeFirstOrThrow();
+      if (Number(n) >= quota) return false;
+      await trx.insertInto('inference_servers').values(row).execute();
+      return true;
+    });
+  }
+
   async updateServer(id: string, changes: Partial<ServerRow>): Promise<void> {
     await this.db.updateTable('inference_servers').set(changes).where('id', '=', id).execute();
   }
@@ -56,6 +76,24 @@ export class InferenceRepository {
   listServers(filter: { tenantId?: string }): Promise<ServerRow[]> {
     let query = this.db.selectFrom('inference_servers').selectAll().orderBy('tenant_id').orderBy('name');
     if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
+    return query.execute();
+  }
+
+  /**
+   * One page in the list's order (tenant, then name: unique together, so it is the whole key and the unique index
+   * `inference_servers_tenant` serves the seek), starting after `after` when given; `limit` rows at most.
+   */
+  pageServers(filter: { tenantId?: string }, limit: number, after?: { tenantId: string; name: string }): Promise<ServerRow[]> {
+    let query = this.db.selectFrom('inference_servers').selectAll().orderBy('tenant_id').orderBy('name').limit(limit);
+    if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
+    if (after) {
+      query = query.where(
+        afterKey([
+          { column: 'tenant_id', direction: 'asc', value: after.tenantId },
+          { column: 'name', direction: 'asc', value: after.name },
+        ]),
+      );
+    }
     return query.execute();
   }
 

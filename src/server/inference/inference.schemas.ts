@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQueryShape } from '../db/keyset-page';
 import { SERVER_KINDS } from './inference.tables';
 
 export const serverKindSchema = z.enum(SERVER_KINDS);
@@ -66,6 +67,8 @@ export const serverViewSchema = z.object({
 export type ServerView = z.infer<typeof serverViewSchema>;
 
 export const listServersQuerySchema = z.strictObject({ tenantId: z.string().min(1).max(100).optional() });
+/** REST's GET /inference-servers: the filter and a page (docs/api.md "Pagination"). */
+export const pageServersQuerySchema = listServersQuerySchema.extend(pageQueryShape);
 
 export const samplesQuerySchema = z.strictObject({
   since: z.iso.datetime({ offset: true, message: 'since must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00Z' }).optional(),

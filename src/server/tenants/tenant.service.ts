@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
 import { type DatabaseHandle, isUniqueViolation } from '../db/client';
+import { type Page, type PageRequest, afterKey, decodeCursor, toPage } from '../db/keyset-page';
 import type { Database } from '../db/schema';
 import { AppError, isAppError } from '../errors';
 import { type TenantAccess, canSee, tenantNotFound } from './tenant-access';
@@ -41,6 +42,24 @@ export class TenantService {
     const rows = await query.execute();
     const usage = await this.usage(rows.map((r) => r.id));
     return rows.map((row) => toView(row, usage.get(row.id) ?? NO_USAGE));
+  }
+
+  /** One page of {@link list}, in the same order (name, then slug, which is unique). */
+  async listPage(access: TenantAccess, page: PageRequest): Promise<Page<TenantView>> {
+    let query = this.db.selectFrom('tenants').selectAll().orderBy('name').orderBy('slug').limit(page.limit + 1);
+    if (access.restrictedTo !== null) query = query.where('id', '=', access.restrictedTo);
+    if (page.cursor !== undefined) {
+      const [name, slug] = decodeCursor('tenants', page.cursor, ['string', 'string']);
+      query = query.where(
+        afterKey([
+          { column: 'name', direction: 'asc', value: name as string },
+          { column: 'slug', direction: 'asc', value: slug as string },
+        ]),
+      );
+    }
+    const rows = await query.execute();
+    const usage = await this.usage(rows.slice(0, page.limit).map((r) => r.id));
+    return toPage('tenants', rows, page.limit, (r) => [r.name, r.slug], (row) => toView(row, usage.get(row.id) ?? NO_USAGE));
   }
 
   async get(id: string, access: TenantAccess): Promise<TenantView> {

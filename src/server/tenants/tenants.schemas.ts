@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQueryShape } from '../db/keyset-page';
 
 /** Same slug rule as automation keys: lower-case letters and digits in groups joined by single dashes. */
 export const tenantSlugSchema = z
@@ -28,3 +29,6 @@ export const tenantViewSchema = z.object({
   usage: z.object({ inferenceServers: z.number(), alertRules: z.number(), browserSessions: z.number() }),
 });
 export type TenantView = z.infer<typeof tenantViewSchema>;
+
+/** REST's GET /tenants: a page (docs/api.md "Pagination"). */
+export const pageTenantsQuerySchema = z.strictObject(pageQueryShape);

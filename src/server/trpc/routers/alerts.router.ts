@@ -9,6 +9,7 @@ import {
   openCountViewSchema,
   previewInputSchema,
   previewViewSchema,
+  rotateSecretInputSchema,
   ruleViewSchema,
   rulesQuerySchema,
   targetsViewSchema,
@@ -43,6 +44,12 @@ export const alertsRouter = router({
     .input(idInput)
     .output(ruleViewSchema)
     .mutation(({ ctx, input }) => ctx.c.alerts.service.deleteRule(ALL_TENANTS, input.id, actorOf(ctx.operator.email))),
+
+  /** New secret for a webhook channel; the old one keeps signing (both signatures) for the overlap. */
+  rotateChannelSecret: adminProcedure
+    .input(z.object({ id: z.string().min(1).max(128), channelId: z.string().min(1).max(128) }).extend(rotateSecretInputSchema.shape).strict())
+    .output(ruleViewSchema)
+    .mutation(({ ctx, input: { id, channelId, ...rest } }) => ctx.c.alerts.service.rotateChannelSecret(ALL_TENANTS, id, channelId, rest, actorOf(ctx.operator.email))),
 
   /** The draft rule's current value per server, before saving it. */
   preview: operatorProcedure
