@@ -206,7 +206,7 @@ describe.each(topologies)('notifications on %s', (topology, available) => {
     const server = await insertServer(c.database.db, tenantId, 'gpu-1');
     const rule = await kvRule(c, tenantId, [{ type: 'webhook', url: receiver.url, secret: SECRET }]);
     // Saving refuses such a URL; one written behind the service's back is still refused when sending.
-    await c.database.db.insertInto('alert_channels').values({ id: 'metadata', rule_id: rule.id, tenant_id: tenantId, type: 'slack', url: 'http://169.254.169.254/latest', secret: null, position: 1, created_at: Date.now() }).execute();
+    await c.database.db.insertInto('alert_channels').values({ id: 'metadata', rule_id: rule.id, tenant_id: tenantId, type: 'slack', url: 'http://169.254.169.254/latest', reach: 'platform', secret: null, position: 1, created_at: Date.now() }).execute();
     await insertSample(c.database.db, tenantId, server, Date.now() - 1000, { kv_cache_usage_pct: 99 });
     await c.alerts.port.evaluateAll(runContext(Date.now()));
     await c.alerts.delivery.runOnce();

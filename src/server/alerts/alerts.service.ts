@@ -5,6 +5,7 @@ import type { DatabaseHandle } from '../db/client';
 import type { Database } from '../db/schema';
 import { AppError } from '../errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
+import { type OutboundReach, reachOf } from '../net/outbound.config';
 import { type TenantAccess, canSee, tenantNotFound } from '../tenants/tenant-access';
 import { judge } from './alert-condition';
 import { METRICS, type MetricColumn, metricOfColumn } from './alert-metrics';
@@ -77,7 +78,7 @@ export class AlertsService {
   async createRule(access: TenantAccess, input: CreateRuleInput, actor: string): Promise<RuleView> {
     await this.requireTenant(access, input.tenantId);
     await this.checkServer(input.tenantId, input.serverId);
-    this.checkChannels(input.channels);
+    this.checkChannels(input.channels, reachOf(access.restrictedTo));
     const now = this.deps.now();
     const rule: Rule = {
       id: randomUUID(),
@@ -98,7 +99,7 @@ export class AlertsService {
     };
     const { channels, generated } = await this.deps.database.writeTransaction(async (trx) => {
       await trx.insertInto('alert_rules').values(rule).execute();
-      return this.replaceChannels(trx, rule, [], input.channels, now);
+      return this.replaceChannels(trx, rule, [], input.channels, now, reachOf(access.restrictedTo));
     });
     await this.deps.audit.record({ actor, action: 'alerts.rule.create', target: rule.id, outcome: 'created', detail: { tenantId: rule.tenant_id, name: rule.name } });
     return toRuleView(rule, channels, generated);
@@ -112,7 +113,7 @@ export class AlertsService {
   async updateRule(access: TenantAccess, id: string, patch: UpdateRuleInput, actor: string): Promise<RuleView> {
     const before = await this.findRule(access, id);
     if (patch.serverId !== undefined) await this.checkServer(before.tenant_id, patch.serverId);
-    if (patch.channels) this.checkChannels(patch.channels);
+    if (patch.channels) this.checkChannels(patch.channels, reachOf(access.restrictedTo));
     const now = this.deps.now();
     const next: Rule = {
       ...before,
@@ -133,7 +134,7 @@ export class AlertsService {
       const { id: _id, tenant_id: _tenant, created_at: _created, ...changes } = next;
       await trx.updateTable('alert_rules').set(changes).where('id', '=', id).execute();
       const current = await trx.selectFrom('alert_channels').selectAll().where('rule_id', '=', id).orderBy('position').execute();
-      const replaced = patch.channels ? await this.replaceChannels(trx, next, current, patch.channels, now) : { channels: current, generated: new Map<string, string>() };
+      const replaced = patch.channels ? await this.replaceChannels(trx, next, current, patch.channels, now, reachOf(access.restrictedTo)) : { channels: current, generated: new Map<string, string>() };
       let queued = 0;
       if (before.enabled === 1 && next.enabled === 0) {
         const open = await trx.selectFrom('incidents').select(['id', 'last_value']).where('rule_id', '=', id).where('resolved_at', 'is', null).execute();
@@ -301,8 +302,10 @@ export class AlertsService {
     }
   }
 
-  private checkChannels(channels: ChannelInput[]): void {
-    channels.forEach((c, i) => this.deps.policy.parseUrl(c.url, `channels.${i}.url`));
+  /** Checked with the reach the URLs get if they are new; a channel kept as it is keeps the reach it had. */
+  private checkChannels(channels: ChannelInput[], reach: OutboundReach): void {
+    const scope = this.deps.policy.scope('webhook', reach);
+    channels.forEach((c, i) => scope.parseUrl(c.url, `channels.${i}.url`));
   }
 
   private async channelsOf(ruleIds: string[]): Promise<Map<string, Channel[]>> {
@@ -314,7 +317,8 @@ export class AlertsService {
     return byRule;
   }
 
-  private async replaceChannels(trx: Kysely<Database>, rule: Rule, current: Channel[], wanted: ChannelInput[], now: number) {
+  /** A channel's URL never changes in place (a new URL is a new channel), so its reach is the one it was created with. */
+  private async replaceChannels(trx: Kysely<Database>, rule: Rule, current: Channel[], wanted: ChannelInput[], now: number, reach: OutboundReach) {
     const generated = new Map<string, string>();
     const unmatched = [...current];
     const channels: Channel[] = [];
@@ -322,7 +326,7 @@ export class AlertsService {
       const index = unmatched.findIndex((c) => c.type === input.type && c.url === input.url);
       const kept = index >= 0 ? unmatched.splice(index, 1)[0] : undefined;
       let secret: string | null = input.type === 'webhook' ? (input.secret ?? kept?.secret ?? null) : null;
-      const channel: Channel = { id: kept?.id ?? randomUUID(), rule_id: rule.id, tenant_id: rule.tenant_id, type: input.type, url: input.url, secret, position, created_at: kept?.created_at ?? now };
+      const channel: Channel = { id: kept?.id ?? randomUUID(), rule_id: rule.id, tenant_id: rule.tenant_id, type: input.type, url: input.url, reach: kept?.reach ?? reach, secret, position, created_at: kept?.created_at ?? now };
       if (input.type === 'webhook' && secret === null) {
         // Every webhook is signed: a channel without a secret gets one, shown once in this answer.
         secret = randomBytes(32).toString('base64url');

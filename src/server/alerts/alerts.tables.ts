@@ -1,3 +1,4 @@
+import type { OutboundReach } from '../net/outbound.config';
 import type {
   Aggregation,
   ChannelType,
@@ -54,6 +55,8 @@ export interface AlertChannelTable {
   tenant_id: string;
   type: ChannelType;
   url: string;
+  /** Who set the URL: what deliveries to it may reach (net/outbound.config.ts). A URL never changes in place. */
+  reach: OutboundReach;
   /** HMAC key of webhook channels (needed in clear to sign; never returned by any surface). */
   secret: string | null;
   position: number;

@@ -1,7 +1,9 @@
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { type OutboundResult, outboundRequest } from '../net/http-client';
+import { httpStatusText } from '../net/outbound-errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
+import type { OutboundReach } from '../net/outbound.config';
 import type { AlertsConfig } from './alerts.config';
 import type { NotificationOutbox, OutboxRow } from './notification-outbox';
 import { WEBHOOK_HEADERS, signWebhook } from './webhook-signature';
@@ -127,7 +129,8 @@ export class NotificationDelivery {
           if (rows.length === 0) break;
           const channels = await this.deps.outbox.channels(rows.map((r) => r.channel_id));
           for (const row of rows) {
-            const attempt = this.attempt(row, channels.get(row.channel_id)?.secret ?? null, channels.has(row.channel_id)).finally(() => {
+            const channel = channels.get(row.channel_id);
+            const attempt = this.attempt(row, channel?.secret ?? null, channel?.reach ?? null).finally(() => {
               this.inFlight.delete(attempt);
               this.nudge();
             });
@@ -142,14 +145,17 @@ export class NotificationDelivery {
 
   private async deliverAll(rows: OutboxRow[]): Promise<void> {
     const channels = await this.deps.outbox.channels(rows.map((r) => r.channel_id));
-    await Promise.all(rows.map((row) => this.attempt(row, channels.get(row.channel_id)?.secret ?? null, channels.has(row.channel_id))));
+    await Promise.all(rows.map((row) => this.attempt(row, channels.get(row.channel_id)?.secret ?? null, channels.get(row.channel_id)?.reach ?? null)));
   }
 
-  /** One attempt of one claimed row. Never throws: every outcome is written back to the row. */
-  private async attempt(row: OutboxRow, secret: string | null, channelExists: boolean): Promise<void> {
+  /**
+   * One attempt of one claimed row, under the reach of whoever set the channel's URL (null: the channel is gone).
+   * Never throws: every outcome is written back to the row.
+   */
+  private async attempt(row: OutboxRow, secret: string | null, reach: OutboundReach | null): Promise<void> {
     const { outbox, policy, config, logger, now } = this.deps;
     try {
-      if (!channelExists) {
+      if (reach === null) {
         await outbox.cancel(row, 'The channel was removed before delivery', now());
         return;
       }
@@ -164,7 +170,7 @@ export class NotificationDelivery {
         headers[WEBHOOK_HEADERS.timestamp] = String(timestamp);
         headers[WEBHOOK_HEADERS.signature] = signWebhook(secret, timestamp, row.body);
       }
-      const result = await outboundRequest(policy, row.url, {
+      const result = await outboundRequest(policy.scope('webhook', reach), row.url, {
         method: 'POST',
         headers,
         body: row.body,
@@ -177,7 +183,8 @@ export class NotificationDelivery {
         return;
       }
       const statusCode = result.ok ? result.status : null;
-      const error = result.ok ? `HTTP ${result.status}${result.body.length ? `: ${result.body.toString('utf8', 0, 200)}` : ''}` : result.error;
+      // The status or a classification only: the receiver's body never reaches the delivery, the logs or the API.
+      const error = result.ok ? httpStatusText(result.status) : result.error;
       // A URL the outbound policy refuses will be refused next time too; so will a request the receiver rejects.
       const permanent = result.ok ? !isRetryableStatus(result.status) : result.code === 'refused';
       const exhausted = row.attempts >= config.maxAttempts;

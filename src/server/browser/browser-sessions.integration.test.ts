@@ -166,7 +166,7 @@ async function insertSessionRow(c: Container, row: { tenantId: string; owner: st
   await c.database.db
     .insertInto('browser_sessions')
     .values({
-      id, tenant_id: row.tenantId, owner_instance_id: row.owner, status: row.status, start_url: 'http://127.0.0.1/', current_url: null,
+      id, tenant_id: row.tenantId, owner_instance_id: row.owner, status: row.status, start_url: 'http://127.0.0.1/', reach: 'platform', current_url: null,
       title: null, created_at: row.createdAt, last_activity_at: row.createdAt, idle_timeout_ms: 1000, max_lifetime_ms: 1000,
       closed_at: row.closedAt ?? null, close_reason: row.closedAt === undefined ? null : 'requested', error: null, blocked_requests: 0,
       thumbnail: null, thumbnail_at: null,

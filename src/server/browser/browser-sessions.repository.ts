@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/schema';
+import type { OutboundReach } from '../net/outbound.config';
 import type { PageSnapshot } from './browser-runtime';
 import { LIVE_SESSION_STATUSES, type SessionCloseReason, type SessionStatus } from './browser.schemas';
 import type { BrowserSessionTable } from './browser.tables';
@@ -13,6 +14,7 @@ const COLUMNS = [
   'owner_instance_id',
   'status',
   'start_url',
+  'reach',
   'current_url',
   'title',
   'created_at',
@@ -50,6 +52,7 @@ export class BrowserSessionsRepository {
     tenantId: string;
     ownerInstanceId: string;
     startUrl: string;
+    reach: OutboundReach;
     now: number;
     idleTimeoutMs: number;
     maxLifetimeMs: number;
@@ -62,6 +65,7 @@ export class BrowserSessionsRepository {
         owner_instance_id: row.ownerInstanceId,
         status: 'starting',
         start_url: row.startUrl,
+        reach: row.reach,
         current_url: null,
         title: null,
         created_at: row.now,
@@ -76,6 +80,11 @@ export class BrowserSessionsRepository {
         thumbnail_at: null,
       })
       .execute();
+  }
+
+  /** Narrows what a session may reach (to `tenant`; it never widens again). */
+  async setReach(id: string, reach: OutboundReach): Promise<void> {
+    await this.db.updateTable('browser_sessions').set({ reach }).where('id', '=', id).execute();
   }
 
   async find(id: string): Promise<SessionRow | undefined> {

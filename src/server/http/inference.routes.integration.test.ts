@@ -333,6 +333,7 @@ function browserSession(tenantId: string, now: number): BrowserSessionTable {
     owner_instance_id: 'nobody',
     status: 'closed',
     start_url: 'https://example.com',
+    reach: 'platform',
     current_url: null,
     title: null,
     created_at: now,

@@ -3,6 +3,7 @@ import { errorMessage } from '../errors';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
 import { TenantService } from '../tenants/tenant.service';
 import { ApiKeyCipher, resolveKeySource } from './api-key-cipher';
+import { bindLegacyApiKeys } from './api-key-rebinding';
 import { DemoDataService } from './demo-data.service';
 import { DemoFleet } from './demo-fleet';
 import { InferencePollService } from './inference-poll.service';
@@ -43,9 +44,13 @@ export function createInferenceModule(deps: ModuleDeps) {
   const port: InferencePort = poll;
   const lifecycle: Lifecycle = {
     async start() {
+      await bindLegacyApiKeys(repository, cipher, deps.logger.child({ module: 'inference' }));
       if (!fleet) return;
       try {
         const url = await fleet.start();
+        // Exactly the fleet's own listener, for the platform's polls (demo data is loaded by the platform);
+        // nothing else on loopback opens with it.
+        deps.outbound.allow('poll', 'platform', new URL(url).host);
         deps.logger.info({ url }, 'demo fleet serving simulated inference servers (DEMO_FLEET=on)');
       } catch (error) {
         // Another instance on this machine may already serve it on the same port; the console works without it.
