@@ -9,6 +9,7 @@ import { type Container, createContainer } from '../container';
 import { browserRoutes } from '../http/browser.routes';
 import { restClient, trpcClient } from '../testing/clients';
 import { testContainer } from '../testing/container';
+import { TEST_OUTBOUND_ENV } from '../testing/outbound';
 import type { AppRouter } from '../trpc/app-router';
 import { postgresAvailable, redisAvailable, tempDir, uniqueId } from '../testing/services';
 import type { SessionStatus, SessionView } from './browser.schemas';
@@ -77,7 +78,7 @@ async function openHarness(extraEnv: Record<string, string> = {}, shared?: Recor
   const temp = shared ? null : tempDir('browser');
   const env = shared ?? { DATA_DIR: temp?.dir ?? '' };
   const clock = testClock();
-  const c = await createContainer({ LOG_LEVEL: 'silent', INSTANCE_ID: uniqueId('browser'), ...env, ...extraEnv }, clock.now);
+  const c = await createContainer({ LOG_LEVEL: 'silent', INSTANCE_ID: uniqueId('browser'), ...TEST_OUTBOUND_ENV, ...env, ...extraEnv }, clock.now);
   await c.instances.register({});
   let abandoned = false;
   const abandon = async () => {

@@ -250,10 +250,13 @@ export class OutboundScope {
     // An entry naming the address itself opens it, this host's own addresses included; a range opens other
     // hosts of that range, never this one (a fleet's /8 must not also open the console's own neighbours on it).
     if (this.ips.some((ip) => (ip.port === null || ip.port === port) && ip.list.check(normalized, type))) return null;
-    if (this.policy.ownAddresses.check(normalized, type)) return { reason: "one of this host's own addresses", fixable: true };
+    let nonPublic: string | null = null;
+    for (const [reason, list] of this.policy.nonPublic) if (list.check(normalized, type)) nonPublic ??= reason;
+    if (this.policy.ownAddresses.check(normalized, type)) {
+      return { reason: nonPublic === 'a loopback address' ? nonPublic : "one of this host's own addresses", fixable: true };
+    }
     if (this.cidrs.check(normalized, type)) return null;
-    for (const [reason, list] of this.policy.nonPublic) if (list.check(normalized, type)) return { reason, fixable: true };
-    return null;
+    return nonPublic === null ? null : { reason: nonPublic, fixable: true };
   }
 }
 
