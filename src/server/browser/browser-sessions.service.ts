@@ -94,6 +94,8 @@ export class BrowserSessionsService implements BrowserPort {
   async create(input: CreateSessionInput, actor: SessionActor): Promise<SessionView> {
     const { settings, runtime, repository, now } = this.deps;
     const reach = reachOf(actor.tenantId);
+    // Another tenant's id is "not found" whatever the URL, as for every other action of a restricted caller.
+    if (actor.tenantId !== null) await this.assertTenant(input.tenantId, actor);
     const url = await this.checkedUrl(input.url, reach);
     await this.assertTenant(input.tenantId, actor);
     const idleTimeoutMs = input.idleTimeoutMs ?? settings.idleTimeout.defaultMs;
