@@ -53,6 +53,9 @@ async function openConsole(env: Record<string, string>): Promise<Console> {
   const tenant = (await data.c.tokens.create({ name: 'acme', scopes: [...scopes], tenantId }, 'test')).token;
   const process = await startConsole({
     DATA_DIR: data.env.DATA_DIR ?? '',
+    // The embedded default, whatever the surrounding environment says.
+    DATABASE_URL: '',
+    REDIS_URL: '',
     LOG_LEVEL: 'debug',
     CONSOLE_ADMIN_EMAIL: ADMIN.email,
     CONSOLE_ADMIN_PASSWORD: ADMIN.password,
@@ -79,6 +82,11 @@ async function closeConsole(c: Console | undefined): Promise<void> {
 
 const runPoll = (c: Console) => c.call('POST', '/automations/inference-monitoring-poll/run', c.tokens.platform);
 const runEvaluation = (c: Console) => c.call('POST', '/automations/alert-evaluation/run', c.tokens.platform);
+
+/** The deliveries of an incident's timeline events. */
+function deliveriesOf(incident: Json): Json[] {
+  return ((incident.timeline as Json[] | undefined) ?? []).flatMap((event) => (event.deliveries as Json[] | undefined) ?? []);
+}
 
 function downRule(tenantId: string, serverId: string, url: string): Json {
   return { tenantId, name: `down ${url}`, metric: 'up', aggregation: 'last', operator: '==', threshold: 0, windowMinutes: 5, serverId, channels: [{ type: 'webhook', url }] };
@@ -137,7 +145,7 @@ describe('outbound reach on a default install, with DEMO_FLEET=on', () => {
     expect(incidents.length).toBe(1);
     const { value: delivery } = await waitFor('the delivery attempt', 15_000, async () => {
       const detail = (await c.call('GET', `/incidents/${String(incidents[0]?.id)}`, tenant)).body.incident as Json;
-      const [first] = (detail.deliveries as Json[] | undefined) ?? [];
+      const [first] = deliveriesOf(detail);
       return first && first.status !== 'queued' ? first : undefined;
     });
     expect(delivery).toMatchObject({ status: 'failed', lastError: 'refused by outbound policy' });
@@ -211,10 +219,10 @@ describe('upstream bodies never travel back', () => {
     const incidents = (await c.call('GET', '/incidents', c.tokens.tenant)).body.incidents as Json[];
     const { value: detail } = await waitFor('a failed delivery attempt', 15_000, async () => {
       const res = await c.call('GET', `/incidents/${String(incidents[0]?.id)}`, c.tokens.tenant);
-      const deliveries = ((res.body.incident as Json).deliveries as Json[] | undefined) ?? [];
+      const deliveries = deliveriesOf(res.body.incident as Json);
       return deliveries.some((d) => Number(d.attempts) >= 1) ? res : undefined;
     });
-    expect(((detail.body.incident as Json).deliveries as Json[])[0]).toMatchObject({ lastError: 'HTTP 503' });
+    expect(deliveriesOf(detail.body.incident as Json)[0]).toMatchObject({ lastError: 'HTTP 503', lastStatusCode: 503 });
     expect(detail.text).not.toContain(SECRET_TEXT);
     expect(internal.hits()).toBeGreaterThanOrEqual(2);
     expect(c.process.output()).not.toContain(SECRET_TEXT);
