@@ -196,6 +196,26 @@ describe('outboundRequest against real servers on loopback', () => {
   });
 });
 
+describe('outboundRequest keeps connections per use and reach', () => {
+  it("a connection the platform opened never carries a tenant's request", async () => {
+    let hits = 0;
+    const base = await httpServer((_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    const port = new URL(base).port;
+    // The platform may reach the name "localhost" (a host-name entry); tenants may not.
+    const policy = testPolicy('localhost');
+    const platform = await outboundRequest(policy.scope('poll', 'platform'), `http://localhost:${port}/a`, limits);
+    expect(platform).toMatchObject({ ok: true, status: 200 });
+    // Same host and port, while the platform's kept-alive connection is idle: the tenant's scope opens its own,
+    // whose lookup refuses.
+    const tenant = await outboundRequest(policy.scope('poll', 'tenant'), `http://localhost:${port}/b`, limits);
+    expect(tenant).toMatchObject({ ok: false, code: 'refused', error: 'refused by outbound policy' });
+    expect(hits).toBe(1);
+  });
+});
+
 describe('outboundRequest keeps connections alive', () => {
   /**
    * A peer that answers the first request of each connection (keep-alive) and closes the connection without an
