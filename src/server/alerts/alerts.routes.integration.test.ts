@@ -215,6 +215,14 @@ describe.each(topologies)('alerts REST API on %s', (topology, available) => {
     expect(channel?.reach).toBe('tenant');
     const platformChannel = await t.c.database.db.selectFrom('alert_channels').select('reach').where('rule_id', '=', String(ours.id)).executeTakeFirst();
     expect(platformChannel?.reach).toBe('platform');
+    // The tenant may keep the platform's channel as it is (same type and URL: not a URL it sets), not add one like it.
+    const kept = await restricted('PATCH', `/api/client/v1/alert-rules/${String(ours.id)}`, { threshold: 95, channels: (ruleBody().channels as Json[]) });
+    expect(kept.status).toBe(200);
+    const keptChannel = await t.c.database.db.selectFrom('alert_channels').select('reach').where('rule_id', '=', String(ours.id)).executeTakeFirst();
+    expect(keptChannel?.reach).toBe('platform');
+    const added = await restricted('PATCH', `/api/client/v1/alert-rules/${String(ours.id)}`, { channels: [...(ruleBody().channels as Json[]), { type: 'webhook', url: 'http://127.0.0.1:10/hook' }] });
+    expect(added.status).toBe(400);
+    expect(String(added.body.error)).toContain('channels.1.url points to 127.0.0.1');
     expect((await call('GET', `/api/client/v1/alert-rules/${theirs.id}`)).body.rule).toMatchObject({ threshold: 90 });
   });
 });

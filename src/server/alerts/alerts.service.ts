@@ -113,7 +113,11 @@ export class AlertsService {
   async updateRule(access: TenantAccess, id: string, patch: UpdateRuleInput, actor: string): Promise<RuleView> {
     const before = await this.findRule(access, id);
     if (patch.serverId !== undefined) await this.checkServer(before.tenant_id, patch.serverId);
-    if (patch.channels) this.checkChannels(patch.channels, reachOf(access.restrictedTo));
+    if (patch.channels) {
+      // Channels kept as they are keep the reach they were created with; only new URLs are checked, with the caller's.
+      const current = (await this.channelsOf([id])).get(id) ?? [];
+      this.checkChannels(patch.channels, reachOf(access.restrictedTo), current);
+    }
     const now = this.deps.now();
     const next: Rule = {
       ...before,
@@ -302,10 +306,13 @@ export class AlertsService {
     }
   }
 
-  /** Checked with the reach the URLs get if they are new; a channel kept as it is keeps the reach it had. */
-  private checkChannels(channels: ChannelInput[], reach: OutboundReach): void {
+  /** New URLs are checked with the reach they get; a channel kept as it is (same type and URL) keeps the reach it had. */
+  private checkChannels(channels: ChannelInput[], reach: OutboundReach, current: Channel[] = []): void {
     const scope = this.deps.policy.scope('webhook', reach);
-    channels.forEach((c, i) => scope.parseUrl(c.url, `channels.${i}.url`));
+    channels.forEach((c, i) => {
+      if (current.some((k) => k.type === c.type && k.url === c.url)) return;
+      scope.parseUrl(c.url, `channels.${i}.url`);
+    });
   }
 
   private async channelsOf(ruleIds: string[]): Promise<Map<string, Channel[]>> {

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { InferencePort } from '../automations/definition';
 import { errorMessage } from '../errors';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
@@ -46,6 +47,9 @@ export function createInferenceModule(deps: ModuleDeps) {
     async start() {
       await bindLegacyApiKeys(repository, cipher, deps.logger.child({ module: 'inference' }));
       if (!fleet) return;
+      // The configured listener opens even if this instance cannot bind it: another instance on this machine then
+      // serves the fleet there (see the warning below), and this instance's polls of the demo servers must work too.
+      if (config.DEMO_FLEET_PORT !== 0) deps.outbound.allow('poll', 'platform', listenerEntry(config.DEMO_FLEET_HOST, config.DEMO_FLEET_PORT));
       try {
         const url = await fleet.start();
         // Exactly the fleet's own listener, for the platform's polls (demo data is loaded by the platform);
@@ -65,3 +69,8 @@ export function createInferenceModule(deps: ModuleDeps) {
 }
 
 export type InferenceModule = ReturnType<typeof createInferenceModule>;
+
+/** `host:port` as an allow-list entry (`[v6]:port` for an IPv6 literal). */
+function listenerEntry(host: string, port: number): string {
+  return `${net.isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
