@@ -40,6 +40,8 @@ export default defineConfig({
       // The demo fleet gives the inference and alert pages real servers to poll.
       DEMO_FLEET: 'on',
       DEMO_FLEET_PORT: String(port + 1),
+      // The browser-session spec opens the console's own login page: exactly that listener, nothing else on loopback.
+      OUTBOUND_ALLOW_BROWSER: `127.0.0.1:${port}`,
       // The e2e suite runs on the embedded default whatever the surrounding environment says.
       DATABASE_URL: '',
       REDIS_URL: '',

@@ -67,7 +67,7 @@ export async function footprintBenchmark(options: BenchOptions, _services: Servi
     { baseline: 'bare', candidate: 'console' },
   );
   try {
-    consoleApp = await startNext({ label: 'console', readyPath: '/api/health', env: { ...topology.env, INSTANCE_ID: 'bench-footprint', CHROMIUM_PATH: CHROMIUM, BROWSER_MAX_SESSIONS: String(sessions + 1), TENANT_MAX_BROWSER_SESSIONS: String(sessions) } });
+    consoleApp = await startNext({ label: 'console', readyPath: '/api/health', env: { ...topology.env, INSTANCE_ID: 'bench-footprint', CHROMIUM_PATH: CHROMIUM, BROWSER_MAX_SESSIONS: String(sessions + 1), TENANT_MAX_BROWSER_SESSIONS: String(sessions), OUTBOUND_ALLOW_BROWSER: new URL(pages.url).host } });
     bare = await startNext({ label: 'bare Next app', dir: BARE_APP, readyPath: '/api/constant' });
     const auth = { authorization: `Bearer ${token}` };
     await warm(consoleApp.url, ['/login', '/api/health', '/api/client/v1/automations'], auth);

@@ -12,10 +12,16 @@ import { type Cluster, report, sleep, startCluster, waitFor } from './cluster';
  * every run is the test's own.
  */
 
-// The loopback page, webhook receiver and fake servers below are the test's own listeners.
+// The loopback page, webhook receiver and fake servers below are the test's own listeners; tenant tokens reach them
+// only because the lists name loopback for tenants too (a default install refuses them: outbound.reliability.test.ts).
 const ENV = {
   SCHEDULER: 'off',
-  OUTBOUND_ALLOW_PRIVATE: 'true',
+  OUTBOUND_ALLOW_POLL: '127.0.0.1',
+  OUTBOUND_ALLOW_WEBHOOK: '127.0.0.1',
+  OUTBOUND_ALLOW_BROWSER: '127.0.0.1',
+  OUTBOUND_TENANT_ALLOW_POLL: '127.0.0.1',
+  OUTBOUND_TENANT_ALLOW_WEBHOOK: '127.0.0.1',
+  OUTBOUND_TENANT_ALLOW_BROWSER: '127.0.0.1',
   CONSOLE_SECRET: 'tenancy-battery-secret-0123456789-0123456789',
   BROWSER_MAX_SESSIONS: '3',
   TENANT_MAX_BROWSER_SESSIONS: '3',
@@ -68,6 +74,7 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
         name: `${prefix}-${String(i + j).padStart(5, '0')}`,
         kind: 'vllm' as const,
         base_url: 'http://127.0.0.1:9',
+        reach: 'tenant' as const,
         api_key_enc: null,
         poll_interval_s: 30,
         enabled: 0,
@@ -247,7 +254,7 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     const serverId = randomUUID();
     await db()
       .insertInto('inference_servers')
-      .values({ id: serverId, tenant_id: tenantId, name: 'gpu', kind: 'vllm', base_url: 'http://127.0.0.1:9', api_key_enc: null, poll_interval_s: 30, enabled: 1, status: 'up', last_polled_at: null, last_latency_ms: null, last_error: null, created_at: Date.now(), updated_at: Date.now() })
+      .values({ id: serverId, tenant_id: tenantId, name: 'gpu', kind: 'vllm', base_url: 'http://127.0.0.1:9', reach: 'tenant' as const, api_key_enc: null, poll_interval_s: 30, enabled: 1, status: 'up', last_polled_at: null, last_latency_ms: null, last_error: null, created_at: Date.now(), updated_at: Date.now() })
       .execute();
     const first = 'first-secret-of-the-receiver-0123';
     const created = await cluster.api(a, '/alert-rules', {

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const topology = sqliteTopology('poll');
   const runs: Array<{ concurrency: number; servers: number; polled: number; ms: number; heapBeforeMb: number; heapAfterMb: number; peakRssMb: number; rssAfterMb: number; cpuMs: number }> = [];
   for (const concurrency of concurrencies) {
-    const handle = await openContainer(topology, { POLL_CONCURRENCY: String(concurrency), POLL_MAX_SERVERS_PER_RUN: String(servers), OUTBOUND_ALLOW_PRIVATE: 'true' });
+    const handle = await openContainer(topology, { POLL_CONCURRENCY: String(concurrency), POLL_MAX_SERVERS_PER_RUN: String(servers), OUTBOUND_ALLOW_POLL: new URL(fleetUrl).host });
     const c = handle.c;
     const db = c.database.db;
     const now = Date.now();
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
         name: `server-${i}`,
         kind: 'vllm' as const,
         base_url: `${fleetUrl}/s${i}`,
+        reach: 'platform' as const,
         api_key_enc: null,
         poll_interval_s: 30,
         enabled: 1,

@@ -29,6 +29,7 @@ import { type InferenceModule, createInferenceModule } from './inference/inferen
 import { type Logger, createLogger } from './logger';
 import type { Lifecycle, ModuleDeps } from './module-deps';
 import { OutboundPolicy } from './net/outbound-policy';
+import { allowListsOf } from './net/outbound.config';
 import { ConsoleMetrics } from './observability/metrics';
 import { type TenantsModule, createTenantsModule } from './tenants/tenants.module';
 import { APP_VERSION } from './version';
@@ -129,7 +130,7 @@ export async function createContainer(env: Record<string, string | undefined>, n
   const db = database.db;
   const instances = new InstanceRegistry(db, { id: config.instanceId, version: APP_VERSION, lockProvider: locks.kind, scheduler: config.SCHEDULER === 'on' }, now);
   const audit = new AuditLog(db, config.instanceId, now);
-  const outbound = new OutboundPolicy({ allowPrivate: config.OUTBOUND_ALLOW_PRIVATE });
+  const outbound = new OutboundPolicy({ allow: allowListsOf(config) });
   const metrics = new ConsoleMetrics(config.instanceId);
   const moduleDeps: ModuleDeps = { database, config, logger, bus, instances, audit, outbound, metrics, now };
   const tenants = createTenantsModule(moduleDeps);

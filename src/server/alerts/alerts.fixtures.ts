@@ -27,6 +27,7 @@ export async function insertServer(db: Kysely<Database>, tenantId: string, name:
       name,
       kind: 'vllm',
       base_url: `http://127.0.0.1:9/${name}`,
+      reach: 'platform',
       api_key_enc: null,
       poll_interval_s: 30,
       enabled: options.enabled === false ? 0 : 1,

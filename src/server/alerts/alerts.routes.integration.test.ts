@@ -214,7 +214,25 @@ describe.each(topologies)('alerts REST API on %s', (topology, available) => {
     expect((await restricted('GET', '/api/client/v1/incidents')).body.incidents).toEqual([]);
     expect((await restricted('GET', `/api/client/v1/incidents/${theirIncident?.id}`)).status).toBe(404);
     expect((await restricted('POST', `/api/client/v1/incidents/${theirIncident?.id}/acknowledge`)).status).toBe(404);
-    expect((await restricted('POST', '/api/client/v1/alert-rules', ruleBody({ name: 'mine too' }))).status).toBe(201);
+    // A tenant's own channel URL gets the tenant's reach: public addresses only, on a default install.
+    const loopback = await restricted('POST', '/api/client/v1/alert-rules', ruleBody({ name: 'mine too' }));
+    expect(loopback.status).toBe(400);
+    expect(String(loopback.body.error)).toContain('127.0.0.1, which is a loopback address; to allow it for webhooks set OUTBOUND_ALLOW_WEBHOOK (for tenants: OUTBOUND_TENANT_ALLOW_WEBHOOK)');
+    const publicChannel = [{ type: 'webhook', url: 'https://hooks.example.com/acme', secret: 'a-secret-of-16-chars+' }];
+    const mine = await restricted('POST', '/api/client/v1/alert-rules', ruleBody({ name: 'mine too', channels: publicChannel }));
+    expect(mine.status).toBe(201);
+    const channel = await t.c.database.db.selectFrom('alert_channels').select('reach').where('rule_id', '=', String((mine.body.rule as Json).id)).executeTakeFirst();
+    expect(channel?.reach).toBe('tenant');
+    const platformChannel = await t.c.database.db.selectFrom('alert_channels').select('reach').where('rule_id', '=', String(ours.id)).executeTakeFirst();
+    expect(platformChannel?.reach).toBe('platform');
+    // The tenant may keep the platform's channel as it is (same type and URL: not a URL it sets), not add one like it.
+    const kept = await restricted('PATCH', `/api/client/v1/alert-rules/${String(ours.id)}`, { threshold: 95, channels: (ruleBody().channels as Json[]) });
+    expect(kept.status).toBe(200);
+    const keptChannel = await t.c.database.db.selectFrom('alert_channels').select('reach').where('rule_id', '=', String(ours.id)).executeTakeFirst();
+    expect(keptChannel?.reach).toBe('platform');
+    const added = await restricted('PATCH', `/api/client/v1/alert-rules/${String(ours.id)}`, { channels: [...(ruleBody().channels as Json[]), { type: 'webhook', url: 'http://127.0.0.1:10/hook' }] });
+    expect(added.status).toBe(400);
+    expect(String(added.body.error)).toContain('channels.1.url points to 127.0.0.1');
     expect((await call('GET', `/api/client/v1/alert-rules/${theirs.id}`)).body.rule).toMatchObject({ threshold: 90 });
   });
 });

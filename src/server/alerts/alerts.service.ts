@@ -6,6 +6,7 @@ import { type Page, type PageRequest, afterKey, decodeCursor, toPage } from '../
 import type { Database } from '../db/schema';
 import { AppError } from '../errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
+import { type OutboundReach, reachOf } from '../net/outbound.config';
 import { type TenantAccess, canSee, tenantNotFound } from '../tenants/tenant-access';
 import { actorFor } from '../tenants/actor-redaction';
 import { lockTenantForQuota, quotaExceeded } from '../tenants/tenant-quotas';
@@ -107,7 +108,7 @@ export class AlertsService {
   async createRule(access: TenantAccess, input: CreateRuleInput, actor: string): Promise<RuleView> {
     await this.requireTenant(access, input.tenantId);
     await this.checkServer(input.tenantId, input.serverId);
-    this.checkChannels(input.channels);
+    this.checkChannels(input.channels, reachOf(access.restrictedTo));
     const now = this.deps.now();
     const rule: Rule = {
       id: randomUUID(),
@@ -131,7 +132,7 @@ export class AlertsService {
       const rules = await countOf(trx, 'alert_rules', rule.tenant_id);
       if (rules >= this.deps.quotas.alertRules) throw quotaExceeded('alert rules', this.deps.quotas.alertRules, 'TENANT_MAX_ALERT_RULES');
       await trx.insertInto('alert_rules').values(rule).execute();
-      const replaced = await this.replaceChannels(trx, rule, [], input.channels, now);
+      const replaced = await this.replaceChannels(trx, rule, [], input.channels, now, reachOf(access.restrictedTo));
       await this.checkChannelQuota(trx, rule.tenant_id, input.channels.length);
       return replaced;
     });
@@ -147,7 +148,11 @@ export class AlertsService {
   async updateRule(access: TenantAccess, id: string, patch: UpdateRuleInput, actor: string): Promise<RuleView> {
     const before = await this.findRule(access, id);
     if (patch.serverId !== undefined) await this.checkServer(before.tenant_id, patch.serverId);
-    if (patch.channels) this.checkChannels(patch.channels);
+    if (patch.channels) {
+      // Channels kept as they are keep the reach they were created with; only new URLs are checked, with the caller's.
+      const current = (await this.channelsOf([id])).get(id) ?? [];
+      this.checkChannels(patch.channels, reachOf(access.restrictedTo), current);
+    }
     const now = this.deps.now();
     const next: Rule = {
       ...before,
@@ -169,7 +174,7 @@ export class AlertsService {
       if (patch.channels) await lockTenantForQuota(trx, this.deps.database.dialect, next.tenant_id);
       await trx.updateTable('alert_rules').set(changes).where('id', '=', id).execute();
       const current = await trx.selectFrom('alert_channels').selectAll().where('rule_id', '=', id).orderBy('position').execute();
-      const replaced = patch.channels ? await this.replaceChannels(trx, next, current, patch.channels, now) : { channels: current, generated: new Map<string, string>() };
+      const replaced = patch.channels ? await this.replaceChannels(trx, next, current, patch.channels, now, reachOf(access.restrictedTo)) : { channels: current, generated: new Map<string, string>() };
       if (patch.channels && patch.channels.length > current.length) await this.checkChannelQuota(trx, next.tenant_id, patch.channels.length - current.length);
       let queued = 0;
       if (before.enabled === 1 && next.enabled === 0) {
@@ -398,8 +403,13 @@ export class AlertsService {
     }
   }
 
-  private checkChannels(channels: ChannelInput[]): void {
-    channels.forEach((c, i) => this.deps.policy.parseUrl(c.url, `channels.${i}.url`));
+  /** New URLs are checked with the reach they get; a channel kept as it is (same type and URL) keeps the reach it had. */
+  private checkChannels(channels: ChannelInput[], reach: OutboundReach, current: Channel[] = []): void {
+    const scope = this.deps.policy.scope('webhook', reach);
+    channels.forEach((c, i) => {
+      if (current.some((k) => isSameChannel(k, c))) return;
+      scope.parseUrl(c.url, `channels.${i}.url`);
+    });
   }
 
   private async channelsOf(ruleIds: string[]): Promise<Map<string, Channel[]>> {
@@ -420,14 +430,15 @@ export class AlertsService {
 
   /**
    * A channel given again with the same type and URL — or, for Slack, the masked URL its view shows — keeps its
-   * id and secret. Secrets are sealed before they are written (see ChannelSecrets).
+   * id, secret and reach. Secrets are sealed before they are written (see ChannelSecrets). A channel's URL never
+   * changes in place (a new URL is a new channel), so its reach is the one it was created with.
    */
-  private async replaceChannels(trx: Kysely<Database>, rule: Rule, current: Channel[], wanted: ChannelInput[], now: number) {
+  private async replaceChannels(trx: Kysely<Database>, rule: Rule, current: Channel[], wanted: ChannelInput[], now: number, reach: OutboundReach) {
     const generated = new Map<string, string>();
     const unmatched = [...current];
     const channels: Channel[] = [];
     for (const [position, input] of wanted.entries()) {
-      const index = unmatched.findIndex((c) => c.type === input.type && (c.url === input.url || (c.type === 'slack' && maskSlackUrl(c.url) === input.url)));
+      const index = unmatched.findIndex((c) => isSameChannel(c, input));
       const kept = index >= 0 ? unmatched.splice(index, 1)[0] : undefined;
       const id = kept?.id ?? randomUUID();
       const path = `channels.${position}.secret`;
@@ -444,6 +455,7 @@ export class AlertsService {
         tenant_id: rule.tenant_id,
         type: input.type,
         url: kept?.url ?? input.url,
+        reach: kept?.reach ?? reach,
         // A new secret replaces the old at once (no overlap: that is what rotation is for).
         secret: sealed === null ? (kept?.secret ?? null) : null,
         secret_enc: sealed ?? kept?.secret_enc ?? null,
@@ -556,4 +568,9 @@ function toDeliveryView(d: Selectable<NotificationOutboxTable>): DeliveryView {
 
 function toTimelineEntry(e: Selectable<IncidentEventTable>, deliveries: DeliveryView[], access: TenantAccess) {
   return { id: e.id, at: new Date(Number(e.at)).toISOString(), type: e.type, actor: actorFor(access, e.actor), value: e.value === null ? null : Number(e.value), note: e.note, deliveries };
+}
+
+/** A channel given again with its type and URL — or, for Slack, the masked URL its view shows — is the same channel. */
+function isSameChannel(stored: Channel, given: ChannelInput): boolean {
+  return stored.type === given.type && (stored.url === given.url || (stored.type === 'slack' && maskSlackUrl(stored.url) === given.url));
 }

@@ -1,3 +1,4 @@
+import type { OutboundReach } from '../net/outbound.config';
 import type {
   Aggregation,
   ChannelType,
@@ -54,6 +55,8 @@ export interface AlertChannelTable {
   tenant_id: string;
   type: ChannelType;
   url: string;
+  /** Who set the URL: what deliveries to it may reach (net/outbound.config.ts). A URL never changes in place. */
+  reach: OutboundReach;
   /**
    * Legacy: the HMAC key in clear, as stored before migration 0010. Boot seals it into `secret_enc` and empties it;
    * it is only read while that has not happened (no CONSOLE_SECRET on PostgreSQL). Never returned by any surface.

@@ -1,11 +1,12 @@
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { type OutboundResult, outboundRequest } from '../net/http-client';
+import { httpStatusText } from '../net/outbound-errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
 import type { AlertsConfig } from './alerts.config';
 import type { ChannelSecrets } from './channel-secrets';
 import { shownChannelUrl } from './channel-urls';
-import type { NotificationOutbox, OutboxRow } from './notification-outbox';
+import type { Channel, NotificationOutbox, OutboxRow } from './notification-outbox';
 import { WEBHOOK_HEADERS, signatureHeader } from './webhook-signature';
 
 /** Receivers answer with small bodies; anything bigger is not a webhook receiver we should be reading. */
@@ -149,8 +150,11 @@ export class NotificationDelivery {
     await Promise.all(rows.map((row) => this.attempt(row, channels.get(row.channel_id))));
   }
 
-  /** One attempt of one claimed row. Never throws: every outcome is written back to the row. */
-  private async attempt(row: OutboxRow, channel: Parameters<ChannelSecrets['signingKeys']>[0] | undefined): Promise<void> {
+  /**
+   * One attempt of one claimed row, under the reach of whoever set the channel's URL (no channel: it was removed).
+   * Never throws: every outcome is written back to the row.
+   */
+  private async attempt(row: OutboxRow, channel: Channel | undefined): Promise<void> {
     const { outbox, policy, config, logger, now } = this.deps;
     try {
       if (!channel) {
@@ -173,7 +177,7 @@ export class NotificationDelivery {
           headers[WEBHOOK_HEADERS.signature] = signatureHeader(keys.secrets, timestamp, row.body);
         }
       }
-      const result = await outboundRequest(policy, row.url, {
+      const result = await outboundRequest(policy.scope('webhook', channel.reach), row.url, {
         method: 'POST',
         headers,
         body: row.body,
@@ -186,7 +190,8 @@ export class NotificationDelivery {
         return;
       }
       const statusCode = result.ok ? result.status : null;
-      const error = result.ok ? `HTTP ${result.status}${result.body.length ? `: ${result.body.toString('utf8', 0, 200)}` : ''}` : result.error;
+      // The status or a classification only: the receiver's body never reaches the delivery, the logs or the API.
+      const error = result.ok ? httpStatusText(result.status) : result.error;
       // A URL the outbound policy refuses will be refused next time too; so will a request the receiver rejects.
       const permanent = result.ok ? !isRetryableStatus(result.status) : result.code === 'refused';
       const exhausted = row.attempts >= config.maxAttempts;

@@ -6,7 +6,7 @@ import type { AlertChannelTable, IncidentEventTable, IncidentTable, Notification
 import { notificationBody } from './notification-format';
 
 export type OutboxRow = Selectable<NotificationOutboxTable>;
-type Channel = Selectable<AlertChannelTable>;
+export type Channel = Selectable<AlertChannelTable>;
 
 /** An incident event that pages people, with the incident as it stood when the event happened. */
 export interface NotifiableEvent {

@@ -1,3 +1,4 @@
+import type { OutboundReach } from '../net/outbound.config';
 export interface BrowserRuntimeStatus {
   /** The runtime's browser process is connected now (false before the first launch and after a crash). */
   browserConnected: boolean;
@@ -53,8 +54,10 @@ export interface BrowserRuntime {
   reserve(sessionId: string): Reservation;
   release(sessionId: string): void;
   /** Opens a reserved session's context and page and loads the URL; on failure the session is closed again. */
-  open(sessionId: string, url: URL): Promise<NavigationOutcome>;
-  navigate(sessionId: string, url: URL): Promise<NavigationOutcome>;
+  /** `reach`: what the session's page may connect to (its proxy and route guard enforce it on every request). */
+  open(sessionId: string, url: URL, reach: OutboundReach): Promise<NavigationOutcome>;
+  /** Loads `url`; `reach` replaces the session's reach from this navigation on. */
+  navigate(sessionId: string, url: URL, reach: OutboundReach): Promise<NavigationOutcome>;
   /** A PNG of the viewport, and the page after it was taken. */
   screenshot(sessionId: string): Promise<{ png: Buffer; page: PageSnapshot }>;
   /** Closes one session's context; resolves when it is closed. */

@@ -9,6 +9,7 @@ import { type Container, createContainer } from '../container';
 import { browserRoutes } from '../http/browser.routes';
 import { restClient, trpcClient } from '../testing/clients';
 import { testContainer } from '../testing/container';
+import { TEST_OUTBOUND_ENV } from '../testing/outbound';
 import type { AppRouter } from '../trpc/app-router';
 import { postgresAvailable, redisAvailable, tempDir, uniqueId } from '../testing/services';
 import type { SessionStatus, SessionView } from './browser.schemas';
@@ -77,7 +78,7 @@ async function openHarness(extraEnv: Record<string, string> = {}, shared?: Recor
   const temp = shared ? null : tempDir('browser');
   const env = shared ?? { DATA_DIR: temp?.dir ?? '' };
   const clock = testClock();
-  const c = await createContainer({ LOG_LEVEL: 'silent', INSTANCE_ID: uniqueId('browser'), ...env, ...extraEnv }, clock.now);
+  const c = await createContainer({ LOG_LEVEL: 'silent', INSTANCE_ID: uniqueId('browser'), ...TEST_OUTBOUND_ENV, ...env, ...extraEnv }, clock.now);
   await c.instances.register({});
   let abandoned = false;
   const abandon = async () => {
@@ -166,7 +167,7 @@ async function insertSessionRow(c: Container, row: { tenantId: string; owner: st
   await c.database.db
     .insertInto('browser_sessions')
     .values({
-      id, tenant_id: row.tenantId, owner_instance_id: row.owner, status: row.status, start_url: 'http://127.0.0.1/', current_url: null,
+      id, tenant_id: row.tenantId, owner_instance_id: row.owner, status: row.status, start_url: 'http://127.0.0.1/', reach: 'platform', current_url: null,
       title: null, created_at: row.createdAt, last_activity_at: row.createdAt, idle_timeout_ms: 1000, max_lifetime_ms: 1000,
       closed_at: row.closedAt ?? null, close_reason: row.closedAt === undefined ? null : 'requested', error: null, blocked_requests: 0,
       thumbnail: null, thumbnail_at: null,

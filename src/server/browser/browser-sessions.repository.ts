@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { afterKey } from '../db/keyset-page';
 import type { Database } from '../db/schema';
+import type { OutboundReach } from '../net/outbound.config';
 import type { PageSnapshot } from './browser-runtime';
 import { LIVE_SESSION_STATUSES, type SessionCloseReason, type SessionStatus } from './browser.schemas';
 import type { BrowserSessionTable } from './browser.tables';
@@ -14,6 +15,7 @@ const COLUMNS = [
   'owner_instance_id',
   'status',
   'start_url',
+  'reach',
   'current_url',
   'title',
   'created_at',
@@ -51,6 +53,7 @@ export class BrowserSessionsRepository {
     tenantId: string;
     ownerInstanceId: string;
     startUrl: string;
+    reach: OutboundReach;
     now: number;
     idleTimeoutMs: number;
     maxLifetimeMs: number;
@@ -63,6 +66,7 @@ export class BrowserSessionsRepository {
         owner_instance_id: row.ownerInstanceId,
         status: 'starting',
         start_url: row.startUrl,
+        reach: row.reach,
         current_url: null,
         title: null,
         created_at: row.now,
@@ -77,6 +81,11 @@ export class BrowserSessionsRepository {
         thumbnail_at: null,
       })
       .execute();
+  }
+
+  /** Narrows what a session may reach (to `tenant`; it never widens again). */
+  async setReach(id: string, reach: OutboundReach): Promise<void> {
+    await this.db.updateTable('browser_sessions').set({ reach }).where('id', '=', id).execute();
   }
 
   async find(id: string): Promise<SessionRow | undefined> {

@@ -5,7 +5,8 @@ import type { ChangeBus } from '../coordination/change-bus';
 import { type Page, decodeCursor, toPage } from '../db/keyset-page';
 import { AppError, errorMessage, isAppError } from '../errors';
 import type { Logger } from '../logger';
-import type { OutboundPolicy } from '../net/outbound-policy';
+import { type OutboundPolicy, portOf } from '../net/outbound-policy';
+import { type OutboundReach, reachOf } from '../net/outbound.config';
 import { quotaExceeded } from '../tenants/tenant-quotas';
 import { type BrowserRuntime, type BrowserRuntimeStatus, type NavigationOutcome, type PageSnapshot, SessionNotHeldError } from './browser-runtime';
 import type { BrowserSessionsRepository, SessionRow } from './browser-sessions.repository';
@@ -107,7 +108,10 @@ export class BrowserSessionsService implements BrowserPort {
 
   async create(input: CreateSessionInput, actor: SessionActor): Promise<SessionView> {
     const { settings, runtime, repository, now } = this.deps;
-    const url = await this.checkedUrl(input.url);
+    const reach = reachOf(actor.tenantId);
+    // Another tenant's id is "not found" whatever the URL, as for every other action of a restricted caller.
+    if (actor.tenantId !== null) await this.assertTenant(input.tenantId, actor);
+    const url = await this.checkedUrl(input.url, reach);
     await this.assertTenant(input.tenantId, actor);
     const idleTimeoutMs = input.idleTimeoutMs ?? settings.idleTimeout.defaultMs;
     const maxLifetimeMs = input.maxLifetimeMs ?? settings.maxLifetime.defaultMs;
@@ -135,7 +139,7 @@ export class BrowserSessionsService implements BrowserPort {
       );
     }
     try {
-      await repository.insertStarting({ id, tenantId: input.tenantId, ownerInstanceId: this.deps.instanceId, startUrl: url.href, now: now(), idleTimeoutMs, maxLifetimeMs });
+      await repository.insertStarting({ id, tenantId: input.tenantId, ownerInstanceId: this.deps.instanceId, startUrl: url.href, reach, now: now(), idleTimeoutMs, maxLifetimeMs });
       if ((await repository.liveCountOfTenant(input.tenantId)) > quota) {
         await repository.deleteStarting(id);
         throw sessionQuota(quota);
@@ -146,7 +150,7 @@ export class BrowserSessionsService implements BrowserPort {
     }
     this.notify();
 
-    const outcome = await runtime.open(id, url);
+    const outcome = await runtime.open(id, url, reach);
     if (outcome.ok) {
       const ready = await repository.markReady(id, outcome.page, now());
       // Ended while it loaded (shutdown): the row's end stands and the runtime lets go of the page.
@@ -169,11 +173,15 @@ export class BrowserSessionsService implements BrowserPort {
   /**
    * Loads a URL in a live session of this instance. Answers once the page loaded or failed; a failure (network,
    * or a redirect the policy refused) is reported in the session's `error` and the session stays usable.
+   * A tenant-restricted caller narrows the session's reach to `tenant` for good: scripts of a page it loaded can
+   * outlive the navigation (popups), so the session never regains the platform's reach.
    */
   async navigate(id: string, urlText: string, actor: SessionActor): Promise<SessionView> {
-    const url = await this.checkedUrl(urlText);
-    await this.actionable(id, actor);
-    const outcome = await this.inRuntime(id, () => this.deps.runtime.navigate(id, url));
+    const row = await this.actionable(id, actor);
+    const reach: OutboundReach = row.reach === 'tenant' || reachOf(actor.tenantId) === 'tenant' ? 'tenant' : 'platform';
+    const url = await this.checkedUrl(urlText, reach);
+    if (reach !== row.reach) await this.deps.repository.setReach(id, reach);
+    const outcome = await this.inRuntime(id, () => this.deps.runtime.navigate(id, url, reach));
     await this.recordOutcome(id, outcome);
     const session = await this.reload(id);
     await this.deps.audit.record({
@@ -328,11 +336,12 @@ export class BrowserSessionsService implements BrowserPort {
     await this.deps.repository.recordAction(id, this.deps.now(), outcome.page, outcome.ok ? null : outcome.reason);
   }
 
-  /** Parses with the outbound policy and refuses a host that resolves to a refused address (400). */
-  private async checkedUrl(text: string): Promise<URL> {
-    const url = this.deps.policy.parseUrl(text, 'url');
+  /** Parses with the outbound policy of that reach and refuses a host that resolves to a refused address (400). */
+  private async checkedUrl(text: string, reach: OutboundReach): Promise<URL> {
+    const scope = this.deps.policy.scope('browser', reach);
+    const url = scope.parseUrl(text, 'url');
     try {
-      await this.deps.policy.assertHostAllowed(url.hostname);
+      await scope.assertHostAllowed(url.hostname, portOf(url), 'url');
     } catch (error) {
       // A name that does not resolve is not a policy matter: the page load reports it.
       if (isAppError(error)) throw error;

@@ -13,8 +13,16 @@ import { PlaywrightBrowserRuntime } from './playwright-runtime';
  */
 export function createBrowserModule(deps: ModuleDeps) {
   const settings = browserSettings(deps.config);
+  const runAsRoot = process.getuid?.() === 0;
+  if (runAsRoot) {
+    deps.logger.warn(
+      { uid: 0 },
+      'browser sessions: Chromium runs WITHOUT its sandbox, because the console runs as root (Chromium refuses its sandbox as root); run the console as an unprivileged user to keep it',
+    );
+  }
   const runtime = new PlaywrightBrowserRuntime({
     chromiumPath: settings.chromiumPath,
+    runAsRoot,
     maxSessions: settings.maxSessions,
     navigationTimeoutMs: settings.navigationTimeoutMs,
     policy: deps.outbound,

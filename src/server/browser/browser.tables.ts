@@ -1,3 +1,4 @@
+import type { OutboundReach } from '../net/outbound.config';
 import type { SessionCloseReason, SessionStatus } from './browser.schemas';
 
 export interface BrowserTables {
@@ -11,6 +12,11 @@ export interface BrowserSessionTable {
   owner_instance_id: string;
   status: SessionStatus;
   start_url: string;
+  /**
+   * What the page may reach: `tenant` once a tenant-restricted principal created or navigated it, and from then on
+   * (the page's scripts may outlive a navigation, in popups); `platform` otherwise.
+   */
+  reach: OutboundReach;
   /** Where the page is now, as of the last action; null until the first load finished. */
   current_url: string | null;
   title: string | null;

@@ -1,7 +1,8 @@
 import { type Browser, type BrowserContext, type BrowserServer, type CDPSession, type Page, type Route, chromium } from 'playwright';
 import { errorMessage, isAppError } from '../errors';
 import type { Logger } from '../logger';
-import type { OutboundPolicy } from '../net/outbound-policy';
+import { type OutboundPolicy, portOf } from '../net/outbound-policy';
+import type { OutboundReach } from '../net/outbound.config';
 import {
   type BrowserRuntime,
   type BrowserRuntimeStatus,
@@ -12,15 +13,41 @@ import {
 } from './browser-runtime';
 import { BLOCKED_HEADER, type PolicyProxy, type ProxyBlock, startPolicyProxy } from './policy-proxy';
 
-/** Debian's Chromium runs as root in containers (no sandbox) and must not phone home (STACK.md). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+/**
+ * Chromium's flags. It must not phone home (STACK.md). WebRTC may only use proxied transports: without these, a
+ * page could send UDP (STUN, media) straight from this host, around the policy proxy, to any address. The sandbox
+ * stays on unless the console runs as root, where Chromium refuses to start with it (the boot log says so).
+ */
+export function chromiumArgs(runAsRoot: boolean): string[] {
+  return [
+    ...(runAsRoot ? ['--no-sandbox'] : []),
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
+    '--webrtc-ip-handling-policy=disable_non_proxied_udp',
+  ];
+}
+
+/**
+ * Runs in every document before its own scripts: takes WebRTC away from pages, so they cannot open peer
+ * connections at all (the flags above already keep it from using UDP outside the proxy; this is the second wall).
+ * Frames a page creates get the same treatment, since a fresh iframe would otherwise hand back the originals.
+ */
+export const WEBRTC_REMOVAL_SCRIPT = `(() => {
+  const names = ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel', 'RTCRtpSender', 'RTCRtpReceiver', 'RTCIceCandidate', 'RTCSessionDescription'];
+  const strip = (w) => { try { for (const n of names) { try { delete w[n]; } catch {} try { Object.defineProperty(w, n, { value: undefined, configurable: false, writable: false }); } catch {} } } catch {} };
+  strip(window);
+  try {
+    const frameWindow = Object.getOwnPropertyDescriptor(HTMLIFrameElement.prototype, 'contentWindow');
+    if (frameWindow && frameWindow.get) {
+      const get = frameWindow.get;
+      Object.defineProperty(HTMLIFrameElement.prototype, 'contentWindow', { ...frameWindow, get() { const w = get.call(this); if (w) strip(w); return w; } });
+    }
+  } catch {}
+})();`;
 const VIEWPORT = { width: 1280, height: 720 };
 const THUMBNAIL_SCALE = 0.25;
 const ACTION_TIMEOUT_MS = 15_000;
@@ -28,6 +55,8 @@ const MAX_TITLE_LENGTH = 500;
 
 export interface PlaywrightRuntimeOptions {
   chromiumPath: string;
+  /** The console runs as root: Chromium cannot use its sandbox (see {@link chromiumArgs}). */
+  runAsRoot: boolean;
   maxSessions: number;
   navigationTimeoutMs: number;
   policy: OutboundPolicy;
@@ -55,6 +84,8 @@ interface RuntimeSession {
   id: string;
   context: BrowserContext;
   proxy: PolicyProxy;
+  /** What the page may reach; narrowed by a tenant's navigation, read by the proxy at every connection. */
+  reach: OutboundReach;
   page: Page | null;
   cdp: CDPSession | null;
   blocks: BlockLog;
@@ -127,7 +158,7 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
     this.statusListeners.push(listener);
   }
 
-  async open(sessionId: string, url: URL): Promise<NavigationOutcome> {
+  async open(sessionId: string, url: URL, reach: OutboundReach): Promise<NavigationOutcome> {
     if (!this.reserved.has(sessionId)) throw new Error(`Session ${sessionId} was not reserved`);
     let session: RuntimeSession | null = null;
     try {
@@ -139,8 +170,10 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
       }
       if (this.draining) return { ok: false, blocked: false, reason: 'This instance is shutting down', page: null };
       const blocks: BlockLog = { count: 0, nextSeq: 0, recent: [] };
-      const proxy = await startPolicyProxy(this.options.policy, (block: ProxyBlock) =>
-        recordBlock(blocks, { reason: block.reason, mainDocument: false, tunnel: block.tunnel }),
+      const state = { reach };
+      const proxy = await startPolicyProxy(
+        () => this.options.policy.scope('browser', state.reach),
+        (block: ProxyBlock) => recordBlock(blocks, { reason: block.reason, mainDocument: false, tunnel: block.tunnel }),
       );
       let context: BrowserContext;
       try {
@@ -155,11 +188,26 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
         await proxy.close();
         throw error;
       }
-      const created: RuntimeSession = { id: sessionId, context, proxy, page: null, cdp: null, blocks, queue: Promise.resolve() };
+      const created: RuntimeSession = {
+        id: sessionId,
+        context,
+        proxy,
+        get reach() {
+          return state.reach;
+        },
+        set reach(value: OutboundReach) {
+          state.reach = value;
+        },
+        page: null,
+        cdp: null,
+        blocks,
+        queue: Promise.resolve(),
+      };
       session = created;
       this.sessions.set(sessionId, created);
       this.reserved.delete(sessionId);
       this.emitStatus();
+      await context.addInitScript({ content: WEBRTC_REMOVAL_SCRIPT });
       await context.route('**/*', (route) => this.guard(created, route));
       const page = await context.newPage();
       created.page = page;
@@ -177,8 +225,11 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
     }
   }
 
-  navigate(sessionId: string, url: URL): Promise<NavigationOutcome> {
-    return this.act(sessionId, (session) => this.goto(session, url));
+  navigate(sessionId: string, url: URL, reach: OutboundReach): Promise<NavigationOutcome> {
+    return this.act(sessionId, (session) => {
+      session.reach = reach;
+      return this.goto(session, url);
+    });
   }
 
   screenshot(sessionId: string): Promise<{ png: Buffer; page: PageSnapshot }> {
@@ -234,7 +285,7 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
     try {
       server = await chromium.launchServer({
         executablePath: this.options.chromiumPath,
-        args: CHROMIUM_ARGS,
+        args: chromiumArgs(this.options.runAsRoot),
         // Boot's SIGTERM handler closes the runtime in order; Playwright's own handlers would kill the browser
         // first and make a clean shutdown look like a crash.
         handleSIGINT: false,
@@ -330,7 +381,7 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
   /** The route guard: every request the page makes, checked against the policy before it leaves. */
   private async guard(session: RuntimeSession, route: Route): Promise<void> {
     const request = route.request();
-    const reason = await this.refusal(request.url());
+    const reason = await this.refusal(session, request.url());
     if (reason === null) {
       await route.continue().catch(() => undefined);
       return;
@@ -346,7 +397,7 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
   }
 
   /** Why the policy refuses a URL the page asked for, or null. A name that does not resolve is left to fail in the browser. */
-  private async refusal(text: string): Promise<string | null> {
+  private async refusal(session: RuntimeSession, text: string): Promise<string | null> {
     let url: URL;
     try {
       url = new URL(text);
@@ -355,7 +406,7 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol.replace(':', '')} URLs are not allowed (http and https only)`;
     try {
-      await this.options.policy.assertHostAllowed(url.hostname);
+      await this.options.policy.scope('browser', session.reach).assertHostAllowed(url.hostname, portOf(url));
       return null;
     } catch (error) {
       return isAppError(error) ? error.message : null;

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { errorMessage } from '../errors';
-import type { OutboundPolicy } from '../net/outbound-policy';
+import { OUTBOUND_FAILURES } from '../net/outbound-errors';
+import { OUTBOUND_REFUSED_CODE, type OutboundScope } from '../net/outbound-policy';
 
 /** A request the proxy refused, reported to the session that owns the proxy. */
 export interface ProxyBlock {
@@ -36,13 +36,21 @@ const HOP_BY_HOP = new Set([
 const UPSTREAM_IDLE_MS = 60_000;
 
 /**
+ * What the page sees when the proxy answers itself: one word, the same whatever happened upstream, so a page cannot
+ * tell a closed port from an open one that failed, nor read anything the policy kept it from.
+ */
+const BLOCKED_PAGE = 'blocked\n';
+const UNREACHABLE_PAGE = 'unreachable\n';
+
+/**
  * A forward proxy on 127.0.0.1 that one browser context sends all its traffic through, so the outbound policy
  * holds for every connection the page opens — including redirect hops, which Playwright's routing never shows
  * to a route handler, and names that resolve differently by the time Chromium connects. Each connection is
- * made by the proxy itself, to the address the policy's `lookup` approved (IP literals are checked with
- * `refusal`, since Node skips `lookup` for them).
+ * made by the proxy itself, to the address the scope's `lookup` approved (IP literals are checked with
+ * `refusal`, since Node skips `lookup` for them). `scope` is read at every connection: a session's reach can
+ * narrow while it lives.
  */
-export async function startPolicyProxy(policy: OutboundPolicy, onBlocked: (block: ProxyBlock) => void): Promise<PolicyProxy> {
+export async function startPolicyProxy(scope: () => OutboundScope, onBlocked: (block: ProxyBlock) => void): Promise<PolicyProxy> {
   const sockets = new Set<net.Socket | Duplex>();
   const keep = <S extends net.Socket | Duplex>(socket: S): S => {
     sockets.add(socket);
@@ -62,21 +70,23 @@ export async function startPolicyProxy(policy: OutboundPolicy, onBlocked: (block
       onBlocked({ target: target.href, reason, tunnel: false });
       res
         .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', [BLOCKED_HEADER]: encodeURIComponent(reason) })
-        .end(`Blocked by the console's outbound policy: ${reason}\n`);
+        .end(BLOCKED_PAGE);
     };
     if (target.protocol !== 'http:') return refuse(`${target.protocol} requests are not allowed (http and https only)`);
     const host = unbracket(target.hostname);
-    const literalRefusal = net.isIP(host) ? policy.refusal(host) : null;
-    if (literalRefusal) return refuse(`${host} is ${literalRefusal}`);
+    const port = Number(target.port || 80);
+    const policy = scope();
+    const literalRefusal = net.isIP(host) ? policy.refusal(host, port) : null;
+    if (literalRefusal) return refuse(`${host} is ${literalRefusal.reason}`);
 
     const upstream = http.request(
       {
         host,
-        port: target.port || 80,
+        port,
         method: req.method,
         path: `${target.pathname}${target.search}`,
         headers: withoutHopByHop(req.headers),
-        lookup: policy.lookup,
+        lookup: policy.lookupFor(port),
         agent: false,
         timeout: UPSTREAM_IDLE_MS,
       },
@@ -89,8 +99,8 @@ export async function startPolicyProxy(policy: OutboundPolicy, onBlocked: (block
     upstream.on('timeout', () => upstream.destroy(new Error('upstream idle timeout')));
     upstream.on('error', (error) => {
       if (res.headersSent) return void res.destroy();
-      if (isPolicyRefusal(error)) return refuse(errorMessage(error));
-      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(`Upstream request failed: ${errorMessage(error)}\n`);
+      if (isPolicyRefusal(error)) return refuse(`${host}: ${OUTBOUND_FAILURES.refused}`);
+      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(UNREACHABLE_PAGE);
     });
     req.pipe(upstream);
   });
@@ -105,10 +115,11 @@ export async function startPolicyProxy(policy: OutboundPolicy, onBlocked: (block
       client.end(`HTTP/1.1 ${status}\r\n${BLOCKED_HEADER}: ${encodeURIComponent(reason)}\r\n\r\n`);
     };
     if (!parsed) return refuse('not a host:port authority', '400 Bad Request');
-    const literalRefusal = net.isIP(parsed.host) ? policy.refusal(parsed.host) : null;
-    if (literalRefusal) return refuse(`${parsed.host} is ${literalRefusal}`);
+    const policy = scope();
+    const literalRefusal = net.isIP(parsed.host) ? policy.refusal(parsed.host, parsed.port) : null;
+    if (literalRefusal) return refuse(`${parsed.host} is ${literalRefusal.reason}`);
 
-    const upstream = keep(net.connect({ host: parsed.host, port: parsed.port, lookup: policy.lookup }));
+    const upstream = keep(net.connect({ host: parsed.host, port: parsed.port, lookup: policy.lookupFor(parsed.port) }));
     upstream.setTimeout(UPSTREAM_IDLE_MS, () => upstream.destroy());
     let connected = false;
     upstream.once('connect', () => {
@@ -120,7 +131,7 @@ export async function startPolicyProxy(policy: OutboundPolicy, onBlocked: (block
     });
     upstream.once('error', (error) => {
       if (connected) return void client.destroy();
-      if (isPolicyRefusal(error)) refuse(errorMessage(error));
+      if (isPolicyRefusal(error)) refuse(`${parsed.host}: ${OUTBOUND_FAILURES.refused}`);
       else client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
     });
     client.on('error', () => upstream.destroy());
@@ -146,7 +157,7 @@ export async function startPolicyProxy(policy: OutboundPolicy, onBlocked: (block
 }
 
 function isPolicyRefusal(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === 'EOUTBOUNDREFUSED';
+  return (error as { code?: string } | null)?.code === OUTBOUND_REFUSED_CODE;
 }
 
 function unbracket(host: string): string {

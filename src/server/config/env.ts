@@ -6,6 +6,7 @@ import { sessionsEnv } from '../auth/sessions.config';
 import { browserEnv } from '../browser/browser.config';
 import { changeFeedEnv } from '../coordination/change-feed.config';
 import { inferenceEnv } from '../inference/inference.config';
+import { outboundEnv } from '../net/outbound.config';
 import { tenantsEnv } from '../tenants/tenants.config';
 
 const cronExpression = z
@@ -48,8 +49,6 @@ const schema = z.object({
   RUN_RETENTION_PER_AUTOMATION: z.coerce.number().int().min(10).default(1000),
   RUN_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-  /** Whether outbound requests (polls, webhooks, browser sessions) may reach private ranges and loopback. */
-  OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** `on` serves the benchmarks' baseline route (GET /api/bench/constant); off, it answers 404 like any unknown path. */
   BENCH_ROUTES: onOff.default('off'),
 })
@@ -58,7 +57,8 @@ const schema = z.object({
   .extend(browserEnv)
   .extend(alertsEnv)
   .extend(sessionsEnv)
-  .extend(changeFeedEnv);
+  .extend(changeFeedEnv)
+  .extend(outboundEnv);
 
 export type RawEnv = z.infer<typeof schema>;
 

@@ -60,7 +60,8 @@ describe.each(topologies)('tenants and inference-servers REST API on %s', (topol
 
   beforeEach(async ({ skip }) => {
     if (!available) skip();
-    t = await testContainer(topology, { CONSOLE_SECRET: 'rest-test-secret-0123456789-0123456789' });
+    // The fleet of these tests lives in 10.0.0.0/8 (never contacted: no poll reaches it), listed for the platform.
+    t = await testContainer(topology, { CONSOLE_SECRET: 'rest-test-secret-0123456789-0123456789', OUTBOUND_ALLOW_POLL: '127.0.0.1,::1,10.0.0.0/8' });
     const { token } = await t.c.tokens.create({ name: 'ops', scopes: ['inference:read', 'inference:write'] }, 'test');
     call = client(t.c, token);
   });
@@ -220,7 +221,7 @@ describe.each(topologies)('tenants and inference-servers REST API on %s', (topol
     const id = (created.body.server as { id: string; hasApiKey: boolean }).id;
     expect((created.body.server as { hasApiKey: boolean }).hasApiKey).toBe(true);
     const stored = await t.c.database.db.selectFrom('inference_servers').select('api_key_enc').where('id', '=', id).executeTakeFirstOrThrow();
-    expect(stored.api_key_enc).toMatch(/^v1\./);
+    expect(stored.api_key_enc).toMatch(/^v2\./);
     expect(stored.api_key_enc).not.toContain(FIXTURE_API_KEY);
 
     await t.c.automations.run('inference-monitoring-poll', { label: 'test', trigger: 'api' });
@@ -266,6 +267,17 @@ describe.each(topologies)('tenants and inference-servers REST API on %s', (topol
     expect((await restricted('GET', `/api/client/v1/inference-servers/${theirServer.id}`)).body.error).toBe(`Inference server not found: ${theirServer.id}`);
     expect((await call('GET', `/api/client/v1/inference-servers/${theirServer.id}`)).body.server).toMatchObject({ enabled: true });
 
+    // The platform's list is the platform's: a URL the tenant sets reaches public addresses only (no tenant list).
+    const internal = await restricted('POST', '/api/client/v1/inference-servers', { tenantId: mine, name: 'internal', kind: 'vllm', baseUrl: 'http://10.0.0.6:8000' });
+    expect(internal.status).toBe(400);
+    expect(internal.body.error).toBe('baseUrl points to 10.0.0.6, which is a private address; to allow it for polls set OUTBOUND_ALLOW_POLL (for tenants: OUTBOUND_TENANT_ALLOW_POLL)');
+    const moved = await restricted('PATCH', `/api/client/v1/inference-servers/${myServer.id}`, { baseUrl: 'http://10.0.0.4:11435' });
+    expect(moved.status).toBe(400);
+    const renamed = await restricted('PATCH', `/api/client/v1/inference-servers/${myServer.id}`, { name: 'renamed' });
+    expect(renamed.status).toBe(200);
+    const rows = await t.c.database.db.selectFrom('inference_servers').select(['id', 'reach', 'base_url']).where('id', '=', myServer.id).execute();
+    expect(rows).toEqual([{ id: myServer.id, reach: 'platform', base_url: 'http://10.0.0.4:11434' }]);
+
     expect((await restricted('PATCH', `/api/client/v1/tenants/${mine}`, { name: 'Mine, renamed' })).status).toBe(200);
     expect((await restricted('POST', '/api/client/v1/tenants', { name: 'new', slug: 'new' })).status).toBe(403);
     expect((await restricted('DELETE', `/api/client/v1/tenants/${mine}`)).status).toBe(403);
@@ -288,7 +300,7 @@ describe.each(topologies)('tenants and inference-servers REST API on %s', (topol
 
 describe.skipIf(!(postgresAvailable && redisAvailable))('API keys on PostgreSQL without CONSOLE_SECRET', () => {
   it('refuses to store a key with an actionable message, and works without one', async () => {
-    const t = await testContainer('postgres-redis');
+    const t = await testContainer('postgres-redis', { OUTBOUND_ALLOW_POLL: '10.0.0.0/8' });
     try {
       const call = client(t.c, (await t.c.tokens.create({ name: 'ops', scopes: ['inference:read', 'inference:write'] }, 'test')).token);
       const tenantId = ((await call('POST', '/api/client/v1/tenants', { name: 'pg', slug: 'pg' })).body.tenant as { id: string }).id;
@@ -333,6 +345,7 @@ function browserSession(tenantId: string, now: number): BrowserSessionTable {
     owner_instance_id: 'nobody',
     status: 'closed',
     start_url: 'https://example.com',
+    reach: 'platform',
     current_url: null,
     title: null,
     created_at: now,

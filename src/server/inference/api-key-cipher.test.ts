@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../errors';
 import { tempDir } from '../testing/services';
-import { ApiKeyCipher, GENERATED_SECRET_FILE, loadOrCreateSecret, resolveKeySource } from './api-key-cipher';
+import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { ApiKeyCipher, GENERATED_SECRET_FILE, apiKeyBinding, loadOrCreateSecret, resolveKeySource } from './api-key-cipher';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -21,7 +22,7 @@ describe('ApiKeyCipher', () => {
   it('round-trips, and the stored form does not contain the key', () => {
     const cipher = new ApiKeyCipher(resolveKeySource({ consoleSecret: SECRET, dataDir: dir() }));
     const stored = cipher.encrypt('sk-live-abcdef', 'server-1');
-    expect(stored).toMatch(/^v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]+$/);
+    expect(stored).toMatch(/^v2\.[0-9a-f]{8}\.[A-Za-z0-9_-]+$/);
     expect(stored).not.toContain('sk-live');
     expect(cipher.decrypt(stored, 'server-1')).toEqual({ ok: true, value: 'sk-live-abcdef' });
     // a fresh IV each time
@@ -38,6 +39,35 @@ describe('ApiKeyCipher', () => {
     const other = new ApiKeyCipher(resolveKeySource({ consoleSecret: `${SECRET}-rotated`, dataDir: dir() }));
     expect(other.decrypt(stored, 'server-1')).toMatchObject({ ok: false, error: expect.stringContaining('another console secret') });
     expect(cipher.decrypt('garbage', 'server-1')).toMatchObject({ ok: false, error: expect.stringContaining('unreadable') });
+  });
+
+  it('binds a key to the origin of the base URL: another scheme, host or port does not decrypt, another path does', () => {
+    const cipher = new ApiKeyCipher(resolveKeySource({ consoleSecret: SECRET, dataDir: dir() }));
+    const stored = cipher.encrypt('sk-origin', apiKeyBinding('server-1', 'http://gpu-1.internal:8000/team-a'));
+    expect(cipher.decrypt(stored, apiKeyBinding('server-1', 'http://gpu-1.internal:8000/team-b/v1'))).toEqual({ ok: true, value: 'sk-origin' });
+    for (const moved of ['https://gpu-1.internal:8000', 'http://attacker.example:8000', 'http://gpu-1.internal:8001', 'http://gpu-1.internal']) {
+      expect(cipher.decrypt(stored, apiKeyBinding('server-1', moved)), moved).toMatchObject({ ok: false, error: expect.stringContaining('integrity check') });
+    }
+    // the scheme's default port is the same origin written either way
+    const https = cipher.encrypt('sk', apiKeyBinding('server-1', 'https://api.example.com'));
+    expect(cipher.decrypt(https, apiKeyBinding('server-1', 'https://api.example.com:443/v1'))).toEqual({ ok: true, value: 'sk' });
+  });
+
+  it('reads keys stored before origin binding (v1) only when asked to rebind them', () => {
+    // A v1 value as the previous release wrote it: same key derivation, the server id alone as associated data.
+    const key = Buffer.from(hkdfSync('sha256', SECRET, 'automations-console', 'inference-server-api-key:v1', 32));
+    const iv = randomBytes(12);
+    const legacy = createCipheriv('aes-256-gcm', key, iv);
+    legacy.setAAD(Buffer.from('server-1'));
+    const body = Buffer.concat([legacy.update('sk-old', 'utf8'), legacy.final()]);
+    const cipher = new ApiKeyCipher(resolveKeySource({ consoleSecret: SECRET, dataDir: dir() }));
+    const keyId = cipher.encrypt('x', 'y').split('.')[1];
+    const stored = `v1.${keyId}.${Buffer.concat([iv, legacy.getAuthTag(), body]).toString('base64url')}`;
+    expect(ApiKeyCipher.isLegacy(stored)).toBe(true);
+    const binding = apiKeyBinding('server-1', 'http://gpu-1.internal:8000');
+    expect(cipher.decrypt(stored, binding)).toMatchObject({ ok: false, error: expect.stringContaining('not yet bound') });
+    expect(cipher.decrypt(stored, binding, 'server-1')).toEqual({ ok: true, value: 'sk-old' });
+    expect(cipher.decrypt(stored, binding, 'server-2')).toMatchObject({ ok: false });
   });
 
   it('embedded console without CONSOLE_SECRET: generates one secret into DATA_DIR and reuses it', () => {

@@ -11,7 +11,9 @@ export type KeySource =
 /** The file in DATA_DIR that holds the generated console secret of an embedded (single-machine) console. */
 export const GENERATED_SECRET_FILE = 'console-secret';
 
-const FORMAT = 'v1';
+/** v2: bound to the server and its base URL's origin ({@link apiKeyBinding}). v1 (before): the server id alone. */
+const FORMAT = 'v2';
+const LEGACY_FORMAT = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -75,15 +77,31 @@ function readSecret(file: string): string | null {
 export type DecryptResult = { ok: true; value: string } | { ok: false; error: string };
 
 /**
- * AES-256-GCM for inference servers' API keys. A stored value is `v1.<key id>.<base64url(iv | tag | ciphertext)>`;
+ * What an inference server's API key is bound to: the server and the origin (scheme, host, port) of its base URL.
+ * A key decrypts only for the origin it was given for, so it is never sent to another host — whatever changed the
+ * URL (the API refuses an origin change without the key, and this holds even if the row were edited by hand).
+ */
+export function apiKeyBinding(serverId: string, baseUrl: string): string {
+  return `${serverId} ${new URL(baseUrl).origin}`;
+}
+
+/**
+ * AES-256-GCM for inference servers' API keys. A stored value is `v2.<key id>.<base64url(iv | tag | ciphertext)>`;
  * the key id (a hash prefix of the key) tells "encrypted with another key" apart from corruption, and the
- * server id is bound in as associated data, so a ciphertext copied onto another server's row does not decrypt.
+ * binding ({@link apiKeyBinding}) is the associated data, so a ciphertext copied onto another server's row, or left
+ * on a row whose URL now points elsewhere, does not decrypt. Values stored before origin binding (`v1`, bound to
+ * the server id alone) decrypt only where the caller passes `legacyBoundTo`: the rebinding at start.
  */
 export class ApiKeyCipher {
   private readonly keyId: string | null;
 
   constructor(private readonly source: KeySource) {
     this.keyId = source.kind === 'unavailable' ? null : createHash('sha256').update(source.key).digest('hex').slice(0, 8);
+  }
+
+  /** A value stored before origin binding (rebound at start by the inference module). */
+  static isLegacy(stored: string): boolean {
+    return stored.startsWith(`${LEGACY_FORMAT}.`);
   }
 
   get available(): boolean {
@@ -105,10 +123,13 @@ export class ApiKeyCipher {
   }
 
   /** Never throws: a value that cannot be decrypted is a reason, reported as the server's poll error. */
-  decrypt(stored: string, boundTo: string): DecryptResult {
+  decrypt(stored: string, boundTo: string, legacyBoundTo?: string): DecryptResult {
     if (this.source.kind === 'unavailable') return { ok: false, error: `The stored API key cannot be used: ${this.source.reason}` };
     const [format, keyId, payload] = stored.split('.');
-    if (format !== FORMAT || !keyId || payload === undefined) return { ok: false, error: 'The stored API key is unreadable; set it again' };
+    if (format === LEGACY_FORMAT && legacyBoundTo === undefined) {
+      return { ok: false, error: 'The stored API key is not yet bound to this server\'s address; it is bound at the next start, or set it again' };
+    }
+    if ((format !== FORMAT && format !== LEGACY_FORMAT) || !keyId || payload === undefined) return { ok: false, error: 'The stored API key is unreadable; set it again' };
     if (keyId !== this.keyId) {
       return {
         ok: false,
@@ -118,12 +139,12 @@ export class ApiKeyCipher {
     try {
       const raw = Buffer.from(payload, 'base64url');
       const decipher = createDecipheriv('aes-256-gcm', this.source.key, raw.subarray(0, IV_BYTES));
-      decipher.setAAD(Buffer.from(boundTo));
+      decipher.setAAD(Buffer.from(format === LEGACY_FORMAT ? (legacyBoundTo ?? '') : boundTo));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       const value = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
       return { ok: true, value };
     } catch (error) {
-      return { ok: false, error: `The stored API key failed its integrity check (${errorMessage(error)}); set it again` };
+      return { ok: false, error: `The stored API key failed its integrity check for this server and address (${errorMessage(error)}); set it again` };
     }
   }
 }

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { outboundRequest } from '../net/http-client';
-import { OutboundPolicy } from '../net/outbound-policy';
+import { loopbackScope } from '../testing/outbound';
 import { DEMO_API_KEY, DEMO_KINDS, DemoFleet } from './demo-fleet';
 import { deriveRates } from './sample-rates';
 import { PROBES, type ProbeOutcome } from './server-probes';
 import type { ServerKind } from './inference.tables';
 
-const policy = new OutboundPolicy({ allowPrivate: true });
+const policy = loopbackScope();
 let fleet: DemoFleet | null = null;
 afterEach(async () => {
   await fleet?.stop();

@@ -92,11 +92,11 @@ describe.each(topologies)('inference poll on %s', (topology, available) => {
 
     const stuck = await c.inference.servers.get(hangingServer.id, ALL_TENANTS);
     expect(stuck.status).toBe('down');
-    expect(stuck.lastError).toContain('No complete answer within');
+    expect(stuck.lastError).toMatch(/^GET \/(health|metrics): timed out \(\d+ ms\)$/);
     const stuckSamples = await c.inference.servers.samples(hangingServer.id, { limit: 10 }, ALL_TENANTS);
     expect(stuckSamples).toHaveLength(1);
     expect(stuckSamples[0]).toMatchObject({ up: false, requestsRunning: null });
-    expect(stuckSamples[0]?.error).toContain('No complete answer within');
+    expect(stuckSamples[0]?.error).toMatch(/timed out/);
     // the hanging server was asked, and the run did not wait for it beyond its deadline
     expect(hanging.requests.length).toBeGreaterThan(0);
     expect(await c.inference.servers.samples(recent.id, { limit: 10 }, ALL_TENANTS)).toHaveLength(0);
@@ -127,7 +127,7 @@ describe.each(topologies)('inference poll on %s', (topology, available) => {
     await c.inference.poll.pollDueServers({ now: () => T0 + 60_000, signal });
     const down = await c.inference.servers.get(view.id, ALL_TENANTS);
     expect(down.status).toBe('down');
-    expect(down.lastError).toMatch(/ECONNREFUSED/);
+    expect(down.lastError).toMatch(/^GET \/\S+: connection refused$/);
     const samples = await c.inference.servers.samples(view.id, { limit: 10 }, ALL_TENANTS);
     expect(samples.map((s) => s.up)).toEqual([false, true, true]);
     expect(await c.inference.servers.samples(view.id, { since: new Date(T0 + 30_000).toISOString(), limit: 10 }, ALL_TENANTS)).toHaveLength(2);

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { InferencePort, RunContext } from '../automations/definition';
-import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { outboundRequest } from '../net/http-client';
 import type { OutboundPolicy } from '../net/outbound-policy';
-import type { ApiKeyCipher } from './api-key-cipher';
+import { type ApiKeyCipher, apiKeyBinding } from './api-key-cipher';
 import type { InferenceRepository, PollRecord, SampleRow, ServerRow } from './inference.repository';
 import { PollWriter } from './poll-writer';
 import { PROBES, type ProbeOutcome } from './server-probes';
@@ -153,11 +152,14 @@ export class InferencePollService implements InferencePort {
 
   /** Never throws: a server that cannot be polled, for whatever reason, is a down outcome with that reason. */
   private async probe(server: ServerRow, signal: AbortSignal): Promise<ProbeOutcome> {
-    const { cipher, outbound, config } = this.deps;
+    const { cipher, config } = this.deps;
+    // The reach of whoever set the URL, at every connection (DNS may answer differently each time).
+    const outbound = this.deps.outbound.scope('poll', server.reach);
     const down = (error: string): ProbeOutcome => ({ up: false, error, requestsRunning: null, requestsWaiting: null, kvCacheUsagePct: null, models: null, counters: null });
     const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9, */*;q=0.5' };
     if (server.api_key_enc) {
-      const key = cipher.decrypt(server.api_key_enc, server.id);
+      // Decrypts only for the origin the key was given for: a key never follows a changed address.
+      const key = cipher.decrypt(server.api_key_enc, apiKeyBinding(server.id, server.base_url));
       if (!key.ok) return down(key.error);
       headers.authorization = `Bearer ${key.value}`;
     }
@@ -174,9 +176,11 @@ export class InferencePollService implements InferencePort {
     try {
       return await PROBES[server.kind](fetch, server.base_url);
     } catch (error) {
-      // A bug in reading one server's answer must not fail the run for every other server.
-      this.deps.logger.error({ server: server.id, error: errorMessage(error) }, 'inference probe failed unexpectedly');
-      return down(`Could not read the answer: ${errorMessage(error)}`);
+      // A bug in reading one server's answer must not fail the run for every other server. Its message may quote
+      // the answer (a parser's error does), so neither the log nor lastError carries it: the error's class only.
+      const kind = error instanceof Error ? error.name : typeof error;
+      this.deps.logger.error({ server: server.id, error: kind }, 'inference probe failed unexpectedly');
+      return down(`invalid response (${kind})`);
     }
   }
 }

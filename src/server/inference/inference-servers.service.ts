@@ -4,18 +4,21 @@ import { isUniqueViolation } from '../db/client';
 import { type Page, type PageRequest, decodeCursor, toPage } from '../db/keyset-page';
 import { AppError, isAppError } from '../errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
+import { type OutboundReach, reachOf } from '../net/outbound.config';
 import { type TenantAccess, canSee } from '../tenants/tenant-access';
 import type { TenantService } from '../tenants/tenant.service';
 import type { TenantQuotas } from '../tenants/tenants.config';
 import { quotaExceeded } from '../tenants/tenant-quotas';
-import type { ApiKeyCipher } from './api-key-cipher';
+import { type ApiKeyCipher, apiKeyBinding } from './api-key-cipher';
 import type { InferenceRepository, SampleRow, ServerRow } from './inference.repository';
 import type { CreateServerInput, SampleView, SamplesQuery, ServerView, UpdateServerInput } from './inference.schemas';
 
 /**
  * Inference servers of tenants: create, change, delete, read, and their samples. Every method takes the caller's
  * {@link TenantAccess}; servers of tenants the caller may not see are NOT_FOUND. The API key is encrypted before it
- * is stored and is never part of any answer, log line or audit entry.
+ * is stored, bound to the server and its base URL's origin, and is never part of any answer, log line or audit
+ * entry. Who set the base URL decides what polls of it may reach (`reach`: a tenant-restricted caller's URLs get
+ * the tenant allow-list, never the platform's), checked here for IP literals and by the poller at every connection.
  */
 export class InferenceServersService {
   constructor(
@@ -65,13 +68,16 @@ export class InferenceServersService {
     this.checkPollInterval(input.pollIntervalSeconds, access);
     const id = randomUUID();
     const now = this.deps.now();
+    const reach = reachOf(access.restrictedTo);
+    const baseUrl = this.normalizeBaseUrl(input.baseUrl, reach);
     const row: ServerRow = {
       id,
       tenant_id: input.tenantId,
       name: input.name,
       kind: input.kind,
-      base_url: this.normalizeBaseUrl(input.baseUrl),
-      api_key_enc: input.apiKey === undefined ? null : this.deps.cipher.encrypt(input.apiKey, id),
+      base_url: baseUrl,
+      reach,
+      api_key_enc: input.apiKey === undefined ? null : this.deps.cipher.encrypt(input.apiKey, apiKeyBinding(id, baseUrl)),
       poll_interval_s: input.pollIntervalSeconds,
       enabled: input.enabled ? 1 : 0,
       // "down" until the first poll says otherwise; lastPolledAt null tells "not polled yet" apart.
@@ -101,7 +107,9 @@ export class InferenceServersService {
 
   /**
    * Applies changes. A new kind, URL or API key, or re-enabling, makes the server due at once (its last poll
-   * described another configuration); disabling sets the status `disabled` and stops polls.
+   * described another configuration); disabling sets the status `disabled` and stops polls. A new URL takes the
+   * reach of whoever sets it. A new origin (scheme, host or port) on a server with an API key needs `apiKey` in the
+   * same change — a new key, or null to drop it — so a key is never sent to an address it was not given for.
    */
   async update(id: string, input: UpdateServerInput, actor: string, access: TenantAccess): Promise<ServerView> {
     const before = await this.find(id, access);
@@ -111,14 +119,25 @@ export class InferenceServersService {
     if (input.name !== undefined && input.name !== before.name) changes.name = audited.name = input.name;
     if (input.kind !== undefined && input.kind !== before.kind) changes.kind = audited.kind = input.kind;
     if (input.baseUrl !== undefined) {
-      const url = this.normalizeBaseUrl(input.baseUrl);
-      if (url !== before.base_url) changes.base_url = audited.baseUrl = url;
+      const reach = reachOf(access.restrictedTo);
+      const url = this.normalizeBaseUrl(input.baseUrl, reach);
+      if (url !== before.base_url) {
+        changes.base_url = audited.baseUrl = url;
+        if (reach !== before.reach) changes.reach = audited.reach = reach;
+      }
+    }
+    const baseUrl = changes.base_url ?? before.base_url;
+    if (before.api_key_enc !== null && input.apiKey === undefined && new URL(baseUrl).origin !== new URL(before.base_url).origin) {
+      const message =
+        'baseUrl: the new address has another origin (scheme, host or port) and this server has an API key; give apiKey ' +
+        'again in the same change (the key for the new address, or null to remove it) — a stored key is never sent to another address';
+      throw new AppError('INVALID_INPUT', message, { issues: [{ path: 'apiKey', message: 'required when the origin of baseUrl changes' }] });
     }
     if (input.pollIntervalSeconds !== undefined && input.pollIntervalSeconds !== before.poll_interval_s) {
       changes.poll_interval_s = audited.pollIntervalSeconds = input.pollIntervalSeconds;
     }
     if (input.apiKey !== undefined) {
-      changes.api_key_enc = input.apiKey === null ? null : this.deps.cipher.encrypt(input.apiKey, id);
+      changes.api_key_enc = input.apiKey === null ? null : this.deps.cipher.encrypt(input.apiKey, apiKeyBinding(id, baseUrl));
       audited.apiKey = input.apiKey === null ? 'removed' : 'replaced';
     }
     const enabled = input.enabled ?? before.enabled === 1;
@@ -170,11 +189,11 @@ export class InferenceServersService {
     throw new AppError('INVALID_INPUT', `Invalid request body: ${message}`, { issues: [{ path: 'pollIntervalSeconds', message }] });
   }
 
-  /** The outbound policy's verdict, with the path prefix kept and no trailing slash, query or fragment. */
-  private normalizeBaseUrl(text: string): string {
+  /** The outbound policy's verdict for polls of that reach, with the path prefix kept and no trailing slash, query or fragment. */
+  private normalizeBaseUrl(text: string, reach: OutboundReach): string {
     let url: URL;
     try {
-      url = this.deps.outbound.parseUrl(text, 'baseUrl');
+      url = this.deps.outbound.scope('poll', reach).parseUrl(text, 'baseUrl');
     } catch (error) {
       if (isAppError(error)) throw new AppError('INVALID_INPUT', error.message, { issues: [{ path: 'baseUrl', message: error.message }] });
       throw error;

@@ -1,9 +1,11 @@
+import net from 'node:net';
 import type { InferencePort } from '../automations/definition';
 import { errorMessage } from '../errors';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
 import { TenantService } from '../tenants/tenant.service';
 import { tenantQuotas } from '../tenants/tenants.config';
 import { ApiKeyCipher, resolveKeySource } from './api-key-cipher';
+import { bindLegacyApiKeys } from './api-key-rebinding';
 import { DemoDataService } from './demo-data.service';
 import { DemoFleet } from './demo-fleet';
 import { InferencePollService } from './inference-poll.service';
@@ -47,9 +49,16 @@ export function createInferenceModule(deps: ModuleDeps) {
   const port: InferencePort = poll;
   const lifecycle: Lifecycle = {
     async start() {
+      await bindLegacyApiKeys(repository, cipher, deps.logger.child({ module: 'inference' }));
       if (!fleet) return;
+      // The configured listener opens even if this instance cannot bind it: another instance on this machine then
+      // serves the fleet there (see the warning below), and this instance's polls of the demo servers must work too.
+      if (config.DEMO_FLEET_PORT !== 0) deps.outbound.allow('poll', 'platform', listenerEntry(config.DEMO_FLEET_HOST, config.DEMO_FLEET_PORT));
       try {
         const url = await fleet.start();
+        // Exactly the fleet's own listener, for the platform's polls (demo data is loaded by the platform);
+        // nothing else on loopback opens with it.
+        deps.outbound.allow('poll', 'platform', new URL(url).host);
         deps.logger.info({ url }, 'demo fleet serving simulated inference servers (DEMO_FLEET=on)');
       } catch (error) {
         // Another instance on this machine may already serve it on the same port; the console works without it.
@@ -64,3 +73,8 @@ export function createInferenceModule(deps: ModuleDeps) {
 }
 
 export type InferenceModule = ReturnType<typeof createInferenceModule>;
+
+/** `host:port` as an allow-list entry (`[v6]:port` for an IPv6 literal). */
+function listenerEntry(host: string, port: number): string {
+  return `${net.isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}

@@ -166,6 +166,20 @@ export class InferenceRepository {
     });
   }
 
+  /** Servers whose API key was stored before keys were bound to an origin (`v1.` values). */
+  legacyKeyServers(): Promise<Array<Pick<ServerRow, 'id' | 'base_url' | 'api_key_enc'>>> {
+    return this.db.selectFrom('inference_servers').select(['id', 'base_url', 'api_key_enc']).where('api_key_enc', 'like', 'v1.%').execute();
+  }
+
+  /**
+   * Replaces a stored key only if it is still `previous` (another instance, or a user, may have changed it
+   * meanwhile). `updated_at` is left alone: the configuration did not change, so a poll in flight still counts.
+   */
+  async replaceApiKey(id: string, previous: string, next: string): Promise<boolean> {
+    const result = await this.db.updateTable('inference_servers').set({ api_key_enc: next }).where('id', '=', id).where('api_key_enc', '=', previous).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   /** Newest first. */
   samples(serverId: string, options: { since?: number; limit: number }): Promise<SampleRow[]> {
     let query = this.db.selectFrom('inference_samples').selectAll().where('server_id', '=', serverId);

@@ -1,3 +1,5 @@
+import type { OutboundReach } from '../net/outbound.config';
+
 export interface InferenceTables {
   inference_servers: InferenceServerTable;
   inference_samples: InferenceSampleTable;
@@ -14,7 +16,9 @@ export interface InferenceServerTable {
   kind: ServerKind;
   /** Kept with its path prefix: `http://gw/team-a/vllm` polls `http://gw/team-a/vllm/metrics`. */
   base_url: string;
-  /** API key encrypted at rest (never returned by any surface). */
+  /** Who set base_url last: what polls of it may reach (net/outbound.config.ts). */
+  reach: OutboundReach;
+  /** API key encrypted at rest (never returned by any surface), bound to the server and base_url's origin. */
   api_key_enc: string | null;
   poll_interval_s: number;
   enabled: number;

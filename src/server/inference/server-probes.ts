@@ -1,4 +1,5 @@
 import type { OutboundResult } from '../net/http-client';
+import { httpStatusText } from '../net/outbound-errors';
 import type { ServerKind } from './inference.tables';
 import { type PromPage, maxOf, parsePrometheusText, sumOf } from './prometheus-text';
 
@@ -151,7 +152,7 @@ async function probeOpenAi(fetch: Fetch, baseUrl: string): Promise<ProbeOutcome>
   const path = openAiModelsPath(baseUrl);
   const result = await fetch(path);
   if (result.ok && (result.status === 401 || result.status === 403)) {
-    return down(`GET ${path}: HTTP ${result.status} — the API key is missing, wrong or lacks access`);
+    return down(`GET ${path}: ${httpStatusText(result.status)} — the API key is missing, wrong or lacks access`);
   }
   const models = readModelList(result, `GET ${path}`);
   if (!models.ok) return down(models.error);
@@ -162,24 +163,9 @@ type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
 function expectStatusOk(result: OutboundResult, what: string): Result<Buffer> {
   if (!result.ok) return { ok: false, error: `${what}: ${result.error}` };
-  if (result.status < 200 || result.status > 299) return { ok: false, error: `${what}: HTTP ${result.status}${errorDetail(result.body)}` };
+  // The status only: an error page's body is the upstream's, and never travels back (net/outbound-errors.ts).
+  if (result.status < 200 || result.status > 299) return { ok: false, error: `${what}: ${httpStatusText(result.status)}` };
   return { ok: true, value: result.body };
-}
-
-/** A short reason from an error body (`{"error":{"message":…}}`, `{"error":"…"}` or plain text). */
-function errorDetail(body: Buffer): string {
-  const text = body.toString('utf8').trim();
-  if (text === '') return '';
-  try {
-    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
-    const error = parsed.error;
-    const message =
-      typeof error === 'string' ? error : typeof (error as { message?: unknown } | null)?.message === 'string' ? (error as { message: string }).message : parsed.message;
-    if (typeof message === 'string') return ` (${message.slice(0, 200)})`;
-  } catch {
-    // not JSON: fall through to plain text
-  }
-  return /^[\x20-\x7e]+$/.test(text.slice(0, 200)) ? ` (${text.slice(0, 200)})` : '';
 }
 
 function readJson(result: OutboundResult, what: string): Result<unknown> {

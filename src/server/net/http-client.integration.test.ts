@@ -2,9 +2,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outboundRequest } from './http-client';
-import { OutboundPolicy } from './outbound-policy';
+import { loopbackScope, testPolicy } from '../testing/outbound';
 
-const policy = new OutboundPolicy({ allowPrivate: true });
+const policy = loopbackScope();
 const closers: Array<() => Promise<void>> = [];
 
 afterEach(async () => {
@@ -80,7 +80,9 @@ describe('outboundRequest against real servers on loopback', () => {
     const result = await outboundRequest(policy, `${redirecting}/metrics`, limits);
     expect(result).toMatchObject({ ok: false, code: 'redirect' });
     if (result.ok) throw new Error('expected a failure');
-    expect(result.error).toContain(`Redirect (302) to ${target}/elsewhere not followed`);
+    expect(result.error).toBe('redirect not followed (HTTP 302)');
+    // where it pointed is the upstream's word, and stays out
+    expect(result.error).not.toContain(target);
     expect(targetHits).toBe(0);
   });
 
@@ -91,7 +93,7 @@ describe('outboundRequest against real servers on loopback', () => {
       res.end();
     });
     const result = await outboundRequest(policy, base, limits);
-    expect(result).toMatchObject({ ok: false, code: 'too-large', error: 'Response larger than 1024 bytes' });
+    expect(result).toMatchObject({ ok: false, code: 'too-large', error: 'response too large (over 1024 bytes)' });
   });
 
   it('refuses a declared length over the cap before reading it', async () => {
@@ -102,7 +104,7 @@ describe('outboundRequest against real servers on loopback', () => {
     const result = await outboundRequest(policy, base, limits);
     expect(result).toMatchObject({ ok: false, code: 'too-large' });
     if (result.ok) throw new Error('expected a failure');
-    expect(result.error).toContain('declared 10485760');
+    expect(result.error).toBe('response too large (over 1024 bytes)');
   });
 
   it('accepts a body exactly at the cap', async () => {
@@ -119,7 +121,7 @@ describe('outboundRequest against real servers on loopback', () => {
       res.on('close', () => clearInterval(drip));
     });
     const result = await outboundRequest(policy, base, { deadlineMs: 300, maxBytes: 1_000_000 });
-    expect(result).toMatchObject({ ok: false, code: 'deadline', error: 'No complete answer within 300 ms' });
+    expect(result).toMatchObject({ ok: false, code: 'deadline', error: 'timed out (300 ms)' });
   });
 
   it('cuts a server that accepts the connection and never answers', async () => {
@@ -135,13 +137,13 @@ describe('outboundRequest against real servers on loopback', () => {
     const result = await outboundRequest(policy, `http://127.0.0.1:${port}/`, limits);
     expect(result).toMatchObject({ ok: false, code: 'network' });
     if (result.ok) throw new Error('expected a failure');
-    expect(result.error).toContain('ECONNREFUSED');
+    expect(result.error).toBe('connection refused');
   });
 
   it('reports a peer that does not speak HTTP as a network failure', async () => {
     const base = await rawServer((socket) => socket.end('this is not HTTP at all\r\n\r\n'));
     const result = await outboundRequest(policy, base, limits);
-    expect(result).toMatchObject({ ok: false, code: 'network' });
+    expect(result).toMatchObject({ ok: false, code: 'network', error: 'invalid HTTP response' });
   });
 
   it('reports a connection closed mid-body at once, not at the deadline', async () => {
@@ -181,15 +183,35 @@ describe('outboundRequest against real servers on loopback', () => {
       res.end('ok');
     });
     const port = new URL(base).port;
-    const strict = new OutboundPolicy({ allowPrivate: false });
+    const strict = testPolicy('').scope('poll', 'platform');
     // "localhost" passes the URL check (it is a name); the connect-time lookup sees 127.0.0.1 / ::1 and refuses.
     const result = await outboundRequest(strict, `http://localhost:${port}/`, limits);
     expect(result).toMatchObject({ ok: false, code: 'refused' });
     if (result.ok) throw new Error('expected a failure');
-    expect(result.error).toMatch(/Refused outbound connection to localhost/);
+    expect(result.error).toBe('refused by outbound policy');
     expect(hits).toBe(0);
-    // The same name under the default policy connects.
+    // The same address with loopback listed connects.
     expect(await outboundRequest(policy, `http://127.0.0.1:${port}/`, limits)).toMatchObject({ ok: true });
+    expect(hits).toBe(1);
+  });
+});
+
+describe('outboundRequest keeps connections per use and reach', () => {
+  it("a connection the platform opened never carries a tenant's request", async () => {
+    let hits = 0;
+    const base = await httpServer((_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    const port = new URL(base).port;
+    // The platform may reach the name "localhost" (a host-name entry); tenants may not.
+    const policy = testPolicy('localhost');
+    const platform = await outboundRequest(policy.scope('poll', 'platform'), `http://localhost:${port}/a`, limits);
+    expect(platform).toMatchObject({ ok: true, status: 200 });
+    // Same host and port, while the platform's kept-alive connection is idle: the tenant's scope opens its own,
+    // whose lookup refuses.
+    const tenant = await outboundRequest(policy.scope('poll', 'tenant'), `http://localhost:${port}/b`, limits);
+    expect(tenant).toMatchObject({ ok: false, code: 'refused', error: 'refused by outbound policy' });
     expect(hits).toBe(1);
   });
 });

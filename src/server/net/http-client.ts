@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { errorMessage } from '../errors';
-import type { OutboundPolicy } from './outbound-policy';
+import { OUTBOUND_FAILURES, type OutboundFailure, classifyNetworkError, httpStatusText } from './outbound-errors';
+import { type OutboundScope, portOf } from './outbound-policy';
 
 export interface OutboundRequest {
   method?: 'GET' | 'POST';
@@ -19,18 +19,28 @@ export type OutboundResult =
   | { ok: true; status: number; headers: http.IncomingHttpHeaders; body: Buffer; latencyMs: number }
   | { ok: false; error: string; code: OutboundErrorCode; latencyMs: number };
 
+/**
+ * What kind of failure, for the caller's decisions (retry, permanent). `error` is the classification text from
+ * net/outbound-errors.ts — never the upstream's words.
+ */
 export type OutboundErrorCode = 'refused' | 'deadline' | 'too-large' | 'redirect' | 'network' | 'aborted';
+
+function failed(code: OutboundErrorCode, failure: OutboundFailure, latencyMs: number, suffix = ''): OutboundResult {
+  return { ok: false, code, error: `${OUTBOUND_FAILURES[failure]}${suffix}`, latencyMs };
+}
 
 /** An idle kept-alive connection is closed after this long, before servers' usual 5 s keep-alive timeout. */
 const IDLE_CONNECTION_MS = 4_000;
 
 /**
- * Keep-alive agents per policy: a connection is reused for later requests to the same host and port, and was
- * checked by the policy's `lookup` when it was opened. Idle connections do not keep the process alive.
+ * Keep-alive agents per scope (use and reach): a connection is reused for later requests to the same host and
+ * port within the scope whose `lookup` checked it when it was opened — never by another scope, so a connection a
+ * platform poll opened to a listed address cannot carry a tenant's request. Idle connections do not keep the
+ * process alive.
  */
-const agents = new WeakMap<OutboundPolicy, { http: http.Agent; https: https.Agent }>();
+const agents = new WeakMap<OutboundScope, { http: http.Agent; https: https.Agent }>();
 
-function agentFor(policy: OutboundPolicy, protocol: string): http.Agent {
+function agentFor(policy: OutboundScope, protocol: string): http.Agent {
   let pair = agents.get(policy);
   if (!pair) {
     const options = { keepAlive: true, timeout: IDLE_CONNECTION_MS, scheduling: 'lifo' as const };
@@ -41,22 +51,22 @@ function agentFor(policy: OutboundPolicy, protocol: string): http.Agent {
 }
 
 /**
- * One outbound HTTP request under the {@link OutboundPolicy}: only http/https, the address actually connected to
- * is checked, redirects are never followed (a 3xx is a failure naming the target), the deadline covers the whole
- * exchange including the body, and the body is capped. Never throws: failures are values with a reason.
+ * One outbound HTTP request under an {@link OutboundScope}: only http/https, the address actually connected to
+ * is checked, redirects are never followed (a 3xx is a failure with its status), the deadline covers the whole
+ * exchange including the body, and the body is capped. Never throws: failures are values with a classification.
  *
  * Connections are kept alive and reused. A reused connection that the server closed just as the request went out
  * fails before any answer; a GET is then sent once more on a new connection, within what is left of the deadline.
  */
-export async function outboundRequest(policy: OutboundPolicy, urlText: string, request: OutboundRequest): Promise<OutboundResult> {
+export async function outboundRequest(policy: OutboundScope, urlText: string, request: OutboundRequest): Promise<OutboundResult> {
   const started = performance.now();
   let url: URL;
   try {
     url = policy.parseUrl(urlText);
-  } catch (error) {
-    return { ok: false, error: errorMessage(error), code: 'refused', latencyMs: 0 };
+  } catch {
+    return failed('refused', 'refused', 0);
   }
-  if (request.signal?.aborted) return { ok: false, code: 'aborted', error: 'Request cancelled before it started', latencyMs: 0 };
+  if (request.signal?.aborted) return failed('aborted', 'aborted', 0);
   const first = await exchange(policy, url, request, agentFor(policy, url.protocol), started);
   const left = Math.round(request.deadlineMs - (performance.now() - started));
   if (first.staleConnection && (request.method ?? 'GET') === 'GET' && left > 0 && !request.signal?.aborted) {
@@ -67,7 +77,7 @@ export async function outboundRequest(policy: OutboundPolicy, urlText: string, r
 
 /** One attempt; `staleConnection` when it failed on a reused connection before any answer came. */
 function exchange(
-  policy: OutboundPolicy,
+  policy: OutboundScope,
   url: URL,
   request: OutboundRequest,
   agent: http.Agent | false,
@@ -81,12 +91,12 @@ function exchange(
     let req: http.ClientRequest | null = null;
     const onAbort = () => {
       req?.destroy();
-      finish({ ok: false, code: 'aborted', error: 'Request cancelled', latencyMs: elapsed() });
+      finish(failed('aborted', 'aborted', elapsed()));
     };
     // Created before the request, so a request that fails synchronously can still settle through `finish`.
     const timer = setTimeout(() => {
       req?.destroy();
-      finish({ ok: false, code: 'deadline', error: `No complete answer within ${request.deadlineMs} ms`, latencyMs: elapsed() });
+      finish(failed('deadline', 'deadline', elapsed(), ` (${request.deadlineMs} ms)`));
     }, request.deadlineMs);
     function finish(result: OutboundResult) {
       if (settled) return;
@@ -103,7 +113,7 @@ function exchange(
         {
           method: request.method ?? 'GET',
           headers: { 'user-agent': 'automations-console', ...request.headers },
-          lookup: policy.lookup,
+          lookup: policy.lookupFor(portOf(url)),
           agent,
         },
         (res) => {
@@ -111,14 +121,14 @@ function exchange(
           const status = res.statusCode ?? 0;
           if (status >= 300 && status < 400) {
             res.destroy();
-            finish({ ok: false, code: 'redirect', error: `Redirect (${status}) to ${res.headers.location ?? 'nowhere'} not followed`, latencyMs: elapsed() });
+            finish(failed('redirect', 'redirect', elapsed(), ` (${httpStatusText(status)})`));
             return;
           }
           // A declared length over the cap fails at once instead of after reading up to the cap.
           const declared = Number(res.headers['content-length']);
           if (Number.isFinite(declared) && declared > request.maxBytes) {
             res.destroy();
-            finish({ ok: false, code: 'too-large', error: `Response larger than ${request.maxBytes} bytes (declared ${declared})`, latencyMs: elapsed() });
+            finish(failed('too-large', 'too-large', elapsed(), ` (over ${request.maxBytes} bytes)`));
             return;
           }
           const chunks: Buffer[] = [];
@@ -127,28 +137,28 @@ function exchange(
             size += chunk.length;
             if (size > request.maxBytes) {
               res.destroy();
-              finish({ ok: false, code: 'too-large', error: `Response larger than ${request.maxBytes} bytes`, latencyMs: elapsed() });
+              finish(failed('too-large', 'too-large', elapsed(), ` (over ${request.maxBytes} bytes)`));
               return;
             }
             chunks.push(chunk);
           });
           res.on('end', () => finish({ ok: true, status, headers: res.headers, body: Buffer.concat(chunks), latencyMs: elapsed() }));
-          res.on('error', (error) => finish({ ok: false, code: 'network', error: errorMessage(error), latencyMs: elapsed() }));
+          res.on('error', (error) => finish(failed('network', classifyNetworkError(error), elapsed())));
           // Node reports a peer that closes mid-body as an 'error'; should a close ever come without one (or 'end'),
           // this settles at once instead of waiting for the deadline.
           res.on('close', () => {
-            if (!res.complete) finish({ ok: false, code: 'network', error: 'Connection closed before the response was complete', latencyMs: elapsed() });
+            if (!res.complete) finish(failed('network', 'connection-reset', elapsed()));
           });
         },
       );
     } catch (error) {
       // e.g. a header value with characters HTTP does not allow
-      finish({ ok: false, code: 'network', error: errorMessage(error), latencyMs: elapsed() });
+      finish(failed('network', classifyNetworkError(error), elapsed()));
       return;
     }
     req.on('error', (error: NodeJS.ErrnoException) => {
-      const refused = error.code === 'EOUTBOUNDREFUSED';
-      finish({ ok: false, code: refused ? 'refused' : 'network', error: errorMessage(error), latencyMs: elapsed() });
+      const failure = classifyNetworkError(error);
+      finish(failed(failure === 'refused' ? 'refused' : 'network', failure, elapsed()));
     });
     if (request.body !== undefined) req.write(request.body);
     req.end();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '../container';
 import { isAppError } from '../errors';
 import { type TestContainer, testContainer } from '../testing/container';
+import { DEFAULT_OUTBOUND_ENV } from '../testing/outbound';
 import { ALL_TENANTS } from '../tenants/tenant-access';
 import { outboundRequest } from './http-client';
 
@@ -46,7 +47,7 @@ const LITERALS = [
   'http://user:pass@example.com/',
 ];
 
-// Names that resolve to addresses refused when private ranges are refused (OUTBOUND_ALLOW_PRIVATE=false).
+// Names that resolve to loopback, refused by a default install (no allow-lists).
 const NAMES = ['http://localhost:9/', 'http://LOCALHOST:9/', 'http://localhost:9/team-a/vllm'];
 
 // Where the redirect fixture sends its callers.
@@ -74,7 +75,7 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
 
   beforeAll(async () => {
     open = await testContainer('sqlite-local');
-    closed = await testContainer('sqlite-local', { OUTBOUND_ALLOW_PRIVATE: 'false' });
+    closed = await testContainer('sqlite-local', DEFAULT_OUTBOUND_ENV);
     redirector = http.createServer((req, res) => {
       const target = REDIRECT_TARGETS[Number(/\/to\/(\d+)/.exec(req.url ?? '')?.[1] ?? 0)] ?? REDIRECT_TARGETS[0];
       res.writeHead(302, { location: target }).end();
@@ -103,7 +104,7 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
         `webhook ${url}`,
       ).resolves.toBeTypeOf('string');
       await expect(refusedAtCreation(() => c.browser.sessions.create({ tenantId, url }, { label: 'test', tenantId: null })), `browser ${url}`).resolves.toBeTypeOf('string');
-      const direct = await outboundRequest(c.outbound, url, { deadlineMs: 2000, maxBytes: 1024 });
+      const direct = await outboundRequest(c.outbound.scope('poll', 'platform'), url, { deadlineMs: 2000, maxBytes: 1024 });
       expect(direct.ok ? direct.status : direct.code, `client ${url}`).toBe('refused');
     }
   });
@@ -114,7 +115,7 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
     for (const [i, url] of NAMES.entries()) {
       // Names are accepted at registration (DNS can change); the poll checks the address it connects to.
       await c.inference.servers.create({ tenantId, name: `name-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true }, 'test', ALL_TENANTS);
-      const direct = await outboundRequest(c.outbound, url, { deadlineMs: 2000, maxBytes: 1024 });
+      const direct = await outboundRequest(c.outbound.scope('poll', 'platform'), url, { deadlineMs: 2000, maxBytes: 1024 });
       expect(direct.ok ? direct.status : direct.code, `client ${url}`).toBe('refused');
       const session = await c.browser.sessions.create({ tenantId, url }, { label: 'test', tenantId: null }).catch((error: unknown) => (isAppError(error) ? { status: 'refused' } : Promise.reject(error)));
       expect(['error', 'refused'], `browser ${url}`).toContain(session.status);
@@ -133,7 +134,7 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
     const tenantId = await tenantOf(c, 'matrix-redirects');
     for (const [i, target] of REDIRECT_TARGETS.entries()) {
       const url = `${redirectBase}/to/${i}`;
-      const direct = await outboundRequest(c.outbound, url, { deadlineMs: 2000, maxBytes: 1024 });
+      const direct = await outboundRequest(c.outbound.scope('poll', 'platform'), url, { deadlineMs: 2000, maxBytes: 1024 });
       expect(direct.ok ? direct.status : direct.code, `client → ${target}`).toBe('redirect');
       const session = await c.browser.sessions.create({ tenantId, url }, { label: 'test', tenantId: null });
       expect(session.status, `browser → ${target}`).toBe('error');

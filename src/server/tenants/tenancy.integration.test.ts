@@ -80,7 +80,7 @@ describe.each(topologies)('tenancy on %s', (topology, available) => {
       .insertInto('browser_sessions')
       .values(
         Array.from({ length: 7 }, (_, i) => ({
-          id: randomUUID(), tenant_id: tenants[i % 3] ?? '', owner_instance_id: 'gone', status: 'closed' as const, start_url: 'http://127.0.0.1/', current_url: null, title: null,
+          id: randomUUID(), tenant_id: tenants[i % 3] ?? '', owner_instance_id: 'gone', status: 'closed' as const, start_url: 'http://127.0.0.1/', reach: 'platform' as const, current_url: null, title: null,
           created_at: 5_000 + (i % 3), last_activity_at: 5_000, idle_timeout_ms: 1000, max_lifetime_ms: 1000, closed_at: 6_000, close_reason: 'requested' as const, error: null,
           blocked_requests: 0, thumbnail: null, thumbnail_at: null,
         })),

@@ -1,5 +1,6 @@
 import { type Container, createContainer } from '../container';
 import { waitUntilReady } from '../coordination/redis-connection';
+import { TEST_OUTBOUND_ENV } from './outbound';
 import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropSchema, tempDir, uniqueId } from './services';
 
 export type Topology = 'sqlite-local' | 'postgres-redis';
@@ -23,7 +24,7 @@ export async function testContainer(topology: Topology, extraEnv: Record<string,
     (topology === 'sqlite-local'
       ? { DATA_DIR: temp?.dir ?? '' }
       : { DATA_DIR: temp?.dir ?? '', DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: id, REDIS_URL, REDIS_PREFIX: `${id}:` });
-  const c = await createContainer({ LOG_LEVEL: 'silent', INSTANCE_ID: `${id}-a`, ...env, ...extraEnv });
+  const c = await createContainer({ LOG_LEVEL: 'silent', INSTANCE_ID: `${id}-a`, ...TEST_OUTBOUND_ENV, ...env, ...extraEnv });
   if (c.redis) await waitUntilReady(c.redis.commands, 5000);
   await c.instances.register({});
   return {

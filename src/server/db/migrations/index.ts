@@ -7,6 +7,7 @@ import * as browser from './0004_browser';
 import * as alerts from './0005_alerts';
 import * as ruleRevision from './0006_rule_revision';
 import * as incidentRetention from './0007_incident_retention';
+import * as outboundReach from './0008_outbound_reach';
 import * as tenancy from './0010_tenancy';
 import * as changeFeedSessions from './0011_change_feed_sessions';
 
@@ -24,6 +25,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0005_alerts': { up: (db) => alerts.up(db) },
     '0006_rule_revision': { up: (db) => ruleRevision.up(db, dialect) },
     '0007_incident_retention': { up: (db) => incidentRetention.up(db) },
+    '0008_outbound_reach': { up: (db) => outboundReach.up(db) },
     '0010_tenancy': { up: (db) => tenancy.up(db) },
     '0011_change_feed_sessions': { up: (db) => changeFeedSessions.up(db, dialect) },
   };

@@ -4,6 +4,7 @@ import { ALL_TENANTS } from '../../tenants/tenant-access';
 import { type Fixture, startFixture } from '../../inference/testing/fixture-servers';
 import { trpcClient } from '../../testing/clients';
 import { type TestContainer, type Topology, testContainer } from '../../testing/container';
+import { DEFAULT_OUTBOUND_ENV } from '../../testing/outbound';
 import { postgresAvailable, redisAvailable } from '../../testing/services';
 
 const topologies: Array<[Topology, boolean]> = [
@@ -116,7 +117,8 @@ describe.each(topologies)('tenants and inference tRPC procedures on %s', (topolo
     expect(appCode(refused)).toBe('CONFLICT');
     expect((refused as Error).message).toContain('DEMO_FLEET=on');
 
-    const t = await container({ DEMO_FLEET: 'on', DEMO_FLEET_PORT: '0', CONSOLE_SECRET: 'demo-test-secret-0123456789-0123456789' });
+    // A default install otherwise (no allow-lists): the fleet's own listener is all that opens.
+    const t = await container({ ...DEFAULT_OUTBOUND_ENV, DEMO_FLEET: 'on', DEMO_FLEET_PORT: '0', CONSOLE_SECRET: 'demo-test-secret-0123456789-0123456789' });
     await t.c.inference.lifecycle.start?.(); // only the inference module's background work: the demo fleet
     const { client } = await signedIn(t, 'admin');
     const status = await client.inference.demoStatus.query();
