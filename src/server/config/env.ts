@@ -2,7 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { alertsEnv } from '../alerts/alerts.config';
+import { signInEnv } from '../auth/sign-in.config';
 import { browserEnv } from '../browser/browser.config';
+import { edgeEnv } from '../http/edge.config';
 import { inferenceEnv } from '../inference/inference.config';
 import { tenantsEnv } from '../tenants/tenants.config';
 
@@ -54,7 +56,9 @@ const schema = z.object({
   .extend(tenantsEnv)
   .extend(inferenceEnv)
   .extend(browserEnv)
-  .extend(alertsEnv);
+  .extend(alertsEnv)
+  .extend(edgeEnv)
+  .extend(signInEnv);
 
 export type RawEnv = z.infer<typeof schema>;
 
