@@ -22,6 +22,8 @@ process.env.NEXT_MANUAL_SIG_HANDLE ??= 'true';
 const { default: next } = await import('next');
 
 const PEER_HEADER = 'x-console-peer';
+/** How long a connection whose request was answered early (e.g. 413) may linger before it is cut. */
+const EARLY_ANSWER_GRACE_MS = 1_000;
 // prepare() loads the build and runs instrumentation's register() (migrations, scheduler, signal handling).
 const app = next({ dev: false, dir: root, hostname: hostname ?? 'localhost', port });
 await app.prepare();
@@ -30,6 +32,14 @@ const handle = app.getRequestHandler();
 const server = http.createServer((req, res) => {
   delete req.headers[PEER_HEADER];
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
+  // An answer given before the request body arrived in full (413 for an oversized body) ends the connection once
+  // the answer is written, so the rest of the body is neither read nor waited for.
+  res.on('finish', () => {
+    if (req.complete) return;
+    const socket = res.socket ?? req.socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), EARLY_ANSWER_GRACE_MS).unref();
+  });
   handle(req, res).catch((error) => {
     console.error('request failed outside the app:', error);
     if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });

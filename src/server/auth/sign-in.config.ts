@@ -5,10 +5,13 @@ import { z } from 'zod';
  * REDIS_URL is set (shared by every instance), in process memory otherwise. docs/configuration.md describes each.
  */
 export const signInEnv = {
-  /** Password verifications (argon2) running at once in this process. */
-  SIGN_IN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * Password verifications (argon2) running at once in this process. One leaves the other cores to everything
+   * else under a sign-in flood; an honest sign-in waits at most the queue's length of ~50 ms verifications.
+   */
+  SIGN_IN_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Sign-ins that may wait for a verification slot; past it the answer is 429 "Too many sign-ins in progress". */
-  SIGN_IN_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
+  SIGN_IN_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
   /** Wrong passwords one client may try on one account before backoff starts. */
   SIGN_IN_FREE_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(5),
   /** First backoff after the free attempts; doubles with every further failure. */

@@ -68,13 +68,12 @@ function procedurePaths(pathname: string, endpoint: string): string[] {
 /**
  * Reads a body up to `limit` bytes, counting as it streams; null as soon as it is over (a declared length over the
  * limit is refused before reading). What was read is dropped, so a large body costs at most `limit` of memory.
+ * The rest is left unread rather than cancelled: cancelling would close the connection before the 413 is written,
+ * and scripts/server.mjs closes a connection whose request was answered before it was received in full.
  */
 async function readCapped(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
   const declared = Number(req.headers.get('content-length') ?? '0');
-  if (declared > limit) {
-    await req.body?.cancel().catch(() => undefined);
-    return null;
-  }
+  if (declared > limit) return null;
   if (!req.body) return new Uint8Array(new ArrayBuffer(0));
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -84,7 +83,7 @@ async function readCapped(req: Request, limit: number): Promise<Uint8Array<Array
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => undefined);
+      reader.releaseLock();
       return null;
     }
     chunks.push(value);
