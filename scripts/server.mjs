@@ -32,13 +32,17 @@ const handle = app.getRequestHandler();
 const server = http.createServer((req, res) => {
   delete req.headers[PEER_HEADER];
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
-  // An answer given before the request body arrived in full (413 for an oversized body) ends the connection once
-  // the answer is written, so the rest of the body is neither read nor waited for.
+  // An answer given before the request body arrived in full (413 for an oversized body, a 401 that never read
+  // it) says `Connection: close` and ends the connection once written, so the rest of the body is neither read
+  // nor waited for, and no client reuses the connection. Node calls writeHead for implicit headers too.
+  const writeHead = res.writeHead;
+  res.writeHead = function (...args) {
+    if (!req.complete) res.shouldKeepAlive = false;
+    return writeHead.apply(this, args);
+  };
+  const socket = req.socket;
   res.on('finish', () => {
-    if (req.complete) return;
-    const socket = res.socket ?? req.socket;
-    socket.end();
-    setTimeout(() => socket.destroy(), EARLY_ANSWER_GRACE_MS).unref();
+    if (!req.complete) setTimeout(() => socket.destroy(), EARLY_ANSWER_GRACE_MS).unref();
   });
   handle(req, res).catch((error) => {
     console.error('request failed outside the app:', error);
