@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../src/server/auth/token-format';
 import type { ConsoleProcess } from '../src/server/testing/console-process';
@@ -77,6 +78,36 @@ const login = (target: ConsoleProcess, email: string, password: string, from: st
     body: Buffer.from(JSON.stringify({ email, password })),
   });
 
+/** Signs in from `from` and returns the session cookie (`name=value`). */
+async function sessionCookie(target: ConsoleProcess, email: string, password: string, from: string): Promise<string> {
+  const res = await login(target, email, password, from);
+  const cookie = String(res.headers['set-cookie'] ?? '').split(';')[0] ?? '';
+  if (res.status !== 200 || !cookie.startsWith('ac_session=')) throw new Error(`sign-in failed: ${res.status} ${res.text}`);
+  return cookie;
+}
+
+/**
+ * Opens a live subscription (SSE) and resolves `first` with its text once it holds a list or an error event.
+ * `close` ends the connection, as a closed tab would.
+ */
+function openStream(target: ConsoleProcess, cookie: string): { first: Promise<string>; close: () => void } {
+  let request: http.ClientRequest | null = null;
+  const first = new Promise<string>((resolve, reject) => {
+    request = http.get({ host: '127.0.0.1', port: target.port, path: '/api/trpc/automations.onChange', headers: { cookie, accept: 'text/event-stream' }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+        if (/alert-evaluation|serialized-error\ndata: [^\n]+\n/.test(text)) resolve(text);
+      });
+      res.on('error', () => undefined);
+      res.on('end', () => resolve(text));
+    });
+    request.on('error', (error) => reject(error));
+  });
+  return { first, close: () => request?.destroy() };
+}
+
 function p95(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? 0;
@@ -109,6 +140,8 @@ describe('bounded work for callers who are not yet known', () => {
       SIGN_IN_CLIENT_FAILURES: '6',
       SIGN_IN_ACCOUNT_FAILURES: '8',
       SIGN_IN_BACKOFF_BASE_SECONDS: '30',
+      LIVE_STREAMS_PER_OPERATOR: '3',
+      LIVE_STREAMS_MAX: '5',
     });
   });
   afterAll(async () => {
@@ -290,5 +323,58 @@ describe('bounded work for callers who are not yet known', () => {
     report('per-token limit across instances', `limit ${limit}/min on each of 2 instances, 60 requests split between them: ${allowed} allowed, ${limited} × 429`);
     expect(allowed).toBeLessThanOrEqual(limit);
     expect(allowed + limited).toBe(60);
+  });
+
+  it('caps live views per operator and per instance, and gives slots back when a view closes', async () => {
+    await cluster.shared.c.operators.create({ email: 'viewer@bounds.test', password: 'viewer-password', role: 'viewer' }, 'test');
+    const admin = await sessionCookie(signIn, 'admin@console.local', 'reliability-password', '127.0.6.1');
+    const viewer = await sessionCookie(signIn, 'viewer@bounds.test', 'viewer-password', '127.0.6.2');
+    const adminStreams = Array.from({ length: 3 }, () => openStream(signIn, admin));
+    const opened = await Promise.all(adminStreams.map((st) => st.first));
+    const adminFourth = openStream(signIn, admin);
+    const overOperator = await adminFourth.first;
+    const viewerStreams = [openStream(signIn, viewer), openStream(signIn, viewer)];
+    await Promise.all(viewerStreams.map((st) => st.first));
+    const viewerThird = openStream(signIn, viewer);
+    const overInstance = await viewerThird.first;
+    for (const st of adminStreams) st.close();
+    // Closed connections give their slots back (the abort reaches the server within moments).
+    let again = '';
+    for (let i = 0; i < 50 && !/alert-evaluation/.test(again); i++) {
+      await sleep(100);
+      const st = openStream(signIn, viewer);
+      again = await st.first;
+      st.close();
+    }
+    for (const st of [adminFourth, ...viewerStreams, viewerThird]) st.close();
+    report('live-stream caps', `per operator 3, per instance 5: admin's 4th → ${/TOO_MANY_REQUESTS/.test(overOperator) ? 'TOO_MANY_REQUESTS' : 'stream'}; viewer's 3rd with 5 open → ${/TOO_MANY_REQUESTS/.test(overInstance) ? 'TOO_MANY_REQUESTS' : 'stream'}; after the admin's closed → ${/alert-evaluation/.test(again) ? 'stream' : 'refused'}`);
+    for (const text of opened) expect(text).toMatch(/alert-evaluation/);
+    expect(overOperator).toMatch(/TOO_MANY_REQUESTS/);
+    expect(overOperator).toMatch(/Too many live views open for this operator \(3\)/);
+    expect(overInstance).toMatch(/maximum of 5 live views/);
+    expect(again).toMatch(/alert-evaluation/);
+  });
+
+  it('masks an unexpected tRPC fault with a reference that the log holds with the real message', async () => {
+    const cookie = await sessionCookie(main, 'admin@console.local', 'reliability-password', '127.0.7.1');
+    const db = cluster.shared.c.database.db;
+    // A real fault: the table the procedure reads is gone for a moment.
+    await sql`ALTER TABLE audit_log RENAME TO audit_log_hidden`.execute(db);
+    let res: RawAnswer;
+    try {
+      res = await rawRequest(main, `/api/trpc/admin.audit?input=${encodeURIComponent('{"limit":5}')}`, { headers: { cookie } });
+    } finally {
+      await sql`ALTER TABLE audit_log_hidden RENAME TO audit_log`.execute(db);
+    }
+    const message = String((JSON.parse(res.text) as { error?: { message?: string } }).error?.message);
+    const reference = /^Internal error \(reference ([0-9a-f]{8})\)$/.exec(message)?.[1];
+    await sleep(200);
+    const logLine = main.output().split('\n').find((line) => reference !== undefined && line.includes(reference)) ?? '';
+    report('masked tRPC error', `client saw "${message}" (${res.status}); log line has the reference and the cause: ${/audit_log/.test(logLine)}`);
+    expect(res.status).toBe(500);
+    expect(reference).toBeDefined();
+    expect(res.text).not.toMatch(/audit_log|relation|select/i);
+    expect(logLine).toMatch(/tRPC procedure failed/);
+    expect(logLine).toMatch(/audit_log/);
   });
 });
