@@ -248,12 +248,15 @@ describe('bounded work for callers who are not yet known', () => {
   it('rotating X-Forwarded-For does not lift the sign-in limit', async () => {
     await cluster.shared.c.operators.create({ email: 'rotate@bounds.test', password: 'right-password-1', role: 'viewer' }, 'test');
     const statuses: number[] = [];
+    let retryAfter = '';
     for (let i = 0; i < 8; i++) {
       const res = await login(signIn, 'rotate@bounds.test', `wrong-${i}`, '127.0.2.1', { 'x-forwarded-for': `198.51.100.${i + 1}`, 'x-console-peer': `203.0.113.${i + 1}` });
       statuses.push(res.status);
+      if (res.status === 429) retryAfter = String(res.headers['retry-after'] ?? '');
     }
-    report('rotating X-Forwarded-For', `8 wrong sign-ins, each with a new X-Forwarded-For and x-console-peer: ${statuses.join(', ')}`);
+    report('rotating X-Forwarded-For', `8 wrong sign-ins, each with a new X-Forwarded-For and x-console-peer: ${statuses.join(', ')} (Retry-After ${retryAfter} s)`);
     expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
     expect(statuses.slice(3).every((s) => s === 429)).toBe(true);
   });
 

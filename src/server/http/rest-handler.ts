@@ -25,7 +25,8 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Wraps a REST handler with the client API's edge: failed-authentication limit per client, Bearer token (cookies
- * are never accepted), per-token rate limit, scope check, error mapping, `Cache-Control: no-store`. A handler returns a body (200) or a Response.
+ * are never accepted), per-token rate limit, scope check, error mapping, `Cache-Control: no-store`. A handler
+ * returns a body (200) or a Response.
  */
 export function restHandler(
   getContainer: () => Promise<Container>,

@@ -1,6 +1,6 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { Container } from '../container';
-import { errorReference } from '../errors';
+import { errorReference, isAppError } from '../errors';
 import { json } from '../http/responses';
 import { appRouter } from './app-router';
 import { createTrpcContext } from './context';
@@ -46,6 +46,11 @@ export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '
       router: appRouter,
       maxBatchSize: limits.TRPC_MAX_BATCH_SIZE,
       createContext: ({ resHeaders }) => createTrpcContext(c, request, resHeaders),
+      // A refusal that says when to come back (sign-in throttle and gate, live-stream caps) says it in HTTP too.
+      responseMeta: ({ errors }) => {
+        const seconds = errors.map((e) => (isAppError(e.cause) ? e.cause.details.retryAfterSeconds : undefined)).find((v) => v !== undefined);
+        return seconds === undefined ? {} : { headers: new Headers({ 'retry-after': String(seconds) }) };
+      },
       onError: ({ error, path }) => {
         if (error.code !== 'INTERNAL_SERVER_ERROR') return;
         // The caller sees only the reference (init.ts masks the message with the same one).
