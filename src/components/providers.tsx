@@ -1,6 +1,6 @@
 'use client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import { httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import { type ReactNode, useState } from 'react';
 import { z } from 'zod';
 import { trpc } from '@/lib/trpc';
@@ -19,7 +19,13 @@ export function Providers({ children }: { children: ReactNode }) {
         splitLink({
           condition: (op) => op.type === 'subscription',
           true: httpSubscriptionLink({ url: '/api/trpc' }),
-          false: httpBatchLink({ url: '/api/trpc' }),
+          // The server refuses batches over 16 calls (TRPC_MAX_BATCH_SIZE, at least 16), query strings over 8 KiB
+          // (TRPC_MAX_QUERY_BYTES), and auth.login in a batch; the links stay within those.
+          false: splitLink({
+            condition: (op) => op.path === 'auth.login',
+            true: httpLink({ url: '/api/trpc' }),
+            false: httpBatchLink({ url: '/api/trpc', maxItems: 16, maxURLLength: 6_000 }),
+          }),
         }),
       ],
     }),

@@ -2,8 +2,10 @@ import type { Redis } from 'ioredis';
 import { type AlertsModule, createAlertsModule } from './alerts/alerts.module';
 import { AuditLog } from './audit/audit-log';
 import { OperatorService } from './auth/operator.service';
-import { RateLimiter } from './auth/rate-limiter';
 import { SessionService } from './auth/session.service';
+import { ApiLimits } from './auth/api-limits';
+import type { LimiterStore } from './auth/limiters';
+import { SignInGuard } from './auth/sign-in-guard';
 import { TokenService } from './auth/token.service';
 import { AutomationService } from './automations/automation.service';
 import type { DomainPorts } from './automations/definition';
@@ -24,6 +26,7 @@ import type { LockProvider } from './coordination/lock-provider';
 import { openRedis } from './coordination/redis-connection';
 import { RedisLockProvider } from './coordination/redis-lock-provider';
 import { type DatabaseHandle, openDatabase } from './db/client';
+import { StreamSlots } from './http/stream-slots';
 import { migrateToLatest } from './db/migrations/index';
 import { type InferenceModule, createInferenceModule } from './inference/inference.module';
 import { type Logger, createLogger } from './logger';
@@ -61,7 +64,10 @@ export interface Container {
   alerts: AlertsModule;
   /** Background work of the domain modules, started by boot in this order and stopped in reverse. */
   lifecycles: Lifecycle[];
-  apiRateLimiter: RateLimiter;
+  /** Per-token and failed-authentication limits of the client API. */
+  apiLimits: ApiLimits;
+  /** Live subscriptions open on this instance, per operator and in total. */
+  liveStreams: StreamSlots;
   now: () => number;
 }
 
@@ -126,6 +132,17 @@ export async function createContainer(env: Record<string, string | undefined>, n
     });
   }
 
+  const limiterStore: LimiterStore = { redis: redis?.commands ?? null, prefix: config.REDIS_PREFIX };
+  const signIn = new SignInGuard(limiterStore, {
+    concurrency: config.SIGN_IN_CONCURRENCY,
+    queue: config.SIGN_IN_QUEUE,
+    freeAttempts: config.SIGN_IN_FREE_ATTEMPTS,
+    backoffBaseSeconds: config.SIGN_IN_BACKOFF_BASE_SECONDS,
+    backoffMaxSeconds: config.SIGN_IN_BACKOFF_MAX_SECONDS,
+    clientFailures: config.SIGN_IN_CLIENT_FAILURES,
+    accountFailures: config.SIGN_IN_ACCOUNT_FAILURES,
+  });
+
   publishHealth = () => void bus.publish({ type: 'automation', key: '*', reason: 'lock-store-health' });
   const db = database.db;
   const instances = new InstanceRegistry(db, { id: config.instanceId, version: APP_VERSION, lockProvider: locks.kind, scheduler: config.SCHEDULER === 'on' }, now);
@@ -176,7 +193,7 @@ export async function createContainer(env: Record<string, string | undefined>, n
     instances,
     audit,
     tokens: new TokenService(db, bus, audit, now),
-    operators: new OperatorService(db, bus, audit, now, config.SESSION_IDLE_TIMEOUT_MINUTES * 60_000),
+    operators: new OperatorService(db, bus, audit, now, signIn, config.SESSION_IDLE_TIMEOUT_MINUTES * 60_000),
     sessions,
     automations,
     executor,
@@ -189,7 +206,8 @@ export async function createContainer(env: Record<string, string | undefined>, n
     browser,
     alerts,
     lifecycles: [tenants.lifecycle, inference.lifecycle, browser.lifecycle, alerts.lifecycle, sessions.lifecycle],
-    apiRateLimiter: new RateLimiter(config.API_RATE_LIMIT_PER_MINUTE, 60_000, now),
+    apiLimits: new ApiLimits(limiterStore, { perTokenPerMinute: config.API_RATE_LIMIT_PER_MINUTE, failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE }),
+    liveStreams: new StreamSlots({ max: config.LIVE_STREAMS_MAX, perHolder: config.LIVE_STREAMS_PER_OPERATOR }),
     now,
   };
 }

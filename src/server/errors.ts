@@ -12,6 +12,7 @@ export const ERROR_TABLE = {
   // A tenant quota (docs/api.md "Quotas"): the request is valid but the tenant owns as much as it may. 409 like a
   // conflict with the tenant's current state; not 429, since waiting does not help until something is removed.
   QUOTA_EXCEEDED: { http: 409, trpc: 'CONFLICT' },
+  PAYLOAD_TOO_LARGE: { http: 413, trpc: 'PAYLOAD_TOO_LARGE' },
   RATE_LIMITED: { http: 429, trpc: 'TOO_MANY_REQUESTS' },
   // The spec answers 500 for pausing/resuming an automation that does not support it.
   UNSUPPORTED_ACTION: { http: 500, trpc: 'PRECONDITION_FAILED' },
@@ -51,4 +52,26 @@ export function isAppError(error: unknown): error is AppError {
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+const references = new WeakMap<object, string>();
+
+/**
+ * The reference of an unexpected fault: the same error object always gets the same one, so the adapter that logs
+ * it and the one that answers the caller (tRPC calls them separately) agree on it. The caller sees only
+ * {@link internalErrorMessage}; the log holds the real message under the same reference.
+ */
+export function errorReference(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return crypto.randomUUID().slice(0, 8);
+  let reference = references.get(error);
+  if (reference === undefined) {
+    reference = crypto.randomUUID().slice(0, 8);
+    references.set(error, reference);
+  }
+  return reference;
+}
+
+/** What a caller is told about an unexpected fault: only where to look in the server log. */
+export function internalErrorMessage(reference: string): string {
+  return `Internal error (reference ${reference})`;
 }

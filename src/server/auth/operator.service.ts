@@ -7,8 +7,8 @@ import { isUniqueViolation } from '../db/client';
 import type { Database } from '../db/schema';
 import { AppError, isAppError } from '../errors';
 import type { OperatorView, Role } from './auth.schemas';
-import { RateLimiter } from './rate-limiter';
 import { LAST_SEEN_WRITE_INTERVAL_MS, idleDeadline } from './session.service';
+import type { SignInGuard } from './sign-in-guard';
 
 export interface OperatorPrincipal {
   id: string;
@@ -27,24 +27,21 @@ const DUMMY_HASH_INPUT = 'not-a-real-password';
 
 /**
  * Operators of the web console: argon2id password hashes (@node-rs/argon2), server-side sessions whose cookie
- * value is stored only as a SHA-256, roles admin and viewer, and rate-limited login attempts.
+ * value is stored only as a SHA-256, roles admin and viewer, and sign-in attempts that go through a
+ * {@link SignInGuard} (throttle and bounded verification work).
  */
 export class OperatorService {
-  private readonly loginByEmail: RateLimiter;
-  private readonly loginByClient: RateLimiter;
   private dummyHash: Promise<string> | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly bus: ChangeBus,
     private readonly audit: AuditLog,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
+    private readonly signIn: SignInGuard,
     /** Sliding idle timeout of sessions (SESSION_IDLE_TIMEOUT_MINUTES); the absolute lifetime is SESSION_TTL_MS. */
     private readonly sessionIdleTimeoutMs: number = 720 * 60_000,
-  ) {
-    this.loginByEmail = new RateLimiter(5, 60_000, now);
-    this.loginByClient = new RateLimiter(20, 60_000, now);
-  }
+  ) {}
 
   async create(input: { email: string; password: string; role: Role }, actor: string): Promise<OperatorView> {
     const row = {
@@ -93,34 +90,30 @@ export class OperatorService {
     return { email: chosenEmail, generatedPassword: generated };
   }
 
-  /** Checks the credentials and opens a session. Returns the cookie value (shown to nobody else). */
+  /**
+   * Checks the credentials and opens a session. Returns the cookie value (shown to nobody else). `client` is the
+   * caller's limit key (http/client-address.ts); refused attempts are RATE_LIMITED before any verification, and
+   * every failed verification is audited with the client.
+   */
   async login(email: string, password: string, client: string): Promise<{ sessionToken: string; operator: OperatorPrincipal; expiresAt: number }> {
-    for (const [limiter, key] of [
-      [this.loginByEmail, email.toLowerCase()],
-      [this.loginByClient, client],
-    ] as const) {
-      const verdict = limiter.hit(key);
-      if (!verdict.allowed) {
-        throw new AppError('RATE_LIMITED', `Too many sign-in attempts; try again in ${verdict.retryAfterSeconds} s`, {
-          retryAfterSeconds: verdict.retryAfterSeconds,
-        });
+    const account = email.toLowerCase();
+    const row = await this.signIn.attempt(account, client, async () => {
+      const found = await this.db.selectFrom('operators').selectAll().where('email', '=', account).executeTakeFirst();
+      const hash = found?.password_hash ?? (await this.dummy());
+      const valid = await argon2Verify(hash, password).catch(() => false);
+      if (!found || !valid || found.disabled_at !== null) {
+        await this.audit.record({ actor: `operator:${account}`, action: 'operator.login', target: null, outcome: 'refused', detail: { client } });
+        return { ok: false as const, error: new AppError('UNAUTHENTICATED', 'Email or password is wrong, or the account is disabled') };
       }
-    }
-    const row = await this.db.selectFrom('operators').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
-    const hash = row?.password_hash ?? (await this.dummy());
-    const valid = await argon2Verify(hash, password).catch(() => false);
-    if (!row || !valid || row.disabled_at !== null) {
-      await this.audit.record({ actor: `operator:${email.toLowerCase()}`, action: 'operator.login', target: null, outcome: 'refused' });
-      throw new AppError('UNAUTHENTICATED', 'Email or password is wrong, or the account is disabled');
-    }
-    this.loginByEmail.reset(email.toLowerCase());
+      return { ok: true as const, value: found };
+    });
     const sessionToken = randomBytes(32).toString('base64url');
     const expiresAt = this.now() + SESSION_TTL_MS;
     await this.db
       .insertInto('operator_sessions')
       .values({ id_hash: sha256(sessionToken), operator_id: row.id, created_at: this.now(), expires_at: expiresAt })
       .execute();
-    await this.audit.record({ actor: `operator:${row.email}`, action: 'operator.login', target: null, outcome: 'signed-in' });
+    await this.audit.record({ actor: `operator:${row.email}`, action: 'operator.login', target: null, outcome: 'signed-in', detail: { client } });
     return { sessionToken, operator: { id: row.id, email: row.email, role: row.role }, expiresAt };
   }
 

@@ -5,6 +5,7 @@ import { type TestContainer, type Topology, testContainer } from '../testing/con
 import { postgresAvailable, redisAvailable } from '../testing/services';
 import { OperatorService } from './operator.service';
 import { SessionService } from './session.service';
+import { SignInGuard } from './sign-in-guard';
 
 const MINUTE = 60_000;
 
@@ -21,7 +22,8 @@ function describeTopology(topology: Topology, available: boolean): void {
       let clock = Date.now();
       const now = () => clock;
       const audit = new AuditLog(t.c.database.db, 'test', now);
-      const operators = new OperatorService(t.c.database.db, t.c.bus, audit, now, idleMinutes * MINUTE);
+      const signIn = new SignInGuard({ redis: null, prefix: 'session-test:' }, { concurrency: 1, queue: 16, freeAttempts: 5, backoffBaseSeconds: 2, backoffMaxSeconds: 900, clientFailures: 100, accountFailures: 100 });
+      const operators = new OperatorService(t.c.database.db, t.c.bus, audit, now, signIn, idleMinutes * MINUTE);
       const sessions = new SessionService(t.c.database.db, t.c.bus, audit, { idleTimeoutMs: idleMinutes * MINUTE, failedLoginRetentionMs: 30 * 1440 * MINUTE }, () => undefined, now);
       const ops = await operators.create({ email: 'ops@example.com', password: 'ops-password', role: 'viewer' }, 'test');
       const events: Envelope[] = [];

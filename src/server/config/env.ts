@@ -3,8 +3,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { alertsEnv } from '../alerts/alerts.config';
 import { sessionsEnv } from '../auth/sessions.config';
+import { signInEnv } from '../auth/sign-in.config';
 import { browserEnv } from '../browser/browser.config';
 import { changeFeedEnv } from '../coordination/change-feed.config';
+import { edgeEnv } from '../http/edge.config';
 import { inferenceEnv } from '../inference/inference.config';
 import { outboundEnv } from '../net/outbound.config';
 import { tenantsEnv } from '../tenants/tenants.config';
@@ -58,7 +60,9 @@ const schema = z.object({
   .extend(alertsEnv)
   .extend(sessionsEnv)
   .extend(changeFeedEnv)
-  .extend(outboundEnv);
+  .extend(outboundEnv)
+  .extend(edgeEnv)
+  .extend(signInEnv);
 
 export type RawEnv = z.infer<typeof schema>;
 

@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { AppError, ERROR_TABLE, isAppError } from '../errors';
+import { AppError, ERROR_TABLE, errorReference, internalErrorMessage, isAppError } from '../errors';
 import type { Logger } from '../logger';
 
 const BASE_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
@@ -22,9 +22,9 @@ export function fromZodError(error: ZodError, what: string): AppError {
 export function errorResponse(error: unknown, logger: Logger | null): Response {
   const appError = isAppError(error) ? error : error instanceof ZodError ? fromZodError(error, 'input') : null;
   if (!appError) {
-    const reference = crypto.randomUUID().slice(0, 8);
+    const reference = errorReference(error);
     logger?.error({ reference, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }, 'unexpected error in REST handler');
-    return json({ error: `Internal error (reference ${reference})`, code: 'INTERNAL' }, 500);
+    return json({ error: internalErrorMessage(reference), code: 'INTERNAL' }, 500);
   }
   const status = ERROR_TABLE[appError.code].http;
   const headers: Record<string, string> = {};

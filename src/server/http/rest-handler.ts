@@ -2,8 +2,9 @@ import type { z } from 'zod';
 import type { Scope } from '../auth/auth.schemas';
 import type { TokenPrincipal } from '../auth/token.service';
 import type { Container } from '../container';
-import { AppError, errorMessage } from '../errors';
+import { AppError, errorMessage, isAppError } from '../errors';
 import { routeLabel } from '../observability/metrics';
+import { clientAddress, clientLimitKey } from './client-address';
 import { errorResponse, fromZodError, json } from './responses';
 
 /** Next.js passes dynamic segments as a promise. */
@@ -23,8 +24,9 @@ export interface RestRequest {
 const MAX_BODY_BYTES = 16 * 1024;
 
 /**
- * Wraps a REST handler with the client API's edge: Bearer token (cookies are never accepted), per-token rate
- * limit, scope check, error mapping, `Cache-Control: no-store`. A handler returns a body (200) or a Response.
+ * Wraps a REST handler with the client API's edge: failed-authentication limit per client, Bearer token (cookies
+ * are never accepted), per-token rate limit, scope check, error mapping, `Cache-Control: no-store`. A handler
+ * returns a body (200) or a Response.
  */
 export function restHandler(
   getContainer: () => Promise<Container>,
@@ -82,7 +84,7 @@ async function handle(
 ): Promise<Response> {
   try {
     const principal = await authenticate(c, request);
-    const verdict = c.apiRateLimiter.hit(principal.id);
+    const verdict = await c.apiLimits.hitToken(principal.id);
     if (!verdict.allowed) {
       throw new AppError('RATE_LIMITED', `Rate limit exceeded for this token; retry in ${verdict.retryAfterSeconds} s`, {
         retryAfterSeconds: verdict.retryAfterSeconds,
@@ -98,7 +100,27 @@ async function handle(
   }
 }
 
+/**
+ * Resolves the Bearer token. A client that failed AUTH_FAILURES_PER_MINUTE times this minute is refused (429)
+ * before its token is looked up; every failure counts, forged tokens with a valid checksum included.
+ */
 async function authenticate(c: Container, request: Request): Promise<TokenPrincipal> {
+  const client = clientLimitKey(clientAddress(request.headers, c.config.TRUSTED_PROXY_HOPS));
+  const gate = await c.apiLimits.mayAuthenticate(client);
+  if (!gate.allowed) {
+    throw new AppError('RATE_LIMITED', `Too many failed authentications from this client; retry in ${gate.retryAfterSeconds} s`, {
+      retryAfterSeconds: gate.retryAfterSeconds,
+    });
+  }
+  try {
+    return await resolveToken(c, request);
+  } catch (error) {
+    if (isAppError(error) && error.code === 'UNAUTHENTICATED') await c.apiLimits.recordFailure(client);
+    throw error;
+  }
+}
+
+async function resolveToken(c: Container, request: Request): Promise<TokenPrincipal> {
   const header = request.headers.get('authorization');
   if (!header) throw new AppError('UNAUTHENTICATED', 'Missing API token: send "Authorization: Bearer cpeer_…"');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -5,7 +5,7 @@ import { freePort } from './free-port';
 import { TEST_OUTBOUND_ENV } from './outbound';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const NEXT_BIN = path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
+const SERVER = path.join(ROOT, 'scripts', 'server.mjs');
 
 /**
  * Makes sure `.next` holds a build of the current sources (process tests run the real build). `npm test` builds
@@ -24,10 +24,10 @@ export interface ConsoleProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts a real console (`next start`) on a free port with the given environment; resolves once healthy. */
+/** Starts a real console (scripts/server.mjs, as `npm start` does) on a free port with the given environment; resolves once healthy. */
 export async function startConsole(env: Record<string, string>): Promise<ConsoleProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+  const child = spawn(process.execPath, [SERVER, '--port', String(port), '--hostname', '127.0.0.1'], {
     cwd: ROOT,
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NEXT_MANUAL_SIG_HANDLE: 'true', LOG_LEVEL: 'warn', ...TEST_OUTBOUND_ENV, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import { SESSION_COOKIE } from '../auth/operator.service';
 import type { Container } from '../container';
+import { clientAddress, clientLimitKey, clientUsesHttps } from '../http/client-address';
 import type { TrpcContext } from './init';
 
 export function readCookie(header: string | null, name: string): string | undefined {
@@ -15,9 +16,10 @@ export function readCookie(header: string | null, name: string): string | undefi
 export async function createTrpcContext(c: Container, req: Request, resHeaders: Headers): Promise<TrpcContext> {
   const sessionToken = readCookie(req.headers.get('cookie'), SESSION_COOKIE);
   const operator = await c.operators.fromSession(sessionToken);
-  const forwarded = req.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  const secure = req.headers.get('x-forwarded-proto') === 'https' || new URL(req.url).protocol === 'https:';
-  return { c, operator, sessionToken, resHeaders, clientKey: forwarded || 'local', secure };
+  const hops = c.config.TRUSTED_PROXY_HOPS;
+  const clientKey = clientLimitKey(clientAddress(req.headers, hops));
+  const secure = clientUsesHttps(req.headers, hops, c.config.COOKIE_SECURE);
+  return { c, operator, sessionToken, resHeaders, clientKey, secure };
 }
 
 export function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): string {

@@ -1,13 +1,19 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { Container } from '../container';
+import { errorReference, isAppError } from '../errors';
 import { json } from '../http/responses';
 import { appRouter } from './app-router';
 import { createTrpcContext } from './context';
 import { bindStreamToSession } from './session-guard';
 
+/** Procedures that may not share a request with any other call: one password verification per request. */
+const UNBATCHABLE = new Set(['auth.login']);
+
 /**
  * tRPC over fetch at /api/trpc. Mutations are POST with a JSON body only, so a cross-site HTML form cannot
- * reach them (the session cookie is SameSite=Lax as well).
+ * reach them (the session cookie is SameSite=Lax as well). Before tRPC parses anything, the work an anonymous
+ * caller can cause is bounded: the query string, the number of calls in a batch, and the body — read as a
+ * stream and cut off at TRPC_MAX_BODY_BYTES whether or not it declared a length.
  */
 export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '/api/trpc') {
   return async (req: Request): Promise<Response> => {
@@ -15,15 +21,86 @@ export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '
       return json({ error: 'tRPC mutations need Content-Type: application/json', code: 'INVALID_INPUT' }, 415);
     }
     const c = await getContainer();
-    const bound = bindStreamToSession(c, req);
+    const limits = c.config;
+    const url = new URL(req.url);
+    if (url.search.length > limits.TRPC_MAX_QUERY_BYTES) {
+      return json({ error: `The query string is longer than ${limits.TRPC_MAX_QUERY_BYTES} bytes`, code: 'PAYLOAD_TOO_LARGE' }, 414);
+    }
+    const paths = procedurePaths(url.pathname, endpoint);
+    if (paths.length > limits.TRPC_MAX_BATCH_SIZE) {
+      return json({ error: `A batch may hold at most ${limits.TRPC_MAX_BATCH_SIZE} calls; this one has ${paths.length}`, code: 'INVALID_INPUT' }, 400);
+    }
+    if (paths.length > 1 && paths.some((p) => UNBATCHABLE.has(p))) {
+      return json({ error: 'auth.login cannot be batched with other calls; send it alone', code: 'INVALID_INPUT' }, 400);
+    }
+    let request = req;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const body = await readCapped(req, limits.TRPC_MAX_BODY_BYTES);
+      if (body === null) {
+        return json({ error: `The request body is larger than ${Math.floor(limits.TRPC_MAX_BODY_BYTES / 1024)} KiB`, code: 'PAYLOAD_TOO_LARGE' }, 413);
+      }
+      request = new Request(req.url, { method: req.method, headers: req.headers, body, signal: req.signal });
+    }
+    // A live stream ends when its session does (sign-out, an admin ending it, the operator disabled).
+    request = bindStreamToSession(c, request);
     return fetchRequestHandler({
       endpoint,
-      req: bound,
+      req: request,
       router: appRouter,
-      createContext: ({ resHeaders }) => createTrpcContext(c, bound, resHeaders),
+      maxBatchSize: limits.TRPC_MAX_BATCH_SIZE,
+      createContext: ({ resHeaders }) => createTrpcContext(c, request, resHeaders),
+      // A refusal that says when to come back (sign-in throttle and gate, live-stream caps) says it in HTTP too.
+      responseMeta: ({ errors }) => {
+        const seconds = errors.map((e) => (isAppError(e.cause) ? e.cause.details.retryAfterSeconds : undefined)).find((v) => v !== undefined);
+        return seconds === undefined ? {} : { headers: new Headers({ 'retry-after': String(seconds) }) };
+      },
       onError: ({ error, path }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') c.logger.error({ path, error: error.message }, 'tRPC procedure failed');
+        if (error.code !== 'INTERNAL_SERVER_ERROR') return;
+        // The caller sees only the reference (init.ts masks the message with the same one).
+        const cause = error.cause ?? error;
+        c.logger.error(
+          { reference: errorReference(error), path, error: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause) },
+          'tRPC procedure failed',
+        );
       },
     });
   };
+}
+
+/** The procedure paths a request names, as tRPC will split them (a batch joins them with commas). */
+function procedurePaths(pathname: string, endpoint: string): string[] {
+  const rest = pathname.startsWith(endpoint) ? pathname.slice(endpoint.length) : pathname;
+  return rest.replace(/^\/+|\/+$/g, '').split(',');
+}
+
+/**
+ * Reads a body up to `limit` bytes, counting as it streams; null as soon as it is over (a declared length over the
+ * limit is refused before reading). What was read is dropped, so a large body costs at most `limit` of memory.
+ * The rest is left unread rather than cancelled: cancelling would close the connection before the 413 is written,
+ * and scripts/server.mjs closes a connection whose request was answered before it was received in full.
+ */
+async function readCapped(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  const declared = Number(req.headers.get('content-length') ?? '0');
+  if (declared > limit) return null;
+  if (!req.body) return new Uint8Array(new ArrayBuffer(0));
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.releaseLock();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(new ArrayBuffer(size));
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
 }

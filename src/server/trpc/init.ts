@@ -1,7 +1,7 @@
 import { TRPCError, initTRPC } from '@trpc/server';
 import type { OperatorPrincipal } from '../auth/operator.service';
 import type { Container } from '../container';
-import { ERROR_TABLE, isAppError } from '../errors';
+import { ERROR_TABLE, errorReference, internalErrorMessage, isAppError } from '../errors';
 
 export interface TrpcContext {
   c: Container;
@@ -9,17 +9,21 @@ export interface TrpcContext {
   sessionToken: string | undefined;
   /** Headers of the response (the login procedure sets the session cookie here). */
   resHeaders: Headers;
-  /** Who is calling, for login rate limits (first X-Forwarded-For address, or "local"). */
+  /** Who is calling, for sign-in limits: the limit key of http/client-address.ts (peer or trusted hops). */
   clientKey: string;
-  /** Whether the request came over https (cookie Secure flag). */
+  /** Whether the client's connection was https as seen through the trusted hops, or COOKIE_SECURE (cookie Secure flag). */
   secure: boolean;
 }
 
 const t = initTRPC.context<TrpcContext>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    // An unexpected fault's text may hold internals (SQL, paths, upstream bodies): the caller gets a reference,
+    // the log (handler.ts onError) the real message under the same one. Coded AppErrors keep their message.
+    const masked = error.code === 'INTERNAL_SERVER_ERROR' && !isAppError(cause);
     return {
       ...shape,
+      message: masked ? internalErrorMessage(errorReference(error)) : shape.message,
       data: {
         ...shape.data,
         stack: undefined,

@@ -1,4 +1,5 @@
 import type { ChangeBus, Envelope } from '../coordination/change-bus';
+import type { StreamSlots } from '../http/stream-slots';
 
 /** How often a live stream re-sends with nothing changed (countdowns, overdue detection). */
 const REFRESH_MS = 15_000;
@@ -9,9 +10,16 @@ const DEBOUNCE_MS = 50;
  * The body of a live tRPC subscription: `read()` at once, then again whenever an event that `matters` arrives
  * on the change bus from any instance (debounced), and every 15 s. Each message is the whole current state, so a
  * client that missed messages is whole again with the next one. One abort listener for the whole stream (one
- * per wait would pile up on long-lived connections).
+ * per wait would pile up on long-lived connections). `release` gives back the stream's slot (see
+ * {@link openLiveStream}) when the stream ends, however it ends.
  */
-export async function* liveStream<T>(bus: ChangeBus, matters: (event: Envelope) => boolean, read: () => Promise<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+export async function* liveStream<T>(
+  bus: ChangeBus,
+  matters: (event: Envelope) => boolean,
+  read: () => Promise<T>,
+  signal: AbortSignal | undefined,
+  release: () => void = () => undefined,
+): AsyncGenerator<T> {
   let wake: (() => void) | null = null;
   let dirty = false;
   const onAbort = () => wake?.();
@@ -41,5 +49,22 @@ export async function* liveStream<T>(bus: ChangeBus, matters: (event: Envelope) 
   } finally {
     signal?.removeEventListener('abort', onAbort);
     unsubscribe();
+    release();
   }
+}
+
+/**
+ * A live stream that first takes a slot of the instance's caps (LIVE_STREAMS_PER_OPERATOR, LIVE_STREAMS_MAX):
+ * over a cap the subscription fails at once with TOO_MANY_REQUESTS and a message naming the cap, instead of a
+ * stream. The slot is given back when the stream ends or the client goes away.
+ */
+export function openLiveStream<T>(
+  c: { bus: ChangeBus; liveStreams: StreamSlots },
+  operatorId: string,
+  matters: (event: Envelope) => boolean,
+  read: () => Promise<T>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<T> {
+  const release = c.liveStreams.acquire(`operator:${operatorId}`, signal);
+  return liveStream(c.bus, matters, read, signal, release);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { automationViewSchema, pauseInputSchema, runViewSchema, runsQuerySchema } from '../../automations/automation.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
-import { liveStream } from '../live-stream';
+import { openLiveStream } from '../live-stream';
 
 const keyInput = z.object({ key: z.string().max(200) });
 const runNowOutput = z.discriminatedUnion('outcome', [
@@ -44,6 +44,6 @@ export const automationsRouter = router({
    * with the next one.
    */
   onChange: operatorProcedure.subscription(({ ctx, signal }) =>
-    liveStream(ctx.c.bus, (event) => event.type === 'automation' || event.type === 'instances', () => ctx.c.automations.list(), signal),
+    openLiveStream(ctx.c, ctx.operator.id, (event) => event.type === 'automation' || event.type === 'instances', () => ctx.c.automations.list(), signal),
   ),
 });

@@ -12,7 +12,7 @@ import {
   thumbnailSchema,
 } from '../../browser/browser.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
-import { liveStream } from '../live-stream';
+import { openLiveStream } from '../live-stream';
 
 const idInput = z.object({ id: sessionIdSchema });
 /** Operators see every tenant. */
@@ -66,8 +66,9 @@ export const browserRouter = router({
 
   /** The list, at once and again whenever any instance reports a session or runtime change (and every 15 s). */
   onChange: operatorProcedure.input(listSessionsQuerySchema).subscription(({ ctx, input, signal }) =>
-    liveStream(
-      ctx.c.bus,
+    openLiveStream(
+      ctx.c,
+      ctx.operator.id,
       (event) => (event.type === 'automation' && event.key === 'browser-session-reaper') || event.type === 'instances',
       async () => ({ sessions: await ctx.c.browser.sessions.list(input, ALL_TENANTS) }),
       signal,

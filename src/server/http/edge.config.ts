@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/**
+ * Environment variables of the HTTP edge (who is calling, what a caller not yet known may make the process do),
+ * as a zod shape merged into the one schema in src/server/config/env.ts. docs/configuration.md describes each.
+ */
+export const edgeEnv = {
+  /**
+   * Reverse proxies in front of the console whose X-Forwarded-For / X-Forwarded-Proto entries are believed.
+   * 0: the client is the socket's peer and those headers are ignored.
+   */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** The session cookie's Secure flag: `auto` follows https as seen through the trusted hops. */
+  COOKIE_SECURE: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** Largest tRPC request body, counted while it streams in; past it the answer is 413. */
+  TRPC_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(256 * 1024),
+  /** Longest tRPC query string (GET batches carry their inputs there). At least 8 KiB: the console's link stays under 6,000. */
+  TRPC_MAX_QUERY_BYTES: z.coerce.number().int().min(8 * 1024).max(64 * 1024).default(8 * 1024),
+  /** Most calls one tRPC batch may hold. At least 16: the console's own batch link sends up to 16. */
+  TRPC_MAX_BATCH_SIZE: z.coerce.number().int().min(16).max(256).default(16),
+  /** Failed API-token authentications one client may make per minute before 429 (forged tokens included). */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Live (SSE) subscriptions open at once on this instance. */
+  LIVE_STREAMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+  /** Live subscriptions one operator may hold open at once on this instance. */
+  LIVE_STREAMS_PER_OPERATOR: z.coerce.number().int().min(1).max(10_000).default(20),
+};
