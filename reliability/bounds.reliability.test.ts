@@ -314,6 +314,13 @@ describe('bounded work for callers who are not yet known', () => {
     expect(statuses.slice(30).every((s) => s === 429)).toBe(true);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     expect(other.status).toBe(200);
+    // The flooding client's neighbour behind the same address keeps working with a token the console verified
+    // moments ago (no lookup needed); a token it has not seen is not looked up for that client at all.
+    const known = await rawRequest(main, '/api/client/v1/automations', { from: '127.0.4.1', headers: { authorization: `Bearer ${cluster.token}` } });
+    expect(known.status).toBe(200);
+    const unseen = (await cluster.shared.c.tokens.create({ name: 'unseen-behind-flood', scopes: ['automations:read'] }, 'test')).token;
+    const refused = await rawRequest(main, '/api/client/v1/automations', { from: '127.0.4.1', headers: { authorization: `Bearer ${unseen}` } });
+    expect(refused.status).toBe(429);
   });
 
   it('with Redis, the per-token limit holds across two instances', async () => {

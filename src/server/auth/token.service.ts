@@ -94,6 +94,21 @@ export class TokenService {
   }
 
   /**
+   * The principal of a token this instance verified within the lookup cache's lifetime and that is still live, or
+   * null — without touching the database. Revocation drops the cache on every instance, so a revoked token is
+   * never returned. For callers that must not cost a lookup (a client over its failure budget).
+   */
+  recentlyVerified(token: string): TokenPrincipal | null {
+    if (!isWellFormedToken(token)) return null;
+    const now = this.now();
+    const entry = this.cache.get(hashToken(token));
+    if (!entry?.principal || entry.revoked || now - entry.at > CACHE_TTL_MS) return null;
+    if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
+    this.touch(entry.principal.id, now);
+    return entry.principal;
+  }
+
+  /**
    * Resolves a bearer token. Throws UNAUTHENTICATED for anything that is not a live token — malformed,
    * unknown, expired or revoked — with a message that says which, without revealing which tokens exist.
    */

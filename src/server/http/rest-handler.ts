@@ -108,6 +108,10 @@ async function authenticate(c: Container, request: Request): Promise<TokenPrinci
   const client = clientLimitKey(clientAddress(request.headers, c.config.TRUSTED_PROXY_HOPS));
   const gate = await c.apiLimits.mayAuthenticate(client);
   if (!gate.allowed) {
+    // A client over its failure budget is refused before any lookup — unless it presents a token this instance
+    // verified moments ago: a neighbour behind the same NAT guessing tokens must not lock out a real script.
+    const known = c.tokens.recentlyVerified(bearerToken(request) ?? '');
+    if (known) return known;
     throw new AppError('RATE_LIMITED', `Too many failed authentications from this client; retry in ${gate.retryAfterSeconds} s`, {
       retryAfterSeconds: gate.retryAfterSeconds,
     });
@@ -120,12 +124,17 @@ async function authenticate(c: Container, request: Request): Promise<TokenPrinci
   }
 }
 
-async function resolveToken(c: Container, request: Request): Promise<TokenPrincipal> {
+/** The token of an `Authorization: Bearer …` header, or null when there is none or it is malformed. */
+function bearerToken(request: Request): string | null {
   const header = request.headers.get('authorization');
-  if (!header) throw new AppError('UNAUTHENTICATED', 'Missing API token: send "Authorization: Bearer cpeer_…"');
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'Malformed Authorization header: expected "Bearer cpeer_…"');
-  return c.tokens.authenticate(match[1]);
+  return header ? (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null) : null;
+}
+
+async function resolveToken(c: Container, request: Request): Promise<TokenPrincipal> {
+  if (!request.headers.get('authorization')) throw new AppError('UNAUTHENTICATED', 'Missing API token: send "Authorization: Bearer cpeer_…"');
+  const token = bearerToken(request);
+  if (!token) throw new AppError('UNAUTHENTICATED', 'Malformed Authorization header: expected "Bearer cpeer_…"');
+  return c.tokens.authenticate(token);
 }
 
 /**
