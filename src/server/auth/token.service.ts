@@ -18,6 +18,8 @@ export interface TokenPrincipal {
 /** Cached lookups live this long at most; revocation also drops them at once on every instance (change bus). */
 const CACHE_TTL_MS = 5_000;
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+/** How long a token that authenticated here still gets a lookup while its client is over the failure budget. */
+const RECENTLY_VALID_MS = 10 * 60_000;
 
 /**
  * API tokens (DESIGN §7). Only the SHA-256 of a token is stored; a token is looked up by its hash. Lookups are
@@ -26,6 +28,8 @@ const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 export class TokenService {
   private readonly cache = new Map<string, { principal: TokenPrincipal | null; expiresAt: number | null; revoked: boolean; at: number }>();
   private readonly lastUsedWritten = new Map<string, number>();
+  /** Hashes of tokens that authenticated on this instance, with when (see wasRecentlyValid). */
+  private readonly recentlyValid = new Map<string, number>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -94,18 +98,14 @@ export class TokenService {
   }
 
   /**
-   * The principal of a token this instance verified within the lookup cache's lifetime and that is still live, or
-   * null — without touching the database. Revocation drops the cache on every instance, so a revoked token is
-   * never returned. For callers that must not cost a lookup (a client over its failure budget).
+   * Whether this instance accepted the token within the last {@link RECENTLY_VALID_MS} (never for a guess: only a
+   * token that authenticated lands here). Callers still authenticate it; this only says a lookup is worth making
+   * for a client that is over its failure budget.
    */
-  recentlyVerified(token: string): TokenPrincipal | null {
-    if (!isWellFormedToken(token)) return null;
-    const now = this.now();
-    const entry = this.cache.get(hashToken(token));
-    if (!entry?.principal || entry.revoked || now - entry.at > CACHE_TTL_MS) return null;
-    if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
-    this.touch(entry.principal.id, now);
-    return entry.principal;
+  wasRecentlyValid(token: string): boolean {
+    if (!isWellFormedToken(token)) return false;
+    const at = this.recentlyValid.get(hashToken(token));
+    return at !== undefined && this.now() - at <= RECENTLY_VALID_MS;
   }
 
   /**
@@ -134,6 +134,8 @@ export class TokenService {
     if (entry.revoked) throw new AppError('UNAUTHENTICATED', 'API token has been revoked');
     if (entry.expiresAt !== null && entry.expiresAt <= now) throw new AppError('UNAUTHENTICATED', 'API token has expired');
     this.touch(entry.principal.id, now);
+    if (this.recentlyValid.size >= 10_000) this.recentlyValid.clear();
+    this.recentlyValid.set(hash, now);
     return entry.principal;
   }
 

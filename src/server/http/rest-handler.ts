@@ -107,11 +107,9 @@ async function handle(
 async function authenticate(c: Container, request: Request): Promise<TokenPrincipal> {
   const client = clientLimitKey(clientAddress(request.headers, c.config.TRUSTED_PROXY_HOPS));
   const gate = await c.apiLimits.mayAuthenticate(client);
-  if (!gate.allowed) {
-    // A client over its failure budget is refused before any lookup — unless it presents a token this instance
-    // verified moments ago: a neighbour behind the same NAT guessing tokens must not lock out a real script.
-    const known = c.tokens.recentlyVerified(bearerToken(request) ?? '');
-    if (known) return known;
+  // A client over its failure budget is refused before any lookup — unless it presents a token that authenticated
+  // here in the last minutes: a neighbour behind the same NAT guessing tokens must not lock out a real script.
+  if (!gate.allowed && !c.tokens.wasRecentlyValid(bearerToken(request) ?? '')) {
     throw new AppError('RATE_LIMITED', `Too many failed authentications from this client; retry in ${gate.retryAfterSeconds} s`, {
       retryAfterSeconds: gate.retryAfterSeconds,
     });
