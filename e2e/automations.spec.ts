@@ -1,28 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { type Page, expect, test } from '@playwright/test';
-import { E2E_ADMIN } from '../playwright.config';
-
-/** Runs the admin CLI against the e2e server's data directory (`stdin` piped to it) and returns its last line. */
-function cli(...args: string[]): string {
-  return cliWithInput('', ...args);
-}
-
-function cliWithInput(stdin: string, ...args: string[]): string {
-  const out = execFileSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/cli.ts', ...args], {
-    env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'silent' },
-    encoding: 'utf8',
-    input: stdin,
-  });
-  return out.trim().split('\n').at(-1) ?? '';
-}
-
-async function signIn(page: Page, email = E2E_ADMIN.email, password = E2E_ADMIN.password) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Automations', exact: true })).toBeVisible();
-}
+import { expect, test } from '@playwright/test';
+import { cli, signIn } from './support';
 
 test('sign in, see the four automations, pause with a reason and resume', async ({ page }) => {
   await signIn(page);
@@ -53,7 +30,7 @@ test('run now reports what happened; a change made through REST reaches the open
   await expect(card.getByRole('status').last()).toContainText(/Run finished in/);
   await expect(card.getByTestId('last-completed')).not.toHaveText('never');
 
-  const token = cli('tokens', 'create', '--name', `e2e-${Date.now()}`, '--scopes', 'automations:read,automations:write');
+  const token = cli('', 'tokens', 'create', '--name', `e2e-${Date.now()}`, '--scopes', 'automations:read,automations:write');
   expect(token).toMatch(/^cpeer_/);
   const alerts = page.getByTestId('card-alert-evaluation');
   await expect(alerts.getByTestId('state-badge')).not.toHaveAttribute('data-state', 'paused');
@@ -69,7 +46,7 @@ test('run now reports what happened; a change made through REST reaches the open
 });
 
 test('a viewer sees the board but no control buttons', async ({ page }) => {
-  cliWithInput('viewer-password', 'users', 'create', '--email', 'viewer@e2e.test', '--role', 'viewer');
+  cli('viewer-password', 'users', 'create', '--email', 'viewer@e2e.test', '--role', 'viewer');
   await signIn(page, 'viewer@e2e.test', 'viewer-password');
   await expect(page.locator('article[data-testid^="card-"]')).toHaveCount(4);
   await expect(page.getByRole('button', { name: /Run now|Pause|Resume/ })).toHaveCount(0);

@@ -1,13 +1,5 @@
 import { type Page, expect, test } from '@playwright/test';
-import { E2E_ADMIN } from '../playwright.config';
-
-async function signIn(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(E2E_ADMIN.email);
-  await page.getByLabel('Password').fill(E2E_ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Automations', exact: true })).toBeVisible();
-}
+import { signIn } from './support';
 
 async function runNow(page: Page, key: string) {
   await page.goto('/automations');

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { E2E_ADMIN } from '../playwright.config';
+import { signIn } from './support';
 
 // Every page works under its Content Security Policy: nothing the console itself ships is refused, so a policy
 // strict enough to stop injected scripts costs the operator nothing.
@@ -9,11 +9,7 @@ test('no page of the console violates its own Content Security Policy', async ({
     (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
     document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`));
   });
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(E2E_ADMIN.email);
-  await page.getByLabel('Password').fill(E2E_ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Automations', exact: true })).toBeVisible();
+  await signIn(page);
   await expect(page.getByTestId('live-status')).toHaveText(/Live/);
   for (const path of ['/automations', '/inference', '/alerts', '/incidents', '/browser', '/tenants', '/admin/tokens', '/admin/operators', '/admin/audit', '/account']) {
     await page.goto(path);

@@ -268,7 +268,7 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
 
     const row = await db().selectFrom('alert_channels').selectAll().where('id', '=', channelId).executeTakeFirstOrThrow();
     expect(row.secret).toBeNull();
-    expect(row.secret_enc).toMatch(/^v1\.[0-9a-f]{8}\./);
+    expect(row.secret_enc).toMatch(/^v2\.[0-9a-f]{8}\./);
     expect(JSON.stringify(row)).not.toContain(first);
 
     const overlapSeconds = 8;

@@ -5,6 +5,7 @@ import type { Container } from '../container';
 import { AppError, errorMessage, isAppError } from '../errors';
 import { routeLabel } from '../observability/metrics';
 import { clientAddress, clientLimitKey } from './client-address';
+import { readCapped } from './read-capped';
 import { errorResponse, fromZodError, json } from './responses';
 
 /** Next.js passes dynamic segments as a promise. */
@@ -167,19 +168,7 @@ export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.
 }
 
 async function readLimited(request: Request, limit: number): Promise<string> {
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new Error(`Request body is larger than ${limit / 1024} KiB`);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  const bytes = await readCapped(request, limit);
+  if (bytes === null) throw new Error(`Request body is larger than ${limit / 1024} KiB`);
+  return new TextDecoder().decode(bytes);
 }
