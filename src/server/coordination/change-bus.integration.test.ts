@@ -25,7 +25,7 @@ function keysOf(received: Envelope[]): string[] {
 async function publishUntilReceived(from: ChangeBus, received: Envelope[], label: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
-    await from.publish({ type: 'automation', key: `${label}-${attempt}`, reason: 'probe' });
+    await from.publish({ type: 'automation', key: `${label}-${attempt}`, reason: 'run-started' });
     await sleep(20);
     if (keysOf(received).some((key) => key.startsWith(`${label}-`))) return;
   }
