@@ -21,9 +21,10 @@ export const VIEW_TTL_MS = 1_000;
 export interface ViewCacheDeps {
   definitions: readonly AutomationDefinition[];
   bus: ChangeBus;
-  instances: InstanceRegistry;
-  pauses: PauseRepository;
-  runs: RunRepository;
+  /** The reads the views are made of, and nothing else. */
+  instances: Pick<InstanceRegistry, 'live' | 'lapsedSchedulers'>;
+  pauses: Pick<PauseRepository, 'all'>;
+  runs: Pick<RunRepository, 'summary'>;
   ports: DomainPorts;
   lockKind: 'redis' | 'local';
   lockProblem: () => string | null;
