@@ -3,7 +3,6 @@ import { type Container, getContainer } from './container';
 import { HEARTBEAT_INTERVAL_MS, type InstanceStats } from './coordination/instance-registry';
 import { waitUntilReady } from './coordination/redis-connection';
 import { errorMessage } from './errors';
-import { AUTOMATIONS } from './automations/registry';
 
 const BOOT_KEY = Symbol.for('automations-console.boot');
 type GlobalWithBoot = typeof globalThis & { [BOOT_KEY]?: Promise<BackgroundWork> };
@@ -54,10 +53,6 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
     log.info({ email: admin.email }, 'created the first admin from CONSOLE_ADMIN_EMAIL');
   }
 
-  const unsubscribe = c.bus.subscribe((event) => {
-    if (event.type === 'run-request') void c.automations.answerRunRequest(event);
-  });
-
   for (const lifecycle of c.lifecycles) await lifecycle.start?.();
 
   try {
@@ -70,18 +65,11 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
   else log.info({}, 'scheduler off (SCHEDULER=off): this instance serves requests only');
   await c.bus.publish({ type: 'instances' });
 
-  let lastPrune = 0;
   const heartbeat = setInterval(() => {
     void (async () => {
       try {
         await c.instances.heartbeat(stats());
         if (c.redis) await c.locks.ping().then(() => c.lockHealth.reportSuccess(), () => undefined);
-        if (c.now() - lastPrune > 3_600_000) {
-          lastPrune = c.now();
-          for (const d of AUTOMATIONS) {
-            await c.runs.prune(d.key, c.config.RUN_RETENTION_PER_AUTOMATION, c.now() - c.config.RUN_RETENTION_DAYS * 86_400_000);
-          }
-        }
       } catch (error) {
         log.warn({ error: errorMessage(error) }, 'heartbeat failed');
       }
@@ -89,43 +77,20 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
   }, HEARTBEAT_INTERVAL_MS);
   heartbeat.unref();
 
-  // Runs whose instance died are closed once their lease lapses; checking every second keeps "abandoned"
-  // within one lease of the crash (the lease is 15 s from the last renewal).
-  let sweeping = false;
-  const sweep = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    void c.runs
-      .abandonLapsed(c.now())
-      .then(async (keys) => {
-        for (const key of keys) await c.bus.publish({ type: 'automation', key, reason: 'run-abandoned' });
-      })
-      .catch((error: unknown) => log.warn({ error: errorMessage(error) }, 'abandoned-run sweep failed'))
-      .finally(() => {
-        sweeping = false;
-      });
-  }, 1_000);
-  sweep.unref();
-
   let stopping: Promise<void> | null = null;
   const work: BackgroundWork = {
     stop(signal: string) {
       stopping ??= (async () => {
         log.info({ signal }, 'shutting down: no new ticks, draining runs');
         clearInterval(heartbeat);
-        clearInterval(sweep);
         await c.scheduler.stop();
         await c.executor.drain(c.config.SHUTDOWN_GRACE_MS);
-        unsubscribe();
         for (const lifecycle of [...c.lifecycles].reverse()) {
           await lifecycle.stop?.().catch((error: unknown) => log.warn({ error: errorMessage(error) }, 'module stop failed'));
         }
         await c.instances.deregister().catch(() => undefined);
         await c.bus.publish({ type: 'instances' }).catch(() => undefined);
-        await c.bus.close();
-        c.redis?.commands.disconnect();
-        c.redis?.subscriber.disconnect();
-        await c.database.close().catch(() => undefined);
+        await c.close();
         log.info({}, 'shutdown complete');
       })();
       return stopping;

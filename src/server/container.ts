@@ -7,14 +7,15 @@ import { ApiLimits } from './auth/api-limits';
 import type { LimiterStore } from './auth/limiters';
 import { SignInGuard } from './auth/sign-in-guard';
 import { TokenService } from './auth/token.service';
-import { AutomationService } from './automations/automation.service';
+import type { AutomationService } from './automations/automation.service';
+import { createAutomationsModule } from './automations/automations.module';
 import type { DomainPorts } from './automations/definition';
-import { PauseRepository } from './automations/pause.repository';
 import { AUTOMATIONS } from './automations/registry';
-import { RunExecutor } from './automations/run-executor';
-import { RunRepository } from './automations/run.repository';
+import type { RunExecutor } from './automations/run-executor';
+import type { RunRequests } from './automations/run-requests';
+import type { RunRepository } from './automations/run.repository';
 import { assertValidCron } from './automations/schedule';
-import { Scheduler } from './automations/scheduler';
+import type { Scheduler } from './automations/scheduler';
 import { type BrowserModule, createBrowserModule } from './browser/browser.module';
 import { type Config, parseEnv, scheduleVariable } from './config/env';
 import { type ChangeBus, RedisChangeBus } from './coordination/change-bus';
@@ -56,6 +57,8 @@ export interface Container {
   executor: RunExecutor;
   runs: RunRepository;
   scheduler: Scheduler;
+  /** Run-now of per-instance automations across instances (the automations lifecycle answers others' requests). */
+  runRequests: RunRequests;
   outbound: OutboundPolicy;
   metrics: ConsoleMetrics;
   tenants: TenantsModule;
@@ -69,6 +72,11 @@ export interface Container {
   /** Live subscriptions open on this instance, per operator and in total. */
   liveStreams: StreamSlots;
   now: () => number;
+  /**
+   * Closes what the container opened: the change bus, the Redis connections, the database. Background work is
+   * stopped first by whoever started it (boot). Idempotent; never rejects.
+   */
+  close(): Promise<void>;
 }
 
 /** The cron in force per automation: the definition's default, overridden by AUTOMATION_SCHEDULE_<KEY>. */
@@ -156,21 +164,7 @@ export async function createContainer(env: Record<string, string | undefined>, n
   const alerts = createAlertsModule(moduleDeps);
   const ports: DomainPorts = { db, inference: inference.port, alerts: alerts.port, browser: browser.port };
   metrics.observeLiveSessions(() => browser.port.status().liveSessions);
-  const runs = new RunRepository(db);
-  const executor = new RunExecutor({ locks, lockHealth, runs, bus, ports, metrics, instanceId: config.instanceId, runTimeoutMs: config.RUN_TIMEOUT_MS, logger, now });
-  const pauses = new PauseRepository(db, (fn) => database.writeTransaction(fn));
-  const automations = new AutomationService({ locks, lockHealth, bus, instances, pauses, runs, executor, audit, ports, schedules, instanceId: config.instanceId, now });
-  const scheduler = new Scheduler({
-    schedules,
-    locks,
-    lockHealth,
-    executor,
-    isPaused: (key) => automations.isPaused(key),
-    instanceId: config.instanceId,
-    logger,
-    now,
-    onSkip: (key, reason) => metrics.skippedTicks.inc({ automation: key, reason }),
-  });
+  const automations = createAutomationsModule({ ...moduleDeps, locks, lockHealth, ports, schedules });
 
   const sessions = new SessionService(
     db,
@@ -195,21 +189,35 @@ export async function createContainer(env: Record<string, string | undefined>, n
     tokens: new TokenService(db, bus, audit, now),
     operators: new OperatorService(db, bus, audit, now, signIn, config.SESSION_IDLE_TIMEOUT_MINUTES * 60_000),
     sessions,
-    automations,
-    executor,
-    runs,
-    scheduler,
+    automations: automations.service,
+    executor: automations.executor,
+    runs: automations.runs,
+    scheduler: automations.scheduler,
+    runRequests: automations.runRequests,
     outbound,
     metrics,
     tenants,
     inference,
     browser,
     alerts,
-    lifecycles: [tenants.lifecycle, inference.lifecycle, browser.lifecycle, alerts.lifecycle, sessions.lifecycle],
+    // Automations last: its run requests are answered once every domain its runs act on has started.
+    lifecycles: [tenants.lifecycle, inference.lifecycle, browser.lifecycle, alerts.lifecycle, sessions.lifecycle, automations.lifecycle],
     apiLimits: new ApiLimits(limiterStore, { perTokenPerMinute: config.API_RATE_LIMIT_PER_MINUTE, failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE }),
     liveStreams: new StreamSlots({ max: config.LIVE_STREAMS_MAX, perHolder: config.LIVE_STREAMS_PER_OPERATOR }),
     now,
+    close: closeOnce(async () => {
+      await bus.close().catch(() => undefined);
+      redis?.commands.disconnect();
+      redis?.subscriber.disconnect();
+      await database.close().catch(() => undefined);
+    }),
   };
+}
+
+/** `close` at most once: later calls wait for the first. */
+function closeOnce(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | null = null;
+  return () => (closing ??= close());
 }
 
 const GLOBAL_KEY = Symbol.for('automations-console.container');

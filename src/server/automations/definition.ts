@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { ChangeEvent } from '../coordination/change-bus';
 import type { Database, RunTrigger } from '../db/schema';
-import type { BrowserRuntimeStatus } from '../browser/browser-runtime';
 
 export type AutomationDomain = 'alerts' | 'browser' | 'monitoring';
 
@@ -35,9 +35,21 @@ export interface AlertsPort {
   pendingDeliveries(): Promise<number>;
 }
 
+/** This instance's browser runtime as the browser automations see it (the browser domain's status satisfies it). */
+export interface BrowserStatus {
+  /** The runtime's browser process is connected now. */
+  browserConnected: boolean;
+  /** Sessions open in this runtime now. */
+  liveSessions: number;
+  /** The runtime is draining for shutdown. */
+  shuttingDown: boolean;
+  /** Why the runtime is unusable now, or null. */
+  failure: string | null;
+}
+
 export interface BrowserPort {
   /** This instance's runtime, now. */
-  status(): BrowserRuntimeStatus;
+  status(): BrowserStatus;
   /** Closes this instance's sessions past their idle timeout or lifetime. */
   reap(ctx: RunContext): Promise<{ closed: number }>;
   /** Marks sessions the database calls live but no runtime holds as orphaned. */
@@ -47,6 +59,15 @@ export interface BrowserPort {
 }
 
 export type Metrics = Record<string, string | number | boolean>;
+
+/**
+ * Another live instance, as a per-instance automation's view may need it: what that instance's heartbeat last said
+ * about its browser runtime (absent when it reported none).
+ */
+export interface PeerInstance {
+  id: string;
+  browser?: { browserConnected: boolean; liveSessions: number; shuttingDown: boolean; healthy: boolean };
+}
 
 /**
  * One automation, as data. `scope: 'instance'` means every instance runs its own copy (the reaper acts on the
@@ -68,8 +89,18 @@ export interface AutomationDefinition {
   run(ports: DomainPorts, ctx: RunContext): Promise<Metrics>;
   /** Metrics that describe "now" rather than the last run (e.g. deliveries pending), merged over the run's. */
   liveMetrics?(ports: DomainPorts): Promise<Metrics>;
-  /** A dependency this automation needs that is unavailable now, described for `lastError`; null when fine. */
-  dependencyProblem?(ports: DomainPorts): string | null;
+  /**
+   * A dependency this automation needs that is unavailable now (on this instance, or for a per-instance automation
+   * on one of the `peers`), described for `lastError`; null when fine.
+   */
+  dependencyProblem?(ports: DomainPorts, peers: readonly PeerInstance[]): string | null;
+  /**
+   * For a per-instance automation whose view covers every live instance: the composed metrics with this instance's
+   * live values and the `peers`' last reported ones combined. Called whenever the view is composed.
+   */
+  aggregate?(metrics: Metrics, ports: DomainPorts, peers: readonly PeerInstance[]): Metrics;
+  /** Bus events, besides its own runs, after which its live metrics are read again. */
+  liveMetricsChangeOn?: ReadonlyArray<ChangeEvent['type']>;
 }
 
 /** Keeps the literal key type, so the registry can derive `AutomationKey` from its list. */

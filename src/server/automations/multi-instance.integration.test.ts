@@ -87,9 +87,8 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
   });
 
   it('run-now of the per-instance reaper runs on every live instance', async () => {
-    const off = b.c.bus.subscribe((e) => {
-      if (e.type === 'run-request') void b.c.automations.answerRunRequest(e);
-    });
+    // What the automations lifecycle does at boot: answer the other instances' run requests.
+    const off = b.c.runRequests.listen();
     try {
       await b.c.instances.heartbeat({});
       const result = await a.c.automations.run('browser-session-reaper', { label: 'token:test', trigger: 'api' });

@@ -4,7 +4,8 @@ import type { ChangeBus } from '../coordination/change-bus';
 import type { LockHealth } from '../coordination/lock-health';
 import type { LockProvider } from '../coordination/lock-provider';
 import type { RunTrigger } from '../db/schema';
-import { AppError, errorMessage, isAppError } from '../errors';
+import { type LeaseDeps, withLease } from '../coordination/lease';
+import { AppError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import type { ConsoleMetrics } from '../observability/metrics';
 import type { AutomationDefinition, DomainPorts, Metrics } from './definition';
@@ -13,10 +14,14 @@ import type { RunRecord, RunRepository } from './run.repository';
 /** How long a run's mutex and database lease last without renewal; renewed every third of it. */
 export const RUN_LEASE_MS = 15_000;
 
+/**
+ * How a request to run ended. `already-running`: the run mutex is held (another run of this automation is in flight);
+ * `claimed-elsewhere`: the scheduled slot already has its run (the database's backstop of the scheduler's claim).
+ */
 export type ExecuteResult =
   | { outcome: 'finished'; run: RunRecord }
   | { outcome: 'already-running'; holder: string | null }
-  | { outcome: 'slot-taken' };
+  | { outcome: 'claimed-elsewhere' };
 
 export interface ExecuteRequest {
   trigger: RunTrigger;
@@ -33,10 +38,10 @@ interface InFlight {
 }
 
 /**
- * Runs one automation under its run mutex and records it (DESIGN §4.3, §4.6):
- * take the mutex (fenced) → insert the run row → renew both while the run lives → record the outcome →
- * release the mutex at once. Never two runs of one automation at a time (per instance for instance-scoped
- * automations); a held mutex is an "already running" result, not an error.
+ * Runs one automation under its run mutex and records it (DESIGN §4.3, §4.6): under the lease (fenced, renewed,
+ * released at once), record the start → do the work until it ends, times out or loses the lease → record the end.
+ * Never two runs of one automation at a time (per instance for instance-scoped automations); a held mutex is an
+ * "already running" result, not an error.
  */
 export class RunExecutor {
   private readonly inFlight = new Map<string, InFlight>();
@@ -68,144 +73,88 @@ export class RunExecutor {
 
   async execute(definition: AutomationDefinition, request: ExecuteRequest): Promise<ExecuteResult> {
     if (this.stopping) throw new AppError('SHUTTING_DOWN', 'This instance is shutting down and starts no new runs', { retryAfterSeconds: 2 });
-    const { locks, lockHealth, runs, bus, now, instanceId } = this.deps;
-    const mutex = this.mutexName(definition);
-
-    let grant;
-    const acquireStarted = performance.now();
-    const observeAcquire = (result: string) =>
-      this.deps.metrics.lockAcquire.observe({ provider: locks.kind, result }, (performance.now() - acquireStarted) / 1000);
+    const { locks, runs, bus, now, instanceId } = this.deps;
+    /** The run once its row is written (the renewals extend its lease; the end publishes its change). */
+    const current: { run: RunRecord | null } = { run: null };
+    let log = this.deps.logger;
+    const leaseDeps: LeaseDeps = {
+      locks,
+      lockHealth: this.deps.lockHealth,
+      owner: instanceId,
+      now,
+      onAcquire: (result, seconds) => this.deps.metrics.lockAcquire.observe({ provider: locks.kind, result }, seconds),
+      onRenewed: async (expiresAt) => {
+        if (current.run) await runs.renewLease(current.run.id, expiresAt);
+      },
+      onRenewalError: (error) => log.warn({ error: errorMessage(error) }, 'run lease renewal failed'),
+      onReleaseError: (error) => log.warn({ error: errorMessage(error) }, 'run mutex release failed; it lapses with its lease'),
+    };
     try {
-      grant = await locks.acquire(mutex, RUN_LEASE_MS, instanceId);
-      lockHealth.reportSuccess();
-      observeAcquire(grant ? 'granted' : 'held');
-    } catch (error) {
-      observeAcquire('error');
-      if (isAppError(error) && error.code === 'LOCK_STORE_UNAVAILABLE') lockHealth.reportFailure(error.message, now());
-      throw error;
-    }
-    if (!grant) {
-      const holder = await locks.holder(mutex).catch(() => null);
-      return { outcome: 'already-running', holder };
-    }
+      const lease = await withLease(leaseDeps, this.mutexName(definition), RUN_LEASE_MS, async ({ fence, signal }): Promise<ExecuteResult> => {
+        const startedAt = now();
+        const slot = request.slot === null ? null : `${new Date(request.slot).toISOString()}${definition.scope === 'instance' ? `@${instanceId}` : ''}`;
+        const run = await runs.start({ id: randomUUID(), key: definition.key, trigger: request.trigger, actor: request.actor, instanceId, slot, fence, startedAt, leaseExpiresAt: startedAt + RUN_LEASE_MS });
+        if (run === null) return { outcome: 'claimed-elsewhere' };
+        current.run = run;
+        log = this.deps.logger.child({ runId: run.id, automation: definition.key, trigger: request.trigger, fence });
+        log.debug({}, 'run started');
+        void bus.publish({ type: 'automation', key: definition.key, reason: 'run-started' });
 
-    const runId = randomUUID();
-    const startedAt = now();
-    const slot =
-      request.slot === null ? null : `${new Date(request.slot).toISOString()}${definition.scope === 'instance' ? `@${instanceId}` : ''}`;
-    let inserted: boolean;
-    try {
-      inserted = await runs.start({
-        id: runId,
-        key: definition.key,
-        trigger: request.trigger,
-        actor: request.actor,
-        instanceId,
-        slot,
-        fence: grant.fence,
-        startedAt,
-        leaseExpiresAt: startedAt + RUN_LEASE_MS,
+        const result = await this.work(definition, run, signal);
+        const finishedAt = now();
+        const outcome = result.error === null ? ('succeeded' as const) : ('failed' as const);
+        const finished = await runs.finish(run, { outcome, finishedAt, durationMs: finishedAt - startedAt, ...result });
+        this.deps.metrics.runs.inc({ automation: definition.key, trigger: request.trigger, outcome });
+        this.deps.metrics.runDuration.observe({ automation: definition.key, outcome }, (finished.durationMs ?? 0) / 1000);
+        if (outcome === 'failed') log.warn({ durationMs: finished.durationMs, error: finished.error }, 'run failed');
+        else log.info({ durationMs: finished.durationMs }, 'run succeeded');
+        return { outcome: 'finished', run: finished };
       });
-    } catch (error) {
-      await locks.release(mutex, grant.token).catch(() => undefined);
-      throw error;
+      return lease.held ? lease.value : { outcome: 'already-running', holder: lease.holder };
+    } finally {
+      // After the end is recorded and the mutex released: drain waits for this, and a view read on hearing the
+      // event sees the mutex free.
+      if (current.run) {
+        this.inFlight.delete(current.run.id);
+        void bus.publish({ type: 'automation', key: definition.key, reason: 'run-finished' });
+      }
     }
-    if (!inserted) {
-      await locks.release(mutex, grant.token).catch(() => undefined);
-      return { outcome: 'slot-taken' };
-    }
+  }
 
-    const log = this.deps.logger.child({ runId, automation: definition.key, trigger: request.trigger, fence: grant.fence });
-    log.debug({}, 'run started');
-    void bus.publish({ type: 'automation', key: definition.key, reason: 'run-started' });
-
+  /**
+   * The definition's run, until it ends, exceeds the maximum duration, is cut short by shutdown, or its lease is
+   * lost; whichever comes first is the outcome. Never rejects: a failure is the error message.
+   */
+  private async work(definition: AutomationDefinition, run: RunRecord, leaseLost: AbortSignal): Promise<{ metrics: Metrics | null; error: string | null }> {
     const abort = new AbortController();
     // Every concurrent outbound request of the run listens on this signal (and removes itself when done);
     // Node's default warning at 10 listeners would only be noise.
     setMaxListeners(0, abort.signal);
+    const onLost = () => abort.abort(leaseLost.reason);
+    if (leaseLost.aborted) onLost();
+    else leaseLost.addEventListener('abort', onLost, { once: true });
     const timeout = setTimeout(
       () => abort.abort(new Error(`Run exceeded its maximum duration of ${this.deps.runTimeoutMs} ms and was aborted`)),
       this.deps.runTimeoutMs,
     );
-    let renewedAt = startedAt;
-    const renew = setInterval(() => {
-      void (async () => {
-        try {
-          const held = await locks.extend(mutex, grant.token, RUN_LEASE_MS);
-          lockHealth.reportSuccess();
-          if (!held) abort.abort(new Error('Run lost its lock (lease lapsed) and was aborted'));
-          else {
-            renewedAt = now();
-            await runs.renewLease(runId, renewedAt + RUN_LEASE_MS);
-          }
-        } catch (error) {
-          if (isAppError(error) && error.code === 'LOCK_STORE_UNAVAILABLE') lockHealth.reportFailure(error.message, now());
-          log.warn({ error: errorMessage(error) }, 'run lease renewal failed');
-          // Keep running while the lease surely lasts; cut the run before the lock can lapse and be granted
-          // to another instance, so two runs never overlap.
-          if (now() - renewedAt >= (RUN_LEASE_MS * 2) / 3) {
-            abort.abort(new Error(`Run aborted: its lock could not be renewed (${errorMessage(error)})`));
-          }
-        }
-      })();
-    }, RUN_LEASE_MS / 3);
-
-    const work = (async (): Promise<{ metrics: Metrics | null; error: string | null }> => {
+    const done = (async (): Promise<{ metrics: Metrics | null; error: string | null }> => {
       try {
         const aborted = new Promise<never>((_, reject) => {
           abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
         });
-        const metrics = await Promise.race([
-          definition.run(this.deps.ports, { runId, trigger: request.trigger, instanceId, lockProvider: locks.kind, signal: abort.signal, now }),
-          aborted,
-        ]);
+        const { locks, now } = this.deps;
+        const context = { runId: run.id, trigger: run.trigger, instanceId: run.instanceId, lockProvider: locks.kind, signal: abort.signal, now };
+        const metrics = await Promise.race([definition.run(this.deps.ports, context), aborted]);
         return { metrics, error: null };
       } catch (error) {
         return { metrics: null, error: errorMessage(error) || 'Run failed without a message' };
+      } finally {
+        clearTimeout(timeout);
+        leaseLost.removeEventListener('abort', onLost);
       }
     })();
-    this.inFlight.set(runId, { runId, key: definition.key, done: work, abort });
-
-    try {
-      const result = await work;
-      clearTimeout(timeout);
-      clearInterval(renew);
-      const finishedAt = now();
-      const end = {
-        outcome: result.error === null ? ('succeeded' as const) : ('failed' as const),
-        finishedAt,
-        durationMs: finishedAt - startedAt,
-        error: result.error,
-        metrics: result.metrics,
-      };
-      await runs.finish(runId, end);
-      this.deps.metrics.runs.inc({ automation: definition.key, trigger: request.trigger, outcome: end.outcome });
-      this.deps.metrics.runDuration.observe({ automation: definition.key, outcome: end.outcome }, end.durationMs / 1000);
-      if (end.outcome === 'failed') log.warn({ durationMs: end.durationMs, error: end.error }, 'run failed');
-      else log.info({ durationMs: end.durationMs }, 'run succeeded');
-      return {
-        outcome: 'finished',
-        run: {
-          id: runId,
-          key: definition.key,
-          trigger: request.trigger,
-          actor: request.actor,
-          instanceId,
-          slot,
-          fence: grant.fence,
-          startedAt,
-          ...end,
-        },
-      };
-    } finally {
-      clearTimeout(timeout);
-      clearInterval(renew);
-      this.inFlight.delete(runId);
-      await locks.release(mutex, grant.token).catch((error: unknown) => {
-        log.warn({ error: errorMessage(error) }, 'run mutex release failed; it lapses with its lease');
-      });
-      void bus.publish({ type: 'automation', key: definition.key, reason: 'run-finished' });
-    }
+    this.inFlight.set(run.id, { runId: run.id, key: definition.key, done, abort });
+    return done;
   }
 
   /**

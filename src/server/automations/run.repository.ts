@@ -45,7 +45,7 @@ const RECENT = 25;
 export class RunRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Inserts a running row. Returns false when the slot already has a run. */
+  /** Inserts a running row and returns it as a record; null when the slot already has a run. */
   async start(run: {
     id: string;
     key: string;
@@ -56,7 +56,7 @@ export class RunRepository {
     fence: number;
     startedAt: number;
     leaseExpiresAt: number;
-  }): Promise<boolean> {
+  }): Promise<RunRecord | null> {
     try {
       await this.db
         .insertInto('automation_runs')
@@ -77,9 +77,10 @@ export class RunRepository {
           lease_expires_at: run.leaseExpiresAt,
         })
         .execute();
-      return true;
+      const { id, key, trigger, actor, instanceId, slot, fence, startedAt } = run;
+      return { id, key, trigger, actor, instanceId, slot, fence, startedAt, finishedAt: null, durationMs: null, outcome: 'running', error: null, metrics: null };
     } catch (error) {
-      if (run.slot !== null && isUniqueViolation(error)) return false;
+      if (run.slot !== null && isUniqueViolation(error)) return null;
       throw error;
     }
   }
@@ -93,8 +94,14 @@ export class RunRepository {
       .execute();
   }
 
-  /** Records the end of a run. The outcome wins over an `abandoned` mark made while the lease had lapsed. */
-  async finish(id: string, end: { outcome: 'succeeded' | 'failed'; finishedAt: number; durationMs: number; error: string | null; metrics: Metrics | null }): Promise<void> {
+  /**
+   * Records the end of a run and returns the finished record. The outcome wins over an `abandoned` mark made while
+   * the lease had lapsed.
+   */
+  async finish(
+    run: RunRecord,
+    end: { outcome: 'succeeded' | 'failed'; finishedAt: number; durationMs: number; error: string | null; metrics: Metrics | null },
+  ): Promise<RunRecord> {
     await this.db
       .updateTable('automation_runs')
       .set({
@@ -104,8 +111,9 @@ export class RunRepository {
         error: end.error,
         metrics: end.metrics ? toJson(end.metrics) : null,
       })
-      .where('id', '=', id)
+      .where('id', '=', run.id)
       .execute();
+    return { ...run, ...end };
   }
 
   /** Closes running rows whose lease lapsed (their instance died) as abandoned. Returns their keys. */

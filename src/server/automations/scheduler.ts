@@ -8,6 +8,10 @@ import { AUTOMATIONS } from './registry';
 import type { RunExecutor } from './run-executor';
 import { SCHEDULE_TIMEZONE, longestGapMs } from './schedule';
 
+/**
+ * Why a tick did not run, as counted and exported (`console_scheduler_skipped_ticks_total{reason}`, a contract for
+ * dashboards). `claimed-elsewhere` and `already-running` are the executor's outcomes of the same names.
+ */
 export const SKIP_REASONS = ['paused', 'claimed-elsewhere', 'lock-store-unavailable', 'already-running', 'shutting-down', 'error'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -77,8 +81,7 @@ export class Scheduler {
       this.deps.lockHealth.reportSuccess();
       if (!claimed) return this.skip(definition, 'claimed-elsewhere');
       const result = await this.deps.executor.execute(definition, { trigger: 'schedule', actor: 'system:scheduler', slot });
-      if (result.outcome === 'already-running') return this.skip(definition, 'already-running');
-      if (result.outcome === 'slot-taken') return this.skip(definition, 'claimed-elsewhere');
+      if (result.outcome !== 'finished') return this.skip(definition, result.outcome);
     } catch (error) {
       if (isAppError(error) && error.code === 'LOCK_STORE_UNAVAILABLE') {
         this.deps.lockHealth.reportFailure(error.message, this.deps.now());

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TestContainer, testContainer } from '../testing/container';
 import { deleteRedisPrefix, dropSchema, POSTGRES_URL, postgresAvailable, REDIS_URL, redisAvailable, tempDir, uniqueId } from '../testing/services';
-import { type ChangeBus, type ChangeEvent, type Envelope, LocalChangeBus, RedisChangeBus } from './change-bus';
+import { type AutomationChange, type ChangeBus, type ChangeEvent, type Envelope, LocalChangeBus, RedisChangeBus } from './change-bus';
 import { DatabaseChangeBus } from './database-change-bus';
 import { openRedis, waitUntilReady } from './redis-connection';
 
@@ -25,11 +25,40 @@ function keysOf(received: Envelope[]): string[] {
 async function publishUntilReceived(from: ChangeBus, received: Envelope[], label: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
-    await from.publish({ type: 'automation', key: `${label}-${attempt}`, reason: 'probe' });
+    await from.publish({ type: 'automation', key: `${label}-${attempt}`, reason: 'run-started' });
     await sleep(20);
     if (keysOf(received).some((key) => key.startsWith(`${label}-`))) return;
   }
   throw new Error(`no "${label}" probe arrived within 10 s`);
+}
+
+/** One event of every automation reason: a reason cannot be added without a case here. */
+const AUTOMATION_CHANGES: Record<AutomationChange['reason'], AutomationChange> = {
+  'run-started': { type: 'automation', key: 'alert-evaluation', reason: 'run-started' },
+  'run-finished': { type: 'automation', key: 'alert-evaluation', reason: 'run-finished' },
+  'run-abandoned': { type: 'automation', key: 'inference-monitoring-poll', reason: 'run-abandoned' },
+  paused: { type: 'automation', key: 'alert-evaluation', reason: 'paused' },
+  resumed: { type: 'automation', key: 'alert-evaluation', reason: 'resumed' },
+  'lock-store-health': { type: 'automation', key: '*', reason: 'lock-store-health' },
+  'browser-sessions': { type: 'automation', key: 'browser-session-reaper', reason: 'browser-sessions' },
+};
+
+/** One event of every other type, likewise. */
+const OTHER_CHANGES: Record<Exclude<ChangeEvent['type'], 'automation'>, ChangeEvent> = {
+  'browser-sessions': { type: 'browser-sessions' },
+  tokens: { type: 'tokens' },
+  operators: { type: 'operators' },
+  sessions: { type: 'sessions', operatorId: 'operator-1' },
+  instances: { type: 'instances' },
+  'run-request': { type: 'run-request', key: 'browser-session-reaper', requestId: 'request-1', actor: 'token:ops' },
+  'run-reply': { type: 'run-reply', key: 'browser-session-reaper', requestId: 'request-1', ok: false, error: 'Browser runtime is unavailable' },
+};
+
+const EVERY_CHANGE: ChangeEvent[] = [...Object.values(AUTOMATION_CHANGES), ...Object.values(OTHER_CHANGES)];
+
+/** What arrived, without the readiness probes. */
+function withoutProbes(received: Envelope[]): Envelope[] {
+  return received.filter((event) => !(event.type === 'automation' && event.key.includes('-probe-')));
 }
 
 /**
@@ -104,6 +133,22 @@ function changeBusContract(carrier: Carrier): void {
 
       expect(atB.filter((e) => e.type === 'automation' && e.key === 'alert-evaluation')).toEqual([{ ...event, origin: 'instance-a', at: expect.any(Number) }]);
       expect(atA.filter((e) => e.type === 'automation' && e.key === 'alert-evaluation')).toEqual([{ ...event, origin: 'instance-a', at: expect.any(Number) }]);
+    });
+
+    it('carries every type of change event, and every reason of an automation change, unchanged and in order', async () => {
+      const space = await carrier.newSpace();
+      const a = await carrier.open('instance-a', space);
+      const atA = record(a);
+      const b = carrier.crossProcess ? await carrier.open('instance-b', space) : null;
+      const atB = b ? record(b) : [];
+      if (b) await publishUntilReceived(a, atB, 'typed-probe-ready');
+
+      for (const event of EVERY_CHANGE) await a.publish(event);
+      if (b) await publishUntilReceived(a, atB, 'typed-probe-after');
+
+      const asPublished = EVERY_CHANGE.map((event) => ({ ...event, origin: 'instance-a', at: expect.any(Number) }));
+      expect(withoutProbes(atA)).toEqual(asPublished);
+      if (b) expect(withoutProbes(atB)).toEqual(asPublished);
     });
 
     it.skipIf(!carrier.crossProcess)('two processes with the same instance id (the console and its CLI) still hear each other', async () => {

@@ -3,10 +3,32 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { errorMessage } from '../errors';
 
+/**
+ * What changed about an automation, by what it makes stale. `key` is the automation's key, or `*` (and any key this
+ * version does not know) for all of them.
+ */
+export type AutomationChange =
+  /** A run started, finished, or was closed as abandoned: that automation's run history. */
+  | { type: 'automation'; key: string; reason: 'run-started' | 'run-finished' | 'run-abandoned' }
+  /** Its pause record was set or ended: the pause records (and its history, read with them). */
+  | { type: 'automation'; key: string; reason: 'paused' | 'resumed' }
+  /** The lock store became reachable or unreachable: every automation's state. */
+  | { type: 'automation'; key: '*'; reason: 'lock-store-health' }
+  /**
+   * Published by the browser domain before it had {@link BrowserSessionsChange}; read as that event (also from
+   * instances of an older version during a rolling deploy). To be removed once the browser domain publishes its own.
+   */
+  | { type: 'automation'; key: string; reason: 'browser-sessions' };
+
+/** Browser sessions opened or ended, or this instance's browser runtime changed (the browser domain publishes it). */
+export interface BrowserSessionsChange {
+  type: 'browser-sessions';
+}
+
 /** What travels between instances. Small, and never carries secrets. */
 export type ChangeEvent =
-  /** An automation's view may have changed (pause, resume, run started/finished, dependency health). */
-  | { type: 'automation'; key: string; reason: string }
+  | AutomationChange
+  | BrowserSessionsChange
   /** A token was revoked or changed: drop cached token lookups. */
   | { type: 'tokens' }
   /** An operator was created, disabled or re-roled: anything that holds an operator's identity or role looks again. */

@@ -29,7 +29,22 @@ export const browserSessionReaper = defineAutomation({
       shuttingDown: status.shuttingDown,
     };
   },
-  dependencyProblem(ports) {
-    return ports.browser.status().failure;
+  // Session changes on this instance change liveSessions and browserConnected.
+  liveMetricsChangeOn: ['browser-sessions'],
+  dependencyProblem(ports, peers) {
+    const own = ports.browser.status().failure;
+    if (own) return own;
+    const broken = peers.find((peer) => peer.browser && !peer.browser.healthy);
+    return broken ? `Browser runtime on ${broken.id} is unavailable` : null;
+  },
+  /** The reaper's view covers every live instance's runtime (DESIGN §4.1). */
+  aggregate(metrics, ports, peers) {
+    const all = [ports.browser.status(), ...peers.flatMap((peer) => (peer.browser ? [peer.browser] : []))];
+    return {
+      ...metrics,
+      browserConnected: all.every((b) => b.browserConnected),
+      liveSessions: all.reduce((sum, b) => sum + b.liveSessions, 0),
+      shuttingDown: all.some((b) => b.shuttingDown),
+    };
   },
 });
