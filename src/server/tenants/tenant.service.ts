@@ -73,6 +73,13 @@ export class TenantService {
     return row ? this.get(row.id, { restrictedTo: null }) : null;
   }
 
+  /** Ids and names of the tenants the caller may see, by name: what other domains offer to choose from (no usage counts). */
+  names(access: TenantAccess): Promise<Array<{ id: string; name: string }>> {
+    let query = this.db.selectFrom('tenants').select(['id', 'name']);
+    if (access.restrictedTo !== null) query = query.where('id', '=', access.restrictedTo);
+    return query.orderBy('name').execute();
+  }
+
   /** Throws NOT_FOUND unless the tenant exists and the caller may see it. */
   async assertVisible(id: string, access: TenantAccess): Promise<void> {
     await this.find(id, access);
