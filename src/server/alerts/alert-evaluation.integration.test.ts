@@ -2,6 +2,7 @@ import { type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformR
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from '../tenants/tenant-access';
+import { InferenceRepository } from '../inference/inference.repository';
 import { AlertEvaluationService } from './alert-evaluation.service';
 import { type CreateRuleInput, createRuleInputSchema } from './alerts.schemas';
 import { insertSample, insertServer, insertTenant, runContext } from '../testing/alerts';
@@ -243,9 +244,10 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
     const handle = {
       db: t.c.database.db.withPlugin(counter),
       writeTransaction: <T>(fn: (trx: typeof t.c.database.db) => Promise<T>) => t.c.database.writeTransaction((trx) => fn(trx.withPlugin(counter))),
+      dialect: t.c.database.dialect,
     };
     const outbox = new NotificationOutbox(handle.db);
-    const service = new AlertEvaluationService({ database: handle, incidents: new IncidentRepository(handle, outbox), outbox, onQueued: () => undefined, retention: { ms: 90 * 86_400_000, batch: 500 } });
+    const service = new AlertEvaluationService({ database: handle, incidents: new IncidentRepository(handle, outbox), outbox, servers: new InferenceRepository(handle), onQueued: () => undefined, retention: { ms: 90 * 86_400_000, batch: 500 } });
 
     const measure = async (rules: number, servers: number, offset: number) => {
       const tenantId = await insertTenant(db(), `T${rules}x${servers}`);

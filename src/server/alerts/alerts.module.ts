@@ -38,11 +38,11 @@ export function createAlertsModule(deps: ModuleDeps) {
     onAttempt: (channel, outcome) => deps.metrics.deliveries.inc({ channel, outcome }),
   });
   const onQueued = () => delivery.nudge();
-  const evaluation = new AlertEvaluationService({ database: deps.database, incidents, outbox, onQueued, retention: { ms: config.retentionMs, batch: config.retentionBatch } });
   const quotas = tenantQuotas(deps.config);
   // Stateless handles on the tenants and inference domains: rules read tenants and servers through them, not their tables.
   const tenants = new TenantService({ database: deps.database, audit: deps.audit, now: deps.now });
   const servers = new InferenceRepository(deps.database);
+  const evaluation = new AlertEvaluationService({ database: deps.database, incidents, outbox, servers, onQueued, retention: { ms: config.retentionMs, batch: config.retentionBatch } });
   const service = new AlertsService({ database: deps.database, incidents, outbox, audit: deps.audit, policy: deps.outbound, secrets, quotas, tenants, servers, now: deps.now, onQueued });
   const port: AlertsPort = evaluation;
   const lifecycle: Lifecycle = {

@@ -5,6 +5,7 @@ import { AppError, errorMessage, isAppError } from '../errors';
 import { type OutboundPolicy, portOf } from '../net/outbound-policy';
 import { type OutboundReach, reachOf } from '../net/outbound.config';
 import { quotaExceeded } from '../tenants/tenant-quotas';
+import type { TenantService } from '../tenants/tenant.service';
 import { type BrowserRuntime, type NavigationOutcome, type PageSnapshot, SessionNotHeldError } from './browser-runtime';
 import type { SessionChanges } from './browser-session-changes';
 import { iso, toView } from './browser-session-view';
@@ -24,6 +25,8 @@ export interface SessionActor extends SessionAccess {
 
 export interface BrowserSessionsDeps {
   repository: BrowserSessionsRepository;
+  /** Tenants are read through their own domain (see docs/architecture.md), never their table. */
+  tenants: Pick<TenantService, 'assertVisible' | 'names'>;
   runtime: BrowserRuntime;
   policy: OutboundPolicy;
   audit: AuditLog;
@@ -82,7 +85,7 @@ export class BrowserSessionsService {
   }
 
   async tenantOptions(access: SessionAccess): Promise<Array<{ id: string; name: string }>> {
-    return this.deps.repository.tenantOptions(access.tenantId);
+    return this.deps.tenants.names({ restrictedTo: access.tenantId }, { limit: 500 });
   }
 
   async create(input: CreateSessionInput, actor: SessionActor): Promise<SessionView> {
@@ -230,9 +233,9 @@ export class BrowserSessionsService {
     return url;
   }
 
-  private async assertTenant(tenantId: string, access: SessionAccess): Promise<void> {
-    const allowed = access.tenantId === null || access.tenantId === tenantId;
-    if (!allowed || !(await this.deps.repository.tenantExists(tenantId))) throw new AppError('NOT_FOUND', `Tenant not found: ${tenantId}`);
+  /** NOT_FOUND unless the tenant exists and the caller may see it: asked of the tenants domain, not its table. */
+  private assertTenant(tenantId: string, access: SessionAccess): Promise<void> {
+    return this.deps.tenants.assertVisible(tenantId, { restrictedTo: access.tenantId });
   }
 
   /** The row, if the caller may see it; otherwise NOT_FOUND (other tenants' sessions do not exist for them). */

@@ -1,5 +1,6 @@
 import type { BrowserPort } from '../automations/definition';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
+import { TenantService } from '../tenants/tenant.service';
 import { tenantQuotas } from '../tenants/tenants.config';
 import { SessionChanges } from './browser-session-changes';
 import { SessionUpkeep } from './browser-session-upkeep';
@@ -34,8 +35,11 @@ export function createBrowserModule(deps: ModuleDeps) {
   const changes = new SessionChanges(deps.bus);
   const isInstanceLive = (id: string) => deps.instances.isLive(id);
   const instanceId = deps.config.instanceId;
+  // A stateless handle on the tenants domain: sessions check and list tenants through it, not its table.
+  const tenants = new TenantService({ database: deps.database, audit: deps.audit, now: deps.now });
   const sessions = new BrowserSessionsService({
     repository,
+    tenants,
     runtime,
     policy: deps.outbound,
     audit: deps.audit,

@@ -74,10 +74,12 @@ export class TenantService {
   }
 
   /** Ids and names of the tenants the caller may see, by name: what other domains offer to choose from (no usage counts). */
-  names(access: TenantAccess): Promise<Array<{ id: string; name: string }>> {
+  names(access: TenantAccess, options: { limit?: number } = {}): Promise<Array<{ id: string; name: string }>> {
     let query = this.db.selectFrom('tenants').select(['id', 'name']);
     if (access.restrictedTo !== null) query = query.where('id', '=', access.restrictedTo);
-    return query.orderBy('name').execute();
+    query = query.orderBy('name');
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    return query.execute();
   }
 
   /** Throws NOT_FOUND unless the tenant exists and the caller may see it. */
