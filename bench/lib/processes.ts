@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { sleep } from './stats';
 import { freePort } from '../../src/server/testing/free-port';
+import { CONSOLE_CHILD_ENV, waitUntilServing } from '../../src/server/testing/local-services';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const NEXT_BIN = path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
@@ -54,7 +54,7 @@ export async function startNext(options: { dir?: string; env?: Record<string, st
   const args = [NEXT_BIN, 'start', ...(options.dir ? [options.dir] : []), '-p', String(port), '-H', '127.0.0.1'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: childEnv({ NEXT_MANUAL_SIG_HANDLE: 'true', LOG_LEVEL: 'warn', ...options.env, PORT: String(port) }),
+    env: childEnv({ ...CONSOLE_CHILD_ENV, ...options.env, PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -65,22 +65,7 @@ export async function startNext(options: { dir?: string; env?: Record<string, st
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${options.label} exited with ${child.exitCode}:\n${output}`);
-    try {
-      const res = await fetch(`${url}${options.readyPath}`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${options.label} did not become ready within 60 s:\n${output}`);
-    }
-    await sleep(100);
-  }
+  await waitUntilServing({ child, url, readyPath: options.readyPath, label: options.label, output: () => output, timeoutMs: 60_000 });
   const server: ServerProcess = {
     url,
     pid: child.pid ?? -1,

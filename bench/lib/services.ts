@@ -1,43 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { type Container, createContainer } from '../../src/server/container';
-import { deleteRedisKeys } from '../../src/server/testing/redis-keys';
+import * as local from '../../src/server/testing/local-services';
 
 /** The local services, as the integration tests find them (DATABASE_URL / REDIS_URL override). */
-export const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? local.DEFAULT_POSTGRES_URL;
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? local.DEFAULT_REDIS_URL;
 
-export async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
+/** The bench runs on without a missing service: the benchmarks that need it are left out of the run. */
+export function postgresReachable(): Promise<boolean> {
+  return local.postgresReachable(POSTGRES_URL, { throwWhenMissing: false });
 }
 
-export async function redisReachable(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
+export function redisReachable(): Promise<boolean> {
+  return local.redisReachable(REDIS_URL, { throwWhenMissing: false });
 }
 
 export function uniqueId(label: string): string {
-  return `bench_${label.replace(/[^a-z0-9_]/g, '_')}_${randomBytes(4).toString('hex')}`;
+  return local.uniqueId(`bench_${label.replace(/[^a-z0-9_]/g, '_')}`);
 }
 
 /** Where a benchmark keeps its data, and how to remove it afterwards. */
@@ -49,14 +27,14 @@ export interface Topology {
 
 /** SQLite in a fresh temporary directory, with in-process locks or (with `redis`) Redis under an own key prefix. */
 export function sqliteTopology(label: string, options: { redis: boolean } = { redis: false }): Topology {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ac-bench-${label}-`));
+  const temp = local.tempDir(`bench-${label}`);
   const prefix = `${uniqueId(label)}:`;
   return {
     label: options.redis ? 'SQLite + Redis locks' : 'SQLite + in-process locks',
-    env: options.redis ? { DATA_DIR: dir, REDIS_URL, REDIS_PREFIX: prefix } : { DATA_DIR: dir },
+    env: options.redis ? { DATA_DIR: temp.dir, REDIS_URL, REDIS_PREFIX: prefix } : { DATA_DIR: temp.dir },
     async cleanup() {
-      if (options.redis) await deleteRedisPrefix(prefix);
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (options.redis) await local.deleteRedisPrefix(REDIS_URL, prefix);
+      temp.cleanup();
     },
   };
 }
@@ -64,29 +42,18 @@ export function sqliteTopology(label: string, options: { redis: boolean } = { re
 /** PostgreSQL in an own schema (and, with `redis`, Redis under an own key prefix). */
 export function postgresTopology(label: string, options: { redis: boolean }): Topology {
   const id = uniqueId(label);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ac-bench-${label}-`));
-  const env: Record<string, string> = { DATA_DIR: dir, DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: id };
+  const temp = local.tempDir(`bench-${label}`);
+  const env: Record<string, string> = { DATA_DIR: temp.dir, DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: id };
   if (options.redis) Object.assign(env, { REDIS_URL, REDIS_PREFIX: `${id}:` });
   return {
     label: options.redis ? 'PostgreSQL + Redis' : 'PostgreSQL',
     env,
     async cleanup() {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS "${id}" CASCADE`);
-      } finally {
-        await client.end();
-      }
-      if (options.redis) await deleteRedisPrefix(`${id}:`);
-      fs.rmSync(dir, { recursive: true, force: true });
+      await local.dropSchema(POSTGRES_URL, id);
+      if (options.redis) await local.deleteRedisPrefix(REDIS_URL, `${id}:`);
+      temp.cleanup();
     },
   };
-}
-
-/** Deletes every Redis key under a prefix of ours. */
-function deleteRedisPrefix(prefix: string): Promise<void> {
-  return deleteRedisKeys(REDIS_URL, prefix);
 }
 
 /** A container on a topology's data, for seeding and for making tokens; the scheduler is never started. */

@@ -1,11 +1,11 @@
 import { type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type TestContainer, type Topology, testContainer } from '../testing/container';
-import { postgresAvailable, redisAvailable } from '../testing/services';
+import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from '../tenants/tenant-access';
+import { InferenceRepository } from '../inference/inference.repository';
 import { AlertEvaluationService } from './alert-evaluation.service';
 import { type CreateRuleInput, createRuleInputSchema } from './alerts.schemas';
-import { insertSample, insertServer, insertTenant, runContext } from './alerts.fixtures';
+import { insertSample, insertServer, insertTenant, runContext } from '../testing/alerts';
 import { IncidentRepository } from './incidents.repository';
 import { NotificationOutbox } from './notification-outbox';
 import { AGGREGATIONS, type MetricColumn } from './alert-metrics';
@@ -14,12 +14,7 @@ import { type WindowQuery, aggregateWindows } from './sample-aggregation';
 const MINUTE = 60_000;
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
 
-const topologies: Array<[Topology, boolean]> = [
-  ['sqlite-local', true],
-  ['postgres-redis', postgresAvailable && redisAvailable],
-];
-
-describe.each(topologies)('alert evaluation on %s', (topology, available) => {
+describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
   let t: TestContainer;
   let tenant: string;
 
@@ -249,9 +244,10 @@ describe.each(topologies)('alert evaluation on %s', (topology, available) => {
     const handle = {
       db: t.c.database.db.withPlugin(counter),
       writeTransaction: <T>(fn: (trx: typeof t.c.database.db) => Promise<T>) => t.c.database.writeTransaction((trx) => fn(trx.withPlugin(counter))),
+      dialect: t.c.database.dialect,
     };
     const outbox = new NotificationOutbox(handle.db);
-    const service = new AlertEvaluationService({ database: handle, incidents: new IncidentRepository(handle, outbox), outbox, onQueued: () => undefined, retention: { ms: 90 * 86_400_000, batch: 500 } });
+    const service = new AlertEvaluationService({ database: handle, incidents: new IncidentRepository(handle, outbox), outbox, servers: new InferenceRepository(handle), onQueued: () => undefined, retention: { ms: 90 * 86_400_000, batch: 500 } });
 
     const measure = async (rules: number, servers: number, offset: number) => {
       const tenantId = await insertTenant(db(), `T${rules}x${servers}`);

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { AlertsPort, RunContext } from '../automations/definition';
 import type { DatabaseHandle } from '../db/client';
 import { AppError } from '../errors';
+import type { InferenceRepository } from '../inference/inference.repository';
 import { type Verdict, compare, judge } from './alert-condition';
 import type { AlertRuleTable } from './alerts.tables';
 import type { IncidentRepository, IncidentRow, OpenRequest, ResolveRequest } from './incidents.repository';
@@ -121,6 +122,8 @@ export class AlertEvaluationService implements AlertsPort {
       database: Pick<DatabaseHandle, 'db' | 'writeTransaction'>;
       incidents: IncidentRepository;
       outbox: NotificationOutbox;
+      /** The inference domain's servers, read through its repository (see docs/architecture.md). */
+      servers: Pick<InferenceRepository, 'enabledServers'>;
       /** Called when notifications were queued, to wake the delivery worker. */
       onQueued: () => void;
       /** Resolved incidents older than `ms` are deleted, at most `batch` per run. */
@@ -186,7 +189,7 @@ export class AlertEvaluationService implements AlertsPort {
     const kept = revision !== null && this.cache?.revision === revision ? this.cache : null;
     const rules = kept?.rules ?? (await db.selectFrom('alert_rules').selectAll().where('enabled', '=', 1).execute());
     const byId = kept?.byId ?? new Map(rules.map((r) => [r.id, r]));
-    const servers = await db.selectFrom('inference_servers').select(['id', 'tenant_id', 'name']).where('enabled', '=', 1).orderBy('id').execute();
+    const servers = await this.deps.servers.enabledServers();
     const windows = kept && sameServers(kept.servers, servers) ? kept.windows : ruleWindows(rules, servers);
     this.cache = revision === null ? null : { revision, rules, byId, servers, windows };
     return { rules, byId, windows };

@@ -1,20 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Container } from '../container';
-import { type TestContainer, type Topology, testContainer } from '../testing/container';
+import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { postgresAvailable, redisAvailable } from '../testing/services';
 import { ALL_TENANTS } from '../tenants/tenant-access';
 import { createRuleInputSchema } from './alerts.schemas';
-import { insertSample, insertServer, insertTenant, runContext, webhookReceiver } from './alerts.fixtures';
+import { insertSample, insertServer, insertTenant, runContext, webhookReceiver } from '../testing/alerts';
 import { WEBHOOK_HEADERS } from './webhook-signature';
 
 const SECRET = 'receiver-shared-secret-0123456789';
 /** Webhook secrets are sealed at rest with a key from CONSOLE_SECRET, which PostgreSQL requires. */
 const TEST_CONSOLE_SECRET = 'notifications-test-secret-0123456789-0123';
-const topologies: Array<[Topology, boolean]> = [
-  ['sqlite-local', true],
-  ['postgres-redis', postgresAvailable && redisAvailable],
-];
-
 type Receiver = Awaited<ReturnType<typeof webhookReceiver>>;
 const outbox = (c: Container) => c.database.db.selectFrom('notification_outbox').selectAll().orderBy('created_at').execute();
 const bodyOf = (r: { body: string }) => JSON.parse(r.body) as { type: string; text: string; incident: { id: string; status: string; value: number | null; lastValue: number | null }; server: { name: string } };
@@ -27,7 +22,7 @@ async function kvRule(c: Container, tenantId: string, channels: unknown[]) {
   );
 }
 
-describe.each(topologies)('notifications on %s', (topology, available) => {
+describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
   // Each test builds its container (some with their own settings); afterEach closes whatever was built.
   let t: TestContainer;
   let built: TestContainer | null = null;

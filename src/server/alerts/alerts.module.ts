@@ -1,7 +1,9 @@
 import type { AlertsPort } from '../automations/definition';
 import { errorMessage } from '../errors';
 import { ApiKeyCipher, resolveKeySource } from '../inference/api-key-cipher';
+import { InferenceRepository } from '../inference/inference.repository';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
+import { TenantService } from '../tenants/tenant.service';
 import { tenantQuotas } from '../tenants/tenants.config';
 import { AlertEvaluationService } from './alert-evaluation.service';
 import { alertsConfig } from './alerts.config';
@@ -36,9 +38,12 @@ export function createAlertsModule(deps: ModuleDeps) {
     onAttempt: (channel, outcome) => deps.metrics.deliveries.inc({ channel, outcome }),
   });
   const onQueued = () => delivery.nudge();
-  const evaluation = new AlertEvaluationService({ database: deps.database, incidents, outbox, onQueued, retention: { ms: config.retentionMs, batch: config.retentionBatch } });
   const quotas = tenantQuotas(deps.config);
-  const service = new AlertsService({ database: deps.database, incidents, outbox, audit: deps.audit, policy: deps.outbound, secrets, quotas, now: deps.now, onQueued });
+  // Stateless handles on the tenants and inference domains: rules read tenants and servers through them, not their tables.
+  const tenants = new TenantService({ database: deps.database, audit: deps.audit, now: deps.now });
+  const servers = new InferenceRepository(deps.database);
+  const evaluation = new AlertEvaluationService({ database: deps.database, incidents, outbox, servers, onQueued, retention: { ms: config.retentionMs, batch: config.retentionBatch } });
+  const service = new AlertsService({ database: deps.database, incidents, outbox, audit: deps.audit, policy: deps.outbound, secrets, quotas, tenants, servers, now: deps.now, onQueued });
   const port: AlertsPort = evaluation;
   const lifecycle: Lifecycle = {
     start: async () => {

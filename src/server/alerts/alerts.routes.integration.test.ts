@@ -3,18 +3,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertRouteDocs } from '../http/alerts.routes';
 import { buildOpenApi } from '../http/openapi';
 import { trpcClient } from '../testing/clients';
-import { type TestContainer, type Topology, testContainer } from '../testing/container';
-import { postgresAvailable, redisAvailable } from '../testing/services';
-import { alertsRestClient, insertSample, insertServer, insertTenant, runContext } from './alerts.fixtures';
-
-const topologies: Array<[Topology, boolean]> = [
-  ['sqlite-local', true],
-  ['postgres-redis', postgresAvailable && redisAvailable],
-];
+import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
+import { alertsRestClient, insertSample, insertServer, insertTenant, runContext } from '../testing/alerts';
 
 type Json = Record<string, unknown>;
 
-describe.each(topologies)('alerts REST API on %s', (topology, available) => {
+describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
   let t: TestContainer;
   let call: ReturnType<typeof alertsRestClient>;
   let tenant: string;

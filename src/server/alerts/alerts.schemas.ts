@@ -19,7 +19,9 @@ import {
  * a 400 naming it, so a typo (`treshold`) never silently creates a rule with a default.
  */
 
-const id = z.string().min(1).max(128);
+/** An alert rule's, channel's or incident's id as a caller gives it (both surfaces parse ids with this). */
+export const alertIdSchema = z.string().min(1).max(128);
+const id = alertIdSchema;
 
 /** Accepts the API's field names and, for convenience, the samples' column names (`kv_cache_usage_pct`). */
 export const metricSchema = z.preprocess(

@@ -5,7 +5,7 @@ import type { ChannelType } from './alert-metrics';
  * only in the request that set it. Views, delivery records and logs carry this mask instead: the origin, the
  * first character of each path segment but the last, and `****` for the last, e.g.
  * `https://hooks.slack.com/services/T…/B…/****`. The mask is stable, so a client that sends a view's channels
- * back unchanged keeps the channel (see AlertsService.replaceChannels).
+ * back unchanged keeps the channel (see RuleChannels.replace).
  */
 export function maskSlackUrl(url: string): string {
   let parsed: URL;

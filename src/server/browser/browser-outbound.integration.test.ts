@@ -47,7 +47,7 @@ describe('browser sessions and outbound reach', () => {
     await t.c.database.db.insertInto('tenants').values({ id: tenantId, name: 'T', slug: tenantId.replaceAll('_', '-'), created_at: Date.now() }).execute();
   });
   afterAll(async () => {
-    await t.c.browser.sessions.shutdown();
+    await t.c.browser.upkeep.shutdown();
     await t.close();
     pages.closeAllConnections();
     internal.closeAllConnections();

@@ -93,7 +93,7 @@ async function openHarness(extraEnv: Record<string, string> = {}, shared?: Recor
     clock,
     abandon,
     async close() {
-      if (!abandoned) await c.browser.sessions.shutdown();
+      if (!abandoned) await c.browser.upkeep.shutdown();
       await c.browser.runtime.shutdown();
       await abandon();
       temp?.cleanup();
@@ -579,8 +579,8 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
       expect(await status(stale.id)).toMatchObject({ status: 'expired', closeReason: 'max-lifetime' });
       expect(await status(onA.id)).toMatchObject({ status: 'ready' });
     } finally {
-      await a.c.browser.sessions.shutdown();
-      await b.c.browser.sessions.shutdown();
+      await a.c.browser.upkeep.shutdown();
+      await b.c.browser.upkeep.shutdown();
       await b.close();
       await a.close();
     }

@@ -37,17 +37,6 @@ const COLUMNS = [
 export class BrowserSessionsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async tenantExists(tenantId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst();
-    return row !== undefined;
-  }
-
-  async tenantOptions(onlyTenantId: string | null): Promise<Array<{ id: string; name: string }>> {
-    let query = this.db.selectFrom('tenants').select(['id', 'name']);
-    if (onlyTenantId !== null) query = query.where('id', '=', onlyTenantId);
-    return query.orderBy('name').limit(500).execute();
-  }
-
   async insertStarting(row: {
     id: string;
     tenantId: string;

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log';
-import type { BrowserPort, RunContext } from '../automations/definition';
-import type { ChangeBus } from '../coordination/change-bus';
 import { type Page, decodeCursor, toPage } from '../db/keyset-page';
 import { AppError, errorMessage, isAppError } from '../errors';
-import type { Logger } from '../logger';
 import { type OutboundPolicy, portOf } from '../net/outbound-policy';
 import { type OutboundReach, reachOf } from '../net/outbound.config';
 import { quotaExceeded } from '../tenants/tenant-quotas';
-import { type BrowserRuntime, type BrowserRuntimeStatus, type NavigationOutcome, type PageSnapshot, SessionNotHeldError } from './browser-runtime';
+import type { TenantService } from '../tenants/tenant.service';
+import { type BrowserRuntime, type NavigationOutcome, type PageSnapshot, SessionNotHeldError } from './browser-runtime';
+import type { SessionChanges } from './browser-session-changes';
+import { iso, toView } from './browser-session-view';
 import type { BrowserSessionsRepository, SessionRow } from './browser-sessions.repository';
 import type { BrowserSettings } from './browser.config';
 import { type CreateSessionInput, type ListSessionsQuery, type SessionView, isLiveStatus } from './browser.schemas';
@@ -25,25 +25,24 @@ export interface SessionActor extends SessionAccess {
 
 export interface BrowserSessionsDeps {
   repository: BrowserSessionsRepository;
+  /** Tenants are read through their own domain (see docs/architecture.md), never their table. */
+  tenants: Pick<TenantService, 'assertVisible' | 'names'>;
   runtime: BrowserRuntime;
   policy: OutboundPolicy;
   audit: AuditLog;
-  bus: ChangeBus;
+  changes: SessionChanges;
   settings: BrowserSettings;
   /** Live sessions one tenant may hold across all instances (TENANT_MAX_BROWSER_SESSIONS, a fair share of an instance). */
   tenantQuota: number;
   instanceId: string;
   isInstanceLive: (id: string) => Promise<boolean>;
-  logger: Logger;
   now: () => number;
 }
 
-/** The reaper's view carries liveSessions/browserConnected, so session and runtime changes refresh it. */
-const VIEW_KEY = 'browser-session-reaper';
-
 /**
- * Browser sessions, as every surface sees them (REST, tRPC) and as the reaper and reconciliation act on them.
- * The database row is the record every instance reads; the runtime of the owner instance holds the page.
+ * Browser sessions, as every surface sees them (REST, tRPC): the commands and reads. The reaper, reconciliation
+ * and shutdown act on the same rows through SessionUpkeep (browser-session-upkeep.ts). The database row is the record every instance
+ * reads; the runtime of the owner instance holds the page.
  *
  * Guarantees:
  * - create answers once the start URL loaded (`ready`) or failed (`error`, with the reason); it never exceeds the
@@ -54,25 +53,8 @@ const VIEW_KEY = 'browser-session-reaper';
  * - every end of a session (close, expiry, crash, shutdown, reconciliation) is recorded once, first reason wins,
  *   and the runtime's context is closed too (DB row and runtime agree).
  */
-export class BrowserSessionsService implements BrowserPort {
-  private readonly cleanups = new Set<Promise<unknown>>();
-  private notifyQueued = false;
-
-  constructor(private readonly deps: BrowserSessionsDeps) {
-    deps.runtime.onSessionsLost((ids, reason) => {
-      this.track(this.recordLost(ids, reason));
-    });
-    deps.runtime.onStatusChange(() => this.notify());
-  }
-
-  status(): BrowserRuntimeStatus {
-    return this.deps.runtime.status();
-  }
-
-  /** Runtime cleanups in flight: context closes, and rows of crashed sessions still being recorded. */
-  pendingCleanups(): number {
-    return this.deps.runtime.pendingCleanups() + this.cleanups.size;
-  }
+export class BrowserSessionsService {
+  constructor(private readonly deps: BrowserSessionsDeps) {}
 
   async list(query: ListSessionsQuery, access: SessionAccess): Promise<SessionView[]> {
     if (query.tenantId !== undefined) await this.assertTenant(query.tenantId, access);
@@ -103,7 +85,7 @@ export class BrowserSessionsService implements BrowserPort {
   }
 
   async tenantOptions(access: SessionAccess): Promise<Array<{ id: string; name: string }>> {
-    return this.deps.repository.tenantOptions(access.tenantId);
+    return this.deps.tenants.names({ restrictedTo: access.tenantId }, { limit: 500 });
   }
 
   async create(input: CreateSessionInput, actor: SessionActor): Promise<SessionView> {
@@ -148,7 +130,7 @@ export class BrowserSessionsService implements BrowserPort {
       runtime.release(id);
       throw error;
     }
-    this.notify();
+    this.deps.changes.notify();
 
     const outcome = await runtime.open(id, url, reach);
     if (outcome.ok) {
@@ -166,7 +148,7 @@ export class BrowserSessionsService implements BrowserPort {
       outcome: session.status,
       detail: { tenantId: input.tenantId, url: url.href, ...(outcome.ok ? {} : { error: outcome.reason }) },
     });
-    this.notify();
+    this.deps.changes.notify();
     return session;
   }
 
@@ -191,7 +173,7 @@ export class BrowserSessionsService implements BrowserPort {
       outcome: outcome.ok ? 'loaded' : outcome.blocked ? 'blocked' : 'failed',
       detail: { url: url.href, ...(outcome.ok ? {} : { error: outcome.reason }) },
     });
-    this.notify();
+    this.deps.changes.notify();
     return session;
   }
 
@@ -206,7 +188,7 @@ export class BrowserSessionsService implements BrowserPort {
       throw new AppError('INTERNAL', `The screenshot could not be taken: ${errorMessage(error).split('\n')[0] ?? ''}`);
     }
     await this.deps.repository.recordAction(id, this.deps.now(), shot.page, null);
-    this.notify();
+    this.deps.changes.notify();
     return { png: shot.png, session: await this.reload(id) };
   }
 
@@ -230,106 +212,8 @@ export class BrowserSessionsService implements BrowserPort {
       outcome: ended > 0 ? 'closed' : `already ${session.status}`,
       detail: { tenantId: row.tenant_id, ownerInstanceId: row.owner_instance_id },
     });
-    this.notify();
+    this.deps.changes.notify();
     return session;
-  }
-
-  /**
-   * The reaper: closes this instance's `ready` sessions past their idle timeout or max lifetime (row first, then
-   * the context), closes contexts the runtime still has for sessions the database no longer calls live, and
-   * deletes sessions that ended longer ago than the retention (so the table, and a tenant's delete, are not held
-   * up by old records). Never launches the browser. Idempotent.
-   */
-  async reap(ctx: RunContext): Promise<{ closed: number }> {
-    const { repository, runtime } = this.deps;
-    const now = ctx.now();
-    const rows = await repository.liveOwnedBy(this.deps.instanceId);
-    let closed = 0;
-    for (const row of rows) {
-      if (ctx.signal.aborted) break;
-      if (row.status !== 'ready') continue; // a create is still loading it; its own answer decides
-      const due = row.created_at + row.max_lifetime_ms <= now || row.last_activity_at + row.idle_timeout_ms <= now;
-      if (!due) continue;
-      const reason = await repository.expireIfDue(row.id, now);
-      if (reason === null) continue;
-      await runtime.closeSession(row.id);
-      closed++;
-    }
-    const strays = await this.closeStrays();
-    const pruned = await repository.pruneEnded(now - this.deps.settings.retentionMs);
-    if (pruned > 0) this.deps.logger.info({ pruned }, 'deleted browser sessions past their retention');
-    if (closed + strays + pruned > 0) this.notify();
-    return { closed };
-  }
-
-  /**
-   * Reconciliation: a session the database calls live is `orphaned` when its owner is this instance and the
-   * runtime does not hold it (`runtime-lost`), or its owner's heartbeat has lapsed (`owner-lapsed`). Sessions of
-   * other live instances are never touched. A second run changes nothing.
-   */
-  async reconcile(ctx: RunContext): Promise<{ sessionsReconciled: number; tenantsScanned: number }> {
-    const { repository, runtime } = this.deps;
-    const sessions = await repository.allLive();
-    const tenants = new Set<string>();
-    const ownerLive = new Map<string, boolean>();
-    const orphaned: Record<'runtime-lost' | 'owner-lapsed', string[]> = { 'runtime-lost': [], 'owner-lapsed': [] };
-    for (const s of sessions) {
-      if (ctx.signal.aborted) break;
-      tenants.add(s.tenant_id);
-      if (s.owner_instance_id === this.deps.instanceId) {
-        if (!runtime.holds(s.id)) orphaned['runtime-lost'].push(s.id);
-        continue;
-      }
-      let live = ownerLive.get(s.owner_instance_id);
-      if (live === undefined) {
-        live = await this.deps.isInstanceLive(s.owner_instance_id);
-        ownerLive.set(s.owner_instance_id, live);
-      }
-      if (!live) orphaned['owner-lapsed'].push(s.id);
-    }
-    const now = ctx.now();
-    let reconciled = 0;
-    for (const reason of ['runtime-lost', 'owner-lapsed'] as const) {
-      reconciled += await repository.end(orphaned[reason], { status: 'orphaned', reason, now });
-    }
-    const strays = await this.closeStrays();
-    if (reconciled + strays > 0) this.notify();
-    return { sessionsReconciled: reconciled, tenantsScanned: tenants.size };
-  }
-
-  /**
-   * Shutdown: refuse new sessions, close every context and the browser, then record this instance's live rows
-   * as closed (`shutdown`) — after the runtime is down nothing holds them.
-   */
-  async shutdown(): Promise<void> {
-    const stopping = this.deps.runtime.shutdown();
-    this.notify();
-    await stopping;
-    const ids = (await this.deps.repository.liveOwnedBy(this.deps.instanceId)).map((r) => r.id);
-    await this.deps.repository.end(ids, { status: 'closed', reason: 'shutdown', now: this.deps.now() });
-    await Promise.all([...this.cleanups]);
-  }
-
-  private async recordLost(ids: string[], reason: string): Promise<void> {
-    try {
-      await this.deps.repository.end(ids, { status: 'error', reason: 'browser-crashed', now: this.deps.now(), error: reason });
-      this.notify();
-    } catch (error) {
-      // Left live in the database; reconciliation marks them orphaned later (the runtime no longer holds them).
-      this.deps.logger.warn({ error: errorMessage(error), sessions: ids }, 'could not record lost browser sessions');
-    }
-  }
-
-  /** Closes contexts the runtime holds for sessions the database no longer calls live. */
-  private async closeStrays(): Promise<number> {
-    const { runtime, repository } = this.deps;
-    // Only open contexts: reservations belong to creates in flight, which settle their own rows.
-    const open = runtime.openSessionIds();
-    if (open.length === 0) return 0;
-    const live = await repository.liveAmong(open);
-    const strays = open.filter((id) => !live.has(id));
-    await Promise.all(strays.map((id) => runtime.closeSession(id)));
-    return strays.length;
   }
 
   private async recordOutcome(id: string, outcome: NavigationOutcome): Promise<void> {
@@ -349,9 +233,9 @@ export class BrowserSessionsService implements BrowserPort {
     return url;
   }
 
-  private async assertTenant(tenantId: string, access: SessionAccess): Promise<void> {
-    const allowed = access.tenantId === null || access.tenantId === tenantId;
-    if (!allowed || !(await this.deps.repository.tenantExists(tenantId))) throw new AppError('NOT_FOUND', `Tenant not found: ${tenantId}`);
+  /** NOT_FOUND unless the tenant exists and the caller may see it: asked of the tenants domain, not its table. */
+  private assertTenant(tenantId: string, access: SessionAccess): Promise<void> {
+    return this.deps.tenants.assertVisible(tenantId, { restrictedTo: access.tenantId });
   }
 
   /** The row, if the caller may see it; otherwise NOT_FOUND (other tenants' sessions do not exist for them). */
@@ -393,7 +277,7 @@ export class BrowserSessionsService implements BrowserPort {
       const row = await this.deps.repository.find(id);
       if (row && isLiveStatus(row.status) && !this.deps.runtime.holds(id)) {
         await this.deps.repository.end([id], { status: 'orphaned', reason: 'runtime-lost', now: this.deps.now() });
-        this.notify();
+        this.deps.changes.notify();
       }
       const after = await this.deps.repository.find(id);
       throw new AppError('CONFLICT', `Browser session ${id} is ${after?.status ?? 'gone'}${after?.close_reason ? ` (${after.close_reason})` : ''}`);
@@ -415,50 +299,9 @@ export class BrowserSessionsService implements BrowserPort {
     return Math.max(1, Math.ceil((soonest - now) / 1000));
   }
 
-  private track(work: Promise<unknown>): void {
-    this.cleanups.add(work);
-    void work.finally(() => this.cleanups.delete(work));
-  }
 
-  /** One change event per burst of changes (several status changes in one tick publish once). */
-  private notify(): void {
-    if (this.notifyQueued) return;
-    this.notifyQueued = true;
-    queueMicrotask(() => {
-      this.notifyQueued = false;
-      this.deps.bus.publish({ type: 'automation', key: VIEW_KEY, reason: 'browser-sessions' }).catch(() => undefined);
-    });
-  }
 }
 
 function sessionQuota(quota: number): AppError {
   return quotaExceeded('live browser sessions', quota, 'TENANT_MAX_BROWSER_SESSIONS');
-}
-
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
-export function toView(row: SessionRow): SessionView {
-  const live = isLiveStatus(row.status);
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    ownerInstanceId: row.owner_instance_id,
-    status: row.status,
-    startUrl: row.start_url,
-    currentUrl: row.current_url,
-    title: row.title,
-    createdAt: new Date(row.created_at).toISOString(),
-    lastActivityAt: new Date(row.last_activity_at).toISOString(),
-    idleTimeoutMs: row.idle_timeout_ms,
-    maxLifetimeMs: row.max_lifetime_ms,
-    idleExpiresAt: live ? iso(row.last_activity_at + row.idle_timeout_ms) : null,
-    lifetimeExpiresAt: live ? iso(row.created_at + row.max_lifetime_ms) : null,
-    closedAt: iso(row.closed_at),
-    closeReason: row.close_reason,
-    error: row.error,
-    blockedRequests: row.blocked_requests,
-    thumbnailAt: iso(row.thumbnail_at),
-  };
 }

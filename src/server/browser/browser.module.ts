@@ -1,6 +1,9 @@
 import type { BrowserPort } from '../automations/definition';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
+import { TenantService } from '../tenants/tenant.service';
 import { tenantQuotas } from '../tenants/tenants.config';
+import { SessionChanges } from './browser-session-changes';
+import { SessionUpkeep } from './browser-session-upkeep';
 import { BrowserSessionsRepository } from './browser-sessions.repository';
 import { BrowserSessionsService } from './browser-sessions.service';
 import { browserSettings } from './browser.config';
@@ -8,8 +11,8 @@ import { PlaywrightBrowserRuntime } from './playwright-runtime';
 
 /**
  * This instance's browser runtime and the sessions in it. Nothing is launched here: the browser starts when the
- * first session needs it. `port` is what the reaper and reconciliation act through; `sessions` serves REST and
- * tRPC; stopping the lifecycle drains the runtime and records the sessions it held as closed.
+ * first session needs it. `port` (the session upkeep) is what the reaper and reconciliation act through; `sessions`
+ * serves REST and tRPC; stopping the lifecycle drains the runtime and records the sessions it held as closed.
  */
 export function createBrowserModule(deps: ModuleDeps) {
   const settings = browserSettings(deps.config);
@@ -28,22 +31,29 @@ export function createBrowserModule(deps: ModuleDeps) {
     policy: deps.outbound,
     logger: deps.logger.child({ module: 'browser' }),
   });
+  const repository = new BrowserSessionsRepository(deps.database.db);
+  const changes = new SessionChanges(deps.bus);
+  const isInstanceLive = (id: string) => deps.instances.isLive(id);
+  const instanceId = deps.config.instanceId;
+  // A stateless handle on the tenants domain: sessions check and list tenants through it, not its table.
+  const tenants = new TenantService({ database: deps.database, audit: deps.audit, now: deps.now });
   const sessions = new BrowserSessionsService({
-    repository: new BrowserSessionsRepository(deps.database.db),
+    repository,
+    tenants,
     runtime,
     policy: deps.outbound,
     audit: deps.audit,
-    bus: deps.bus,
+    changes,
     settings,
     tenantQuota: tenantQuotas(deps.config).browserSessions,
-    instanceId: deps.config.instanceId,
-    isInstanceLive: (id) => deps.instances.isLive(id),
-    logger: deps.logger.child({ module: 'browser' }),
+    instanceId,
+    isInstanceLive,
     now: deps.now,
   });
-  const port: BrowserPort = sessions;
-  const lifecycle: Lifecycle = { stop: () => sessions.shutdown() };
-  return { port, runtime, sessions, settings, lifecycle };
+  const upkeep = new SessionUpkeep({ repository, runtime, changes, settings, instanceId, isInstanceLive, logger: deps.logger.child({ module: 'browser' }), now: deps.now });
+  const port: BrowserPort = upkeep;
+  const lifecycle: Lifecycle = { stop: () => upkeep.shutdown() };
+  return { port, runtime, sessions, upkeep, settings, lifecycle };
 }
 
 export type BrowserModule = ReturnType<typeof createBrowserModule>;

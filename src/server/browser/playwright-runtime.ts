@@ -1,7 +1,7 @@
-import { type Browser, type BrowserContext, type BrowserServer, type CDPSession, type Page, type Route, chromium } from 'playwright';
-import { errorMessage, isAppError } from '../errors';
+import { type Browser, type BrowserServer, type Page, chromium } from 'playwright';
+import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
-import { type OutboundPolicy, portOf } from '../net/outbound-policy';
+import type { OutboundPolicy } from '../net/outbound-policy';
 import type { OutboundReach } from '../net/outbound.config';
 import {
   type BrowserRuntime,
@@ -11,7 +11,7 @@ import {
   type Reservation,
   SessionNotHeldError,
 } from './browser-runtime';
-import { BLOCKED_HEADER, type PolicyProxy, type ProxyBlock, startPolicyProxy } from './policy-proxy';
+import { ACTION_TIMEOUT_MS, type RuntimeSession, createSessionContext, firstLine, gotoInSession, openGuardedPage, snapshotOf } from './session-page';
 
 /**
  * Chromium's flags. It must not phone home (STACK.md). WebRTC may only use proxied transports: without these, a
@@ -31,28 +31,6 @@ export function chromiumArgs(runAsRoot: boolean): string[] {
   ];
 }
 
-/**
- * Runs in every document before its own scripts: takes WebRTC away from pages, so they cannot open peer
- * connections at all (the flags above already keep it from using UDP outside the proxy; this is the second wall).
- * Frames a page creates get the same treatment, since a fresh iframe would otherwise hand back the originals.
- */
-export const WEBRTC_REMOVAL_SCRIPT = `(() => {
-  const names = ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel', 'RTCRtpSender', 'RTCRtpReceiver', 'RTCIceCandidate', 'RTCSessionDescription'];
-  const strip = (w) => { try { for (const n of names) { try { delete w[n]; } catch {} try { Object.defineProperty(w, n, { value: undefined, configurable: false, writable: false }); } catch {} } } catch {} };
-  strip(window);
-  try {
-    const frameWindow = Object.getOwnPropertyDescriptor(HTMLIFrameElement.prototype, 'contentWindow');
-    if (frameWindow && frameWindow.get) {
-      const get = frameWindow.get;
-      Object.defineProperty(HTMLIFrameElement.prototype, 'contentWindow', { ...frameWindow, get() { const w = get.call(this); if (w) strip(w); return w; } });
-    }
-  } catch {}
-})();`;
-const VIEWPORT = { width: 1280, height: 720 };
-const THUMBNAIL_SCALE = 0.25;
-const ACTION_TIMEOUT_MS = 15_000;
-const MAX_TITLE_LENGTH = 500;
-
 export interface PlaywrightRuntimeOptions {
   chromiumPath: string;
   /** The console runs as root: Chromium cannot use its sandbox (see {@link chromiumArgs}). */
@@ -63,41 +41,10 @@ export interface PlaywrightRuntimeOptions {
   logger: Logger;
 }
 
-interface Block {
-  /** Order of the block within the session, so a navigation can find the blocks it caused. */
-  seq: number;
-  reason: string;
-  /** Refused by the route guard for the main frame's document. */
-  mainDocument: boolean;
-  tunnel: boolean;
-}
-
-/** Requests of one session refused by the policy, from the route guard and the proxy. */
-interface BlockLog {
-  count: number;
-  nextSeq: number;
-  /** The most recent blocks (bounded). */
-  recent: Block[];
-}
-
-interface RuntimeSession {
-  id: string;
-  context: BrowserContext;
-  proxy: PolicyProxy;
-  /** What the page may reach; narrowed by a tenant's navigation, read by the proxy at every connection. */
-  reach: OutboundReach;
-  page: Page | null;
-  cdp: CDPSession | null;
-  blocks: BlockLog;
-  /** Actions on one page run one at a time (a second navigation would abort the first). */
-  queue: Promise<unknown>;
-}
-
 /**
  * The Playwright runtime: one Chromium (from CHROMIUM_PATH, never downloaded) per instance, launched as a
  * browser server so the runtime owns the process (its pid, and a kill on shutdown) and connected over its
- * WebSocket. Every context sends its traffic through its own policy proxy, and a route guard checks each
- * request the page makes against the same outbound policy.
+ * WebSocket. Each session's context and page, with its policy proxy and route guard, are session-page.ts's.
  */
 export class PlaywrightBrowserRuntime implements BrowserRuntime {
   private server: BrowserServer | null = null;
@@ -169,48 +116,12 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
         return { ok: false, blocked: false, reason: `The browser could not be launched: ${firstLine(error)}`, page: null };
       }
       if (this.draining) return { ok: false, blocked: false, reason: 'This instance is shutting down', page: null };
-      const blocks: BlockLog = { count: 0, nextSeq: 0, recent: [] };
-      const state = { reach };
-      const proxy = await startPolicyProxy(
-        () => this.options.policy.scope('browser', state.reach),
-        (block: ProxyBlock) => recordBlock(blocks, { reason: block.reason, mainDocument: false, tunnel: block.tunnel }),
-      );
-      let context: BrowserContext;
-      try {
-        context = await browser.newContext({
-          proxy: { server: proxy.url },
-          // Service workers' fetches bypass routing; downloads would write to this host's disk.
-          serviceWorkers: 'block',
-          acceptDownloads: false,
-          viewport: VIEWPORT,
-        });
-      } catch (error) {
-        await proxy.close();
-        throw error;
-      }
-      const created: RuntimeSession = {
-        id: sessionId,
-        context,
-        proxy,
-        get reach() {
-          return state.reach;
-        },
-        set reach(value: OutboundReach) {
-          state.reach = value;
-        },
-        page: null,
-        cdp: null,
-        blocks,
-        queue: Promise.resolve(),
-      };
+      const created = await createSessionContext(browser, sessionId, reach, this.options.policy);
       session = created;
       this.sessions.set(sessionId, created);
       this.reserved.delete(sessionId);
       this.emitStatus();
-      await context.addInitScript({ content: WEBRTC_REMOVAL_SCRIPT });
-      await context.route('**/*', (route) => this.guard(created, route));
-      const page = await context.newPage();
-      created.page = page;
+      const page = await openGuardedPage(created, this.options.policy);
       page.on('crash', () => this.lose([sessionId], 'The page crashed'));
       const outcome = await this.goto(created, url);
       if (!outcome.ok) await this.closeSession(sessionId);
@@ -235,7 +146,7 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
   screenshot(sessionId: string): Promise<{ png: Buffer; page: PageSnapshot }> {
     return this.act(sessionId, async (session, page) => {
       const png = await page.screenshot({ type: 'png', timeout: ACTION_TIMEOUT_MS });
-      return { png, page: await this.snapshot(session, page) };
+      return { png, page: await snapshotOf(session, page, this.options.logger) };
     });
   }
 
@@ -351,87 +262,8 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
     return result;
   }
 
-  private async goto(session: RuntimeSession, url: URL): Promise<NavigationOutcome> {
-    const page = session.page;
-    if (!page) throw new SessionNotHeldError(session.id);
-    const firstBlock = session.blocks.nextSeq;
-    const blockedSince = () => session.blocks.recent.filter((b) => b.seq >= firstBlock);
-    try {
-      const response = await page.goto(url.href, { waitUntil: 'load', timeout: this.options.navigationTimeoutMs });
-      const refused = response?.headers()[BLOCKED_HEADER];
-      if (refused !== undefined) {
-        return { ok: false, blocked: true, reason: `Blocked by the outbound policy: ${decodeURIComponent(refused)}`, page: await this.snapshot(session, page) };
-      }
-      return { ok: true, httpStatus: response?.status() ?? null, page: await this.snapshot(session, page) };
-    } catch (error) {
-      if (this.sessions.get(session.id) !== session || page.isClosed()) throw new SessionNotHeldError(session.id);
-      const message = errorMessage(error);
-      const blocks = blockedSince();
-      const block = message.includes('ERR_BLOCKED_BY_CLIENT')
-        ? blocks.findLast((b) => b.mainDocument)
-        : message.includes('ERR_TUNNEL_CONNECTION_FAILED')
-          ? blocks.findLast((b) => b.tunnel)
-          : undefined;
-      const snapshot = await this.snapshot(session, page).catch(() => null);
-      if (block) return { ok: false, blocked: true, reason: `Blocked by the outbound policy: ${block.reason}`, page: snapshot };
-      return { ok: false, blocked: false, reason: `Could not load ${url.href}: ${firstLine(error)}`, page: snapshot };
-    }
-  }
-
-  /** The route guard: every request the page makes, checked against the policy before it leaves. */
-  private async guard(session: RuntimeSession, route: Route): Promise<void> {
-    const request = route.request();
-    const reason = await this.refusal(session, request.url());
-    if (reason === null) {
-      await route.continue().catch(() => undefined);
-      return;
-    }
-    let mainDocument = false;
-    try {
-      mainDocument = request.isNavigationRequest() && request.frame() === session.page?.mainFrame();
-    } catch {
-      // requests of service workers have no frame; they are blocked anyway
-    }
-    recordBlock(session.blocks, { reason, mainDocument, tunnel: false });
-    await route.abort('blockedbyclient').catch(() => undefined);
-  }
-
-  /** Why the policy refuses a URL the page asked for, or null. A name that does not resolve is left to fail in the browser. */
-  private async refusal(session: RuntimeSession, text: string): Promise<string | null> {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      return 'not a valid URL';
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol.replace(':', '')} URLs are not allowed (http and https only)`;
-    try {
-      await this.options.policy.scope('browser', session.reach).assertHostAllowed(url.hostname, portOf(url));
-      return null;
-    } catch (error) {
-      return isAppError(error) ? error.message : null;
-    }
-  }
-
-  private async snapshot(session: RuntimeSession, page: Page): Promise<PageSnapshot> {
-    const title = await page.title().catch(() => '');
-    return { url: page.url(), title: title.slice(0, MAX_TITLE_LENGTH), blockedRequests: session.blocks.count, thumbnail: await this.thumbnail(session, page) };
-  }
-
-  /** A quarter-size JPEG of the viewport via CDP (Playwright's screenshot cannot scale), or null. */
-  private async thumbnail(session: RuntimeSession, page: Page): Promise<string | null> {
-    try {
-      session.cdp ??= await session.context.newCDPSession(page);
-      const cdp = session.cdp;
-      const shot = await withTimeout(
-        cdp.send('Page.captureScreenshot', { format: 'jpeg', quality: 60, clip: { x: 0, y: 0, ...VIEWPORT, scale: THUMBNAIL_SCALE } }),
-        ACTION_TIMEOUT_MS,
-      );
-      return `data:image/jpeg;base64,${shot.data}`;
-    } catch (error) {
-      this.options.logger.debug({ error: errorMessage(error), sessionId: session.id }, 'thumbnail not taken');
-      return null;
-    }
+  private goto(session: RuntimeSession, url: URL): Promise<NavigationOutcome> {
+    return gotoInSession(session, url, this.options, () => this.sessions.get(session.id) === session);
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -443,30 +275,4 @@ export class PlaywrightBrowserRuntime implements BrowserRuntime {
   private emitStatus(): void {
     for (const listener of this.statusListeners) listener();
   }
-}
-
-function recordBlock(log: BlockLog, block: Omit<Block, 'seq'>): void {
-  log.count++;
-  log.recent.push({ ...block, seq: log.nextSeq++ });
-  if (log.recent.length > 50) log.recent.splice(0, log.recent.length - 50);
-}
-
-function firstLine(error: unknown): string {
-  return (errorMessage(error).split('\n')[0] ?? '').slice(0, 500);
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCOPES } from '../auth/auth.schemas';
 import { AUTOMATIONS } from '../automations/registry';
 import { type RestResult, restClient } from '../testing/clients';
-import { type TestContainer, type Topology, testContainer } from '../testing/container';
+import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { createContainer } from '../container';
-import { postgresAvailable, redisAvailable, tempDir, uniqueId } from '../testing/services';
+import { tempDir, uniqueId } from '../testing/services';
 
 const SPEC_FIELDS = [
   'key', 'name', 'description', 'domain', 'cadenceLabel', 'distributed', 'metrics', 'state', 'supportsPause',
@@ -20,12 +20,7 @@ const SPEC_METRICS: Record<string, string[]> = {
 type View = Record<string, unknown> & { metrics: Record<string, unknown> };
 const automationOf = (r: RestResult) => r.body.automation as View;
 
-const topologies: Array<[Topology, boolean]> = [
-  ['sqlite-local', true],
-  ['postgres-redis', postgresAvailable && redisAvailable],
-];
-
-describe.each(topologies)('REST client API on %s', (topology, available) => {
+describe.each(TOPOLOGIES)('REST client API on %s', (topology, available) => {
   let t: TestContainer;
   let call: ReturnType<typeof restClient>;
   let token: string;

@@ -3,7 +3,7 @@ import type { AlertRuleTable } from '../alerts/alerts.tables';
 import type { BrowserSessionTable } from '../browser/browser.tables';
 import type { Container } from '../container';
 import { FIXTURE_API_KEY, type Fixture, startFixture } from '../inference/testing/fixture-servers';
-import { type TestContainer, type Topology, testContainer } from '../testing/container';
+import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { postgresAvailable, redisAvailable } from '../testing/services';
 import { inferenceRoutes } from './inference.routes';
 import { tenantRoutes } from './tenants.routes';
@@ -48,12 +48,7 @@ function client(c: Container, token: string | null) {
   };
 }
 
-const topologies: Array<[Topology, boolean]> = [
-  ['sqlite-local', true],
-  ['postgres-redis', postgresAvailable && redisAvailable],
-];
-
-describe.each(topologies)('tenants and inference-servers REST API on %s', (topology, available) => {
+describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topology, available) => {
   let t: TestContainer;
   let call: ReturnType<typeof client>;
   const fixtures: Fixture[] = [];

@@ -1,22 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Container } from '../container';
-import { type TestContainer, type Topology, testContainer } from '../testing/container';
-import { postgresAvailable, redisAvailable } from '../testing/services';
+import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from '../tenants/tenant-access';
 import type { ServerKind } from './inference.tables';
 import type { CreateServerInput, ServerView } from './inference.schemas';
 import { DUE_SLACK_MS } from './inference.repository';
 import { FIXTURE_API_KEY, type Fixture, type FixtureBehaviour, VLLM_STEP, startFixture } from './testing/fixture-servers';
-
-const topologies: Array<[Topology, boolean]> = [
-  ['sqlite-local', true],
-  ['postgres-redis', postgresAvailable && redisAvailable],
-];
+import { sampleRow } from '../testing/alerts';
 
 // A short deadline keeps the hanging server's test quick; CONSOLE_SECRET lets PostgreSQL store the OpenAI key.
 const ENV = { POLL_DEADLINE_MS: '700', CONSOLE_SECRET: 'poll-test-secret-0123456789-0123456789' };
 
-describe.each(topologies)('inference poll on %s', (topology, available) => {
+describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
   let t: TestContainer;
   let c: Container;
   const fixtures: Fixture[] = [];
@@ -169,24 +164,8 @@ describe.each(topologies)('inference poll on %s', (topology, available) => {
     const view = await server(id, 'ollama', 'ollama', (await fixture('ollama')).url, { enabled: false });
     const now = Date.parse('2030-03-10T00:00:00Z');
     const day = 86_400_000;
-    const rows = Array.from({ length: 10_050 }, (_, i) => ({
-      id: `old-${i}`,
-      server_id: view.id,
-      tenant_id: id,
-      at: now - 8 * day - i,
-      up: 1,
-      latency_ms: 5,
-      requests_running: null,
-      requests_waiting: null,
-      kv_cache_usage_pct: null,
-      prompt_tokens_per_s: null,
-      generation_tokens_per_s: null,
-      ttft_ms: null,
-      models: null,
-      counters: null,
-      error: null,
-    }));
-    rows.push({ ...(rows[0] as (typeof rows)[number]), id: 'recent', at: now - 6 * day });
+    const rows = Array.from({ length: 10_050 }, (_, i) => sampleRow(id, view.id, now - 8 * day - i, { latency_ms: 5 }, `old-${i}`));
+    rows.push(sampleRow(id, view.id, now - 6 * day, { latency_ms: 5 }, 'recent'));
     for (let i = 0; i < rows.length; i += 500) await c.database.db.insertInto('inference_samples').values(rows.slice(i, i + 500)).execute();
     const signal = new AbortController().signal;
 

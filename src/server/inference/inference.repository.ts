@@ -29,7 +29,7 @@ export const DUE_SLACK_MS = 1_000;
 
 /** Persistence of inference servers and samples. Times are epoch ms; see db/schema.ts. */
 export class InferenceRepository {
-  constructor(private readonly database: DatabaseHandle) {}
+  constructor(private readonly database: Pick<DatabaseHandle, 'db' | 'writeTransaction' | 'dialect'>) {}
 
   private get db(): Kysely<Database> {
     return this.database.db;
@@ -77,6 +77,11 @@ export class InferenceRepository {
     let query = this.db.selectFrom('inference_servers').selectAll().orderBy('tenant_id').orderBy('name');
     if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
     return query.execute();
+  }
+
+  /** Every enabled server's id, tenant and name, by id: what alert evaluation scopes its rules to. */
+  enabledServers(): Promise<Array<Pick<ServerRow, 'id' | 'tenant_id' | 'name'>>> {
+    return this.db.selectFrom('inference_servers').select(['id', 'tenant_id', 'name']).where('enabled', '=', 1).orderBy('id').execute();
   }
 
   /**

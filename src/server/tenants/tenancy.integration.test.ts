@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { insertServer, insertTenant } from '../alerts/alerts.fixtures';
+import { insertServer, insertTenant } from '../testing/alerts';
 import { createRuleInputSchema } from '../alerts/alerts.schemas';
 import type { Page } from '../db/keyset-page';
 import { isAppError } from '../errors';
-import { type TestContainer, type Topology, testContainer } from '../testing/container';
-import { postgresAvailable, redisAvailable } from '../testing/services';
+import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from './tenant-access';
-
-const topologies: Array<[Topology, boolean]> = [
-  ['sqlite-local', true],
-  ['postgres-redis', postgresAvailable && redisAvailable],
-];
 
 /** Follows `nextCursor` from the first page to the last, `limit` at a time. */
 async function walk<T>(limit: number, read: (cursor: string | undefined) => Promise<Page<T>>): Promise<{ items: T[]; pages: number }> {
@@ -37,7 +31,7 @@ async function codeOf(work: Promise<unknown>): Promise<string> {
   }
 }
 
-describe.each(topologies)('tenancy on %s', (topology, available) => {
+describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
   let t: TestContainer;
 
   beforeEach(async ({ skip }) => {

@@ -73,6 +73,15 @@ export class TenantService {
     return row ? this.get(row.id, { restrictedTo: null }) : null;
   }
 
+  /** Ids and names of the tenants the caller may see, by name: what other domains offer to choose from (no usage counts). */
+  names(access: TenantAccess, options: { limit?: number } = {}): Promise<Array<{ id: string; name: string }>> {
+    let query = this.db.selectFrom('tenants').select(['id', 'name']);
+    if (access.restrictedTo !== null) query = query.where('id', '=', access.restrictedTo);
+    query = query.orderBy('name');
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    return query.execute();
+  }
+
   /** Throws NOT_FOUND unless the tenant exists and the caller may see it. */
   async assertVisible(id: string, access: TenantAccess): Promise<void> {
     await this.find(id, access);

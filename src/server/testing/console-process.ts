@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { buildIfNeeded } from '../../../scripts/build-if-needed.mjs';
 import { freePort } from './free-port';
+import { CONSOLE_CHILD_ENV, waitUntilServing } from './local-services';
 import { TEST_OUTBOUND_ENV } from './outbound';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -29,7 +30,7 @@ export async function startConsole(env: Record<string, string>): Promise<Console
   const port = await freePort();
   const child = spawn(process.execPath, [SERVER, '--port', String(port), '--hostname', '127.0.0.1'], {
     cwd: ROOT,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NEXT_MANUAL_SIG_HANDLE: 'true', LOG_LEVEL: 'warn', ...TEST_OUTBOUND_ENV, ...env, PORT: String(port) },
+    env: { ...process.env, ...CONSOLE_CHILD_ENV, ...TEST_OUTBOUND_ENV, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -37,17 +38,7 @@ export async function startConsole(env: Record<string, string>): Promise<Console
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`console exited with ${child.exitCode}:\n${output}`);
-    try {
-      const res = await fetch(`${url}/api/health`);
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 300) throw new Error(`console did not become healthy:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntilServing({ child, url, readyPath: '/api/health', label: 'console', output: () => output, timeoutMs: 30_000 });
   return {
     port,
     url,

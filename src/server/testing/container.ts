@@ -1,9 +1,15 @@
 import { type Container, createContainer } from '../container';
 import { waitUntilReady } from '../coordination/redis-connection';
 import { TEST_OUTBOUND_ENV } from './outbound';
-import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropSchema, tempDir, uniqueId } from './services';
+import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropSchema, postgresAvailable, redisAvailable, tempDir, uniqueId } from './services';
 
 export type Topology = 'sqlite-local' | 'postgres-redis';
+
+/** Both topologies with whether this machine has what each needs: `describe.each(TOPOLOGIES)` runs a suite on both. */
+export const TOPOLOGIES: ReadonlyArray<readonly [Topology, boolean]> = [
+  ['sqlite-local', true],
+  ['postgres-redis', postgresAvailable && redisAvailable],
+];
 
 export interface TestContainer {
   c: Container;

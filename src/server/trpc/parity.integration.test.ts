@@ -3,8 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCOPES } from '../auth/auth.schemas';
 import type { AppRouter } from './app-router';
 import { restClient, trpcClient } from '../testing/clients';
-import { type TestContainer, type Topology, testContainer } from '../testing/container';
-import { postgresAvailable, redisAvailable } from '../testing/services';
+import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 
 type View = Record<string, unknown>;
 type Outcome = { ok: true; view: View } | { ok: false; code: string; message: string };
@@ -99,12 +98,7 @@ async function scenario(surface: Surface): Promise<unknown[]> {
   return steps;
 }
 
-const topologies: Array<[Topology, boolean]> = [
-  ['sqlite-local', true],
-  ['postgres-redis', postgresAvailable && redisAvailable],
-];
-
-describe.each(topologies)('REST and tRPC parity on %s', (topology, available) => {
+describe.each(TOPOLOGIES)('REST and tRPC parity on %s', (topology, available) => {
   const containers: TestContainer[] = [];
   beforeEach(({ skip }) => {
     if (!available) skip();

@@ -3,14 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL_TENANTS } from '../../tenants/tenant-access';
 import { type Fixture, startFixture } from '../../inference/testing/fixture-servers';
 import { trpcClient } from '../../testing/clients';
-import { type TestContainer, type Topology, testContainer } from '../../testing/container';
+import { TOPOLOGIES, type TestContainer, testContainer } from '../../testing/container';
 import { DEFAULT_OUTBOUND_ENV } from '../../testing/outbound';
-import { postgresAvailable, redisAvailable } from '../../testing/services';
-
-const topologies: Array<[Topology, boolean]> = [
-  ['sqlite-local', true],
-  ['postgres-redis', postgresAvailable && redisAvailable],
-];
 
 async function signedIn(t: TestContainer, role: 'admin' | 'viewer') {
   const email = `${role}-${Math.random().toString(36).slice(2)}@example.com`;
@@ -25,7 +19,7 @@ function appCode(error: unknown): string | null {
   return (error.data as { appCode?: string | null; code?: string }).appCode ?? (error.data as { code?: string }).code ?? null;
 }
 
-describe.each(topologies)('tenants and inference tRPC procedures on %s', (topology, available) => {
+describe.each(TOPOLOGIES)('tenants and inference tRPC procedures on %s', (topology, available) => {
   const containers: TestContainer[] = [];
   const fixtures: Fixture[] = [];
   beforeEach(({ skip }) => {

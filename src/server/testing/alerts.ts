@@ -6,9 +6,12 @@ import type { Container } from '../container';
 import type { Database } from '../db/schema';
 import { alertRoutes } from '../http/alerts.routes';
 import type { InferenceSampleTable } from '../inference/inference.tables';
-import { WEBHOOK_HEADERS, verifyWebhook } from './webhook-signature';
+import { WEBHOOK_HEADERS, verifyWebhook } from '../alerts/webhook-signature';
 
-/** Test support for the alerts domain: rows inserted directly, a real webhook receiver, a REST caller. */
+/**
+ * Test support for the alerts domain, kept out of the domain's folder so that no domain file imports the HTTP
+ * adapter: rows inserted directly, a real webhook receiver, a REST caller.
+ */
 
 export async function insertTenant(db: Kysely<Database>, name = 'Acme'): Promise<string> {
   const id = randomUUID();
@@ -44,28 +47,30 @@ export async function insertServer(db: Kysely<Database>, tenantId: string, name:
 
 export type SampleValues = Partial<Omit<InferenceSampleTable, 'id' | 'server_id' | 'tenant_id' | 'at'>>;
 
+/** A sample row with every metric empty but `values`: an "up" sample unless `values` says otherwise. */
+export function sampleRow(tenantId: string, serverId: string, at: number, values: SampleValues, id: string = randomUUID()): InferenceSampleTable {
+  return {
+    id,
+    server_id: serverId,
+    tenant_id: tenantId,
+    at,
+    up: 1,
+    latency_ms: null,
+    requests_running: null,
+    requests_waiting: null,
+    kv_cache_usage_pct: null,
+    prompt_tokens_per_s: null,
+    generation_tokens_per_s: null,
+    ttft_ms: null,
+    models: null,
+    counters: null,
+    error: null,
+    ...values,
+  };
+}
+
 export async function insertSample(db: Kysely<Database>, tenantId: string, serverId: string, at: number, values: SampleValues): Promise<void> {
-  await db
-    .insertInto('inference_samples')
-    .values({
-      id: randomUUID(),
-      server_id: serverId,
-      tenant_id: tenantId,
-      at,
-      up: 1,
-      latency_ms: null,
-      requests_running: null,
-      requests_waiting: null,
-      kv_cache_usage_pct: null,
-      prompt_tokens_per_s: null,
-      generation_tokens_per_s: null,
-      ttft_ms: null,
-      models: null,
-      counters: null,
-      error: null,
-      ...values,
-    })
-    .execute();
+  await db.insertInto('inference_samples').values(sampleRow(tenantId, serverId, at, values)).execute();
 }
 
 /** A run context at a chosen time, for calling the evaluation directly (as two racing instances would). */
