@@ -37,10 +37,7 @@ export async function testContainer(topology: Topology, extraEnv: Record<string,
     c,
     env,
     async close() {
-      await c.bus.close();
-      c.redis?.commands.disconnect();
-      c.redis?.subscriber.disconnect();
-      await c.database.close();
+      await c.close();
       if (!shared) {
         if (env.DATABASE_SCHEMA) await dropSchema(env.DATABASE_SCHEMA);
         if (env.REDIS_PREFIX) await deleteRedisPrefix(env.REDIS_PREFIX);
