@@ -1,8 +1,8 @@
 'use client';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
-import { formatExact, formatRelative } from '../format';
-import { Pager } from '../pager';
+import { formatExact, formatRelative } from '@/lib/format';
+import { Pager } from '@/components/ui/pager';
 
 interface Filter {
   actor?: string;

@@ -1,8 +1,8 @@
 'use client';
 import { useState } from 'react';
 import { trpc } from '@/lib/trpc';
-import { formatExact, formatRelative } from '../format';
-import { ConfirmDialog } from '../inference/confirm-dialog';
+import { formatExact, formatRelative } from '@/lib/format';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 
 /** What ending is about to end: one session (by its id) or every session of the operator. */
 type EndTarget = { sessionId?: string; includesMine: boolean };

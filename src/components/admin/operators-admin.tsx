@@ -1,7 +1,7 @@
 'use client';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
-import { formatExact, formatRelative } from '../format';
+import { formatExact, formatRelative } from '@/lib/format';
 import { useMe } from '../shell';
 import { OperatorSessions } from './operator-sessions';
 

@@ -2,7 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import { SCOPES, type Scope } from '@/server/auth/auth.schemas';
-import { formatExact, formatRelative } from '../format';
+import { formatExact, formatRelative } from '@/lib/format';
 
 const EXPIRY_CHOICES: Array<{ label: string; seconds: number | undefined }> = [
   { label: '30 days', seconds: 30 * 86_400 },

@@ -1,7 +1,7 @@
 'use client';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import type { SessionView } from '@/server/browser/browser.schemas';
-import { formatDuration, formatExact, formatRelative } from '../format';
+import { formatDuration, formatExact, formatRelative } from '@/lib/format';
 import { CLOSE_REASON_LABELS, SESSION_STATUS_TABLE, SessionStatusBadge } from './session-status';
 
 export type SessionAction = 'close' | 'screenshot' | 'navigate';

@@ -2,8 +2,8 @@
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { TenantView } from '@/server/tenants/tenants.schemas';
-import { formatExact } from '../format';
-import { ConfirmDialog } from '../inference/confirm-dialog';
+import { formatExact } from '@/lib/format';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { useMe } from '../shell';
 
 type Feedback = { tone: 'ok' | 'error'; text: string };

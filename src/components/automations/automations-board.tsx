@@ -3,12 +3,12 @@ import { useEffect, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { AutomationView } from '@/server/automations/automation.schemas';
 import { type CardActions, AutomationCard } from './automation-card';
-import { formatDuration } from './format';
+import { formatDuration } from '@/lib/format';
 import { InstancesPanel } from './instances-panel';
 import { PauseDialog } from './pause-dialog';
 import { RunHistory } from './run-history';
-import { useMe } from './shell';
-import { useNow } from './use-now';
+import { useMe } from '../shell';
+import { useNow } from '@/lib/use-now';
 
 type Feedback = { tone: 'ok' | 'error' | 'info'; text: string };
 type Pending = Record<string, CardActions['pending']>;

@@ -1,12 +1,7 @@
-import { Shell } from '@/components/shell';
 import { TenantsBoard } from '@/components/tenants/tenants-board';
 
 export const metadata = { title: 'Tenants · Automations Console' };
 
 export default function TenantsPage() {
-  return (
-    <Shell>
-      <TenantsBoard />
-    </Shell>
-  );
+  return <TenantsBoard />;
 }

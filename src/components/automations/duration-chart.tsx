@@ -1,4 +1,4 @@
-import { formatDuration } from './format';
+import { formatDuration } from '@/lib/format';
 
 export interface DurationPoint {
   id: string;

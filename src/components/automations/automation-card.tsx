@@ -1,6 +1,6 @@
 'use client';
 import type { AutomationView } from '@/server/automations/automation.schemas';
-import { formatDuration, formatExact, formatMetricValue, formatRelative, metricLabel } from './format';
+import { formatDuration, formatExact, formatMetricValue, formatRelative, metricLabel } from '@/lib/format';
 import { StateBadge } from './state-badge';
 
 export interface CardActions {

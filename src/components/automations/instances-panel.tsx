@@ -1,6 +1,6 @@
 'use client';
 import { trpc } from '@/lib/trpc';
-import { formatExact, formatRelative } from './format';
+import { formatExact, formatRelative } from '@/lib/format';
 
 /** The console instances seen in the last hour: who is live, what it runs, and when it last beat. */
 export function InstancesPanel({ now }: { now: number }) {

@@ -2,8 +2,8 @@
 import { useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import { DurationChart } from './duration-chart';
-import { formatDuration, formatExact, formatMetricValue, formatRelative, metricLabel } from './format';
-import { Pager } from './pager';
+import { formatDuration, formatExact, formatMetricValue, formatRelative, metricLabel } from '@/lib/format';
+import { Pager } from '@/components/ui/pager';
 
 const PAGE = 15;
 

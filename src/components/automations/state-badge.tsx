@@ -1,5 +1,5 @@
 import type { AutomationState } from '@/server/automations/state';
-import { Badge } from './badge';
+import { Badge } from '@/components/ui/badge';
 
 /** One table for every state: its label, colours and which controls make sense in it. */
 export const STATE_TABLE: Record<AutomationState, { label: string; className: string; dot: string; help: string }> = {
