@@ -1,6 +1,8 @@
 'use client';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Table } from '@/components/ui/table';
 import { SCOPES, type Scope } from '@/server/auth/auth.schemas';
 import { formatExact, formatRelative } from '@/lib/format';
 
@@ -22,6 +24,7 @@ export function TokensAdmin({ now }: { now: number }) {
   const tenants = trpc.tenants.list.useQuery();
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const [copied, setCopied] = useState(false);
+  const [revokeTarget, setRevokeTarget] = useState<{ id: string; name: string } | null>(null);
   const create = trpc.admin.createToken.useMutation({
     onSuccess: async (result) => {
       setCreated({ name: result.view.name, token: result.token });
@@ -119,57 +122,59 @@ export function TokensAdmin({ now }: { now: number }) {
         {tokens.data?.length === 0 ? <p className="mt-2 text-sm text-slate-600">No tokens yet. Scripts and other services need one to use the REST API.</p> : null}
         {revoke.error ? <p role="alert" className="mt-2 text-sm text-red-700">{revoke.error.message}</p> : null}
         {tokens.data && tokens.data.length > 0 ? (
-          <div className="mt-2 overflow-x-auto">
-            <table className="w-full min-w-[44rem] text-left text-sm">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th scope="col" className="py-1 pr-3">Name</th>
-                  <th scope="col" className="py-1 pr-3">Prefix</th>
-                  <th scope="col" className="py-1 pr-3">Scopes</th>
-                  <th scope="col" className="py-1 pr-3">Last used</th>
-                  <th scope="col" className="py-1 pr-3">Expires</th>
-                  <th scope="col" className="py-1"><span className="sr-only">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.data.map((t) => {
-                  const expired = t.expiresAt !== null && Date.parse(t.expiresAt) <= now;
-                  return (
-                    <tr key={t.id} className="border-t border-slate-100 align-top" data-testid={`token-row-${t.name}`}>
-                      <td className="py-1 pr-3">{t.name}</td>
-                      <td className="py-1 pr-3 font-mono text-xs">{t.prefix}…</td>
-                      <td className="py-1 pr-3 font-mono text-xs">
-                        {t.scopes.join(', ')}
-                        {t.tenantId ? <span className="block font-sans text-slate-500">tenant {tenants.data?.find((x) => x.id === t.tenantId)?.slug ?? t.tenantId}</span> : null}
-                      </td>
-                      <td className="py-1 pr-3" title={formatExact(t.lastUsedAt)}>{formatRelative(t.lastUsedAt, now)}</td>
-                      <td className="py-1 pr-3" title={formatExact(t.expiresAt)}>{t.expiresAt ? formatRelative(t.expiresAt, now) : 'never'}</td>
-                      <td className="py-1 text-right">
-                        {t.revokedAt ? (
-                          <span className="text-slate-500">revoked {formatRelative(t.revokedAt, now)}</span>
-                        ) : expired ? (
-                          <span className="text-slate-500">expired</span>
-                        ) : (
-                          <button
-                            type="button"
-                            disabled={revoke.isPending}
-                            onClick={() => {
-                              if (window.confirm(`Revoke token “${t.name}”? Clients using it get 401 at once.`)) revoke.mutate({ id: t.id });
-                            }}
-                            className="rounded-md border border-red-300 px-2 py-0.5 text-sm text-red-700 hover:bg-red-50 disabled:opacity-50"
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            className="mt-2"
+            label="API tokens"
+            minWidth="44rem"
+            rows={tokens.data}
+            rowKey={(t) => t.id}
+            rowTestId={(t) => `token-row-${t.name}`}
+            columns={[
+              { header: 'Name', cell: (t) => t.name },
+              { header: 'Prefix', className: 'font-mono text-xs', cell: (t) => `${t.prefix}…` },
+              {
+                header: 'Scopes',
+                className: 'font-mono text-xs',
+                cell: (t) => (
+                  <>
+                    {t.scopes.join(', ')}
+                    {t.tenantId ? <span className="block font-sans text-slate-500">tenant {tenants.data?.find((x) => x.id === t.tenantId)?.slug ?? t.tenantId}</span> : null}
+                  </>
+                ),
+              },
+              { header: 'Last used', title: (t) => formatExact(t.lastUsedAt), cell: (t) => formatRelative(t.lastUsedAt, now) },
+              { header: 'Expires', title: (t) => formatExact(t.expiresAt), cell: (t) => (t.expiresAt ? formatRelative(t.expiresAt, now) : 'never') },
+            ]}
+            actions={(t) =>
+              t.revokedAt ? (
+                <span className="text-slate-500">revoked {formatRelative(t.revokedAt, now)}</span>
+              ) : t.expiresAt !== null && Date.parse(t.expiresAt) <= now ? (
+                <span className="text-slate-500">expired</span>
+              ) : (
+                <button
+                  type="button"
+                  disabled={revoke.isPending}
+                  onClick={() => setRevokeTarget(t)}
+                  className="rounded-md border border-red-300 px-2 py-0.5 text-sm text-red-700 hover:bg-red-50 disabled:opacity-50"
+                >
+                  Revoke
+                </button>
+              )}
+          />
         ) : null}
       </section>
+      <ConfirmDialog
+        open={revokeTarget !== null}
+        title={`Revoke token “${revokeTarget?.name ?? ''}”?`}
+        confirmLabel="Revoke token"
+        onCancel={() => setRevokeTarget(null)}
+        onConfirm={() => {
+          if (revokeTarget) revoke.mutate({ id: revokeTarget.id });
+          setRevokeTarget(null);
+        }}
+      >
+        Clients using it get 401 at once.
+      </ConfirmDialog>
     </div>
   );
 }

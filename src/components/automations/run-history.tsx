@@ -4,6 +4,7 @@ import { trpc } from '@/lib/trpc';
 import { DurationChart } from './duration-chart';
 import { formatDuration, formatExact, formatMetricValue, formatRelative, metricLabel } from '@/lib/format';
 import { Pager } from '@/components/ui/pager';
+import { Table } from '@/components/ui/table';
 
 const PAGE = 15;
 
@@ -37,49 +38,22 @@ export function RunHistory({ automationKey, name, now, onClose }: { automationKe
       {history.data && history.data.runs.length > 0 ? (
         <>
           <DurationChart points={history.data.runs} />
-          <div className="mt-3 overflow-x-auto">
-            <table className="w-full min-w-[40rem] text-left text-sm">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th scope="col" className="py-1 pr-3">Started</th>
-                  <th scope="col" className="py-1 pr-3">Trigger</th>
-                  <th scope="col" className="py-1 pr-3">Actor</th>
-                  <th scope="col" className="py-1 pr-3">Instance</th>
-                  <th scope="col" className="py-1 pr-3">Outcome</th>
-                  <th scope="col" className="py-1 pr-3">Duration</th>
-                  <th scope="col" className="py-1">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {history.data.runs.map((run) => (
-                  <tr key={run.id} className="border-t border-slate-100 align-top">
-                    <td className="py-1 pr-3" title={formatExact(run.startedAt)}>{formatRelative(run.startedAt, now)}</td>
-                    <td className="py-1 pr-3">{run.trigger}</td>
-                    <td className="py-1 pr-3 break-all">{run.actor ?? '—'}</td>
-                    <td className="py-1 pr-3 break-all font-mono text-xs">{run.instanceId}</td>
-                    <td className={`py-1 pr-3 font-medium ${OUTCOME_STYLE[run.outcome] ?? ''}`}>{run.outcome}</td>
-                    <td className="py-1 pr-3 tabular-nums">{formatDuration(run.durationMs)}</td>
-                    <td className="py-1">
-                      {run.error ? <p className="whitespace-pre-wrap break-words font-mono text-xs text-red-700">{run.error}</p> : null}
-                      {run.metrics ? (
-                        <details>
-                          <summary className="cursor-pointer text-xs text-slate-600">Metrics</summary>
-                          <dl className="grid grid-cols-2 gap-x-3 text-xs">
-                            {Object.entries(run.metrics).map(([k, v]) => (
-                              <div key={k} className="contents">
-                                <dt className="text-slate-500">{metricLabel(k)}</dt>
-                                <dd>{formatMetricValue(v)}</dd>
-                              </div>
-                            ))}
-                          </dl>
-                        </details>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            className="mt-3"
+            label={`Runs of ${name}`}
+            minWidth="40rem"
+            rows={history.data.runs}
+            rowKey={(run) => run.id}
+            columns={[
+              { header: 'Started', title: (run) => formatExact(run.startedAt), cell: (run) => formatRelative(run.startedAt, now) },
+              { header: 'Trigger', cell: (run) => run.trigger },
+              { header: 'Actor', className: 'break-all', cell: (run) => run.actor ?? '—' },
+              { header: 'Instance', className: 'break-all font-mono text-xs', cell: (run) => run.instanceId },
+              { header: 'Outcome', className: (run) => `font-medium ${OUTCOME_STYLE[run.outcome] ?? ''}`, cell: (run) => run.outcome },
+              { header: 'Duration', className: 'tabular-nums', cell: (run) => formatDuration(run.durationMs) },
+              { header: 'Details', cell: (run) => <RunDetails error={run.error} metrics={run.metrics} /> },
+            ]}
+          />
           <Pager
             hasNewer={cursors.length > 1}
             hasOlder={Boolean(history.data.nextCursor)}
@@ -89,5 +63,27 @@ export function RunHistory({ automationKey, name, now, onClose }: { automationKe
         </>
       ) : null}
     </section>
+  );
+}
+
+/** A run's error and, folded, the metrics it reported. */
+function RunDetails({ error, metrics }: { error: string | null; metrics: Record<string, string | number | boolean> | null }) {
+  return (
+    <>
+      {error ? <p className="whitespace-pre-wrap break-words font-mono text-xs text-red-700">{error}</p> : null}
+      {metrics ? (
+        <details>
+          <summary className="cursor-pointer text-xs text-slate-600">Metrics</summary>
+          <dl className="grid grid-cols-2 gap-x-3 text-xs">
+            {Object.entries(metrics).map(([k, v]) => (
+              <div key={k} className="contents">
+                <dt className="text-slate-500">{metricLabel(k)}</dt>
+                <dd>{formatMetricValue(v)}</dd>
+              </div>
+            ))}
+          </dl>
+        </details>
+      ) : null}
+    </>
   );
 }

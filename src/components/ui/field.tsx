@@ -1,0 +1,33 @@
+import { type ReactNode, useId } from 'react';
+
+/** The look of every text input and select in a form. */
+export const INPUT_CLASS = 'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm';
+
+/** What a {@link Field} hands its control so the label, help and error are tied to it. */
+export interface ControlProps {
+  id: string;
+  className: string;
+  'aria-describedby'?: string;
+  'aria-invalid'?: true;
+}
+
+/**
+ * A labelled form control: a visible `<label for>`, the control, a line of help and an error, the last two read out
+ * with the control (`aria-describedby`). `hint` is short and part of the label ("optional"); `help` explains.
+ * The control is rendered by `children` with the props it must spread.
+ */
+export function Field({ label, hint, help, error, className, children }: { label: ReactNode; hint?: string; help?: ReactNode; error?: string | null; className?: string; children(control: ControlProps): ReactNode }) {
+  const id = useId();
+  const describedBy = [help ? `${id}-help` : null, error ? `${id}-error` : null].filter(Boolean).join(' ');
+  return (
+    <div className={className}>
+      <label htmlFor={id} className="block text-sm font-medium">
+        {label}
+        {hint ? <span className="font-normal text-slate-500"> ({hint})</span> : null}
+      </label>
+      {children({ id, className: INPUT_CLASS, 'aria-describedby': describedBy || undefined, 'aria-invalid': error ? true : undefined })}
+      {help ? <p id={`${id}-help`} className="mt-1 text-xs text-slate-500">{help}</p> : null}
+      {error ? <p id={`${id}-error`} className="mt-1 text-xs text-red-700">{error}</p> : null}
+    </div>
+  );
+}
