@@ -2,8 +2,11 @@
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import { formatExact, formatRelative } from '@/lib/format';
+import { Field } from '@/components/ui/field';
 import { Pager } from '@/components/ui/pager';
 import { Table } from '@/components/ui/table';
+
+const FILTER_LABEL = { actor: 'Actor', action: 'Action', target: 'Target (automation, token, email)' } as const;
 
 interface Filter {
   actor?: string;
@@ -29,15 +32,16 @@ export function AuditLogView({ now }: { now: number }) {
     <div className="space-y-4">
       <form onSubmit={apply} className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end" aria-label="Filter the audit log">
         {(['actor', 'action', 'target'] as const).map((field) => (
-          <label key={field} className="block text-sm font-medium capitalize">
-            {field === 'target' ? 'Target (automation, token, email)' : field}
-            <input
-              value={draft[field] ?? ''}
-              placeholder={field === 'actor' ? 'token:ops or operator:me@…' : field === 'action' ? 'automation.pause' : 'alert-evaluation'}
-              onChange={(e) => setDraft((d) => ({ ...d, [field]: e.target.value }))}
-              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm font-normal"
-            />
-          </label>
+          <Field key={field} label={FILTER_LABEL[field]}>
+            {(control) => (
+              <input
+                {...control}
+                value={draft[field] ?? ''}
+                placeholder={field === 'actor' ? 'token:ops or operator:me@…' : field === 'action' ? 'automation.pause' : 'alert-evaluation'}
+                onChange={(e) => setDraft((d) => ({ ...d, [field]: e.target.value }))}
+              />
+            )}
+          </Field>
         ))}
         <button type="submit" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">Filter</button>
       </form>

@@ -2,6 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Field } from '@/components/ui/field';
 import { Table } from '@/components/ui/table';
 import { formatExact, formatRelative } from '@/lib/format';
 import { useMe } from '../shell';
@@ -38,21 +39,18 @@ export function OperatorsAdmin({ now }: { now: number }) {
     <div className="space-y-6">
       <form onSubmit={submit} className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end" aria-labelledby="new-operator">
         <h2 id="new-operator" className="font-semibold sm:col-span-4">New operator</h2>
-        <label className="block text-sm font-medium">
-          Email
-          <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />
-        </label>
-        <label className="block text-sm font-medium">
-          Initial password
-          <input type="password" required minLength={8} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />
-        </label>
-        <label className="block text-sm font-medium">
-          Role
-          <select value={role} onChange={(e) => setRole(e.target.value === 'admin' ? 'admin' : 'viewer')} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
-            <option value="viewer">viewer (read only)</option>
-            <option value="admin">admin</option>
-          </select>
-        </label>
+        <Field label="Email">{(control) => <input {...control} type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}</Field>
+        <Field label="Initial password">
+          {(control) => <input {...control} type="password" required minLength={8} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />}
+        </Field>
+        <Field label="Role">
+          {(control) => (
+            <select {...control} value={role} onChange={(e) => setRole(e.target.value === 'admin' ? 'admin' : 'viewer')}>
+              <option value="viewer">viewer (read only)</option>
+              <option value="admin">admin</option>
+            </select>
+          )}
+        </Field>
         <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
           {create.isPending ? 'Creating…' : 'Create operator'}
         </button>

@@ -2,6 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Field } from '@/components/ui/field';
 import { Table } from '@/components/ui/table';
 import { SCOPES, type Scope } from '@/server/auth/auth.schemas';
 import { formatExact, formatRelative } from '@/lib/format';
@@ -44,10 +45,9 @@ export function TokensAdmin({ now }: { now: number }) {
     <div className="space-y-6">
       <form onSubmit={submit} className="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="new-token">
         <h2 id="new-token" className="font-semibold">New API token</h2>
-        <label className="block text-sm font-medium">
-          Name
-          <input name="token-name" required maxLength={64} value={name} onChange={(e) => setName(e.target.value)} className="mt-1 block w-full max-w-sm rounded-md border border-slate-300 px-3 py-2 text-sm" />
-        </label>
+        <Field label="Name" className="max-w-sm">
+          {(control) => <input {...control} name="token-name" required maxLength={64} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
         <fieldset>
           <legend className="text-sm font-medium">Scopes</legend>
           <div className="mt-1 grid grid-cols-1 gap-1 sm:grid-cols-3">
@@ -70,26 +70,27 @@ export function TokensAdmin({ now }: { now: number }) {
             ))}
           </div>
         </fieldset>
-        <label className="block text-sm font-medium">
-          Expires after
-          <select value={expiry} onChange={(e) => setExpiry(e.target.value)} className="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm">
-            {EXPIRY_CHOICES.map((c) => (
-              <option key={c.label}>{c.label}</option>
-            ))}
-          </select>
-        </label>
-        <label className="block text-sm font-medium">
-          Tenant
-          <select value={tenantId} onChange={(e) => setTenantId(e.target.value)} className="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm">
-            <option value="">All tenants</option>
-            {tenants.data?.map((t) => (
-              <option key={t.id} value={t.id}>
-                Only {t.name} ({t.slug})
-              </option>
-            ))}
-          </select>
-          <span className="mt-1 block text-xs font-normal text-slate-500">A token restricted to one tenant gets 404 for every other tenant’s objects.</span>
-        </label>
+        <Field label="Expires after" className="w-fit">
+          {(control) => (
+            <select {...control} value={expiry} onChange={(e) => setExpiry(e.target.value)}>
+              {EXPIRY_CHOICES.map((c) => (
+                <option key={c.label}>{c.label}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Tenant" className="w-fit" help="A token restricted to one tenant gets 404 for every other tenant’s objects.">
+          {(control) => (
+            <select {...control} value={tenantId} onChange={(e) => setTenantId(e.target.value)}>
+              <option value="">All tenants</option>
+              {tenants.data?.map((t) => (
+                <option key={t.id} value={t.id}>
+                  Only {t.name} ({t.slug})
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         {create.error ? <p role="alert" className="text-sm text-red-700">{create.error.message}</p> : null}
         <button type="submit" disabled={create.isPending || scopes.size === 0} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
           {create.isPending ? 'Creating…' : 'Create token'}

@@ -13,7 +13,8 @@ export interface ControlProps {
 
 /**
  * A labelled form control: a visible `<label for>`, the control, a line of help and an error, the last two read out
- * with the control (`aria-describedby`). `hint` is short and part of the label ("optional"); `help` explains.
+ * with the control (`aria-describedby`); an error is also announced when it appears. `hint` is short and part of the
+ * label ("optional"); `help` explains.
  * The control is rendered by `children` with the props it must spread.
  */
 export function Field({ label, hint, help, error, className, children }: { label: ReactNode; hint?: string; help?: ReactNode; error?: string | null; className?: string; children(control: ControlProps): ReactNode }) {
@@ -27,7 +28,7 @@ export function Field({ label, hint, help, error, className, children }: { label
       </label>
       {children({ id, className: INPUT_CLASS, 'aria-describedby': describedBy || undefined, 'aria-invalid': error ? true : undefined })}
       {help ? <p id={`${id}-help`} className="mt-1 text-xs text-slate-500">{help}</p> : null}
-      {error ? <p id={`${id}-error`} className="mt-1 text-xs text-red-700">{error}</p> : null}
+      {error ? <p id={`${id}-error`} role="alert" className="mt-1 text-xs text-red-700">{error}</p> : null}
     </div>
   );
 }
