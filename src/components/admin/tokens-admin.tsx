@@ -70,7 +70,7 @@ export function TokensAdmin({ now }: { now: number }) {
             ))}
           </div>
         </fieldset>
-        <Field label="Expires after" className="w-fit">
+        <Field label="Expires after" fit>
           {(control) => (
             <select {...control} value={expiry} onChange={(e) => setExpiry(e.target.value)}>
               {EXPIRY_CHOICES.map((c) => (
@@ -79,7 +79,7 @@ export function TokensAdmin({ now }: { now: number }) {
             </select>
           )}
         </Field>
-        <Field label="Tenant" className="w-fit" help="A token restricted to one tenant gets 404 for every other tenant’s objects.">
+        <Field label="Tenant" fit help="A token restricted to one tenant gets 404 for every other tenant’s objects.">
           {(control) => (
             <select {...control} value={tenantId} onChange={(e) => setTenantId(e.target.value)}>
               <option value="">All tenants</option>
