@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 
-// Literal classes (Tailwind only emits what it can read); no inline style, which the Content Security Policy refuses.
+// Whole class names written out: Tailwind emits only the classes it can read in the source.
 const MIN_WIDTH = { '36rem': 'min-w-[36rem]', '40rem': 'min-w-[40rem]', '44rem': 'min-w-[44rem]' } as const;
 
 /** One column: its header, and how a row fills its cell. */
@@ -18,7 +18,8 @@ export interface Column<Row> {
 /**
  * The table every page uses: column headers with `scope="col"`, one row per item, horizontal scrolling on narrow
  * screens. `framed` draws its own card (a table that is the page's main content); without it, it sits in one.
- * `label` names the table for screen readers. `rowTestId` keeps rows findable by tests; `className` places it (margins). `actions` fills a last, right-aligned column of row buttons.
+ * `label` names the table for screen readers. `rowTestId` keeps rows findable by tests; `className` places it
+ * (margins). `actions` fills a last, right-aligned column of row buttons.
  */
 export function Table<Row>({ columns, rows, rowKey, label, framed = false, minWidth, rowTestId, className = '', actions }: { columns: ReadonlyArray<Column<Row> | false>; rows: readonly Row[]; rowKey(row: Row): string; label?: string; framed?: boolean; minWidth?: keyof typeof MIN_WIDTH; rowTestId?(row: Row): string; className?: string; actions?(row: Row): ReactNode }) {
   const shown = columns.filter((c): c is Column<Row> => c !== false);
