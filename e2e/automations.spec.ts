@@ -66,8 +66,8 @@ test('a token created in the console works against REST, and once revoked gets 4
   expect(ok.status()).toBe(200);
   expect(((await ok.json()) as { automations: unknown[] }).automations).toHaveLength(4);
 
-  page.once('dialog', (dialog) => void dialog.accept());
   await page.getByTestId(`token-row-${name}`).getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('dialog', { name: `Revoke token “${name}”?` }).getByRole('button', { name: 'Revoke token' }).click();
   await expect(page.getByTestId(`token-row-${name}`)).toContainText('revoked');
   const refused = await request.get('/api/client/v1/automations', { headers: { authorization: `Bearer ${token}` } });
   expect(refused.status()).toBe(401);

@@ -1,5 +1,6 @@
 'use client';
 import { type FormEvent, useState } from 'react';
+import { Field } from '@/components/ui/field';
 import { trpc } from '@/lib/trpc';
 import { useMe } from './shell';
 
@@ -24,7 +25,6 @@ export function AccountPage() {
     if (next === repeat) change.mutate({ current, next });
   }
 
-  const field = 'mt-1 block w-full max-w-sm rounded-md border border-slate-300 px-3 py-2 text-sm';
   return (
     <section aria-labelledby="account-title" className="space-y-4">
       <h1 id="account-title" className="text-xl font-semibold">Account</h1>
@@ -33,19 +33,15 @@ export function AccountPage() {
       </p>
       <form onSubmit={submit} className="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="password-title">
         <h2 id="password-title" className="font-semibold">Change password</h2>
-        <label className="block text-sm font-medium">
-          Current password
-          <input type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} className={field} />
-        </label>
-        <label className="block text-sm font-medium">
-          New password <span className="font-normal text-slate-500">(at least 8 characters)</span>
-          <input type="password" autoComplete="new-password" required minLength={8} value={next} onChange={(e) => setNext(e.target.value)} className={field} />
-        </label>
-        <label className="block text-sm font-medium">
-          New password again
-          <input type="password" autoComplete="new-password" required minLength={8} value={repeat} onChange={(e) => setRepeat(e.target.value)} className={field} />
-        </label>
-        {mismatch ? <p role="alert" className="text-sm text-red-700">The two new passwords differ.</p> : null}
+        <Field label="Current password" className="max-w-sm">
+          {(control) => <input {...control} type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />}
+        </Field>
+        <Field label="New password" className="max-w-sm" hint="at least 8 characters">
+          {(control) => <input {...control} type="password" autoComplete="new-password" required minLength={8} value={next} onChange={(e) => setNext(e.target.value)} />}
+        </Field>
+        <Field label="New password again" className="max-w-sm" error={mismatch ? 'The two new passwords differ.' : null}>
+          {(control) => <input {...control} type="password" autoComplete="new-password" required minLength={8} value={repeat} onChange={(e) => setRepeat(e.target.value)} />}
+        </Field>
         {change.error ? <p role="alert" className="text-sm text-red-700">{change.error.message}</p> : null}
         {change.isSuccess ? <p role="status" className="text-sm text-emerald-700">Password changed. Your other sessions were signed out.</p> : null}
         <button type="submit" disabled={change.isPending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">

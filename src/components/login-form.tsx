@@ -1,6 +1,7 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useState } from 'react';
+import { Field } from '@/components/ui/field';
 import { trpc } from '@/lib/trpc';
 
 export function LoginForm() {
@@ -26,30 +27,12 @@ export function LoginForm() {
         <h1 id="login-title" className="text-xl font-semibold">Automations Console</h1>
         <p className="mt-1 text-sm text-slate-600">Sign in with your operator account.</p>
       </div>
-      <label className="block text-sm font-medium">
-        Email
-        <input
-          type="email"
-          name="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
-        />
-      </label>
-      <label className="block text-sm font-medium">
-        Password
-        <input
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
-        />
-      </label>
+      <Field label="Email">
+        {(control) => <input {...control} type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />}
+      </Field>
+      <Field label="Password">
+        {(control) => <input {...control} type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />}
+      </Field>
       {login.error ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
           {login.error.message}

@@ -1,6 +1,6 @@
 'use client';
 import { useMe } from '../shell';
-import { useNow } from '../use-now';
+import { useNow } from '@/lib/use-now';
 import { AuditLogView } from './audit-log';
 import { OperatorsAdmin } from './operators-admin';
 import { TokensAdmin } from './tokens-admin';

@@ -1,8 +1,12 @@
 'use client';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
-import { formatExact, formatRelative } from '../format';
-import { Pager } from '../pager';
+import { formatExact, formatRelative } from '@/lib/format';
+import { Field } from '@/components/ui/field';
+import { Pager } from '@/components/ui/pager';
+import { Table } from '@/components/ui/table';
+
+const FILTER_LABEL = { actor: 'Actor', action: 'Action', target: 'Target (automation, token, email)' } as const;
 
 interface Filter {
   actor?: string;
@@ -28,15 +32,16 @@ export function AuditLogView({ now }: { now: number }) {
     <div className="space-y-4">
       <form onSubmit={apply} className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end" aria-label="Filter the audit log">
         {(['actor', 'action', 'target'] as const).map((field) => (
-          <label key={field} className="block text-sm font-medium capitalize">
-            {field === 'target' ? 'Target (automation, token, email)' : field}
-            <input
-              value={draft[field] ?? ''}
-              placeholder={field === 'actor' ? 'token:ops or operator:me@…' : field === 'action' ? 'automation.pause' : 'alert-evaluation'}
-              onChange={(e) => setDraft((d) => ({ ...d, [field]: e.target.value }))}
-              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm font-normal"
-            />
-          </label>
+          <Field key={field} label={FILTER_LABEL[field]}>
+            {(control) => (
+              <input
+                {...control}
+                value={draft[field] ?? ''}
+                placeholder={field === 'actor' ? 'token:ops or operator:me@…' : field === 'action' ? 'automation.pause' : 'alert-evaluation'}
+                onChange={(e) => setDraft((d) => ({ ...d, [field]: e.target.value }))}
+              />
+            )}
+          </Field>
         ))}
         <button type="submit" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">Filter</button>
       </form>
@@ -44,33 +49,28 @@ export function AuditLogView({ now }: { now: number }) {
       <section aria-label="Audit entries" className="overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
         {audit.data?.entries.length === 0 ? <p className="text-sm text-slate-600">Nothing recorded{Object.values(filter).some(Boolean) ? ' for this filter' : ' yet'}.</p> : null}
         {audit.data && audit.data.entries.length > 0 ? (
-          <table className="w-full min-w-[44rem] text-left text-sm">
-            <thead className="text-xs uppercase text-slate-500">
-              <tr>
-                <th scope="col" className="py-1 pr-3">When</th>
-                <th scope="col" className="py-1 pr-3">Actor</th>
-                <th scope="col" className="py-1 pr-3">Action</th>
-                <th scope="col" className="py-1 pr-3">Target</th>
-                <th scope="col" className="py-1 pr-3">Outcome</th>
-                <th scope="col" className="py-1">Instance</th>
-              </tr>
-            </thead>
-            <tbody>
-              {audit.data.entries.map((e) => (
-                <tr key={e.id} className="border-t border-slate-100 align-top">
-                  <td className="py-1 pr-3" title={formatExact(e.at)}>{formatRelative(e.at, now)}</td>
-                  <td className="py-1 pr-3 break-all">{e.actor}</td>
-                  <td className="py-1 pr-3 font-mono text-xs">{e.action}</td>
-                  <td className="py-1 pr-3 break-all">{e.target ?? '—'}</td>
-                  <td className="py-1 pr-3">
+          <Table
+            label="Audit entries"
+            minWidth="44rem"
+            rows={audit.data.entries}
+            rowKey={(e) => String(e.id)}
+            columns={[
+              { header: 'When', title: (e) => formatExact(e.at), cell: (e) => formatRelative(e.at, now) },
+              { header: 'Actor', className: 'break-all', cell: (e) => e.actor },
+              { header: 'Action', className: 'font-mono text-xs', cell: (e) => e.action },
+              { header: 'Target', className: 'break-all', cell: (e) => e.target ?? '—' },
+              {
+                header: 'Outcome',
+                cell: (e) => (
+                  <>
                     {e.outcome}
                     {e.detail ? <span className="block text-xs text-slate-500 break-all">{JSON.stringify(e.detail)}</span> : null}
-                  </td>
-                  <td className="py-1 font-mono text-xs break-all">{e.instanceId}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </>
+                ),
+              },
+              { header: 'Instance', className: 'font-mono text-xs break-all', cell: (e) => e.instanceId },
+            ]}
+          />
         ) : null}
         <Pager
           hasNewer={pages.length > 1}

@@ -1,8 +1,9 @@
 'use client';
 import { useState } from 'react';
 import { trpc } from '@/lib/trpc';
-import { formatExact, formatRelative } from '../format';
-import { ConfirmDialog } from '../inference/confirm-dialog';
+import { formatExact, formatRelative } from '@/lib/format';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Table } from '@/components/ui/table';
 
 /** What ending is about to end: one session (by its id) or every session of the operator. */
 type EndTarget = { sessionId?: string; includesMine: boolean };
@@ -37,39 +38,37 @@ export function OperatorSessions({ operator, now }: { operator: { id: string; em
       {sessions.isLoading ? <p className="mt-2 text-sm text-slate-500">Loading…</p> : null}
       {sessions.data && list.length === 0 ? <p className="mt-2 text-sm text-slate-500">No live session.</p> : null}
       {list.length > 0 ? (
-        <table className="mt-2 w-full text-left text-sm">
-          <thead className="text-xs uppercase text-slate-500">
-            <tr>
-              <th scope="col" className="py-1 pr-3">Signed in</th>
-              <th scope="col" className="py-1 pr-3">Last seen</th>
-              <th scope="col" className="py-1 pr-3">Ends</th>
-              <th scope="col" className="py-1"><span className="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((s) => (
-              <tr key={s.id} className="border-t border-slate-100">
-                <td className="py-1 pr-3" title={formatExact(s.createdAt)}>
+        <Table
+          className="mt-2"
+          label={`Live sessions of ${operator.email}`}
+          rows={list}
+          rowKey={(s) => s.id}
+          columns={[
+            {
+              header: 'Signed in',
+              title: (s) => formatExact(s.createdAt),
+              cell: (s) => (
+                <>
                   {formatRelative(s.createdAt, now)}
                   {s.current ? <span className="ml-1 text-xs text-slate-500">(this session)</span> : null}
-                </td>
-                <td className="py-1 pr-3" title={formatExact(s.lastSeenAt)}>{formatRelative(s.lastSeenAt, now)}</td>
-                <td className="py-1 pr-3" title={formatExact(s.endsAt)}>{formatRelative(s.endsAt, now)}</td>
-                <td className="py-1 text-right">
-                  <button
-                    type="button"
-                    disabled={end.isPending}
-                    onClick={() => setTarget({ sessionId: s.id, includesMine: s.current })}
-                    aria-label={`End the session of ${operator.email} signed in ${formatExact(s.createdAt)}`}
-                    className="rounded-md border border-slate-300 px-2 py-0.5 text-sm hover:bg-slate-50 disabled:opacity-50"
-                  >
-                    End
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+            { header: 'Last seen', title: (s) => formatExact(s.lastSeenAt), cell: (s) => formatRelative(s.lastSeenAt, now) },
+            { header: 'Ends', title: (s) => formatExact(s.endsAt), cell: (s) => formatRelative(s.endsAt, now) },
+          ]}
+          actions={(s) => (
+            <button
+              type="button"
+              disabled={end.isPending}
+              onClick={() => setTarget({ sessionId: s.id, includesMine: s.current })}
+              aria-label={`End the session of ${operator.email} signed in ${formatExact(s.createdAt)}`}
+              className="rounded-md border border-slate-300 px-2 py-0.5 text-sm hover:bg-slate-50 disabled:opacity-50"
+            >
+              End
+            </button>
+          )}
+        />
       ) : null}
       {feedback ? <p role="status" className="mt-2 text-sm text-slate-700">{feedback}</p> : null}
       {end.error ?? sessions.error ? <p role="alert" className="mt-2 text-sm text-red-700">{(end.error ?? sessions.error)?.message}</p> : null}

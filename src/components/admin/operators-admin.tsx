@@ -1,7 +1,10 @@
 'use client';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
-import { formatExact, formatRelative } from '../format';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Field } from '@/components/ui/field';
+import { Table } from '@/components/ui/table';
+import { formatExact, formatRelative } from '@/lib/format';
 import { useMe } from '../shell';
 import { OperatorSessions } from './operator-sessions';
 
@@ -14,6 +17,7 @@ export function OperatorsAdmin({ now }: { now: number }) {
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<'admin' | 'viewer'>('viewer');
   const [sessionsOf, setSessionsOf] = useState<string | null>(null);
+  const [disableTarget, setDisableTarget] = useState<{ id: string; email: string } | null>(null);
   const refresh = () => utils.admin.operators.invalidate();
   const create = trpc.admin.createOperator.useMutation({
     onSuccess: async () => {
@@ -35,21 +39,18 @@ export function OperatorsAdmin({ now }: { now: number }) {
     <div className="space-y-6">
       <form onSubmit={submit} className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end" aria-labelledby="new-operator">
         <h2 id="new-operator" className="font-semibold sm:col-span-4">New operator</h2>
-        <label className="block text-sm font-medium">
-          Email
-          <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />
-        </label>
-        <label className="block text-sm font-medium">
-          Initial password
-          <input type="password" required minLength={8} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />
-        </label>
-        <label className="block text-sm font-medium">
-          Role
-          <select value={role} onChange={(e) => setRole(e.target.value === 'admin' ? 'admin' : 'viewer')} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
-            <option value="viewer">viewer (read only)</option>
-            <option value="admin">admin</option>
-          </select>
-        </label>
+        <Field label="Email">{(control) => <input {...control} type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}</Field>
+        <Field label="Initial password">
+          {(control) => <input {...control} type="password" required minLength={8} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />}
+        </Field>
+        <Field label="Role">
+          {(control) => (
+            <select {...control} value={role} onChange={(e) => setRole(e.target.value === 'admin' ? 'admin' : 'viewer')}>
+              <option value="viewer">viewer (read only)</option>
+              <option value="admin">admin</option>
+            </select>
+          )}
+        </Field>
         <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
           {create.isPending ? 'Creating…' : 'Create operator'}
         </button>
@@ -57,62 +58,67 @@ export function OperatorsAdmin({ now }: { now: number }) {
       {error ? <p role="alert" className="text-sm text-red-700">{error.message}</p> : null}
       <section aria-labelledby="operator-list" className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
         <h2 id="operator-list" className="font-semibold">Operators</h2>
-        <div className="mt-2 overflow-x-auto">
-          <table className="w-full min-w-[36rem] text-left text-sm">
-            <thead className="text-xs uppercase text-slate-500">
-              <tr>
-                <th scope="col" className="py-1 pr-3">Email</th>
-                <th scope="col" className="py-1 pr-3">Role</th>
-                <th scope="col" className="py-1 pr-3">Since</th>
-                <th scope="col" className="py-1 pr-3">Status</th>
-                <th scope="col" className="py-1"><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {operators.data?.map((o) => (
-                <tr key={o.id} className="border-t border-slate-100">
-                  <td className="py-1 pr-3">{o.email}{o.email === me.email ? <span className="ml-1 text-xs text-slate-500">(you)</span> : null}</td>
-                  <td className="py-1 pr-3">
-                    <select
-                      aria-label={`Role of ${o.email}`}
-                      value={o.role}
-                      disabled={setRoleOf.isPending}
-                      onChange={(e) => setRoleOf.mutate({ id: o.id, role: e.target.value === 'admin' ? 'admin' : 'viewer' })}
-                      className="rounded-md border border-slate-300 px-2 py-1 text-sm"
-                    >
-                      <option value="viewer">viewer</option>
-                      <option value="admin">admin</option>
-                    </select>
-                  </td>
-                  <td className="py-1 pr-3" title={formatExact(o.createdAt)}>{formatRelative(o.createdAt, now)}</td>
-                  <td className="py-1 pr-3">{o.disabledAt ? 'disabled' : 'active'}</td>
-                  <td className="space-x-1 py-1 text-right">
-                    <button
-                      type="button"
-                      aria-expanded={sessionsOf === o.id}
-                      onClick={() => setSessionsOf(sessionsOf === o.id ? null : o.id)}
-                      className="rounded-md border border-slate-300 px-2 py-0.5 text-sm hover:bg-slate-50"
-                    >
-                      Sessions
-                    </button>
-                    <button
-                      type="button"
-                      disabled={setDisabled.isPending}
-                      onClick={() => {
-                        if (o.disabledAt || window.confirm(`Disable ${o.email}? Their sessions end at once.`)) setDisabled.mutate({ id: o.id, disabled: !o.disabledAt });
-                      }}
-                      className="rounded-md border border-slate-300 px-2 py-0.5 text-sm hover:bg-slate-50 disabled:opacity-50"
-                    >
-                      {o.disabledAt ? 'Enable' : 'Disable'}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          className="mt-2"
+          label="Operators"
+          minWidth="36rem"
+          rows={operators.data ?? []}
+          rowKey={(o) => o.id}
+          columns={[
+            { header: 'Email', cell: (o) => <>{o.email}{o.email === me.email ? <span className="ml-1 text-xs text-slate-500">(you)</span> : null}</> },
+            {
+              header: 'Role',
+              cell: (o) => (
+                <select
+                  aria-label={`Role of ${o.email}`}
+                  value={o.role}
+                  disabled={setRoleOf.isPending}
+                  onChange={(e) => setRoleOf.mutate({ id: o.id, role: e.target.value === 'admin' ? 'admin' : 'viewer' })}
+                  className="rounded-md border border-slate-300 px-2 py-1 text-sm"
+                >
+                  <option value="viewer">viewer</option>
+                  <option value="admin">admin</option>
+                </select>
+              ),
+            },
+            { header: 'Since', title: (o) => formatExact(o.createdAt), cell: (o) => formatRelative(o.createdAt, now) },
+            { header: 'Status', cell: (o) => (o.disabledAt ? 'disabled' : 'active') },
+          ]}
+          actions={(o) => (
+            <div className="flex justify-end gap-1">
+              <button
+                type="button"
+                aria-expanded={sessionsOf === o.id}
+                onClick={() => setSessionsOf(sessionsOf === o.id ? null : o.id)}
+                className="rounded-md border border-slate-300 px-2 py-0.5 text-sm hover:bg-slate-50"
+              >
+                Sessions
+              </button>
+              <button
+                type="button"
+                disabled={setDisabled.isPending}
+                onClick={() => (o.disabledAt ? setDisabled.mutate({ id: o.id, disabled: false }) : setDisableTarget(o))}
+                className="rounded-md border border-slate-300 px-2 py-0.5 text-sm hover:bg-slate-50 disabled:opacity-50"
+              >
+                {o.disabledAt ? 'Enable' : 'Disable'}
+              </button>
+            </div>
+          )}
+        />
       </section>
       {operators.data?.filter((o) => o.id === sessionsOf).map((o) => <OperatorSessions key={o.id} operator={o} now={now} />)}
+      <ConfirmDialog
+        open={disableTarget !== null}
+        title={`Disable ${disableTarget?.email ?? ''}?`}
+        confirmLabel="Disable operator"
+        onCancel={() => setDisableTarget(null)}
+        onConfirm={() => {
+          if (disableTarget) setDisabled.mutate({ id: disableTarget.id, disabled: true });
+          setDisableTarget(null);
+        }}
+      >
+        They cannot sign in until enabled again, and their sessions end at once on every console.
+      </ConfirmDialog>
     </div>
   );
 }

@@ -1,8 +1,11 @@
 'use client';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Field } from '@/components/ui/field';
+import { Table } from '@/components/ui/table';
 import { SCOPES, type Scope } from '@/server/auth/auth.schemas';
-import { formatExact, formatRelative } from '../format';
+import { formatExact, formatRelative } from '@/lib/format';
 
 const EXPIRY_CHOICES: Array<{ label: string; seconds: number | undefined }> = [
   { label: '30 days', seconds: 30 * 86_400 },
@@ -22,6 +25,7 @@ export function TokensAdmin({ now }: { now: number }) {
   const tenants = trpc.tenants.list.useQuery();
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const [copied, setCopied] = useState(false);
+  const [revokeTarget, setRevokeTarget] = useState<{ id: string; name: string } | null>(null);
   const create = trpc.admin.createToken.useMutation({
     onSuccess: async (result) => {
       setCreated({ name: result.view.name, token: result.token });
@@ -41,10 +45,9 @@ export function TokensAdmin({ now }: { now: number }) {
     <div className="space-y-6">
       <form onSubmit={submit} className="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="new-token">
         <h2 id="new-token" className="font-semibold">New API token</h2>
-        <label className="block text-sm font-medium">
-          Name
-          <input name="token-name" required maxLength={64} value={name} onChange={(e) => setName(e.target.value)} className="mt-1 block w-full max-w-sm rounded-md border border-slate-300 px-3 py-2 text-sm" />
-        </label>
+        <Field label="Name" className="max-w-sm">
+          {(control) => <input {...control} name="token-name" required maxLength={64} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
         <fieldset>
           <legend className="text-sm font-medium">Scopes</legend>
           <div className="mt-1 grid grid-cols-1 gap-1 sm:grid-cols-3">
@@ -67,26 +70,27 @@ export function TokensAdmin({ now }: { now: number }) {
             ))}
           </div>
         </fieldset>
-        <label className="block text-sm font-medium">
-          Expires after
-          <select value={expiry} onChange={(e) => setExpiry(e.target.value)} className="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm">
-            {EXPIRY_CHOICES.map((c) => (
-              <option key={c.label}>{c.label}</option>
-            ))}
-          </select>
-        </label>
-        <label className="block text-sm font-medium">
-          Tenant
-          <select value={tenantId} onChange={(e) => setTenantId(e.target.value)} className="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm">
-            <option value="">All tenants</option>
-            {tenants.data?.map((t) => (
-              <option key={t.id} value={t.id}>
-                Only {t.name} ({t.slug})
-              </option>
-            ))}
-          </select>
-          <span className="mt-1 block text-xs font-normal text-slate-500">A token restricted to one tenant gets 404 for every other tenant’s objects.</span>
-        </label>
+        <Field label="Expires after" fit>
+          {(control) => (
+            <select {...control} value={expiry} onChange={(e) => setExpiry(e.target.value)}>
+              {EXPIRY_CHOICES.map((c) => (
+                <option key={c.label}>{c.label}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Tenant" fit help="A token restricted to one tenant gets 404 for every other tenant’s objects.">
+          {(control) => (
+            <select {...control} value={tenantId} onChange={(e) => setTenantId(e.target.value)}>
+              <option value="">All tenants</option>
+              {tenants.data?.map((t) => (
+                <option key={t.id} value={t.id}>
+                  Only {t.name} ({t.slug})
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         {create.error ? <p role="alert" className="text-sm text-red-700">{create.error.message}</p> : null}
         <button type="submit" disabled={create.isPending || scopes.size === 0} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
           {create.isPending ? 'Creating…' : 'Create token'}
@@ -119,57 +123,59 @@ export function TokensAdmin({ now }: { now: number }) {
         {tokens.data?.length === 0 ? <p className="mt-2 text-sm text-slate-600">No tokens yet. Scripts and other services need one to use the REST API.</p> : null}
         {revoke.error ? <p role="alert" className="mt-2 text-sm text-red-700">{revoke.error.message}</p> : null}
         {tokens.data && tokens.data.length > 0 ? (
-          <div className="mt-2 overflow-x-auto">
-            <table className="w-full min-w-[44rem] text-left text-sm">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th scope="col" className="py-1 pr-3">Name</th>
-                  <th scope="col" className="py-1 pr-3">Prefix</th>
-                  <th scope="col" className="py-1 pr-3">Scopes</th>
-                  <th scope="col" className="py-1 pr-3">Last used</th>
-                  <th scope="col" className="py-1 pr-3">Expires</th>
-                  <th scope="col" className="py-1"><span className="sr-only">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.data.map((t) => {
-                  const expired = t.expiresAt !== null && Date.parse(t.expiresAt) <= now;
-                  return (
-                    <tr key={t.id} className="border-t border-slate-100 align-top" data-testid={`token-row-${t.name}`}>
-                      <td className="py-1 pr-3">{t.name}</td>
-                      <td className="py-1 pr-3 font-mono text-xs">{t.prefix}…</td>
-                      <td className="py-1 pr-3 font-mono text-xs">
-                        {t.scopes.join(', ')}
-                        {t.tenantId ? <span className="block font-sans text-slate-500">tenant {tenants.data?.find((x) => x.id === t.tenantId)?.slug ?? t.tenantId}</span> : null}
-                      </td>
-                      <td className="py-1 pr-3" title={formatExact(t.lastUsedAt)}>{formatRelative(t.lastUsedAt, now)}</td>
-                      <td className="py-1 pr-3" title={formatExact(t.expiresAt)}>{t.expiresAt ? formatRelative(t.expiresAt, now) : 'never'}</td>
-                      <td className="py-1 text-right">
-                        {t.revokedAt ? (
-                          <span className="text-slate-500">revoked {formatRelative(t.revokedAt, now)}</span>
-                        ) : expired ? (
-                          <span className="text-slate-500">expired</span>
-                        ) : (
-                          <button
-                            type="button"
-                            disabled={revoke.isPending}
-                            onClick={() => {
-                              if (window.confirm(`Revoke token “${t.name}”? Clients using it get 401 at once.`)) revoke.mutate({ id: t.id });
-                            }}
-                            className="rounded-md border border-red-300 px-2 py-0.5 text-sm text-red-700 hover:bg-red-50 disabled:opacity-50"
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            className="mt-2"
+            label="API tokens"
+            minWidth="44rem"
+            rows={tokens.data}
+            rowKey={(t) => t.id}
+            rowTestId={(t) => `token-row-${t.name}`}
+            columns={[
+              { header: 'Name', cell: (t) => t.name },
+              { header: 'Prefix', className: 'font-mono text-xs', cell: (t) => `${t.prefix}…` },
+              {
+                header: 'Scopes',
+                className: 'font-mono text-xs',
+                cell: (t) => (
+                  <>
+                    {t.scopes.join(', ')}
+                    {t.tenantId ? <span className="block font-sans text-slate-500">tenant {tenants.data?.find((x) => x.id === t.tenantId)?.slug ?? t.tenantId}</span> : null}
+                  </>
+                ),
+              },
+              { header: 'Last used', title: (t) => formatExact(t.lastUsedAt), cell: (t) => formatRelative(t.lastUsedAt, now) },
+              { header: 'Expires', title: (t) => formatExact(t.expiresAt), cell: (t) => (t.expiresAt ? formatRelative(t.expiresAt, now) : 'never') },
+            ]}
+            actions={(t) =>
+              t.revokedAt ? (
+                <span className="text-slate-500">revoked {formatRelative(t.revokedAt, now)}</span>
+              ) : t.expiresAt !== null && Date.parse(t.expiresAt) <= now ? (
+                <span className="text-slate-500">expired</span>
+              ) : (
+                <button
+                  type="button"
+                  disabled={revoke.isPending}
+                  onClick={() => setRevokeTarget(t)}
+                  className="rounded-md border border-red-300 px-2 py-0.5 text-sm text-red-700 hover:bg-red-50 disabled:opacity-50"
+                >
+                  Revoke
+                </button>
+              )}
+          />
         ) : null}
       </section>
+      <ConfirmDialog
+        open={revokeTarget !== null}
+        title={`Revoke token “${revokeTarget?.name ?? ''}”?`}
+        confirmLabel="Revoke token"
+        onCancel={() => setRevokeTarget(null)}
+        onConfirm={() => {
+          if (revokeTarget) revoke.mutate({ id: revokeTarget.id });
+          setRevokeTarget(null);
+        }}
+      >
+        Clients using it get 401 at once.
+      </ConfirmDialog>
     </div>
   );
 }

@@ -1,6 +1,6 @@
 'use client';
 import type { IncidentDetail } from '@/server/alerts/alerts.schemas';
-import { formatExact, formatRelative } from '../format';
+import { formatExact, formatRelative } from '@/lib/format';
 import { DELIVERY_TABLE, EVENT_TABLE, INCIDENT_STATUS_TABLE, RESOLUTION_TABLE, SEVERITY_TABLE, describeCondition, formatMetricValue } from './alert-tables';
 
 /** One incident: what breached, and its timeline of fired / acknowledged / notes / reminders / resolved with each notification's delivery. Pure. */

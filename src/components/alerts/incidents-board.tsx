@@ -2,9 +2,9 @@
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { IncidentStatus } from '@/server/alerts/alert-metrics';
-import { formatExact, formatRelative } from '../format';
+import { formatExact, formatRelative } from '@/lib/format';
 import { useMe } from '../shell';
-import { useNow } from '../use-now';
+import { useNow } from '@/lib/use-now';
 import { INCIDENT_STATUS_TABLE, SEVERITY_TABLE, formatMetricValue } from './alert-tables';
 import { IncidentTimeline } from './incident-timeline';
 

@@ -16,6 +16,7 @@ import {
 } from '@/server/alerts/alert-metrics';
 import type { PreviewInput, PreviewView, RuleView, TargetsView } from '@/server/alerts/alerts.schemas';
 import { AGGREGATION_TABLE, NO_DATA_TABLE, SEVERITY_TABLE, formatMetricValue } from './alert-tables';
+import { Table } from '@/components/ui/table';
 
 export interface RuleFormValues {
   tenantId: string;
@@ -291,29 +292,28 @@ export function RulePreview({ metric, preview, error }: { metric: MetricKey; pre
           {preview.servers.length === 0 ? (
             <p className="mt-2 text-sm text-slate-500">No enabled servers in scope: the rule would evaluate nothing.</p>
           ) : (
-            <table className="mt-2 w-full text-sm">
-              <thead>
-                <tr className="text-left text-xs text-slate-500">
-                  <th className="font-medium">Server</th>
-                  <th className="font-medium">Value</th>
-                  <th className="font-medium">Samples</th>
-                  <th className="font-medium">Now</th>
-                </tr>
-              </thead>
-              <tbody>
-                {preview.servers.map((s) => (
-                  <tr key={s.serverId} data-testid="preview-row">
-                    <td className="py-0.5">{s.serverName}</td>
-                    <td className="tabular-nums">{formatMetricValue(metric, s.value)}</td>
-                    <td className="tabular-nums">{s.samples}</td>
-                    <td className={OUTCOME_TABLE[s.outcome].className}>
+            <Table
+              className="mt-2"
+              label="Current value per server"
+              rows={preview.servers}
+              rowKey={(s) => s.serverId}
+              rowTestId={() => 'preview-row'}
+              columns={[
+                { header: 'Server', cell: (s) => s.serverName },
+                { header: 'Value', className: 'tabular-nums', cell: (s) => formatMetricValue(metric, s.value) },
+                { header: 'Samples', className: 'tabular-nums', cell: (s) => s.samples },
+                {
+                  header: 'Now',
+                  className: (s) => OUTCOME_TABLE[s.outcome].className,
+                  cell: (s) => (
+                    <>
                       {OUTCOME_TABLE[s.outcome].label}
                       {s.outcome === 'no-data' && s.wouldAlert ? ' → would fire' : ''}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                    </>
+                  ),
+                },
+              ]}
+            />
           )}
         </>
       ) : null}

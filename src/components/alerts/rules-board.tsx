@@ -1,7 +1,9 @@
 'use client';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { PreviewInput, RuleView } from '@/server/alerts/alerts.schemas';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Table } from '@/components/ui/table';
 import { useMe } from '../shell';
 import { SEVERITY_TABLE, describeCondition } from './alert-tables';
 import { type RuleFormValues, RuleForm } from './rule-form';
@@ -131,82 +133,59 @@ export function RulesBoard() {
           No alert rules yet. {isAdmin ? 'Use “New rule”: pick a metric, a threshold and a window, check the preview, and add a webhook.' : 'An admin can create them.'}
         </p>
       ) : (
-        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-          <table className="w-full text-sm">
-            <thead className="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th className="px-3 py-2">Rule</th>
-                <th className="px-3 py-2">Condition</th>
-                <th className="px-3 py-2">Servers</th>
-                <th className="px-3 py-2">Severity</th>
-                <th className="px-3 py-2">Channels</th>
-                <th className="px-3 py-2">State</th>
-                {isAdmin ? <th className="px-3 py-2"><span className="sr-only">Actions</span></th> : null}
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {rules.data.map((r) => (
-                <tr key={r.id} data-testid="rule-row">
-                  <td className="px-3 py-2">
-                    <div className="font-medium">{r.name}</div>
-                    <div className="text-xs text-slate-500">{tenantName.get(r.tenantId) ?? r.tenantId}</div>
-                  </td>
-                  <td className="px-3 py-2">{describeCondition(r)}</td>
-                  <td className="px-3 py-2">{r.serverId ? (serverName.get(r.serverId) ?? 'removed server') : 'All'}</td>
-                  <td className="px-3 py-2">
-                    <span className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${SEVERITY_TABLE[r.severity].className}`}>{SEVERITY_TABLE[r.severity].label}</span>
-                  </td>
-                  <td className="px-3 py-2" title={r.channels.map((c) => `${c.type}: ${c.url}`).join('\n')}>
-                    {r.channels.length === 0 ? 'none' : r.channels.map((c) => c.type).join(', ')}
-                  </td>
-                  <td className="px-3 py-2">{r.enabled ? 'Enabled' : <span className="text-slate-500">Disabled</span>}</td>
-                  {isAdmin ? (
-                    <td className="whitespace-nowrap px-3 py-2 text-right">
-                      <button type="button" onClick={() => { setFeedback(null); setEditing(r); }} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Edit</button>{' '}
-                      <button type="button" disabled={toggle.isPending} onClick={() => toggle.mutate({ id: r.id, enabled: !r.enabled })} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 disabled:opacity-50">
-                        {r.enabled ? 'Disable' : 'Enable'}
-                      </button>{' '}
-                      <button type="button" disabled={remove.isPending} onClick={() => setConfirmDelete(r)} className="rounded-md border border-red-300 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-50">Delete</button>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          framed
+          label="Alert rules"
+          rows={rules.data}
+          rowKey={(r) => r.id}
+          rowTestId={() => 'rule-row'}
+          columns={[
+            {
+              header: 'Rule',
+              cell: (r) => (
+                <>
+                  <div className="font-medium">{r.name}</div>
+                  <div className="text-xs text-slate-500">{tenantName.get(r.tenantId) ?? r.tenantId}</div>
+                </>
+              ),
+            },
+            { header: 'Condition', cell: (r) => describeCondition(r) },
+            { header: 'Servers', cell: (r) => (r.serverId ? (serverName.get(r.serverId) ?? 'removed server') : 'All') },
+            {
+              header: 'Severity',
+              cell: (r) => <span className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${SEVERITY_TABLE[r.severity].className}`}>{SEVERITY_TABLE[r.severity].label}</span>,
+            },
+            {
+              header: 'Channels',
+              title: (r) => r.channels.map((c) => `${c.type}: ${c.url}`).join('\n'),
+              cell: (r) => (r.channels.length === 0 ? 'none' : r.channels.map((c) => c.type).join(', ')),
+            },
+            { header: 'State', cell: (r) => (r.enabled ? 'Enabled' : <span className="text-slate-500">Disabled</span>) },
+          ]}
+          actions={isAdmin ? (r) => (
+            <>
+              <button type="button" onClick={() => { setFeedback(null); setEditing(r); }} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Edit</button>{' '}
+              <button type="button" disabled={toggle.isPending} onClick={() => toggle.mutate({ id: r.id, enabled: !r.enabled })} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 disabled:opacity-50">
+                {r.enabled ? 'Disable' : 'Enable'}
+              </button>{' '}
+              <button type="button" disabled={remove.isPending} onClick={() => setConfirmDelete(r)} className="rounded-md border border-red-300 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-50">Delete</button>
+            </>
+          ) : undefined}
+        />
       )}
 
-      <ConfirmDelete
-        rule={confirmDelete}
+      <ConfirmDialog
+        open={confirmDelete !== null}
+        title={`Delete “${confirmDelete?.name ?? ''}”?`}
+        confirmLabel="Delete rule"
         onCancel={() => setConfirmDelete(null)}
         onConfirm={() => {
           if (confirmDelete) remove.mutate({ id: confirmDelete.id });
           setConfirmDelete(null);
         }}
-      />
+      >
+        Its open incidents resolve without notifications and waiting notifications are cancelled. Incident history stays.
+      </ConfirmDialog>
     </section>
-  );
-}
-
-/** Confirms a rule deletion. A native modal dialog: it traps focus and closes on Escape. */
-function ConfirmDelete({ rule, onCancel, onConfirm }: { rule: RuleView | null; onCancel(): void; onConfirm(): void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (rule && !dialog.open) dialog.showModal();
-    if (!rule && dialog.open) dialog.close();
-  }, [rule]);
-  return (
-    <dialog ref={ref} onCancel={onCancel} aria-labelledby="delete-rule-title" className="m-auto w-[min(28rem,calc(100vw-2rem))] rounded-xl p-0 shadow-xl">
-      <div className="space-y-4 p-5">
-        <h2 id="delete-rule-title" className="text-lg font-semibold">Delete “{rule?.name}”?</h2>
-        <p className="text-sm text-slate-600">Its open incidents resolve without notifications and waiting notifications are cancelled. Incident history stays.</p>
-        <div className="flex justify-end gap-2">
-          <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Cancel</button>
-          <button type="button" onClick={onConfirm} className="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500">Delete rule</button>
-        </div>
-      </div>
-    </dialog>
   );
 }

@@ -1,7 +1,8 @@
 'use client';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import type { SessionView } from '@/server/browser/browser.schemas';
-import { formatDuration, formatExact, formatRelative } from '../format';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { formatDuration, formatExact, formatRelative } from '@/lib/format';
 import { CLOSE_REASON_LABELS, SESSION_STATUS_TABLE, SessionStatusBadge } from './session-status';
 
 export type SessionAction = 'close' | 'screenshot' | 'navigate';
@@ -133,18 +134,23 @@ export function SessionCard({
             <button type="button" onClick={actions.onScreenshot} disabled={busy} title="Counts as activity: resets the idle timeout" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50 disabled:opacity-50">
               {actions.pending === 'screenshot' ? 'Capturing…' : 'Screenshot'}
             </button>
-            {actions.canControl && !confirming ? (
+            {actions.canControl ? (
               <button type="button" onClick={() => setConfirming(true)} disabled={busy} className="rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-50">
                 {actions.pending === 'close' ? 'Closing…' : 'Close'}
               </button>
             ) : null}
-            {actions.canControl && confirming ? (
-              <span className="flex items-center gap-2 text-sm">
-                Close this session?
-                <button type="button" onClick={() => { setConfirming(false); actions.onClose(); }} className="rounded-md bg-red-600 px-3 py-1.5 font-semibold text-white hover:bg-red-500">Close it</button>
-                <button type="button" onClick={() => setConfirming(false)} className="rounded-md border border-slate-300 px-3 py-1.5">Keep</button>
-              </span>
-            ) : null}
+            <ConfirmDialog
+              open={confirming}
+              title="Close this session?"
+              confirmLabel="Close it"
+              onCancel={() => setConfirming(false)}
+              onConfirm={() => {
+                setConfirming(false);
+                actions.onClose();
+              }}
+            >
+              Its pages close at once; it stays in the list as closed.
+            </ConfirmDialog>
           </div>
         ) : null}
         {feedback ? (

@@ -1,5 +1,5 @@
 import type { SessionCloseReason, SessionStatus } from '@/server/browser/browser.schemas';
-import { Badge } from '../badge';
+import { Badge } from '@/components/ui/badge';
 
 /** One table for every session status: label, colours, what it means, and whether the session can be acted on. */
 export const SESSION_STATUS_TABLE: Record<SessionStatus, { label: string; className: string; dot: string; help: string; live: boolean }> = {

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { ServerView } from '@/server/inference/inference.schemas';
 import { useMe } from '../shell';
-import { ConfirmDialog } from './confirm-dialog';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { ServerCard, type ServerCardActions } from './server-card';
 import { type ServerFormValues, ServerFormDialog } from './server-form-dialog';
 

@@ -1,6 +1,6 @@
 'use client';
 import type { SampleView, ServerView } from '@/server/inference/inference.schemas';
-import { formatDuration, formatExact, formatRelative } from '../format';
+import { formatDuration, formatExact, formatRelative } from '@/lib/format';
 import { KIND_TABLE } from './server-form-dialog';
 import { ServerStatusBadge, displayStatus } from './server-status';
 import { Sparkline } from './sparkline';

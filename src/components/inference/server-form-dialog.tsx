@@ -1,5 +1,7 @@
 'use client';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useState } from 'react';
+import { Dialog, DialogActions } from '@/components/ui/dialog';
+import { Field } from '@/components/ui/field';
 import type { ServerKind } from '@/server/inference/inference.tables';
 import type { ServerView } from '@/server/inference/inference.schemas';
 
@@ -45,22 +47,15 @@ export function ServerFormDialog({
   onCancel(): void;
   onSubmit(values: ServerFormValues): void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const [values, setValues] = useState<ServerFormValues>(() => initial(server, defaultTenantId));
   const [apiKeyText, setApiKeyText] = useState('');
   const [removeKey, setRemoveKey] = useState(false);
 
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) {
-      setValues(initial(server, defaultTenantId ?? tenants[0]?.id ?? null));
-      setApiKeyText('');
-      setRemoveKey(false);
-      dialog.showModal();
-    }
-    if (!open && dialog.open) dialog.close();
-  }, [open, server, defaultTenantId, tenants]);
+  function reset() {
+    setValues(initial(server, defaultTenantId ?? tenants[0]?.id ?? null));
+    setApiKeyText('');
+    setRemoveKey(false);
+  }
 
   const set = <K extends keyof ServerFormValues>(key: K, value: ServerFormValues[K]) => setValues((v) => ({ ...v, [key]: value }));
 
@@ -69,63 +64,49 @@ export function ServerFormDialog({
     onSubmit({ ...values, apiKey: removeKey ? null : apiKeyText.trim() === '' ? undefined : apiKeyText.trim() });
   }
 
-  const field = 'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm';
   return (
-    <dialog ref={ref} onCancel={onCancel} aria-labelledby="server-form-title" className="m-auto w-[min(34rem,calc(100vw-2rem))] rounded-xl p-0 shadow-xl">
-      <form onSubmit={submit} className="space-y-3 p-5">
-        <h2 id="server-form-title" className="text-lg font-semibold">{server ? `Edit ${server.name}` : 'Add an inference server'}</h2>
-        {server ? null : (
-          <label className="block text-sm font-medium">
-            Tenant
-            <select required value={values.tenantId} onChange={(e) => set('tenantId', e.target.value)} className={field}>
+    <Dialog open={open} title={server ? `Edit ${server.name}` : 'Add an inference server'} width="md" onOpen={reset} onCancel={onCancel} onSubmit={submit}>
+      {server ? null : (
+        <Field label="Tenant">
+          {(control) => (
+            <select {...control} required value={values.tenantId} onChange={(e) => set('tenantId', e.target.value)}>
               {tenants.map((t) => (
                 <option key={t.id} value={t.id}>{t.name}</option>
               ))}
             </select>
-          </label>
-        )}
-        <label className="block text-sm font-medium">
-          Name
-          <input required maxLength={100} value={values.name} onChange={(e) => set('name', e.target.value)} className={field} />
-        </label>
-        <label className="block text-sm font-medium">
-          Kind
-          <select value={values.kind} onChange={(e) => set('kind', e.target.value as ServerKind)} className={field}>
+          )}
+        </Field>
+      )}
+      <Field label="Name">{(control) => <input {...control} required maxLength={100} value={values.name} onChange={(e) => set('name', e.target.value)} />}</Field>
+      <Field label="Kind" help={`Reads ${KIND_TABLE[values.kind].reads} under the base URL.`}>
+        {(control) => (
+          <select {...control} value={values.kind} onChange={(e) => set('kind', e.target.value as ServerKind)}>
             {KINDS.map((k) => (
               <option key={k} value={k}>{KIND_TABLE[k].label}</option>
             ))}
           </select>
-          <span className="mt-1 block text-xs font-normal text-slate-500">Reads {KIND_TABLE[values.kind].reads} under the base URL.</span>
-        </label>
-        <label className="block text-sm font-medium">
-          Base URL <span className="font-normal text-slate-500">(a path prefix is kept)</span>
-          <input required type="url" value={values.baseUrl} placeholder={KIND_TABLE[values.kind].example} onChange={(e) => set('baseUrl', e.target.value)} className={field} />
-        </label>
-        <label className="block text-sm font-medium">
-          Poll every (seconds, 10–3600)
-          <input required type="number" min={10} max={3600} step={1} value={values.pollIntervalSeconds} onChange={(e) => set('pollIntervalSeconds', Number(e.target.value))} className={field} />
-        </label>
-        <label className="block text-sm font-medium">
-          API key <span className="font-normal text-slate-500">({server?.hasApiKey ? 'stored; type a new one to replace it' : 'optional, sent as Bearer'})</span>
-          <input type="password" autoComplete="off" value={apiKeyText} disabled={removeKey} onChange={(e) => setApiKeyText(e.target.value)} className={field} />
-        </label>
-        {server?.hasApiKey ? (
-          <label className="flex items-center gap-2 text-sm">
-            <input type="checkbox" checked={removeKey} onChange={(e) => setRemoveKey(e.target.checked)} /> Remove the stored API key
-          </label>
-        ) : null}
+        )}
+      </Field>
+      <Field label="Base URL" hint="a path prefix is kept">
+        {(control) => <input {...control} required type="url" value={values.baseUrl} placeholder={KIND_TABLE[values.kind].example} onChange={(e) => set('baseUrl', e.target.value)} />}
+      </Field>
+      <Field label="Poll every (seconds, 10–3600)">
+        {(control) => <input {...control} required type="number" min={10} max={3600} step={1} value={values.pollIntervalSeconds} onChange={(e) => set('pollIntervalSeconds', Number(e.target.value))} />}
+      </Field>
+      <Field label="API key" hint={server?.hasApiKey ? 'stored; type a new one to replace it' : 'optional, sent as Bearer'}>
+        {(control) => <input {...control} type="password" autoComplete="off" value={apiKeyText} disabled={removeKey} onChange={(e) => setApiKeyText(e.target.value)} />}
+      </Field>
+      {server?.hasApiKey ? (
         <label className="flex items-center gap-2 text-sm">
-          <input type="checkbox" checked={values.enabled} onChange={(e) => set('enabled', e.target.checked)} /> Enabled (polled on its interval)
+          <input type="checkbox" checked={removeKey} onChange={(e) => setRemoveKey(e.target.checked)} /> Remove the stored API key
         </label>
-        {error ? <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{error}</p> : null}
-        <div className="flex justify-end gap-2 pt-2">
-          <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Cancel</button>
-          <button type="submit" disabled={pending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
-            {pending ? 'Saving…' : server ? 'Save changes' : 'Add server'}
-          </button>
-        </div>
-      </form>
-    </dialog>
+      ) : null}
+      <label className="flex items-center gap-2 text-sm">
+        <input type="checkbox" checked={values.enabled} onChange={(e) => set('enabled', e.target.checked)} /> Enabled (polled on its interval)
+      </label>
+      {error ? <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{error}</p> : null}
+      <DialogActions label={pending ? 'Saving…' : server ? 'Save changes' : 'Add server'} tone="primary" disabled={pending} onCancel={onCancel} />
+    </Dialog>
   );
 }
 

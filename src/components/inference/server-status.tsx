@@ -1,5 +1,5 @@
 import type { ServerView } from '@/server/inference/inference.schemas';
-import { Badge } from '../badge';
+import { Badge } from '@/components/ui/badge';
 
 export type DisplayStatus = ServerView['status'] | 'pending';
 

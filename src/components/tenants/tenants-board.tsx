@@ -2,8 +2,9 @@
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { TenantView } from '@/server/tenants/tenants.schemas';
-import { formatExact } from '../format';
-import { ConfirmDialog } from '../inference/confirm-dialog';
+import { formatExact } from '@/lib/format';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { Table } from '@/components/ui/table';
 import { useMe } from '../shell';
 
 type Feedback = { tone: 'ok' | 'error'; text: string };
@@ -111,64 +112,54 @@ export function TenantsBoard() {
       {list.data.length === 0 ? (
         <p className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">No tenants yet. Create one above, or load the demo data on the Inference page.</p>
       ) : (
-        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th className="px-4 py-2 font-semibold">Name</th>
-                <th className="px-4 py-2 font-semibold">Slug</th>
-                <th className="px-4 py-2 font-semibold">Owns</th>
-                <th className="px-4 py-2 font-semibold">Created</th>
-                {canControl ? <th className="px-4 py-2 font-semibold"><span className="sr-only">Actions</span></th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((t) => {
-                const owns = ownedSummary(t.usage);
-                return (
-                  <tr key={t.id} data-testid={`tenant-${t.slug}`} className="border-b border-slate-100 last:border-0">
-                    <td className="px-4 py-2">
-                      {editing?.id === t.id ? (
-                        <form
-                          onSubmit={(e) => {
-                            e.preventDefault();
-                            update.mutate({ id: t.id, changes: { name: editing.name.trim() } });
-                          }}
-                          className="flex gap-2"
-                        >
-                          <input autoFocus aria-label="New name" required maxLength={100} value={editing.name} onChange={(e) => setEditing({ id: t.id, name: e.target.value })} className="w-48 rounded-md border border-slate-300 px-2 py-1 text-sm" />
-                          <button type="submit" disabled={update.isPending} className="rounded-md bg-indigo-600 px-2 py-1 text-xs font-semibold text-white disabled:opacity-50">Save</button>
-                          <button type="button" onClick={() => setEditing(null)} className="rounded-md border border-slate-300 px-2 py-1 text-xs">Cancel</button>
-                        </form>
-                      ) : (
-                        t.name
-                      )}
-                    </td>
-                    <td className="px-4 py-2 font-mono text-xs">{t.slug}</td>
-                    <td className="px-4 py-2 text-slate-600">{owns || 'nothing'}</td>
-                    <td className="px-4 py-2 text-slate-600" title={formatExact(t.createdAt)}>{new Date(t.createdAt).toLocaleDateString()}</td>
-                    {canControl ? (
-                      <td className="px-4 py-2 text-right">
-                        <div className="flex justify-end gap-2">
-                          <button type="button" onClick={() => setEditing({ id: t.id, name: t.name })} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Rename</button>
-                          <button
-                            type="button"
-                            disabled={owns !== '' || remove.isPending}
-                            title={owns ? `Still owns ${owns}; delete those first` : undefined}
-                            onClick={() => setDeleteTarget(t)}
-                            className="rounded-md border border-red-300 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-40"
-                          >
-                            Delete
-                          </button>
-                        </div>
-                      </td>
-                    ) : null}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          framed
+          label="Tenants"
+          rows={list.data}
+          rowKey={(t) => t.id}
+          rowTestId={(t) => `tenant-${t.slug}`}
+          columns={[
+            {
+              header: 'Name',
+              cell: (t) =>
+                editing?.id === t.id ? (
+                  <form
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      update.mutate({ id: t.id, changes: { name: editing.name.trim() } });
+                    }}
+                    className="flex gap-2"
+                  >
+                    <input autoFocus aria-label="New name" required maxLength={100} value={editing.name} onChange={(e) => setEditing({ id: t.id, name: e.target.value })} className="w-48 rounded-md border border-slate-300 px-2 py-1 text-sm" />
+                    <button type="submit" disabled={update.isPending} className="rounded-md bg-indigo-600 px-2 py-1 text-xs font-semibold text-white disabled:opacity-50">Save</button>
+                    <button type="button" onClick={() => setEditing(null)} className="rounded-md border border-slate-300 px-2 py-1 text-xs">Cancel</button>
+                  </form>
+                ) : (
+                  t.name
+                ),
+            },
+            { header: 'Slug', className: 'font-mono text-xs', cell: (t) => t.slug },
+            { header: 'Owns', className: 'text-slate-600', cell: (t) => ownedSummary(t.usage) || 'nothing' },
+            { header: 'Created', className: 'text-slate-600', title: (t) => formatExact(t.createdAt), cell: (t) => new Date(t.createdAt).toLocaleDateString() },
+          ]}
+          actions={canControl ? (t) => {
+            const owns = ownedSummary(t.usage);
+            return (
+              <div className="flex justify-end gap-2">
+                <button type="button" onClick={() => setEditing({ id: t.id, name: t.name })} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Rename</button>
+                <button
+                  type="button"
+                  disabled={owns !== '' || remove.isPending}
+                  title={owns ? `Still owns ${owns}; delete those first` : undefined}
+                  onClick={() => setDeleteTarget(t)}
+                  className="rounded-md border border-red-300 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-40"
+                >
+                  Delete
+                </button>
+              </div>
+            );
+          } : undefined}
+        />
       )}
       <ConfirmDialog
         open={deleteTarget !== null}

@@ -1,0 +1,5 @@
+import { AdminPage } from '@/components/admin/admin-page';
+
+export default function AdminOperatorsPage() {
+  return <AdminPage section="operators" />;
+}

@@ -1,0 +1,127 @@
+'use client';
+import { useEffect, useState } from 'react';
+import { trpc } from '@/lib/trpc';
+import type { AutomationView } from '@/server/automations/automation.schemas';
+import { type CardActions, AutomationCard } from './automation-card';
+import { formatDuration } from '@/lib/format';
+import { InstancesPanel } from './instances-panel';
+import { PauseDialog } from './pause-dialog';
+import { RunHistory } from './run-history';
+import { useMe } from '../shell';
+import { useNow } from '@/lib/use-now';
+
+type Feedback = { tone: 'ok' | 'error' | 'info'; text: string };
+type Pending = Record<string, CardActions['pending']>;
+
+/** Owns the data: the list query, the live subscription that keeps it fresh, and the control mutations. */
+export function AutomationsBoard() {
+  const me = useMe();
+  const utils = trpc.useUtils();
+  const list = trpc.automations.list.useQuery();
+  const now = useNow();
+  const [pending, setPending] = useState<Pending>({});
+  const [feedback, setFeedback] = useState<Record<string, Feedback>>({});
+  const [pauseTarget, setPauseTarget] = useState<AutomationView | null>(null);
+  const [historyKey, setHistoryKey] = useState<string | null>(null);
+  const [everConnected, setEverConnected] = useState(false);
+
+  const live = trpc.automations.onChange.useSubscription(undefined, {
+    onData: (views) => utils.automations.list.setData(undefined, views),
+  });
+  // Read before any early return: the hook re-renders only for properties read during render.
+  const liveStatus = live.status;
+  useEffect(() => {
+    if (liveStatus === 'pending') setEverConnected(true);
+  }, [liveStatus]);
+
+  const settle = (key: string, result: Feedback) => {
+    setPending((p) => ({ ...p, [key]: null }));
+    setFeedback((f) => ({ ...f, [key]: result }));
+  };
+  const replace = (view: AutomationView) =>
+    utils.automations.list.setData(undefined, (old) => old?.map((v) => (v.key === view.key ? view : v)));
+
+  const run = trpc.automations.run.useMutation({
+    onMutate: ({ key }) => setPending((p) => ({ ...p, [key]: 'run' })),
+    onSuccess: (result, { key }) => {
+      replace(result.automation);
+      if (result.outcome === 'already-running') {
+        settle(key, { tone: 'info', text: `Already running on ${result.runningOn.join(', ') || 'another instance'}; no new run started` });
+      } else if (result.run.outcome === 'succeeded') {
+        settle(key, { tone: 'ok', text: `Run finished in ${formatDuration(result.run.durationMs)}` });
+      } else {
+        settle(key, { tone: 'error', text: `Run failed: ${result.run.error ?? 'no message'}` });
+      }
+    },
+    onError: (error, { key }) => settle(key, { tone: 'error', text: `Run not started: ${error.message}` }),
+  });
+  const pause = trpc.automations.pause.useMutation({
+    onMutate: ({ key }) => setPending((p) => ({ ...p, [key]: 'pause' })),
+    onSuccess: (view, { key }) => {
+      replace(view);
+      settle(key, { tone: 'ok', text: 'Paused: scheduled runs are skipped on every instance' });
+    },
+    onError: (error, { key }) => settle(key, { tone: 'error', text: `Not paused: ${error.message}` }),
+  });
+  const resume = trpc.automations.resume.useMutation({
+    onMutate: ({ key }) => setPending((p) => ({ ...p, [key]: 'resume' })),
+    onSuccess: (view, { key }) => {
+      replace(view);
+      settle(key, { tone: 'ok', text: 'Resumed: runs on its schedule again' });
+    },
+    onError: (error, { key }) => settle(key, { tone: 'error', text: `Not resumed: ${error.message}` }),
+  });
+
+  if (list.isPending) return <p className="text-sm text-slate-500">Loading automations…</p>;
+  if (list.isError) return <p role="alert" className="text-sm text-red-700">Could not load automations: {list.error.message}</p>;
+
+  const connected = liveStatus === 'pending';
+  return (
+    <section aria-labelledby="board-title">
+      <div className="mb-4 flex flex-wrap items-baseline gap-3">
+        <h1 id="board-title" className="text-xl font-semibold">Automations</h1>
+        <span role="status" data-testid="live-status" className={`text-xs ${connected ? 'text-emerald-700' : 'text-amber-700'}`}>
+          {connected ? '● Live' : liveStatus === 'error' || everConnected ? '○ Offline — reconnecting; values may be stale' : '○ Connecting…'}
+        </span>
+      </div>
+      <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
+        {list.data.map((a) => (
+          <AutomationCard
+            key={a.key}
+            automation={a}
+            now={now}
+            feedback={feedback[a.key] ?? null}
+            actions={{
+              canControl: me.role === 'admin',
+              pending: pending[a.key] ?? null,
+              onRun: () => run.mutate({ key: a.key }),
+              onPause: () => setPauseTarget(a),
+              onResume: () => resume.mutate({ key: a.key }),
+              onHistory: () => setHistoryKey((k) => (k === a.key ? null : a.key)),
+              historyOpen: historyKey === a.key,
+            }}
+          />
+        ))}
+      </div>
+      {historyKey ? (
+        <RunHistory
+          key={historyKey}
+          automationKey={historyKey}
+          name={list.data.find((a) => a.key === historyKey)?.name ?? historyKey}
+          now={now}
+          onClose={() => setHistoryKey(null)}
+        />
+      ) : null}
+      <InstancesPanel now={now} />
+      <PauseDialog
+        name={pauseTarget?.name ?? ''}
+        open={pauseTarget !== null}
+        onCancel={() => setPauseTarget(null)}
+        onConfirm={(input) => {
+          if (pauseTarget) pause.mutate({ key: pauseTarget.key, ...input });
+          setPauseTarget(null);
+        }}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,37 @@
+'use client';
+import { type FormEvent, useState } from 'react';
+import { Dialog, DialogActions } from '@/components/ui/dialog';
+import { Field } from '@/components/ui/field';
+
+/** Asks for an optional reason and end time before pausing. */
+export function PauseDialog({ name, open, onCancel, onConfirm }: { name: string; open: boolean; onCancel(): void; onConfirm(input: { reason?: string; until?: string }): void }) {
+  const [reason, setReason] = useState('');
+  const [until, setUntil] = useState('');
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    onConfirm({ reason: reason.trim() || undefined, until: until ? new Date(until).toISOString() : undefined });
+  }
+
+  return (
+    <Dialog
+      open={open}
+      title={`Pause ${name}?`}
+      onOpen={() => {
+        setReason('');
+        setUntil('');
+      }}
+      onCancel={onCancel}
+      onSubmit={submit}
+    >
+      <p className="text-sm text-slate-600">Scheduled runs stop on every instance until resumed. A run in flight finishes. Run now still works.</p>
+      <Field label="Reason" hint="optional, shown to everyone">
+        {(control) => <input {...control} name="reason" value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />}
+      </Field>
+      <Field label="Resume automatically at" hint="optional">
+        {(control) => <input {...control} name="until" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />}
+      </Field>
+      <DialogActions label="Pause" tone="warning" onCancel={onCancel} />
+    </Dialog>
+  );
+}
