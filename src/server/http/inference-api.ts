@@ -1,3 +1,4 @@
+import 'server-only';
 import { getContainer } from '../container';
 import { inferenceRoutes } from './inference.routes';
 import { tenantRoutes } from './tenants.routes';

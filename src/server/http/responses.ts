@@ -1,3 +1,4 @@
+import 'server-only';
 import { ZodError } from 'zod';
 import { AppError, ERROR_TABLE, errorReference, internalErrorMessage, isAppError } from '../errors';
 import type { Logger } from '../logger';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { z } from 'zod';
 import type { Scope } from '../auth/auth.schemas';
 import type { TokenPrincipal } from '../auth/token.service';
@@ -19,7 +20,7 @@ export interface RestRequest {
   principal: TokenPrincipal;
   /** `token:<name>`, as recorded on runs, pauses and the audit log. */
   actor: string;
-  c: Container;
+  container: Container;
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -36,16 +37,16 @@ export function restHandler(
 ): (request: Request, context: RouteContext) => Promise<Response> {
   return async (request, context) => {
     const started = performance.now();
-    let c: Container;
+    let container: Container;
     try {
-      c = await getContainer();
+      container = await getContainer();
     } catch (error) {
       return errorResponse(error, null);
     }
-    const response = await handle(c, request, context, scope, handler);
+    const response = await handle(container, request, context, scope, handler);
     const route = cachedRouteLabel(request.url);
-    c.metrics.httpRequests.inc({ route, method: request.method, status: String(response.status) });
-    c.metrics.httpDuration.observe({ route, method: request.method }, (performance.now() - started) / 1000);
+    container.metrics.httpRequests.inc({ route, method: request.method, status: String(response.status) });
+    container.metrics.httpDuration.observe({ route, method: request.method }, (performance.now() - started) / 1000);
     return response;
   };
 }
@@ -77,15 +78,15 @@ export function jsonText(text: string): Response {
 }
 
 async function handle(
-  c: Container,
+  container: Container,
   request: Request,
   context: RouteContext,
   scope: Scope,
   handler: (req: RestRequest) => Promise<Response | Record<string, unknown>>,
 ): Promise<Response> {
   try {
-    const principal = await authenticate(c, request);
-    const verdict = await c.apiLimits.hitToken(principal.id);
+    const principal = await authenticate(container, request);
+    const verdict = await container.apiLimits.hitToken(principal.id);
     if (!verdict.allowed) {
       throw new AppError('RATE_LIMITED', `Rate limit exceeded for this token; retry in ${verdict.retryAfterSeconds} s`, {
         retryAfterSeconds: verdict.retryAfterSeconds,
@@ -94,10 +95,10 @@ async function handle(
     if (!principal.scopes.has(scope)) throw new AppError('FORBIDDEN', `This token lacks the scope ${scope}`);
     const raw = context?.params ? await context.params : {};
     const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : (v ?? '')]));
-    const result = await handler({ request, params, principal, actor: `token:${principal.name}`, c });
+    const result = await handler({ request, params, principal, actor: `token:${principal.name}`, container });
     return result instanceof Response ? result : json(result);
   } catch (error) {
-    return errorResponse(error, c.logger);
+    return errorResponse(error, container.logger);
   }
 }
 
@@ -105,20 +106,20 @@ async function handle(
  * Resolves the Bearer token. A client that failed AUTH_FAILURES_PER_MINUTE times this minute is refused (429)
  * before its token is looked up; every failure counts, forged tokens with a valid checksum included.
  */
-async function authenticate(c: Container, request: Request): Promise<TokenPrincipal> {
-  const client = clientLimitKey(clientAddress(request.headers, c.config.TRUSTED_PROXY_HOPS));
-  const gate = await c.apiLimits.mayAuthenticate(client);
+async function authenticate(container: Container, request: Request): Promise<TokenPrincipal> {
+  const client = clientLimitKey(clientAddress(request.headers, container.config.TRUSTED_PROXY_HOPS));
+  const gate = await container.apiLimits.mayAuthenticate(client);
   // A client over its failure budget is refused before any lookup — unless it presents a token that authenticated
   // here in the last minutes: a neighbour behind the same NAT guessing tokens must not lock out a real script.
-  if (!gate.allowed && !c.tokens.wasRecentlyValid(bearerToken(request) ?? '')) {
+  if (!gate.allowed && !container.tokens.wasRecentlyValid(bearerToken(request) ?? '')) {
     throw new AppError('RATE_LIMITED', `Too many failed authentications from this client; retry in ${gate.retryAfterSeconds} s`, {
       retryAfterSeconds: gate.retryAfterSeconds,
     });
   }
   try {
-    return await resolveToken(c, request);
+    return await resolveToken(container, request);
   } catch (error) {
-    if (isAppError(error) && error.code === 'UNAUTHENTICATED') await c.apiLimits.recordFailure(client);
+    if (isAppError(error) && error.code === 'UNAUTHENTICATED') await container.apiLimits.recordFailure(client);
     throw error;
   }
 }
@@ -129,11 +130,11 @@ function bearerToken(request: Request): string | null {
   return header ? (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null) : null;
 }
 
-async function resolveToken(c: Container, request: Request): Promise<TokenPrincipal> {
+async function resolveToken(container: Container, request: Request): Promise<TokenPrincipal> {
   if (!request.headers.get('authorization')) throw new AppError('UNAUTHENTICATED', 'Missing API token: send "Authorization: Bearer cpeer_…"');
   const token = bearerToken(request);
   if (!token) throw new AppError('UNAUTHENTICATED', 'Malformed Authorization header: expected "Bearer cpeer_…"');
-  return c.tokens.authenticate(token);
+  return container.tokens.authenticate(token);
 }
 
 /**
