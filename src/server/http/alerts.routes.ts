@@ -15,7 +15,8 @@ import type { Container } from '../container';
 import { PAGE_DOC } from '../db/keyset-page';
 import { tenantAccessOf } from '../tenants/tenant-access';
 import type { RouteDoc } from './openapi';
-import { type RestRequest, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
+import { type RestRequest, withApiToken } from './api-token-gate';
+import { optionalJsonBody, parseQuery } from './request-input';
 import { json } from './responses';
 
 const access = ({ principal }: RestRequest) => tenantAccessOf(principal);
@@ -27,46 +28,46 @@ const access = ({ principal }: RestRequest) => tenantAccessOf(principal);
  */
 export function alertRoutes(getContainer: () => Promise<Container>) {
   return {
-    listRules: restHandler(getContainer, 'alerts:read', async (req) => {
+    listRules: withApiToken(getContainer, 'alerts:read', async (req) => {
       const { limit, cursor, ...query } = parseQuery(req.request, pageRulesQuerySchema);
       const page = await req.container.alerts.service.listRulesPage(access(req), query, { limit, cursor });
       return { rules: page.items, nextCursor: page.nextCursor };
     }),
 
-    createRule: restHandler(getContainer, 'alerts:write', async (req) => {
+    createRule: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, createRuleInputSchema);
       return json({ rule: await req.container.alerts.service.createRule(access(req), input, req.actor) }, 201);
     }),
 
-    getRule: restHandler(getContainer, 'alerts:read', async (req) => ({
+    getRule: withApiToken(getContainer, 'alerts:read', async (req) => ({
       rule: await req.container.alerts.service.getRule(access(req), req.params.id ?? ''),
     })),
 
-    updateRule: restHandler(getContainer, 'alerts:write', async (req) => {
+    updateRule: withApiToken(getContainer, 'alerts:write', async (req) => {
       const patch = await optionalJsonBody(req.request, updateRuleInputSchema);
       return { rule: await req.container.alerts.service.updateRule(access(req), req.params.id ?? '', patch, req.actor) };
     }),
 
-    deleteRule: restHandler(getContainer, 'alerts:write', async (req) => ({
+    deleteRule: withApiToken(getContainer, 'alerts:write', async (req) => ({
       rule: await req.container.alerts.service.deleteRule(access(req), req.params.id ?? '', req.actor),
     })),
 
-    rotateChannelSecret: restHandler(getContainer, 'alerts:write', async (req) => {
+    rotateChannelSecret: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, rotateSecretInputSchema);
       return { rule: await req.container.alerts.service.rotateChannelSecret(access(req), req.params.id ?? '', req.params.channelId ?? '', input, req.actor) };
     }),
 
-    listIncidents: restHandler(getContainer, 'alerts:read', async (req) => {
+    listIncidents: withApiToken(getContainer, 'alerts:read', async (req) => {
       const { limit, cursor, ...query } = parseQuery(req.request, pageIncidentsQuerySchema);
       const page = await req.container.alerts.service.listIncidentsPage(access(req), query, { limit, cursor });
       return { incidents: page.items, nextCursor: page.nextCursor };
     }),
 
-    getIncident: restHandler(getContainer, 'alerts:read', async (req) => ({
+    getIncident: withApiToken(getContainer, 'alerts:read', async (req) => ({
       incident: await req.container.alerts.service.getIncident(access(req), req.params.id ?? ''),
     })),
 
-    acknowledgeIncident: restHandler(getContainer, 'alerts:write', async (req) => {
+    acknowledgeIncident: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, acknowledgeInputSchema);
       return { incident: await req.container.alerts.service.acknowledge(access(req), req.params.id ?? '', input, req.actor) };
     }),

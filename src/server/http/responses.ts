@@ -9,6 +9,11 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   return new Response(JSON.stringify(body), { status, headers: { ...BASE_HEADERS, ...headers } });
 }
 
+/** A 200 JSON response from text that is already serialized (a cached body), with the API's usual headers. */
+export function jsonText(text: string): Response {
+  return new Response(text, { status: 200, headers: BASE_HEADERS });
+}
+
 /** Turns a zod failure into INVALID_INPUT naming every offending field. */
 export function fromZodError(error: ZodError, what: string): AppError {
   const issues = error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
@@ -35,6 +40,5 @@ export function errorResponse(error: unknown, logger: Logger | null): Response {
   }
   const body: Record<string, unknown> = { error: appError.message, code: appError.code };
   if (appError.details.issues) body.issues = appError.details.issues;
-  if (appError.details.payload !== undefined) Object.assign(body, appError.details.payload);
   return json(body, status, headers);
 }

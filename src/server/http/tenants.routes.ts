@@ -5,7 +5,8 @@ import { tenantAccessOf } from '../tenants/tenant-access';
 import { createTenantInputSchema, pageTenantsQuerySchema, tenantViewSchema, updateTenantInputSchema } from '../tenants/tenants.schemas';
 import { PAGE_DOC } from '../db/keyset-page';
 import type { RouteDoc } from './openapi';
-import { optionalJsonBody, parseQuery, restHandler } from './rest-handler';
+import { withApiToken } from './api-token-gate';
+import { optionalJsonBody, parseQuery } from './request-input';
 import { json } from './responses';
 
 /**
@@ -14,26 +15,26 @@ import { json } from './responses';
  */
 export function tenantRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: restHandler(getContainer, 'inference:read', async ({ container, principal, request }) => {
+    list: withApiToken(getContainer, 'inference:read', async ({ container, principal, request }) => {
       const page = await container.tenants.service.listPage(tenantAccessOf(principal), parseQuery(request, pageTenantsQuerySchema));
       return { tenants: page.items, nextCursor: page.nextCursor };
     }),
 
-    create: restHandler(getContainer, 'inference:write', async ({ container, principal, actor, request }) => {
+    create: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, request }) => {
       const input = await optionalJsonBody(request, createTenantInputSchema);
       return json({ tenant: await container.tenants.service.create(input, actor, tenantAccessOf(principal)) }, 201);
     }),
 
-    get: restHandler(getContainer, 'inference:read', async ({ container, principal, params }) => ({
+    get: withApiToken(getContainer, 'inference:read', async ({ container, principal, params }) => ({
       tenant: await container.tenants.service.get(params.id ?? '', tenantAccessOf(principal)),
     })),
 
-    update: restHandler(getContainer, 'inference:write', async ({ container, principal, actor, params, request }) => {
+    update: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params, request }) => {
       const input = await optionalJsonBody(request, updateTenantInputSchema);
       return { tenant: await container.tenants.service.update(params.id ?? '', input, actor, tenantAccessOf(principal)) };
     }),
 
-    delete: restHandler(getContainer, 'inference:write', async ({ container, principal, actor, params }) => ({
+    delete: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params }) => ({
       tenant: await container.tenants.service.delete(params.id ?? '', actor, tenantAccessOf(principal)),
     })),
   };

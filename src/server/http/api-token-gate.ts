@@ -1,13 +1,11 @@
 import 'server-only';
-import type { z } from 'zod';
 import type { Scope } from '../auth/auth.schemas';
 import type { TokenPrincipal } from '../auth/token.service';
 import type { Container } from '../container';
-import { AppError, errorMessage, isAppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { routeLabel } from '../observability/metrics';
 import { clientAddress, clientLimitKey } from './client-address';
-import { readCapped } from './read-capped';
-import { errorResponse, fromZodError, json } from './responses';
+import { errorResponse, json } from './responses';
 
 /** Next.js passes dynamic segments as a promise. */
 export interface RouteContext {
@@ -23,14 +21,12 @@ export interface RestRequest {
   container: Container;
 }
 
-const MAX_BODY_BYTES = 16 * 1024;
-
 /**
- * Wraps a REST handler with the client API's edge: failed-authentication limit per client, Bearer token (cookies
- * are never accepted), per-token rate limit, scope check, error mapping, `Cache-Control: no-store`. A handler
- * returns a body (200) or a Response.
+ * The client API's token gate around a REST handler: failed-authentication limit per client, Bearer token (cookies
+ * are never accepted), per-token rate limit, scope check, then the handler; errors mapped by responses.ts,
+ * `Cache-Control: no-store`, request metrics. A handler returns a body (200) or a Response.
  */
-export function restHandler(
+export function withApiToken(
   getContainer: () => Promise<Container>,
   scope: Scope,
   handler: (req: RestRequest) => Promise<Response | Record<string, unknown>>,
@@ -68,13 +64,6 @@ function cachedRouteLabel(url: string): string {
     routeLabels.set(pathname, label);
   }
   return label;
-}
-
-const BODY_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-
-/** A 200 JSON response from text that is already serialized (a cached body), with the API's usual headers. */
-export function jsonText(text: string): Response {
-  return new Response(text, { status: 200, headers: BODY_HEADERS });
 }
 
 async function handle(
@@ -135,41 +124,4 @@ async function resolveToken(container: Container, request: Request): Promise<Tok
   const token = bearerToken(request);
   if (!token) throw new AppError('UNAUTHENTICATED', 'Malformed Authorization header: expected "Bearer cpeer_…"');
   return container.tokens.authenticate(token);
-}
-
-/**
- * Reads an optional JSON body and validates it. No body (or an empty one) validates `{}`. Malformed JSON,
- * bodies over 16 KiB and schema failures are INVALID_INPUT naming the problem.
- */
-export async function optionalJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
-  let text: string;
-  try {
-    text = await readLimited(request, MAX_BODY_BYTES);
-  } catch (error) {
-    throw new AppError('INVALID_INPUT', errorMessage(error));
-  }
-  let value: unknown = {};
-  if (text.trim() !== '') {
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new AppError('INVALID_INPUT', 'Request body is not valid JSON');
-    }
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw fromZodError(parsed.error, 'request body');
-  return parsed.data;
-}
-
-export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.infer<S> {
-  const params = Object.fromEntries(new URL(request.url).searchParams);
-  const parsed = schema.safeParse(params);
-  if (!parsed.success) throw fromZodError(parsed.error, 'query');
-  return parsed.data;
-}
-
-async function readLimited(request: Request, limit: number): Promise<string> {
-  const bytes = await readCapped(request, limit);
-  if (bytes === null) throw new Error(`Request body is larger than ${limit / 1024} KiB`);
-  return new TextDecoder().decode(bytes);
 }
