@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { serverOnlyAlias } from './vitest.server-only.mts';
 
 /** The reliability battery: real console processes on PostgreSQL and Redis, one file at a time. */
 export default defineConfig({
+  resolve: { alias: serverOnlyAlias },
   test: {
     environment: 'node',
     include: ['reliability/**/*.test.ts'],

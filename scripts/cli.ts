@@ -1,5 +1,7 @@
 // Administration from the shell: `npm run cli -- <command>`. Uses the same configuration as the server
 // (DATA_DIR / DATABASE_URL / REDIS_URL), so run it with the server's environment.
+// First: server modules `import 'server-only'`, which throws outside Next unless this preload ran before them.
+import './server-only-outside-next.cjs';
 import { parseArgs } from 'node:util';
 import { createOperatorInputSchema, createTokenInputSchema, parseDuration, passwordSchema } from '../src/server/auth/auth.schemas';
 import { parseScopes } from '../src/server/auth/token.service';

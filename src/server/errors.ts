@@ -36,8 +36,6 @@ export class AppError extends Error {
     readonly details: {
       retryAfterSeconds?: number;
       issues?: ReadonlyArray<{ path: string; message: string }>;
-      /** An automation view or other payload that accompanies the error (e.g. a failed run's view). */
-      payload?: unknown;
     } = {},
   ) {
     super(message);

@@ -1,3 +1,4 @@
+import 'server-only';
 import { getContainer } from '../container';
 import { alertRoutes } from './alerts.routes';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import {
   acknowledgeInputSchema,
@@ -14,7 +15,8 @@ import type { Container } from '../container';
 import { PAGE_DOC } from '../db/keyset-page';
 import { tenantAccessOf } from '../tenants/tenant-access';
 import type { RouteDoc } from './openapi';
-import { type RestRequest, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
+import { type RestRequest, withApiToken } from './api-token-gate';
+import { optionalJsonBody, parseQuery } from './request-input';
 import { json } from './responses';
 
 const access = ({ principal }: RestRequest) => tenantAccessOf(principal);
@@ -26,48 +28,48 @@ const access = ({ principal }: RestRequest) => tenantAccessOf(principal);
  */
 export function alertRoutes(getContainer: () => Promise<Container>) {
   return {
-    listRules: restHandler(getContainer, 'alerts:read', async (req) => {
+    listRules: withApiToken(getContainer, 'alerts:read', async (req) => {
       const { limit, cursor, ...query } = parseQuery(req.request, pageRulesQuerySchema);
-      const page = await req.c.alerts.service.listRulesPage(access(req), query, { limit, cursor });
+      const page = await req.container.alerts.service.listRulesPage(access(req), query, { limit, cursor });
       return { rules: page.items, nextCursor: page.nextCursor };
     }),
 
-    createRule: restHandler(getContainer, 'alerts:write', async (req) => {
+    createRule: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, createRuleInputSchema);
-      return json({ rule: await req.c.alerts.service.createRule(access(req), input, req.actor) }, 201);
+      return json({ rule: await req.container.alerts.service.createRule(access(req), input, req.actor) }, 201);
     }),
 
-    getRule: restHandler(getContainer, 'alerts:read', async (req) => ({
-      rule: await req.c.alerts.service.getRule(access(req), req.params.id ?? ''),
+    getRule: withApiToken(getContainer, 'alerts:read', async (req) => ({
+      rule: await req.container.alerts.service.getRule(access(req), req.params.id ?? ''),
     })),
 
-    updateRule: restHandler(getContainer, 'alerts:write', async (req) => {
+    updateRule: withApiToken(getContainer, 'alerts:write', async (req) => {
       const patch = await optionalJsonBody(req.request, updateRuleInputSchema);
-      return { rule: await req.c.alerts.service.updateRule(access(req), req.params.id ?? '', patch, req.actor) };
+      return { rule: await req.container.alerts.service.updateRule(access(req), req.params.id ?? '', patch, req.actor) };
     }),
 
-    deleteRule: restHandler(getContainer, 'alerts:write', async (req) => ({
-      rule: await req.c.alerts.service.deleteRule(access(req), req.params.id ?? '', req.actor),
+    deleteRule: withApiToken(getContainer, 'alerts:write', async (req) => ({
+      rule: await req.container.alerts.service.deleteRule(access(req), req.params.id ?? '', req.actor),
     })),
 
-    rotateChannelSecret: restHandler(getContainer, 'alerts:write', async (req) => {
+    rotateChannelSecret: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, rotateSecretInputSchema);
-      return { rule: await req.c.alerts.service.rotateChannelSecret(access(req), req.params.id ?? '', req.params.channelId ?? '', input, req.actor) };
+      return { rule: await req.container.alerts.service.rotateChannelSecret(access(req), req.params.id ?? '', req.params.channelId ?? '', input, req.actor) };
     }),
 
-    listIncidents: restHandler(getContainer, 'alerts:read', async (req) => {
+    listIncidents: withApiToken(getContainer, 'alerts:read', async (req) => {
       const { limit, cursor, ...query } = parseQuery(req.request, pageIncidentsQuerySchema);
-      const page = await req.c.alerts.service.listIncidentsPage(access(req), query, { limit, cursor });
+      const page = await req.container.alerts.service.listIncidentsPage(access(req), query, { limit, cursor });
       return { incidents: page.items, nextCursor: page.nextCursor };
     }),
 
-    getIncident: restHandler(getContainer, 'alerts:read', async (req) => ({
-      incident: await req.c.alerts.service.getIncident(access(req), req.params.id ?? ''),
+    getIncident: withApiToken(getContainer, 'alerts:read', async (req) => ({
+      incident: await req.container.alerts.service.getIncident(access(req), req.params.id ?? ''),
     })),
 
-    acknowledgeIncident: restHandler(getContainer, 'alerts:write', async (req) => {
+    acknowledgeIncident: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, acknowledgeInputSchema);
-      return { incident: await req.c.alerts.service.acknowledge(access(req), req.params.id ?? '', input, req.actor) };
+      return { incident: await req.container.alerts.service.acknowledge(access(req), req.params.id ?? '', input, req.actor) };
     }),
   };
 }

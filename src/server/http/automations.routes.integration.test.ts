@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCOPES } from '../auth/auth.schemas';
-import { AUTOMATIONS } from '../automations/registry';
 import { type RestResult, restClient } from '../testing/clients';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { createContainer } from '../container';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import { type AutomationView, automationViewSchema, pauseInputSchema, runViewSchema, runsQuerySchema } from '../automations/automation.schemas';
 import type { RouteDoc } from './openapi';
@@ -5,8 +6,9 @@ import type { TokenPrincipal } from '../auth/token.service';
 import type { Container } from '../container';
 import { AppError } from '../errors';
 import { tenantAccessOf } from '../tenants/tenant-access';
-import { jsonText, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
-import { json } from './responses';
+import { withApiToken } from './api-token-gate';
+import { optionalJsonBody, parseQuery } from './request-input';
+import { json, jsonText } from './responses';
 
 /**
  * The client API's automation endpoints (spec + DESIGN §5). Each is: authenticate, parse, call the service,
@@ -25,15 +27,15 @@ function assertUnrestricted(principal: TokenPrincipal): void {
 export function automationRoutes(getContainer: () => Promise<Container>) {
   return {
     // A tenant-restricted token's views name no operator and carry no pause reason (AutomationService.list).
-    list: restHandler(getContainer, 'automations:read', async ({ c, principal }) => jsonText(listBody(await c.automations.list(tenantAccessOf(principal))))),
+    list: withApiToken(getContainer, 'automations:read', async ({ container, principal }) => jsonText(listBody(await container.automations.list(tenantAccessOf(principal))))),
 
-    get: restHandler(getContainer, 'automations:read', async ({ c, params, principal }) => ({
-      automation: await c.automations.get(params.key ?? '', tenantAccessOf(principal)),
+    get: withApiToken(getContainer, 'automations:read', async ({ container, params, principal }) => ({
+      automation: await container.automations.get(params.key ?? '', tenantAccessOf(principal)),
     })),
 
-    run: restHandler(getContainer, 'automations:write', async ({ c, params, actor, principal }) => {
+    run: withApiToken(getContainer, 'automations:write', async ({ container, params, actor, principal }) => {
       assertUnrestricted(principal);
-      const result = await c.automations.run(params.key ?? '', { label: actor, trigger: 'api' });
+      const result = await container.automations.run(params.key ?? '', { label: actor, trigger: 'api' });
       // The spec: a run that threw answers 500 with its message in `error`; the view comes along.
       if (result.outcome === 'finished' && result.run.outcome === 'failed') {
         return json({ error: result.run.error ?? 'Run failed', code: 'RUN_FAILED', automation: result.automation }, 500);
@@ -41,20 +43,20 @@ export function automationRoutes(getContainer: () => Promise<Container>) {
       return { automation: result.automation };
     }),
 
-    pause: restHandler(getContainer, 'automations:write', async ({ c, params, actor, request, principal }) => {
+    pause: withApiToken(getContainer, 'automations:write', async ({ container, params, actor, request, principal }) => {
       assertUnrestricted(principal);
       const input = await optionalJsonBody(request, pauseInputSchema);
-      return { automation: await c.automations.pause(params.key ?? '', { label: actor, trigger: 'api' }, input) };
+      return { automation: await container.automations.pause(params.key ?? '', { label: actor, trigger: 'api' }, input) };
     }),
 
-    resume: restHandler(getContainer, 'automations:write', async ({ c, params, actor, principal }) => {
+    resume: withApiToken(getContainer, 'automations:write', async ({ container, params, actor, principal }) => {
       assertUnrestricted(principal);
-      return { automation: await c.automations.resume(params.key ?? '', { label: actor, trigger: 'api' }) };
+      return { automation: await container.automations.resume(params.key ?? '', { label: actor, trigger: 'api' }) };
     }),
 
-    runs: restHandler(getContainer, 'automations:read', async ({ c, params, request, principal }) => {
+    runs: withApiToken(getContainer, 'automations:read', async ({ container, params, request, principal }) => {
       const query = parseQuery(request, runsQuerySchema);
-      return c.automations.runs(params.key ?? '', query, tenantAccessOf(principal));
+      return container.automations.runs(params.key ?? '', query, tenantAccessOf(principal));
     }),
   };
 }

@@ -1,3 +1,4 @@
+import 'server-only';
 import { getContainer } from '../container';
 
 /** Largest body the baseline route pads to; the automations list is a few KiB. */

@@ -1,3 +1,4 @@
+import 'server-only';
 import { getContainer } from '../container';
 import { browserRoutes } from './browser.routes';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { SessionActor } from '../browser/browser-sessions.service';
 import {
   createSessionInputSchema,
@@ -10,7 +11,8 @@ import {
 import type { Container } from '../container';
 import { PAGE_DOC } from '../db/keyset-page';
 import { AppError } from '../errors';
-import { type RestRequest, optionalJsonBody, parseQuery, restHandler } from './rest-handler';
+import { type RestRequest, withApiToken } from './api-token-gate';
+import { optionalJsonBody, parseQuery } from './request-input';
 import type { RouteDoc } from './openapi';
 import { json } from './responses';
 
@@ -31,33 +33,33 @@ function sessionIdOf({ params }: RestRequest): string {
  */
 export function browserRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: restHandler(getContainer, 'browser:read', async (req) => {
-      const page = await req.c.browser.sessions.listPage(parseQuery(req.request, pageSessionsQuerySchema), actorOf(req));
+    list: withApiToken(getContainer, 'browser:read', async (req) => {
+      const page = await req.container.browser.sessions.listPage(parseQuery(req.request, pageSessionsQuerySchema), actorOf(req));
       return { sessions: page.items, nextCursor: page.nextCursor };
     }),
 
-    create: restHandler(getContainer, 'browser:write', async (req) => {
+    create: withApiToken(getContainer, 'browser:write', async (req) => {
       const input = await optionalJsonBody(req.request, createSessionInputSchema);
-      return json({ session: await req.c.browser.sessions.create(input, actorOf(req)) }, 201);
+      return json({ session: await req.container.browser.sessions.create(input, actorOf(req)) }, 201);
     }),
 
-    get: restHandler(getContainer, 'browser:read', async (req) => ({
-      session: await req.c.browser.sessions.get(sessionIdOf(req), actorOf(req)),
+    get: withApiToken(getContainer, 'browser:read', async (req) => ({
+      session: await req.container.browser.sessions.get(sessionIdOf(req), actorOf(req)),
     })),
 
-    close: restHandler(getContainer, 'browser:write', async (req) => ({
-      session: await req.c.browser.sessions.close(sessionIdOf(req), actorOf(req)),
+    close: withApiToken(getContainer, 'browser:write', async (req) => ({
+      session: await req.container.browser.sessions.close(sessionIdOf(req), actorOf(req)),
     })),
 
-    navigate: restHandler(getContainer, 'browser:write', async (req) => {
+    navigate: withApiToken(getContainer, 'browser:write', async (req) => {
       const id = sessionIdOf(req);
       const input = await optionalJsonBody(req.request, navigateInputSchema);
-      return { session: await req.c.browser.sessions.navigate(id, input.url, actorOf(req)) };
+      return { session: await req.container.browser.sessions.navigate(id, input.url, actorOf(req)) };
     }),
 
     // Looking, so the read scope; it still counts as activity on the session (it renders the page).
-    screenshot: restHandler(getContainer, 'browser:read', async (req) => {
-      const { png } = await req.c.browser.sessions.screenshot(sessionIdOf(req), actorOf(req));
+    screenshot: withApiToken(getContainer, 'browser:read', async (req) => {
+      const { png } = await req.container.browser.sessions.screenshot(sessionIdOf(req), actorOf(req));
       return new Response(new Uint8Array(png), {
         status: 200,
         headers: { 'content-type': 'image/png', 'cache-control': 'no-store', 'content-length': String(png.byteLength) },

@@ -1,3 +1,4 @@
+import 'server-only';
 import { APP_VERSION } from '../version';
 import { alertRouteDocs } from './alerts.routes';
 import { automationRouteDocs } from './automations.routes';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { CLIENT_API_ROUTES } from './client-api-docs';
 import { json } from './responses';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import { getContainer } from '../container';
 import { json } from './responses';
 
@@ -7,12 +8,12 @@ import { json } from './responses';
  */
 export async function healthResponse(): Promise<Response> {
   try {
-    const c = await getContainer();
+    const container = await getContainer();
     return json({
       status: 'ok',
-      instanceId: c.config.instanceId,
-      version: c.version,
-      lockStore: c.locks.kind === 'redis' ? (c.lockHealth.problem() ? 'unavailable' : 'ok') : 'local',
+      instanceId: container.config.instanceId,
+      version: container.version,
+      lockStore: container.locks.kind === 'redis' ? (container.lockHealth.problem() ? 'unavailable' : 'ok') : 'local',
     });
   } catch {
     return json({ status: 'unavailable' }, 503, { 'retry-after': '5' });

@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import type { Container } from '../container';
 import {
@@ -11,38 +12,39 @@ import {
 import { PAGE_DOC } from '../db/keyset-page';
 import type { RouteDoc } from './openapi';
 import { tenantAccessOf } from '../tenants/tenant-access';
-import { optionalJsonBody, parseQuery, restHandler } from './rest-handler';
+import { withApiToken } from './api-token-gate';
+import { optionalJsonBody, parseQuery } from './request-input';
 import { json } from './responses';
 
 /** `/inference-servers` of the client API (docs/inference.md). Scopes `inference:read` / `inference:write`. */
 export function inferenceRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: restHandler(getContainer, 'inference:read', async ({ c, principal, request }) => {
+    list: withApiToken(getContainer, 'inference:read', async ({ container, principal, request }) => {
       const { limit, cursor, ...filter } = parseQuery(request, pageServersQuerySchema);
-      const page = await c.inference.servers.listPage(filter, { limit, cursor }, tenantAccessOf(principal));
+      const page = await container.inference.servers.listPage(filter, { limit, cursor }, tenantAccessOf(principal));
       return { servers: page.items, nextCursor: page.nextCursor };
     }),
 
-    create: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, request }) => {
+    create: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, request }) => {
       const input = await optionalJsonBody(request, createServerInputSchema);
-      return json({ server: await c.inference.servers.create(input, actor, tenantAccessOf(principal)) }, 201);
+      return json({ server: await container.inference.servers.create(input, actor, tenantAccessOf(principal)) }, 201);
     }),
 
-    get: restHandler(getContainer, 'inference:read', async ({ c, principal, params }) => ({
-      server: await c.inference.servers.get(params.id ?? '', tenantAccessOf(principal)),
+    get: withApiToken(getContainer, 'inference:read', async ({ container, principal, params }) => ({
+      server: await container.inference.servers.get(params.id ?? '', tenantAccessOf(principal)),
     })),
 
-    update: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, params, request }) => {
+    update: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params, request }) => {
       const input = await optionalJsonBody(request, updateServerInputSchema);
-      return { server: await c.inference.servers.update(params.id ?? '', input, actor, tenantAccessOf(principal)) };
+      return { server: await container.inference.servers.update(params.id ?? '', input, actor, tenantAccessOf(principal)) };
     }),
 
-    delete: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, params }) => ({
-      server: await c.inference.servers.delete(params.id ?? '', actor, tenantAccessOf(principal)),
+    delete: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params }) => ({
+      server: await container.inference.servers.delete(params.id ?? '', actor, tenantAccessOf(principal)),
     })),
 
-    samples: restHandler(getContainer, 'inference:read', async ({ c, principal, params, request }) => ({
-      samples: await c.inference.servers.samples(params.id ?? '', parseQuery(request, samplesQuerySchema), tenantAccessOf(principal)),
+    samples: withApiToken(getContainer, 'inference:read', async ({ container, principal, params, request }) => ({
+      samples: await container.inference.servers.samples(params.id ?? '', parseQuery(request, samplesQuerySchema), tenantAccessOf(principal)),
     })),
   };
 }

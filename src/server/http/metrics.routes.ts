@@ -1,10 +1,11 @@
+import 'server-only';
 import type { Container } from '../container';
-import { restHandler } from './rest-handler';
+import { withApiToken } from './api-token-gate';
 
 /** GET /metrics: Prometheus exposition of this instance, for tokens with `metrics:read`. */
 export function metricsRoute(getContainer: () => Promise<Container>) {
-  return restHandler(getContainer, 'metrics:read', async ({ c }) => {
-    const { contentType, body } = await c.metrics.exposition();
+  return withApiToken(getContainer, 'metrics:read', async ({ container }) => {
+    const { contentType, body } = await container.metrics.exposition();
     return new Response(body, { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' } });
   });
 }

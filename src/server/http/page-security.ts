@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * Security headers of the console's pages (issue 13 §6). Every response of the app also gets the static headers of
  * next.config.mjs (nosniff, Referrer-Policy, frame refusal); pages additionally get a per-request Content Security

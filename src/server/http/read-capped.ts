@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * Reads a request body up to `limit` bytes, counting as it streams; null as soon as it is over (a declared length
  * over the limit is refused before reading). What was read is dropped, so a large body costs at most `limit` of

@@ -1,3 +1,4 @@
+import 'server-only';
 import { ZodError } from 'zod';
 import { AppError, ERROR_TABLE, errorReference, internalErrorMessage, isAppError } from '../errors';
 import type { Logger } from '../logger';
@@ -6,6 +7,11 @@ const BASE_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { ...BASE_HEADERS, ...headers } });
+}
+
+/** A 200 JSON response from text that is already serialized (a cached body), with the API's usual headers. */
+export function jsonText(text: string): Response {
+  return new Response(text, { status: 200, headers: BASE_HEADERS });
 }
 
 /** Turns a zod failure into INVALID_INPUT naming every offending field. */
@@ -34,6 +40,5 @@ export function errorResponse(error: unknown, logger: Logger | null): Response {
   }
   const body: Record<string, unknown> = { error: appError.message, code: appError.code };
   if (appError.details.issues) body.issues = appError.details.issues;
-  if (appError.details.payload !== undefined) Object.assign(body, appError.details.payload);
   return json(body, status, headers);
 }

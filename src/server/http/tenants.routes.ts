@@ -1,10 +1,12 @@
+import 'server-only';
 import { z } from 'zod';
 import type { Container } from '../container';
 import { tenantAccessOf } from '../tenants/tenant-access';
 import { createTenantInputSchema, pageTenantsQuerySchema, tenantViewSchema, updateTenantInputSchema } from '../tenants/tenants.schemas';
 import { PAGE_DOC } from '../db/keyset-page';
 import type { RouteDoc } from './openapi';
-import { optionalJsonBody, parseQuery, restHandler } from './rest-handler';
+import { withApiToken } from './api-token-gate';
+import { optionalJsonBody, parseQuery } from './request-input';
 import { json } from './responses';
 
 /**
@@ -13,27 +15,27 @@ import { json } from './responses';
  */
 export function tenantRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: restHandler(getContainer, 'inference:read', async ({ c, principal, request }) => {
-      const page = await c.tenants.service.listPage(tenantAccessOf(principal), parseQuery(request, pageTenantsQuerySchema));
+    list: withApiToken(getContainer, 'inference:read', async ({ container, principal, request }) => {
+      const page = await container.tenants.service.listPage(tenantAccessOf(principal), parseQuery(request, pageTenantsQuerySchema));
       return { tenants: page.items, nextCursor: page.nextCursor };
     }),
 
-    create: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, request }) => {
+    create: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, request }) => {
       const input = await optionalJsonBody(request, createTenantInputSchema);
-      return json({ tenant: await c.tenants.service.create(input, actor, tenantAccessOf(principal)) }, 201);
+      return json({ tenant: await container.tenants.service.create(input, actor, tenantAccessOf(principal)) }, 201);
     }),
 
-    get: restHandler(getContainer, 'inference:read', async ({ c, principal, params }) => ({
-      tenant: await c.tenants.service.get(params.id ?? '', tenantAccessOf(principal)),
+    get: withApiToken(getContainer, 'inference:read', async ({ container, principal, params }) => ({
+      tenant: await container.tenants.service.get(params.id ?? '', tenantAccessOf(principal)),
     })),
 
-    update: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, params, request }) => {
+    update: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params, request }) => {
       const input = await optionalJsonBody(request, updateTenantInputSchema);
-      return { tenant: await c.tenants.service.update(params.id ?? '', input, actor, tenantAccessOf(principal)) };
+      return { tenant: await container.tenants.service.update(params.id ?? '', input, actor, tenantAccessOf(principal)) };
     }),
 
-    delete: restHandler(getContainer, 'inference:write', async ({ c, principal, actor, params }) => ({
-      tenant: await c.tenants.service.delete(params.id ?? '', actor, tenantAccessOf(principal)),
+    delete: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params }) => ({
+      tenant: await container.tenants.service.delete(params.id ?? '', actor, tenantAccessOf(principal)),
     })),
   };
 }

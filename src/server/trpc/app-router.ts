@@ -1,3 +1,4 @@
+import 'server-only';
 import { router } from './init';
 import { adminRouter } from './routers/admin.router';
 import { alertsRouter } from './routers/alerts.router';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { SESSION_COOKIE } from '../auth/operator.service';
 import type { Container } from '../container';
 import { clientAddress, clientLimitKey, clientUsesHttps } from '../http/client-address';
@@ -13,13 +14,13 @@ export function readCookie(header: string | null, name: string): string | undefi
   return undefined;
 }
 
-export async function createTrpcContext(c: Container, req: Request, resHeaders: Headers): Promise<TrpcContext> {
+export async function createTrpcContext(container: Container, req: Request, resHeaders: Headers): Promise<TrpcContext> {
   const sessionToken = readCookie(req.headers.get('cookie'), SESSION_COOKIE);
-  const operator = await c.operators.fromSession(sessionToken);
-  const hops = c.config.TRUSTED_PROXY_HOPS;
+  const operator = await container.operators.fromSession(sessionToken);
+  const hops = container.config.TRUSTED_PROXY_HOPS;
   const clientKey = clientLimitKey(clientAddress(req.headers, hops));
-  const secure = clientUsesHttps(req.headers, hops, c.config.COOKIE_SECURE);
-  return { c, operator, sessionToken, resHeaders, clientKey, secure };
+  const secure = clientUsesHttps(req.headers, hops, container.config.COOKIE_SECURE);
+  return { container, operator, sessionToken, resHeaders, clientKey, secure };
 }
 
 export function sessionCookie(value: string, maxAgeSeconds: number, secure: boolean): string {

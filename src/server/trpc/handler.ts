@@ -1,3 +1,4 @@
+import 'server-only';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { Container } from '../container';
 import { errorReference, isAppError } from '../errors';
@@ -21,8 +22,8 @@ export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '
     if (req.method === 'POST' && !(req.headers.get('content-type') ?? '').toLowerCase().startsWith('application/json')) {
       return json({ error: 'tRPC mutations need Content-Type: application/json', code: 'INVALID_INPUT' }, 415);
     }
-    const c = await getContainer();
-    const limits = c.config;
+    const container = await getContainer();
+    const limits = container.config;
     const url = new URL(req.url);
     if (url.search.length > limits.TRPC_MAX_QUERY_BYTES) {
       return json({ error: `The query string is longer than ${limits.TRPC_MAX_QUERY_BYTES} bytes`, code: 'PAYLOAD_TOO_LARGE' }, 414);
@@ -43,13 +44,13 @@ export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '
       request = new Request(req.url, { method: req.method, headers: req.headers, body, signal: req.signal });
     }
     // A live stream ends when its session does (sign-out, an admin ending it, the operator disabled).
-    request = bindStreamToSession(c, request);
+    request = bindStreamToSession(container, request);
     return fetchRequestHandler({
       endpoint,
       req: request,
       router: appRouter,
       maxBatchSize: limits.TRPC_MAX_BATCH_SIZE,
-      createContext: ({ resHeaders }) => createTrpcContext(c, request, resHeaders),
+      createContext: ({ resHeaders }) => createTrpcContext(container, request, resHeaders),
       // A refusal that says when to come back (sign-in throttle and gate, live-stream caps) says it in HTTP too.
       responseMeta: ({ errors }) => {
         const seconds = errors.map((e) => (isAppError(e.cause) ? e.cause.details.retryAfterSeconds : undefined)).find((v) => v !== undefined);
@@ -59,7 +60,7 @@ export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '
         if (error.code !== 'INTERNAL_SERVER_ERROR') return;
         // The caller sees only the reference (init.ts masks the message with the same one).
         const cause = error.cause ?? error;
-        c.logger.error(
+        container.logger.error(
           { reference: errorReference(error), path, error: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause) },
           'tRPC procedure failed',
         );

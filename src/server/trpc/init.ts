@@ -1,10 +1,11 @@
+import 'server-only';
 import { TRPCError, initTRPC } from '@trpc/server';
 import type { OperatorPrincipal } from '../auth/operator.service';
 import type { Container } from '../container';
 import { ERROR_TABLE, errorReference, internalErrorMessage, isAppError } from '../errors';
 
 export interface TrpcContext {
-  c: Container;
+  container: Container;
   operator: OperatorPrincipal | null;
   sessionToken: string | undefined;
   /** Headers of the response (the login procedure sets the session cookie here). */

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { ChangeBus, Envelope } from '../coordination/change-bus';
 import type { StreamSlots } from '../http/stream-slots';
 
@@ -59,12 +60,12 @@ export async function* liveStream<T>(
  * stream. The slot is given back when the stream ends or the client goes away.
  */
 export function openLiveStream<T>(
-  c: { bus: ChangeBus; liveStreams: StreamSlots },
+  container: { bus: ChangeBus; liveStreams: StreamSlots },
   operatorId: string,
   matters: (event: Envelope) => boolean,
   read: () => Promise<T>,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<T> {
-  const release = c.liveStreams.acquire(`operator:${operatorId}`, signal);
-  return liveStream(c.bus, matters, read, signal, release);
+  const release = container.liveStreams.acquire(`operator:${operatorId}`, signal);
+  return liveStream(container.bus, matters, read, signal, release);
 }

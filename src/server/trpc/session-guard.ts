@@ -1,3 +1,4 @@
+import 'server-only';
 import { SESSION_COOKIE } from '../auth/operator.service';
 import type { Container } from '../container';
 import { readCookie } from './context';
@@ -8,16 +9,16 @@ import { readCookie } from './context';
  * an SSE request is given a signal that aborts when such an event comes and its session no longer resolves to the
  * same operator and role. tRPC hands the request's signal to the subscription, which then ends.
  */
-export function bindStreamToSession(c: Container, req: Request): Request {
+export function bindStreamToSession(container: Container, req: Request): Request {
   const sessionToken = readCookie(req.headers.get('cookie'), SESSION_COOKIE);
   if (req.method !== 'GET' || !sessionToken || !(req.headers.get('accept') ?? '').includes('text/event-stream')) return req;
   const ended = new AbortController();
-  const opened: Promise<string | null> = c.operators.fromSession(sessionToken).then((o) => (o ? `${o.id}:${o.role}` : null));
-  const unsubscribe = c.bus.subscribe((event) => {
+  const opened: Promise<string | null> = container.operators.fromSession(sessionToken).then((o) => (o ? `${o.id}:${o.role}` : null));
+  const unsubscribe = container.bus.subscribe((event) => {
     if (event.type !== 'sessions' && event.type !== 'operators') return;
     void (async () => {
       const before = await opened;
-      const now = await c.operators.fromSession(sessionToken).then((o) => (o ? `${o.id}:${o.role}` : null), () => before);
+      const now = await container.operators.fromSession(sessionToken).then((o) => (o ? `${o.id}:${o.role}` : null), () => before);
       if (now !== before) ended.abort();
     })();
   });

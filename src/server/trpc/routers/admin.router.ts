@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import { ROLES, createOperatorInputSchema, createTokenInputSchema, operatorViewSchema, tokenViewSchema } from '../../auth/auth.schemas';
 import { endSessionsInputSchema, operatorSessionsInputSchema, sessionViewSchema } from '../../auth/session.schemas';
@@ -30,49 +31,49 @@ const filterText = z.string().trim().max(200).optional().transform((v) => (v ? v
 export const adminRouter = router({
   /** Instances seen in the last hour, live ones marked; any operator may look. */
   instances: operatorProcedure.output(z.array(instanceSchema)).query(async ({ ctx }) =>
-    (await ctx.c.instances.recent()).map(({ stats, ...rest }) => ({ ...rest, runsInFlight: stats.runsInFlight ?? [] })),
+    (await ctx.container.instances.recent()).map(({ stats, ...rest }) => ({ ...rest, runsInFlight: stats.runsInFlight ?? [] })),
   ),
 
-  tokens: adminProcedure.output(z.array(tokenViewSchema)).query(({ ctx }) => ctx.c.tokens.list()),
+  tokens: adminProcedure.output(z.array(tokenViewSchema)).query(({ ctx }) => ctx.container.tokens.list()),
 
   createToken: adminProcedure
     .input(createTokenInputSchema)
     .output(z.object({ token: z.string(), view: tokenViewSchema }))
-    .mutation(({ ctx, input }) => ctx.c.tokens.create(input, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.tokens.create(input, `operator:${ctx.operator.email}`)),
 
   revokeToken: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
     .output(tokenViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.tokens.revoke(input.id, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.tokens.revoke(input.id, `operator:${ctx.operator.email}`)),
 
-  operators: adminProcedure.output(z.array(operatorViewSchema)).query(({ ctx }) => ctx.c.operators.list()),
+  operators: adminProcedure.output(z.array(operatorViewSchema)).query(({ ctx }) => ctx.container.operators.list()),
 
   createOperator: adminProcedure
     .input(createOperatorInputSchema)
     .output(operatorViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.operators.create(input, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.operators.create(input, `operator:${ctx.operator.email}`)),
 
   setOperatorRole: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100), role: z.enum(ROLES) }))
     .output(operatorViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.operators.setRole(input.id, input.role, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.operators.setRole(input.id, input.role, `operator:${ctx.operator.email}`)),
 
   setOperatorDisabled: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100), disabled: z.boolean() }))
     .output(operatorViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.operators.setDisabled(input.id, input.disabled, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.operators.setDisabled(input.id, input.disabled, `operator:${ctx.operator.email}`)),
 
   /** An operator's live sessions (when they started, last seen, when they end). */
   operatorSessions: adminProcedure
     .input(operatorSessionsInputSchema)
     .output(z.array(sessionViewSchema))
-    .query(({ ctx, input }) => ctx.c.sessions.list(input.operatorId, ctx.sessionToken)),
+    .query(({ ctx, input }) => ctx.container.sessions.list(input.operatorId, ctx.sessionToken)),
 
   /** Ends one session of an operator, or all of them; every instance refuses them from the next request on. */
   endOperatorSessions: adminProcedure
     .input(endSessionsInputSchema)
     .output(z.object({ ended: z.number() }))
-    .mutation(({ ctx, input }) => ctx.c.sessions.end(input.operatorId, input.sessionId, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.sessions.end(input.operatorId, input.sessionId, `operator:${ctx.operator.email}`)),
 
   /** The audit log, newest first, filtered by exact actor, action or target (an automation key, a token name…). */
   audit: adminProcedure
@@ -87,7 +88,7 @@ export const adminRouter = router({
     )
     .output(z.object({ entries: z.array(auditEntrySchema), nextBeforeId: z.number().nullable() }))
     .query(async ({ ctx, input }) => {
-      const entries = await ctx.c.audit.list({ ...input, limit: input.limit + 1 });
+      const entries = await ctx.container.audit.list({ ...input, limit: input.limit + 1 });
       const page = entries.slice(0, input.limit);
       return { entries: page, nextBeforeId: entries.length > input.limit ? (page[page.length - 1]?.id ?? null) : null };
     }),

@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import {
   acknowledgeInputSchema,
@@ -26,60 +27,60 @@ export const alertsRouter = router({
   rules: operatorProcedure
     .input(rulesQuerySchema)
     .output(z.array(ruleViewSchema))
-    .query(({ ctx, input }) => ctx.c.alerts.service.listRules(ALL_TENANTS, input)),
+    .query(({ ctx, input }) => ctx.container.alerts.service.listRules(ALL_TENANTS, input)),
 
-  rule: operatorProcedure.input(idInput).output(ruleViewSchema).query(({ ctx, input }) => ctx.c.alerts.service.getRule(ALL_TENANTS, input.id)),
+  rule: operatorProcedure.input(idInput).output(ruleViewSchema).query(({ ctx, input }) => ctx.container.alerts.service.getRule(ALL_TENANTS, input.id)),
 
   createRule: adminProcedure
     .input(createRuleInputSchema)
     .output(ruleViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.alerts.service.createRule(ALL_TENANTS, input, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input }) => ctx.container.alerts.service.createRule(ALL_TENANTS, input, actorOf(ctx.operator.email))),
 
   updateRule: adminProcedure
     .input(idInput.extend(updateRuleInputSchema.shape).strict())
     .output(ruleViewSchema)
-    .mutation(({ ctx, input: { id, ...patch } }) => ctx.c.alerts.service.updateRule(ALL_TENANTS, id, patch, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input: { id, ...patch } }) => ctx.container.alerts.service.updateRule(ALL_TENANTS, id, patch, actorOf(ctx.operator.email))),
 
   deleteRule: adminProcedure
     .input(idInput)
     .output(ruleViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.alerts.service.deleteRule(ALL_TENANTS, input.id, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input }) => ctx.container.alerts.service.deleteRule(ALL_TENANTS, input.id, actorOf(ctx.operator.email))),
 
   /** New secret for a webhook channel; the old one keeps signing (both signatures) for the overlap. */
   rotateChannelSecret: adminProcedure
     .input(z.object({ id: z.string().min(1).max(128), channelId: z.string().min(1).max(128) }).extend(rotateSecretInputSchema.shape).strict())
     .output(ruleViewSchema)
-    .mutation(({ ctx, input: { id, channelId, ...rest } }) => ctx.c.alerts.service.rotateChannelSecret(ALL_TENANTS, id, channelId, rest, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input: { id, channelId, ...rest } }) => ctx.container.alerts.service.rotateChannelSecret(ALL_TENANTS, id, channelId, rest, actorOf(ctx.operator.email))),
 
   /** The draft rule's current value per server, before saving it. */
   preview: operatorProcedure
     .input(previewInputSchema)
     .output(previewViewSchema)
-    .query(({ ctx, input }) => ctx.c.alerts.service.preview(ALL_TENANTS, input)),
+    .query(({ ctx, input }) => ctx.container.alerts.service.preview(ALL_TENANTS, input)),
 
   /** Tenants and their servers, to choose a rule's scope. */
-  targets: operatorProcedure.output(targetsViewSchema).query(({ ctx }) => ctx.c.alerts.service.targets(ALL_TENANTS)),
+  targets: operatorProcedure.output(targetsViewSchema).query(({ ctx }) => ctx.container.alerts.service.targets(ALL_TENANTS)),
 
   incidents: operatorProcedure
     .input(incidentsQuerySchema)
     .output(z.array(incidentViewSchema))
-    .query(({ ctx, input }) => ctx.c.alerts.service.listIncidents(ALL_TENANTS, input)),
+    .query(({ ctx, input }) => ctx.container.alerts.service.listIncidents(ALL_TENANTS, input)),
 
   incident: operatorProcedure
     .input(idInput)
     .output(incidentDetailSchema)
-    .query(({ ctx, input }) => ctx.c.alerts.service.getIncident(ALL_TENANTS, input.id)),
+    .query(({ ctx, input }) => ctx.container.alerts.service.getIncident(ALL_TENANTS, input.id)),
 
   /** Unresolved incidents by status, for the navigation badge (polled). */
-  openCount: operatorProcedure.output(openCountViewSchema).query(({ ctx }) => ctx.c.alerts.service.openCount(ALL_TENANTS)),
+  openCount: operatorProcedure.output(openCountViewSchema).query(({ ctx }) => ctx.container.alerts.service.openCount(ALL_TENANTS)),
 
   acknowledge: adminProcedure
     .input(idInput.extend(acknowledgeInputSchema.shape).strict())
     .output(incidentDetailSchema)
-    .mutation(({ ctx, input: { id, ...rest } }) => ctx.c.alerts.service.acknowledge(ALL_TENANTS, id, rest, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input: { id, ...rest } }) => ctx.container.alerts.service.acknowledge(ALL_TENANTS, id, rest, actorOf(ctx.operator.email))),
 
   addNote: adminProcedure
     .input(idInput.extend(noteInputSchema.shape).strict())
     .output(incidentDetailSchema)
-    .mutation(({ ctx, input }) => ctx.c.alerts.service.addNote(ALL_TENANTS, input.id, input.note, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input }) => ctx.container.alerts.service.addNote(ALL_TENANTS, input.id, input.note, actorOf(ctx.operator.email))),
 });

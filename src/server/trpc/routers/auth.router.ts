@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import { changePasswordInputSchema, loginInputSchema } from '../../auth/auth.schemas';
 import { SESSION_TTL_MS } from '../../auth/operator.service';
@@ -13,7 +14,7 @@ export const authRouter = router({
     .input(loginInputSchema)
     .output(meOutput)
     .mutation(async ({ ctx, input }) => {
-      const { sessionToken, operator } = await ctx.c.operators.login(input.email, input.password, ctx.clientKey);
+      const { sessionToken, operator } = await ctx.container.operators.login(input.email, input.password, ctx.clientKey);
       ctx.resHeaders.append('set-cookie', sessionCookie(sessionToken, SESSION_TTL_MS / 1000, ctx.secure));
       return { email: operator.email, role: operator.role };
     }),
@@ -22,12 +23,12 @@ export const authRouter = router({
     .input(changePasswordInputSchema)
     .output(z.null())
     .mutation(async ({ ctx, input }) => {
-      await ctx.c.operators.changePassword(ctx.operator.id, input.current, input.next, ctx.sessionToken);
+      await ctx.container.operators.changePassword(ctx.operator.id, input.current, input.next, ctx.sessionToken);
       return null;
     }),
 
   logout: publicProcedure.output(z.null()).mutation(async ({ ctx }) => {
-    if (ctx.sessionToken) await ctx.c.operators.logout(ctx.sessionToken);
+    if (ctx.sessionToken) await ctx.container.operators.logout(ctx.sessionToken);
     ctx.resHeaders.append('set-cookie', sessionCookie('', 0, ctx.secure));
     return null;
   }),

@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import { automationViewSchema, pauseInputSchema, runViewSchema, runsQuerySchema } from '../../automations/automation.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
@@ -12,31 +13,31 @@ const runNowOutput = z.discriminatedUnion('outcome', [
 const actorOf = (email: string) => ({ label: `operator:${email}`, trigger: 'console' as const });
 
 export const automationsRouter = router({
-  list: operatorProcedure.output(z.array(automationViewSchema)).query(({ ctx }) => ctx.c.automations.list()),
+  list: operatorProcedure.output(z.array(automationViewSchema)).query(({ ctx }) => ctx.container.automations.list()),
 
-  get: operatorProcedure.input(keyInput).output(automationViewSchema).query(({ ctx, input }) => ctx.c.automations.get(input.key)),
+  get: operatorProcedure.input(keyInput).output(automationViewSchema).query(({ ctx, input }) => ctx.container.automations.get(input.key)),
 
   runs: operatorProcedure
     .input(keyInput.extend(runsQuerySchema.shape))
     .output(z.object({ runs: z.array(runViewSchema), nextCursor: z.string().nullable() }))
-    .query(({ ctx, input }) => ctx.c.automations.runs(input.key, { limit: input.limit, cursor: input.cursor })),
+    .query(({ ctx, input }) => ctx.container.automations.runs(input.key, { limit: input.limit, cursor: input.cursor })),
 
   run: adminProcedure
     .input(keyInput)
     .output(runNowOutput)
-    .mutation(({ ctx, input }) => ctx.c.automations.run(input.key, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input }) => ctx.container.automations.run(input.key, actorOf(ctx.operator.email))),
 
   pause: adminProcedure
     .input(keyInput.extend(pauseInputSchema.shape))
     .output(automationViewSchema)
     .mutation(({ ctx, input }) =>
-      ctx.c.automations.pause(input.key, actorOf(ctx.operator.email), { reason: input.reason, until: input.until }),
+      ctx.container.automations.pause(input.key, actorOf(ctx.operator.email), { reason: input.reason, until: input.until }),
     ),
 
   resume: adminProcedure
     .input(keyInput)
     .output(automationViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.automations.resume(input.key, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input }) => ctx.container.automations.resume(input.key, actorOf(ctx.operator.email))),
 
   /**
    * Live views over SSE: the full list at once, then again whenever any instance reports a change (and every
@@ -44,6 +45,6 @@ export const automationsRouter = router({
    * with the next one.
    */
   onChange: operatorProcedure.subscription(({ ctx, signal }) =>
-    openLiveStream(ctx.c, ctx.operator.id, (event) => event.type === 'automation' || event.type === 'instances', () => ctx.c.automations.list(), signal),
+    openLiveStream(ctx.container, ctx.operator.id, (event) => event.type === 'automation' || event.type === 'instances', () => ctx.container.automations.list(), signal),
   ),
 });

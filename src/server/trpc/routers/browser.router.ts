@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import type { SessionActor } from '../../browser/browser-sessions.service';
 import {
@@ -25,52 +26,52 @@ export const browserRouter = router({
   list: operatorProcedure
     .input(listSessionsQuerySchema)
     .output(sessionListSchema)
-    .query(async ({ ctx, input }) => ({ sessions: await ctx.c.browser.sessions.list(input, ALL_TENANTS) })),
+    .query(async ({ ctx, input }) => ({ sessions: await ctx.container.browser.sessions.list(input, ALL_TENANTS) })),
 
   get: operatorProcedure
     .input(idInput)
     .output(sessionResultSchema)
-    .query(async ({ ctx, input }) => ({ session: await ctx.c.browser.sessions.get(input.id, ALL_TENANTS) })),
+    .query(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.get(input.id, ALL_TENANTS) })),
 
   /** The thumbnail taken after the session's last action; reading it is not activity. */
   thumbnail: operatorProcedure
     .input(idInput)
     .output(thumbnailSchema)
-    .query(({ ctx, input }) => ctx.c.browser.sessions.thumbnail(input.id, ALL_TENANTS)),
+    .query(({ ctx, input }) => ctx.container.browser.sessions.thumbnail(input.id, ALL_TENANTS)),
 
-  tenants: operatorProcedure.output(z.array(tenantOptionSchema)).query(({ ctx }) => ctx.c.browser.sessions.tenantOptions(ALL_TENANTS)),
+  tenants: operatorProcedure.output(z.array(tenantOptionSchema)).query(({ ctx }) => ctx.container.browser.sessions.tenantOptions(ALL_TENANTS)),
 
   create: adminProcedure
     .input(createSessionInputSchema)
     .output(sessionResultSchema)
-    .mutation(async ({ ctx, input }) => ({ session: await ctx.c.browser.sessions.create(input, actorOf(ctx.operator.email)) })),
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.create(input, actorOf(ctx.operator.email)) })),
 
   navigate: adminProcedure
     .input(idInput.extend(navigateInputSchema.shape))
     .output(sessionResultSchema)
-    .mutation(async ({ ctx, input }) => ({ session: await ctx.c.browser.sessions.navigate(input.id, input.url, actorOf(ctx.operator.email)) })),
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.navigate(input.id, input.url, actorOf(ctx.operator.email)) })),
 
   /** A PNG as a data URL. A mutation although it only looks: it counts as activity on the session. */
   screenshot: operatorProcedure
     .input(idInput)
     .output(screenshotResultSchema)
     .mutation(async ({ ctx, input }) => {
-      const { png, session } = await ctx.c.browser.sessions.screenshot(input.id, actorOf(ctx.operator.email));
+      const { png, session } = await ctx.container.browser.sessions.screenshot(input.id, actorOf(ctx.operator.email));
       return { dataUrl: `data:image/png;base64,${png.toString('base64')}`, session };
     }),
 
   close: adminProcedure
     .input(idInput)
     .output(sessionResultSchema)
-    .mutation(async ({ ctx, input }) => ({ session: await ctx.c.browser.sessions.close(input.id, actorOf(ctx.operator.email)) })),
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.close(input.id, actorOf(ctx.operator.email)) })),
 
   /** The list, at once and again whenever any instance reports a session or runtime change (and every 15 s). */
   onChange: operatorProcedure.input(listSessionsQuerySchema).subscription(({ ctx, input, signal }) =>
     openLiveStream(
-      ctx.c,
+      ctx.container,
       ctx.operator.id,
       (event) => (event.type === 'automation' && event.key === 'browser-session-reaper') || event.type === 'instances',
-      async () => ({ sessions: await ctx.c.browser.sessions.list(input, ALL_TENANTS) }),
+      async () => ({ sessions: await ctx.container.browser.sessions.list(input, ALL_TENANTS) }),
       signal,
     ),
   ),

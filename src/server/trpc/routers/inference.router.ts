@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import {
   createServerInputSchema,
@@ -21,34 +22,34 @@ export const inferenceRouter = router({
   list: operatorProcedure
     .input(listServersQuerySchema.optional())
     .output(z.array(serverViewSchema))
-    .query(({ ctx, input }) => ctx.c.inference.servers.list(input ?? {}, ALL_TENANTS)),
+    .query(({ ctx, input }) => ctx.container.inference.servers.list(input ?? {}, ALL_TENANTS)),
 
-  get: operatorProcedure.input(idInput).output(serverViewSchema).query(({ ctx, input }) => ctx.c.inference.servers.get(input.id, ALL_TENANTS)),
+  get: operatorProcedure.input(idInput).output(serverViewSchema).query(({ ctx, input }) => ctx.container.inference.servers.get(input.id, ALL_TENANTS)),
 
   samples: operatorProcedure
     .input(idInput.extend(samplesQuerySchema.shape))
     .output(z.array(sampleViewSchema))
-    .query(({ ctx, input }) => ctx.c.inference.servers.samples(input.id, { since: input.since, limit: input.limit }, ALL_TENANTS)),
+    .query(({ ctx, input }) => ctx.container.inference.servers.samples(input.id, { since: input.since, limit: input.limit }, ALL_TENANTS)),
 
   create: adminProcedure
     .input(createServerInputSchema)
     .output(serverViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.inference.servers.create(input, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.inference.servers.create(input, actorOf(ctx.operator.email), ALL_TENANTS)),
 
   update: adminProcedure
     .input(idInput.extend({ changes: updateServerInputSchema }))
     .output(serverViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.inference.servers.update(input.id, input.changes, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.inference.servers.update(input.id, input.changes, actorOf(ctx.operator.email), ALL_TENANTS)),
 
   delete: adminProcedure
     .input(idInput)
     .output(serverViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.inference.servers.delete(input.id, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.inference.servers.delete(input.id, actorOf(ctx.operator.email), ALL_TENANTS)),
 
-  demoStatus: operatorProcedure.output(demoStatusSchema).query(({ ctx }) => ctx.c.inference.demo.status()),
+  demoStatus: operatorProcedure.output(demoStatusSchema).query(({ ctx }) => ctx.container.inference.demo.status()),
 
   /** Creates the `demo` tenant with one server of each kind pointing at the demo fleet (DEMO_FLEET=on). */
   loadDemo: adminProcedure
     .output(z.object({ tenant: tenantViewSchema, servers: z.array(serverViewSchema), created: z.number() }))
-    .mutation(({ ctx }) => ctx.c.inference.demo.load(actorOf(ctx.operator.email))),
+    .mutation(({ ctx }) => ctx.container.inference.demo.load(actorOf(ctx.operator.email))),
 });

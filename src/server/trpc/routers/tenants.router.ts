@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 import { ALL_TENANTS } from '../../tenants/tenant-access';
 import { createTenantInputSchema, tenantIdSchema, tenantViewSchema, updateTenantInputSchema } from '../../tenants/tenants.schemas';
@@ -8,22 +9,22 @@ const actorOf = (email: string) => `operator:${email}`;
 
 /** Tenants in the console: operators see every tenant; admins may change them. Same service as REST /tenants. */
 export const tenantsRouter = router({
-  list: operatorProcedure.output(z.array(tenantViewSchema)).query(({ ctx }) => ctx.c.tenants.service.list(ALL_TENANTS)),
+  list: operatorProcedure.output(z.array(tenantViewSchema)).query(({ ctx }) => ctx.container.tenants.service.list(ALL_TENANTS)),
 
-  get: operatorProcedure.input(idInput).output(tenantViewSchema).query(({ ctx, input }) => ctx.c.tenants.service.get(input.id, ALL_TENANTS)),
+  get: operatorProcedure.input(idInput).output(tenantViewSchema).query(({ ctx, input }) => ctx.container.tenants.service.get(input.id, ALL_TENANTS)),
 
   create: adminProcedure
     .input(createTenantInputSchema)
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.tenants.service.create(input, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.create(input, actorOf(ctx.operator.email), ALL_TENANTS)),
 
   update: adminProcedure
     .input(idInput.extend({ changes: updateTenantInputSchema }))
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.tenants.service.update(input.id, input.changes, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.update(input.id, input.changes, actorOf(ctx.operator.email), ALL_TENANTS)),
 
   delete: adminProcedure
     .input(idInput)
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.c.tenants.service.delete(input.id, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.delete(input.id, actorOf(ctx.operator.email), ALL_TENANTS)),
 });

@@ -1,4 +1,4 @@
-import { automationsApi } from '@/server/http/api';
+import { automationsApi } from '@/server/http/automations-api';
 import { answerOptions, refuseMethod } from '@/server/http/client-api-guard';
 
 export const dynamic = 'force-dynamic';

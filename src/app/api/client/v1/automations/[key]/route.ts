@@ -1,4 +1,4 @@
-import { automationsApi } from '@/server/http/api';
+import { automationsApi } from '@/server/http/automations-api';
 
 export const dynamic = 'force-dynamic';
 export const GET = automationsApi.get;

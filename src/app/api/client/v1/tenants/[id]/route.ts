@@ -1,4 +1,4 @@
-import { tenantsApi } from '@/server/http/inference-api';
+import { tenantsApi } from '@/server/http/tenants-api';
 
 export const dynamic = 'force-dynamic';
 export const GET = tenantsApi.get;

@@ -1,12 +1,11 @@
-import type { z } from 'zod';
+import 'server-only';
 import type { Scope } from '../auth/auth.schemas';
 import type { TokenPrincipal } from '../auth/token.service';
 import type { Container } from '../container';
-import { AppError, errorMessage, isAppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { routeLabel } from '../observability/metrics';
 import { clientAddress, clientLimitKey } from './client-address';
-import { readCapped } from './read-capped';
-import { errorResponse, fromZodError, json } from './responses';
+import { errorResponse, json } from './responses';
 
 /** Next.js passes dynamic segments as a promise. */
 export interface RouteContext {
@@ -19,33 +18,31 @@ export interface RestRequest {
   principal: TokenPrincipal;
   /** `token:<name>`, as recorded on runs, pauses and the audit log. */
   actor: string;
-  c: Container;
+  container: Container;
 }
 
-const MAX_BODY_BYTES = 16 * 1024;
-
 /**
- * Wraps a REST handler with the client API's edge: failed-authentication limit per client, Bearer token (cookies
- * are never accepted), per-token rate limit, scope check, error mapping, `Cache-Control: no-store`. A handler
- * returns a body (200) or a Response.
+ * The client API's token gate around a REST handler: failed-authentication limit per client, Bearer token (cookies
+ * are never accepted), per-token rate limit, scope check, then the handler; errors mapped by responses.ts,
+ * `Cache-Control: no-store`, request metrics. A handler returns a body (200) or a Response.
  */
-export function restHandler(
+export function withApiToken(
   getContainer: () => Promise<Container>,
   scope: Scope,
   handler: (req: RestRequest) => Promise<Response | Record<string, unknown>>,
 ): (request: Request, context: RouteContext) => Promise<Response> {
   return async (request, context) => {
     const started = performance.now();
-    let c: Container;
+    let container: Container;
     try {
-      c = await getContainer();
+      container = await getContainer();
     } catch (error) {
       return errorResponse(error, null);
     }
-    const response = await handle(c, request, context, scope, handler);
+    const response = await handle(container, request, context, scope, handler);
     const route = cachedRouteLabel(request.url);
-    c.metrics.httpRequests.inc({ route, method: request.method, status: String(response.status) });
-    c.metrics.httpDuration.observe({ route, method: request.method }, (performance.now() - started) / 1000);
+    container.metrics.httpRequests.inc({ route, method: request.method, status: String(response.status) });
+    container.metrics.httpDuration.observe({ route, method: request.method }, (performance.now() - started) / 1000);
     return response;
   };
 }
@@ -69,23 +66,16 @@ function cachedRouteLabel(url: string): string {
   return label;
 }
 
-const BODY_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-
-/** A 200 JSON response from text that is already serialized (a cached body), with the API's usual headers. */
-export function jsonText(text: string): Response {
-  return new Response(text, { status: 200, headers: BODY_HEADERS });
-}
-
 async function handle(
-  c: Container,
+  container: Container,
   request: Request,
   context: RouteContext,
   scope: Scope,
   handler: (req: RestRequest) => Promise<Response | Record<string, unknown>>,
 ): Promise<Response> {
   try {
-    const principal = await authenticate(c, request);
-    const verdict = await c.apiLimits.hitToken(principal.id);
+    const principal = await authenticate(container, request);
+    const verdict = await container.apiLimits.hitToken(principal.id);
     if (!verdict.allowed) {
       throw new AppError('RATE_LIMITED', `Rate limit exceeded for this token; retry in ${verdict.retryAfterSeconds} s`, {
         retryAfterSeconds: verdict.retryAfterSeconds,
@@ -94,10 +84,10 @@ async function handle(
     if (!principal.scopes.has(scope)) throw new AppError('FORBIDDEN', `This token lacks the scope ${scope}`);
     const raw = context?.params ? await context.params : {};
     const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : (v ?? '')]));
-    const result = await handler({ request, params, principal, actor: `token:${principal.name}`, c });
+    const result = await handler({ request, params, principal, actor: `token:${principal.name}`, container });
     return result instanceof Response ? result : json(result);
   } catch (error) {
-    return errorResponse(error, c.logger);
+    return errorResponse(error, container.logger);
   }
 }
 
@@ -105,20 +95,20 @@ async function handle(
  * Resolves the Bearer token. A client that failed AUTH_FAILURES_PER_MINUTE times this minute is refused (429)
  * before its token is looked up; every failure counts, forged tokens with a valid checksum included.
  */
-async function authenticate(c: Container, request: Request): Promise<TokenPrincipal> {
-  const client = clientLimitKey(clientAddress(request.headers, c.config.TRUSTED_PROXY_HOPS));
-  const gate = await c.apiLimits.mayAuthenticate(client);
+async function authenticate(container: Container, request: Request): Promise<TokenPrincipal> {
+  const client = clientLimitKey(clientAddress(request.headers, container.config.TRUSTED_PROXY_HOPS));
+  const gate = await container.apiLimits.mayAuthenticate(client);
   // A client over its failure budget is refused before any lookup — unless it presents a token that authenticated
   // here in the last minutes: a neighbour behind the same NAT guessing tokens must not lock out a real script.
-  if (!gate.allowed && !c.tokens.wasRecentlyValid(bearerToken(request) ?? '')) {
+  if (!gate.allowed && !container.tokens.wasRecentlyValid(bearerToken(request) ?? '')) {
     throw new AppError('RATE_LIMITED', `Too many failed authentications from this client; retry in ${gate.retryAfterSeconds} s`, {
       retryAfterSeconds: gate.retryAfterSeconds,
     });
   }
   try {
-    return await resolveToken(c, request);
+    return await resolveToken(container, request);
   } catch (error) {
-    if (isAppError(error) && error.code === 'UNAUTHENTICATED') await c.apiLimits.recordFailure(client);
+    if (isAppError(error) && error.code === 'UNAUTHENTICATED') await container.apiLimits.recordFailure(client);
     throw error;
   }
 }
@@ -129,46 +119,9 @@ function bearerToken(request: Request): string | null {
   return header ? (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null) : null;
 }
 
-async function resolveToken(c: Container, request: Request): Promise<TokenPrincipal> {
+async function resolveToken(container: Container, request: Request): Promise<TokenPrincipal> {
   if (!request.headers.get('authorization')) throw new AppError('UNAUTHENTICATED', 'Missing API token: send "Authorization: Bearer cpeer_…"');
   const token = bearerToken(request);
   if (!token) throw new AppError('UNAUTHENTICATED', 'Malformed Authorization header: expected "Bearer cpeer_…"');
-  return c.tokens.authenticate(token);
-}
-
-/**
- * Reads an optional JSON body and validates it. No body (or an empty one) validates `{}`. Malformed JSON,
- * bodies over 16 KiB and schema failures are INVALID_INPUT naming the problem.
- */
-export async function optionalJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
-  let text: string;
-  try {
-    text = await readLimited(request, MAX_BODY_BYTES);
-  } catch (error) {
-    throw new AppError('INVALID_INPUT', errorMessage(error));
-  }
-  let value: unknown = {};
-  if (text.trim() !== '') {
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new AppError('INVALID_INPUT', 'Request body is not valid JSON');
-    }
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw fromZodError(parsed.error, 'request body');
-  return parsed.data;
-}
-
-export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.infer<S> {
-  const params = Object.fromEntries(new URL(request.url).searchParams);
-  const parsed = schema.safeParse(params);
-  if (!parsed.success) throw fromZodError(parsed.error, 'query');
-  return parsed.data;
-}
-
-async function readLimited(request: Request, limit: number): Promise<string> {
-  const bytes = await readCapped(request, limit);
-  if (bytes === null) throw new Error(`Request body is larger than ${limit / 1024} KiB`);
-  return new TextDecoder().decode(bytes);
+  return container.tokens.authenticate(token);
 }
