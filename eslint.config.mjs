@@ -86,26 +86,6 @@ export default tseslint.config(
 
   // Exceptions for files other helpers of issue 14 are reshaping; the coordinator removes each once it is fixed.
   {
-    // TODO(issue 14): remove once src/server/alerts/alerts.fixtures.ts no longer imports ../container and ../http/alerts.routes (test support moves to src/server/testing/).
-    // TODO(issue 14): remove once src/server/alerts/alerts.routes.integration.test.ts no longer imports @trpc/client, ../http/alerts.routes and ../http/openapi (it tests the adapters: its place is src/server/http/).
-    // TODO(issue 14): remove once src/server/browser/browser-sessions.integration.test.ts no longer imports @trpc/client, ../container, ../http/browser.routes and ../trpc/app-router.
-    // TODO(issue 14): remove once src/server/observability/{metrics,promtool}.integration.test.ts no longer import ../http/metrics.routes.
-    // TODO(issue 14): remove once alerts/alert-notifications, automations/multi-instance, inference/{inference-poll,api-key-origin} and net/outbound-matrix integration tests no longer import ../container (a testing/ helper can hand them the Container type).
-    files: [
-      'src/server/alerts/alerts.fixtures.ts',
-      'src/server/alerts/alerts.routes.integration.test.ts',
-      'src/server/alerts/alert-notifications.integration.test.ts',
-      'src/server/automations/multi-instance.integration.test.ts',
-      'src/server/browser/browser-sessions.integration.test.ts',
-      'src/server/inference/api-key-origin.integration.test.ts',
-      'src/server/inference/inference-poll.integration.test.ts',
-      'src/server/net/outbound-matrix.integration.test.ts',
-      'src/server/observability/metrics.integration.test.ts',
-      'src/server/observability/promtool.integration.test.ts',
-    ],
-    rules: { 'no-restricted-imports': 'off' },
-  },
-  {
     // TODO(issue 14): remove once src/components/admin/tokens-admin.tsx no longer value-imports SCOPES from @/server/auth/auth.schemas.
     // TODO(issue 14): remove once src/components/alerts/{alert-tables.ts,rule-form.tsx} no longer value-import @/server/alerts/alert-metrics.
     // TODO(issue 14): remove once src/components/browser/sessions-board.tsx no longer value-imports @/server/browser/browser.schemas.

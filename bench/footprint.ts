@@ -95,7 +95,7 @@ export async function footprintBenchmark(options: BenchOptions, _services: Servi
     const perConsoleSession = (consoleAfter - consoleBefore) / sessions;
 
     // Bare contexts, same Chromium and arguments, in a process of their own.
-    worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'workers', 'bare-contexts.ts'), pages.url, CHROMIUM], {
+    worker = spawn(process.execPath, ['--require', path.join(ROOT, 'scripts', 'server-only-outside-next.cjs'), '--import', 'tsx', path.join(ROOT, 'bench', 'workers', 'bare-contexts.ts'), pages.url, CHROMIUM], {
       cwd: ROOT,
       env: childEnv(),
       stdio: ['pipe', 'pipe', 'inherit'],

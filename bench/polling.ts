@@ -36,7 +36,7 @@ export async function pollingBenchmark(options: BenchOptions, _services: Service
   try {
     const worker = spawn(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'bench', 'workers', 'poll-worker.ts'), fleet.url, String(SERVERS), concurrencies.join(','), String(runsEach), String(lastRuns), String(pauseMs)],
+      ['--expose-gc', '--require', path.join(ROOT, 'scripts', 'server-only-outside-next.cjs'), '--import', 'tsx', path.join(ROOT, 'bench', 'workers', 'poll-worker.ts'), fleet.url, String(SERVERS), concurrencies.join(','), String(runsEach), String(lastRuns), String(pauseMs)],
       { cwd: ROOT, env: childEnv({ LOG_LEVEL: 'silent' }), stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const killer = setTimeout(() => worker.kill('SIGKILL'), 10 * 60_000);

@@ -69,10 +69,7 @@ async function main(argv: string[]): Promise<number> {
     if (code === 0 && carrier) console.error(carrier);
     return code;
   } finally {
-    await c.bus.close();
-    c.redis?.commands.disconnect();
-    c.redis?.subscriber.disconnect();
-    await c.database.close();
+    await c.close();
   }
 }
 

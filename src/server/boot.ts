@@ -1,3 +1,4 @@
+import 'server-only';
 import { browserSessionReconciliation } from './automations/definitions/browser-session-reconciliation';
 import { type Container, getContainer } from './container';
 import { HEARTBEAT_INTERVAL_MS, type InstanceStats } from './coordination/instance-registry';

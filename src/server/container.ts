@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Redis } from 'ioredis';
 import { type AlertsModule, createAlertsModule } from './alerts/alerts.module';
 import { AuditLog } from './audit/audit-log';

@@ -1,3 +1,4 @@
+import 'server-only';
 import pino from 'pino';
 
 /** Structured logging: JSON lines with bindings (instance id, automation key, run id). Never pass secrets. */

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { AuditLog } from './audit/audit-log';
 import type { Config } from './config/env';
 import type { ChangeBus } from './coordination/change-bus';

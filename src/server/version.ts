@@ -1,3 +1,4 @@
+import 'server-only';
 import packageJson from '../../package.json';
 
 /** The console's version, as package.json states it. */

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { NoDataMode, Operator } from './alert-metrics';
 
 /** The verdict for one (rule, server): breaching, fine, or "leave the incident state as it is" (noData `keep`). */

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Selectable } from 'kysely';
 import type { AlertsPort, RunContext } from '../automations/definition';
 import type { DatabaseHandle } from '../db/client';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Container } from '../container';
+import type { Container } from '../testing/container';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { postgresAvailable, redisAvailable } from '../testing/services';
 import { ALL_TENANTS } from '../tenants/tenant-access';

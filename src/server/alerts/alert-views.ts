@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Selectable } from 'kysely';
 import type { TenantAccess } from '../tenants/tenant-access';
 import { actorFor } from '../tenants/actor-redaction';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { AlertsPort } from '../automations/definition';
 import { errorMessage } from '../errors';
 import { ApiKeyCipher, resolveKeySource } from '../inference/api-key-cipher';

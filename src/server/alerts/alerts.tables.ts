@@ -1,3 +1,4 @@
+import 'server-only';
 import type { OutboundReach } from '../net/outbound.config';
 import type {
   Aggregation,

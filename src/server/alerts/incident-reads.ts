@@ -1,3 +1,4 @@
+import 'server-only';
 import { type Kysely, sql } from 'kysely';
 import { type Page, type PageRequest, afterKey, decodeCursor, toPage } from '../db/keyset-page';
 import type { Database } from '../db/schema';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { type OutboundResult, outboundRequest } from '../net/http-client';

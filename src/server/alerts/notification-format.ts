@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Selectable } from 'kysely';
 import { type ChannelType, METRICS, type NotifiedEventType, type Resolution, metricOfColumn } from './alert-metrics';
 import type { IncidentEventTable, IncidentTable } from './alerts.tables';

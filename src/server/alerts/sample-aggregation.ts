@@ -1,3 +1,4 @@
+import 'server-only';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/schema';
 import { type Aggregation, METRICS, METRIC_KEYS, type MetricColumn } from './alert-metrics';

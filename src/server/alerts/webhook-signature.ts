@@ -1,3 +1,4 @@
+import 'server-only';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Headers of a generic webhook delivery (docs/alerts.md shows how a receiver checks them). */

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { type LimiterStore, type Verdict, consume, createLimiter, retryAfterSeconds, used } from './limiters';
 

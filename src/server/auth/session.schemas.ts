@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 
 /** One live session of an operator, as admins see it. The id is the start of the cookie's hash, not the cookie. */

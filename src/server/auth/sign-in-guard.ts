@@ -1,3 +1,4 @@
+import 'server-only';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../errors';
 import { type LimiterStore, createLimiter, retryAfterSeconds, used } from './limiters';

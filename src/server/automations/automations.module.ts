@@ -1,3 +1,4 @@
+import 'server-only';
 import type { LockHealth } from '../coordination/lock-health';
 import type { LockProvider } from '../coordination/lock-provider';
 import type { Lifecycle, ModuleDeps } from '../module-deps';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Kysely } from 'kysely';
 import type { ChangeEvent } from '../coordination/change-bus';
 import type { Database, RunTrigger } from '../db/schema';

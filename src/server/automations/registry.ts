@@ -1,3 +1,4 @@
+import 'server-only';
 import type { AutomationDefinition } from './definition';
 import { alertEvaluation } from './definitions/alert-evaluation';
 import { browserSessionReaper } from './definitions/browser-session-reaper';

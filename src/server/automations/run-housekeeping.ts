@@ -1,3 +1,4 @@
+import 'server-only';
 import type { ChangeBus } from '../coordination/change-bus';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';

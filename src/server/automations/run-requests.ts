@@ -1,3 +1,4 @@
+import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type { ChangeBus, Envelope } from '../coordination/change-bus';
 import type { InstanceRegistry } from '../coordination/instance-registry';

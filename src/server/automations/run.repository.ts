@@ -1,3 +1,4 @@
+import 'server-only';
 import { type Kysely, sql } from 'kysely';
 import { fromJson, isUniqueViolation, toJson } from '../db/client';
 import type { Database, RunOutcome, RunTrigger } from '../db/schema';

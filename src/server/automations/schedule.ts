@@ -1,3 +1,4 @@
+import 'server-only';
 import { CronExpressionParser } from 'cron-parser';
 
 /** Schedules are evaluated in UTC on every instance, so all instances agree on slot times. */

@@ -1,3 +1,4 @@
+import 'server-only';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { LockHealth } from '../coordination/lock-health';
 import type { LockProvider } from '../coordination/lock-provider';

@@ -1,3 +1,4 @@
+import 'server-only';
 export const AUTOMATION_STATES = ['active', 'degraded', 'idle', 'paused', 'running'] as const;
 export type AutomationState = (typeof AUTOMATION_STATES)[number];
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { ChangeBus, Envelope } from '../coordination/change-bus';
 import type { InstanceRegistry, InstanceView } from '../coordination/instance-registry';
 import { AppError } from '../errors';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { InstanceView } from '../coordination/instance-registry';
 import type { AutomationView } from './automation.schemas';
 import type { AutomationDefinition, DomainPorts, Metrics, PeerInstance } from './definition';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { OutboundReach } from '../net/outbound.config';
 export interface BrowserRuntimeStatus {
   /** The runtime's browser process is connected now (false before the first launch and after a crash). */

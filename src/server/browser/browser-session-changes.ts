@@ -1,10 +1,9 @@
+import 'server-only';
 import type { ChangeBus } from '../coordination/change-bus';
 
-/** The reaper's view carries liveSessions/browserConnected, so session and runtime changes refresh it. */
-const VIEW_KEY = 'browser-session-reaper';
-
 /**
- * Tells every instance (and every open console) that this instance's sessions or runtime changed: one change
+ * Tells every instance (and every open console, and the reaper's view with its live session count) that this
+ * instance's sessions or runtime changed: one change
  * event per burst of changes (several status changes in one tick publish once). Publishing never throws; a lost
  * event is made good by the next change or the view's own refresh.
  */
@@ -18,7 +17,7 @@ export class SessionChanges {
     this.queued = true;
     queueMicrotask(() => {
       this.queued = false;
-      this.bus.publish({ type: 'automation', key: VIEW_KEY, reason: 'browser-sessions' }).catch(() => undefined);
+      this.bus.publish({ type: 'browser-sessions' }).catch(() => undefined);
     });
   }
 }

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { BrowserPort, RunContext } from '../automations/definition';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';

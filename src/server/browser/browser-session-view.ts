@@ -1,3 +1,4 @@
+import 'server-only';
 import type { SessionRow } from './browser-sessions.repository';
 import { type SessionView, isLiveStatus } from './browser.schemas';
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Kysely, Selectable } from 'kysely';
 import { afterKey } from '../db/keyset-page';
 import type { Database } from '../db/schema';

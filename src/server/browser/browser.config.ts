@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 
 const milliseconds = (fallback: number) => z.coerce.number().int().min(1000, 'must be at least 1000 (ms)').default(fallback);

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { BrowserPort } from '../automations/definition';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
 import { TenantService } from '../tenants/tenant.service';

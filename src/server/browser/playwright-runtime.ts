@@ -1,3 +1,4 @@
+import 'server-only';
 import { type Browser, type BrowserServer, type Page, chromium } from 'playwright';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';

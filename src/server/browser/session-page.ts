@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Browser, BrowserContext, CDPSession, Page, Route } from 'playwright';
 import { errorMessage, isAppError } from '../errors';
 import type { Logger } from '../logger';

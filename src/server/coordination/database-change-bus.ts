@@ -1,3 +1,4 @@
+import 'server-only';
 import { sql } from 'kysely';
 import { errorMessage } from '../errors';
 import type { DatabaseHandle } from '../db/client';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Kysely } from 'kysely';
 import { fromJson, toJson } from '../db/client';
 import type { Database } from '../db/schema';

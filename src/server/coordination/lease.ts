@@ -1,3 +1,4 @@
+import 'server-only';
 import { setMaxListeners } from 'node:events';
 import { errorMessage, isAppError } from '../errors';
 import type { LockHealth } from './lock-health';

@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * This instance's view of the lock store: reachable, or unreachable since when and why. Every lock operation
  * reports its result here; the automation views read it to show `degraded` with a `lastError` naming the store.

@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * Mutual exclusion and slot claims across instances. Two implementations pass one contract suite
  * (`lock-provider.contract.ts`): {@link LocalLockProvider} for a single process and the Redis provider for many.

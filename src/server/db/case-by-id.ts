@@ -1,3 +1,4 @@
+import 'server-only';
 import { type RawBuilder, sql } from 'kysely';
 
 export type CaseType = 'DOUBLE PRECISION' | 'BIGINT' | 'TEXT';

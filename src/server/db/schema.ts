@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Generated } from 'kysely';
 import type { AlertTables } from '../alerts/alerts.tables';
 import type { BrowserTables } from '../browser/browser.tables';

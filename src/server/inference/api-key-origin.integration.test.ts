@@ -1,6 +1,6 @@
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Container } from '../container';
+import type { Container } from '../testing/container';
 import { isAppError } from '../errors';
 import { type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from '../tenants/tenant-access';

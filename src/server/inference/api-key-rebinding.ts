@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Logger } from '../logger';
 import { ApiKeyCipher, apiKeyBinding } from './api-key-cipher';
 import type { InferenceRepository } from './inference.repository';

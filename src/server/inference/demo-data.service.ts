@@ -1,3 +1,4 @@
+import 'server-only';
 import { AppError } from '../errors';
 import { ALL_TENANTS } from '../tenants/tenant-access';
 import type { TenantService } from '../tenants/tenant.service';

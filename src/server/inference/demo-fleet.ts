@@ -1,3 +1,4 @@
+import 'server-only';
 import http from 'node:http';
 import type net from 'node:net';
 import type { ServerKind } from './inference.tables';

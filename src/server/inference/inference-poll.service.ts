@@ -1,3 +1,4 @@
+import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type { InferencePort, RunContext } from '../automations/definition';
 import type { Logger } from '../logger';

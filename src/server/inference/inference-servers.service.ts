@@ -1,3 +1,4 @@
+import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log';
 import { isUniqueViolation } from '../db/client';

@@ -1,3 +1,4 @@
+import 'server-only';
 import net from 'node:net';
 import type { InferencePort } from '../automations/definition';
 import { errorMessage } from '../errors';

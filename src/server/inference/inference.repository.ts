@@ -1,3 +1,4 @@
+import 'server-only';
 import { type Kysely, sql } from 'kysely';
 import { caseById } from '../db/case-by-id';
 import type { DatabaseHandle } from '../db/client';

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { PollRecord } from './inference.repository';
 
 interface Queued {

@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * A reader for the Prometheus text exposition format (0.0.4), and the parts of OpenMetrics text that servers
  * mix into it (exemplars, `# EOF`). It reads what inference servers expose — gauges, counters, histogram

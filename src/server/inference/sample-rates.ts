@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Counters } from './server-probes';
 
 /** Counters as stored on a sample: the totals, and which endpoint they came from. */

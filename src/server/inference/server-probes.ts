@@ -1,3 +1,4 @@
+import 'server-only';
 import type { OutboundResult } from '../net/http-client';
 import { httpStatusText } from '../net/outbound-errors';
 import type { ServerKind } from './inference.tables';

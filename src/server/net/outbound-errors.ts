@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * What the console says about a failed outbound request — in an inference server's lastError, a delivery's
  * lastError, a log line or an API answer. One place, so that nothing the upstream sent (its body, its headers, a

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Container } from '../container';
+import type { Container } from '../testing/container';
 import { isAppError } from '../errors';
 import { type TestContainer, testContainer } from '../testing/container';
 import { DEFAULT_OUTBOUND_ENV } from '../testing/outbound';

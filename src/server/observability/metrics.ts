@@ -1,3 +1,4 @@
+import 'server-only';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Default metrics that are gauges named like counters, each the sum of a per-type gauge that is kept. */

@@ -1,3 +1,4 @@
+import 'server-only';
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../db/client';
 import type { Database } from '../db/schema';

@@ -1,3 +1,4 @@
+import 'server-only';
 import { z } from 'zod';
 
 const count = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
 import { TenantService } from './tenant.service';
 

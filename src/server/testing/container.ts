@@ -3,6 +3,9 @@ import { waitUntilReady } from '../coordination/redis-connection';
 import { TEST_OUTBOUND_ENV } from './outbound';
 import { POSTGRES_URL, REDIS_URL, deleteRedisPrefix, dropSchema, postgresAvailable, redisAvailable, tempDir, uniqueId } from './services';
 
+/** Tests in the domains take the container's type from here: they may not import the composition root. */
+export type { Container };
+
 export type Topology = 'sqlite-local' | 'postgres-redis';
 
 /** Both topologies with whether this machine has what each needs: `describe.each(TOPOLOGIES)` runs a suite on both. */

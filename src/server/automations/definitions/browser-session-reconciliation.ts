@@ -1,3 +1,4 @@
+import 'server-only';
 import { defineAutomation } from '../definition';
 
 export const browserSessionReconciliation = defineAutomation({

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Kysely } from 'kysely';
 
 /** Tenants: everything the automations act on belongs to one. */

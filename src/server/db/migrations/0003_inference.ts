@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Kysely } from 'kysely';
 
 /** Inference servers and their samples (the inference-monitoring-poll automation polls and writes them). */

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Kysely } from 'kysely';
 
 /** Browser sessions (the runtime, the reaper and reconciliation act on them). */

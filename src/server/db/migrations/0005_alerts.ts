@@ -1,3 +1,4 @@
+import 'server-only';
 import { type Kysely, sql } from 'kysely';
 
 /** Alert rules and channels, incidents and their timeline, and the notification outbox (alert-evaluation). */

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { Kysely } from 'kysely';
 
 /** Resolved incidents are deleted after a retention period (alert-evaluation); this finds the oldest quickly. */

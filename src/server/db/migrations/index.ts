@@ -1,3 +1,4 @@
+import 'server-only';
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from '../client';
 import * as controlPlane from './0001_control_plane';

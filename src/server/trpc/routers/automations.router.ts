@@ -45,6 +45,6 @@ export const automationsRouter = router({
    * with the next one.
    */
   onChange: operatorProcedure.subscription(({ ctx, signal }) =>
-    openLiveStream(ctx.container, ctx.operator.id, (event) => event.type === 'automation' || event.type === 'instances', () => ctx.container.automations.list(), signal),
+    openLiveStream(ctx.container, ctx.operator.id, (event) => event.type === 'automation' || event.type === 'browser-sessions' || event.type === 'instances', () => ctx.container.automations.list(), signal),
   ),
 });

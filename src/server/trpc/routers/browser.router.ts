@@ -70,7 +70,7 @@ export const browserRouter = router({
     openLiveStream(
       ctx.container,
       ctx.operator.id,
-      (event) => (event.type === 'automation' && event.key === 'browser-session-reaper') || event.type === 'instances',
+      (event) => event.type === 'browser-sessions' || event.type === 'instances',
       async () => ({ sessions: await ctx.container.browser.sessions.list(input, ALL_TENANTS) }),
       signal,
     ),

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { metricsRoute } from '../http/metrics.routes';
+import { metricsRoute } from './metrics.routes';
 import { restClient } from '../testing/clients';
 import { type TestContainer, testContainer } from '../testing/container';
-import { routeLabel } from './metrics';
+import { routeLabel } from '../observability/metrics';
 
 describe('Prometheus metrics', () => {
   let t: TestContainer;

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { metricsRoute } from '../http/metrics.routes';
+import { metricsRoute } from './metrics.routes';
 import { restClient } from '../testing/clients';
 import { type TestContainer, testContainer } from '../testing/container';
 

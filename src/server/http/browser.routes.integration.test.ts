@@ -6,13 +6,13 @@ import { browserSessionReaper } from '../automations/definitions/browser-session
 import { browserSessionReconciliation } from '../automations/definitions/browser-session-reconciliation';
 import type { RunContext } from '../automations/definition';
 import { type Container, createContainer } from '../container';
-import { browserRoutes } from '../http/browser.routes';
+import { browserRoutes } from './browser.routes';
 import { restClient, trpcClient } from '../testing/clients';
 import { testContainer } from '../testing/container';
 import { TEST_OUTBOUND_ENV } from '../testing/outbound';
 import type { AppRouter } from '../trpc/app-router';
 import { postgresAvailable, redisAvailable, tempDir, uniqueId } from '../testing/services';
-import type { SessionStatus, SessionView } from './browser.schemas';
+import type { SessionStatus, SessionView } from '../browser/browser.schemas';
 
 /**
  * Browser sessions over the real Debian Chromium, served pages from a node:http server on 127.0.0.1. Containers

@@ -1,7 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alertRouteDocs } from '../http/alerts.routes';
-import { buildOpenApi } from '../http/openapi';
+import { alertRouteDocs } from './alerts.routes';
+import { buildOpenApi } from './openapi';
 import { trpcClient } from '../testing/clients';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { alertsRestClient, insertSample, insertServer, insertTenant, runContext } from '../testing/alerts';
