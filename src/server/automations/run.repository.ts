@@ -47,17 +47,7 @@ export class RunRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Inserts a running row and returns it as a record; null when the slot already has a run. */
-  async start(run: {
-    id: string;
-    key: string;
-    trigger: RunTrigger;
-    actor: string | null;
-    instanceId: string;
-    slot: string | null;
-    fence: number;
-    startedAt: number;
-    leaseExpiresAt: number;
-  }): Promise<RunRecord | null> {
+  async start(run: Pick<RunRecord, 'id' | 'key' | 'trigger' | 'actor' | 'instanceId' | 'slot' | 'fence' | 'startedAt'> & { leaseExpiresAt: number }): Promise<RunRecord | null> {
     try {
       await this.db
         .insertInto('automation_runs')
