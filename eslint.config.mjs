@@ -83,13 +83,13 @@ export default tseslint.config(
     ignores: TESTS,
     rules: { 'no-restricted-imports': ['error', { patterns: [testSupport] }] },
   },
-
-  // Exceptions for files other helpers of issue 14 are reshaping; the coordinator removes each once it is fixed.
   {
-    // TODO(issue 14): remove once src/components/admin/tokens-admin.tsx no longer value-imports SCOPES from @/server/auth/auth.schemas.
-    // TODO(issue 14): remove once src/components/alerts/{alert-tables.ts,rule-form.tsx} no longer value-import @/server/alerts/alert-metrics.
-    // TODO(issue 14): remove once src/components/browser/sessions-board.tsx no longer value-imports @/server/browser/browser.schemas.
-    files: ['src/components/admin/tokens-admin.tsx', 'src/components/alerts/alert-tables.ts', 'src/components/alerts/rule-form.tsx', 'src/components/browser/sessions-board.tsx'],
-    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
+    // Vocabularies both sides read (scopes, session statuses, alert metrics): pure data, importing nothing of ours.
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [noFramework, noTrpc, { regex: '^(@/|(\\.\\./)+)(server|components|lib|app)(/|$)', message: 'src/shared is pure data: it imports nothing of the server or the UI.' }],
+      }],
+    },
   },
 );

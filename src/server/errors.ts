@@ -1,3 +1,4 @@
+import 'server-only';
 /**
  * Coded application errors. Services throw `AppError(code, message)` for faults; the REST and tRPC adapters
  * map the code through {@link ERROR_TABLE}. Expected outcomes ("already running") are values, not errors.

@@ -4,7 +4,7 @@ import { trpc } from '@/lib/trpc';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field } from '@/components/ui/field';
 import { Table } from '@/components/ui/table';
-import { SCOPES, type Scope } from '@/server/auth/auth.schemas';
+import { SCOPES, type Scope } from '@/shared/scopes';
 import { formatExact, formatRelative } from '@/lib/format';
 
 const EXPIRY_CHOICES: Array<{ label: string; seconds: number | undefined }> = [

@@ -8,7 +8,7 @@ import {
   type NoDataMode,
   type Resolution,
   type Severity,
-} from '@/server/alerts/alert-metrics';
+} from '@/shared/alert-metrics';
 
 /** Every label and colour of the alert pages comes from these tables, one per union. */
 

@@ -1,7 +1,7 @@
 'use client';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
-import type { IncidentStatus } from '@/server/alerts/alert-metrics';
+import type { IncidentStatus } from '@/shared/alert-metrics';
 import { formatExact, formatRelative } from '@/lib/format';
 import { useMe } from '../shell';
 import { useNow } from '@/lib/use-now';

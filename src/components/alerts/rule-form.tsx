@@ -13,7 +13,7 @@ import {
   type Operator,
   SEVERITIES,
   type Severity,
-} from '@/server/alerts/alert-metrics';
+} from '@/shared/alert-metrics';
 import type { PreviewInput, PreviewView, RuleView, TargetsView } from '@/server/alerts/alerts.schemas';
 import { AGGREGATION_TABLE, NO_DATA_TABLE, SEVERITY_TABLE, formatMetricValue } from './alert-tables';
 import { Table } from '@/components/ui/table';

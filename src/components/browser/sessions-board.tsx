@@ -1,7 +1,8 @@
 'use client';
 import { useEffect, useMemo, useState } from 'react';
 import { trpc } from '@/lib/trpc';
-import { SESSION_STATUSES, type SessionStatus, type SessionView } from '@/server/browser/browser.schemas';
+import type { SessionView } from '@/server/browser/browser.schemas';
+import { SESSION_STATUSES, type SessionStatus } from '@/shared/session-statuses';
 import { useMe } from '../shell';
 import { CreateSessionForm } from './create-session-form';
 import { type Feedback, type SessionAction, SessionCard } from './session-card';

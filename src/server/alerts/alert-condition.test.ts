@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compare, judge } from './alert-condition';
-import type { Operator } from './alert-metrics';
+import type { Operator } from '../../shared/alert-metrics';
 
 describe('compare: one truth table per operator (threshold 90)', () => {
   // value below, equal to, and above the threshold

@@ -1,5 +1,5 @@
 import 'server-only';
-import type { NoDataMode, Operator } from './alert-metrics';
+import type { NoDataMode, Operator } from '../../shared/alert-metrics';
 
 /** The verdict for one (rule, server): breaching, fine, or "leave the incident state as it is" (noData `keep`). */
 export type Verdict =

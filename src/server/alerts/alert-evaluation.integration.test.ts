@@ -8,7 +8,7 @@ import { type CreateRuleInput, createRuleInputSchema } from './alerts.schemas';
 import { insertSample, insertServer, insertTenant, runContext } from '../testing/alerts';
 import { IncidentRepository } from './incidents.repository';
 import { NotificationOutbox } from './notification-outbox';
-import { AGGREGATIONS, type MetricColumn } from './alert-metrics';
+import { AGGREGATIONS, type MetricColumn } from '../../shared/alert-metrics';
 import { type WindowQuery, aggregateWindows } from './sample-aggregation';
 
 const MINUTE = 60_000;

@@ -2,7 +2,7 @@ import 'server-only';
 import type { Selectable } from 'kysely';
 import type { TenantAccess } from '../tenants/tenant-access';
 import { actorFor } from '../tenants/actor-redaction';
-import { metricOfColumn } from './alert-metrics';
+import { metricOfColumn } from '../../shared/alert-metrics';
 import type { AlertChannelTable, AlertRuleTable, IncidentEventTable, IncidentTable, NotificationOutboxTable } from './alerts.tables';
 import type { ChannelView, DeliveryView, IncidentView, RuleView } from './alerts.schemas';
 import { shownChannelUrl } from './channel-urls';

@@ -13,7 +13,7 @@ import {
   RESOLUTIONS,
   SEVERITIES,
   metricOfColumn,
-} from './alert-metrics';
+} from '../../shared/alert-metrics';
 
 /**
  * Input and output shapes of the alerts surfaces, shared by REST and tRPC. Inputs are strict: an unknown field is

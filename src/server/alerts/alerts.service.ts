@@ -11,7 +11,7 @@ import { reachOf } from '../net/outbound.config';
 import { type TenantAccess, canSee } from '../tenants/tenant-access';
 import { lockTenantForQuota, quotaExceeded } from '../tenants/tenant-quotas';
 import type { TenantQuotas } from '../tenants/tenants.config';
-import { METRICS } from './alert-metrics';
+import { METRICS } from '../../shared/alert-metrics';
 import { type Rule, toRuleView } from './alert-views';
 import type {
   AcknowledgeInput,

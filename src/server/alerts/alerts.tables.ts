@@ -12,7 +12,7 @@ import type {
   Operator,
   Resolution,
   Severity,
-} from './alert-metrics';
+} from '../../shared/alert-metrics';
 
 export interface AlertTables {
   alert_rules: AlertRuleTable;

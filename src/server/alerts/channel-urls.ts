@@ -1,5 +1,5 @@
 import 'server-only';
-import type { ChannelType } from './alert-metrics';
+import type { ChannelType } from '../../shared/alert-metrics';
 
 /**
  * A Slack-compatible URL is the credential itself (anyone who has it can post to the channel), so it is shown

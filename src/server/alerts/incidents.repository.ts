@@ -5,7 +5,7 @@ import { caseById } from '../db/case-by-id';
 import type { DatabaseHandle } from '../db/client';
 import type { Database } from '../db/schema';
 import { AppError } from '../errors';
-import type { NotifiedEventType, Resolution } from './alert-metrics';
+import type { NotifiedEventType, Resolution } from '../../shared/alert-metrics';
 import type { AlertRuleTable, IncidentEventTable, IncidentTable } from './alerts.tables';
 import type { NotifiableEvent, NotificationOutbox } from './notification-outbox';
 

@@ -1,6 +1,6 @@
 import 'server-only';
 import type { Selectable } from 'kysely';
-import { type ChannelType, METRICS, type NotifiedEventType, type Resolution, metricOfColumn } from './alert-metrics';
+import { type ChannelType, METRICS, type NotifiedEventType, type Resolution, metricOfColumn } from '../../shared/alert-metrics';
 import type { IncidentEventTable, IncidentTable } from './alerts.tables';
 
 type Incident = Selectable<IncidentTable>;

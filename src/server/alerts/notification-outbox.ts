@@ -2,7 +2,7 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/schema';
-import type { NotifiedEventType } from './alert-metrics';
+import type { NotifiedEventType } from '../../shared/alert-metrics';
 import type { AlertChannelTable, IncidentEventTable, IncidentTable, NotificationOutboxTable } from './alerts.tables';
 import { notificationBody } from './notification-format';
 

@@ -6,7 +6,7 @@ import type { InferenceRepository } from '../inference/inference.repository';
 import type { TenantAccess } from '../tenants/tenant-access';
 import type { TenantService } from '../tenants/tenant.service';
 import { judge } from './alert-condition';
-import { METRICS, type MetricColumn } from './alert-metrics';
+import { METRICS, type MetricColumn } from '../../shared/alert-metrics';
 import type { PreviewInput, PreviewView, TargetsView } from './alerts.schemas';
 import { aggregateWindows } from './sample-aggregation';
 

@@ -1,7 +1,7 @@
 import 'server-only';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/schema';
-import { type Aggregation, METRICS, METRIC_KEYS, type MetricColumn } from './alert-metrics';
+import { type Aggregation, METRICS, METRIC_KEYS, type MetricColumn } from '../../shared/alert-metrics';
 
 /** One window to aggregate: a rule (or a draft) against one server, with what the rule reads of it. */
 export interface WindowQuery {

@@ -1,17 +1,9 @@
+import 'server-only';
 import { z } from 'zod';
+import { SCOPES, type Scope } from '../../shared/scopes';
 
-export const SCOPES = [
-  'automations:read',
-  'automations:write',
-  'browser:read',
-  'browser:write',
-  'inference:read',
-  'inference:write',
-  'alerts:read',
-  'alerts:write',
-  'metrics:read',
-] as const;
-export type Scope = (typeof SCOPES)[number];
+// The scopes live in src/shared (the console's token form lists them); server code keeps importing them here.
+export { SCOPES, type Scope };
 
 export const scopeSchema = z.enum(SCOPES);
 

@@ -1,3 +1,4 @@
+import 'server-only';
 import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../errors';
