@@ -5,7 +5,6 @@ import { createTenantInputSchema, tenantIdSchema, tenantViewSchema, updateTenant
 import { adminProcedure, operatorProcedure, router } from '../init';
 
 const idInput = z.object({ id: tenantIdSchema });
-const actorOf = (email: string) => `operator:${email}`;
 
 /** Tenants in the console: operators see every tenant; admins may change them. Same service as REST /tenants. */
 export const tenantsRouter = router({
@@ -16,15 +15,15 @@ export const tenantsRouter = router({
   create: adminProcedure
     .input(createTenantInputSchema)
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tenants.service.create(input, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.create(input, ctx.caller.label, ALL_TENANTS)),
 
   update: adminProcedure
     .input(idInput.extend({ changes: updateTenantInputSchema }))
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tenants.service.update(input.id, input.changes, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.update(input.id, input.changes, ctx.caller.label, ALL_TENANTS)),
 
   delete: adminProcedure
     .input(idInput)
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tenants.service.delete(input.id, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.delete(input.id, ctx.caller.label, ALL_TENANTS)),
 });
