@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type TestContainer, testContainer } from '../testing/container';
+import { tokenCaller } from '../auth/caller';
 import { testToken } from '../testing/callers';
 
 /** The derived states that depend on other instances, seen through the service on a real database. */
@@ -21,6 +22,16 @@ describe('automation state across instances', () => {
       .execute();
     t.c.automations.invalidate();
   }
+
+  it('refuses run, pause and resume to a tenant-restricted caller, whatever the transport, and changes nothing', async () => {
+    const restricted = tokenCaller({ name: 'tenant-bot', tenantId: 'tenant-1', scopes: new Set(['automations:write']) });
+    const forbidden = { code: 'FORBIDDEN', message: 'A token restricted to one tenant cannot control automations, which act on every tenant' };
+    await expect(t.c.automations.run(restricted, 'alert-evaluation')).rejects.toMatchObject(forbidden);
+    await expect(t.c.automations.pause(restricted, 'alert-evaluation')).rejects.toMatchObject(forbidden);
+    await expect(t.c.automations.resume(restricted, 'alert-evaluation')).rejects.toMatchObject(forbidden);
+    expect((await t.c.automations.get(restricted, 'alert-evaluation')).state).not.toBe('paused');
+    expect((await t.c.automations.runs(testToken(), 'alert-evaluation', { limit: 10 })).runs).toHaveLength(0);
+  });
 
   it('is idle when no instance schedules, and active once a live scheduler exists', async () => {
     expect((await t.c.automations.get(testToken(), 'alert-evaluation')).state).toBe('idle');
