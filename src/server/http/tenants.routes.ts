@@ -22,7 +22,7 @@ export function tenantRoutes(getContainer: () => Promise<Container>) {
 
     create: withApiToken(getContainer, 'inference:write', async ({ container, caller, request }) => {
       const input = await optionalJsonBody(request, createTenantInputSchema);
-      return json({ tenant: await container.tenants.service.create(input, caller.label, tenantAccessOf(caller)) }, 201);
+      return json({ tenant: await container.tenants.service.create(caller, input) }, 201);
     }),
 
     get: withApiToken(getContainer, 'inference:read', async ({ container, caller, params }) => ({
@@ -31,11 +31,11 @@ export function tenantRoutes(getContainer: () => Promise<Container>) {
 
     update: withApiToken(getContainer, 'inference:write', async ({ container, caller, params, request }) => {
       const input = await optionalJsonBody(request, updateTenantInputSchema);
-      return { tenant: await container.tenants.service.update(params.id ?? '', input, caller.label, tenantAccessOf(caller)) };
+      return { tenant: await container.tenants.service.update(caller, params.id ?? '', input) };
     }),
 
     delete: withApiToken(getContainer, 'inference:write', async ({ container, caller, params }) => ({
-      tenant: await container.tenants.service.delete(params.id ?? '', caller.label, tenantAccessOf(caller)),
+      tenant: await container.tenants.service.delete(caller, params.id ?? ''),
     })),
   };
 }

@@ -37,7 +37,7 @@ describe('an inference server API key is bound to the origin of its base URL', (
 
   async function setUp(): Promise<{ id: string; first: Fixture; second: Fixture }> {
     const [first, second] = [await openai(), await openai()];
-    const tenantId = (await c.tenants.service.create({ name: 'keys', slug: 'keys' }, 'test', ALL_TENANTS)).id;
+    const tenantId = (await c.tenants.service.create(testToken(), { name: 'keys', slug: 'keys' })).id;
     const server = await c.inference.servers.create(
       { tenantId, name: 'gw', kind: 'openai', baseUrl: `${first.url}/v1`, pollIntervalSeconds: 30, enabled: true, apiKey: FIXTURE_API_KEY },
       'test',

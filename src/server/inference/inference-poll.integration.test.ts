@@ -34,7 +34,7 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
   }
 
   async function tenant(slug: string): Promise<string> {
-    return (await c.tenants.service.create({ name: slug, slug }, 'test', ALL_TENANTS)).id;
+    return (await c.tenants.service.create(testToken(), { name: slug, slug })).id;
   }
 
   function server(tenantId: string, name: string, kind: ServerKind, baseUrl: string, extra: Partial<CreateServerInput> = {}): Promise<ServerView> {

@@ -55,7 +55,7 @@ const NAMES = ['http://localhost:9/', 'http://LOCALHOST:9/', 'http://localhost:9
 const REDIRECT_TARGETS = ['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:a9fe:a9fe]/', 'http://0xa9fea9fe/', 'file:///etc/passwd'];
 
 async function tenantOf(c: Container, slug: string): Promise<string> {
-  return (await c.tenants.service.create({ name: slug, slug }, 'test', ALL_TENANTS)).id;
+  return (await c.tenants.service.create(testToken(), { name: slug, slug })).id;
 }
 
 async function refusedAtCreation(action: () => Promise<unknown>): Promise<string> {

@@ -90,7 +90,7 @@ describe.each(TOPOLOGIES)('tenants and inference tRPC procedures on %s', (topolo
 
   it('viewers read but cannot change; signed-out callers get nothing', async () => {
     const t = await container();
-    await t.c.tenants.service.create({ name: 'Seen', slug: 'seen' }, 'test', ALL_TENANTS);
+    await t.c.tenants.service.create(testToken(), { name: 'Seen', slug: 'seen' });
     const { client } = await signedIn(t, 'viewer');
     expect((await client.tenants.list.query()).map((x) => x.slug)).toEqual(['seen']);
     expect(await client.inference.list.query()).toEqual([]);

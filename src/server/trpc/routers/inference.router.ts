@@ -50,5 +50,5 @@ export const inferenceRouter = router({
   /** Creates the `demo` tenant with one server of each kind pointing at the demo fleet (DEMO_FLEET=on). */
   loadDemo: adminProcedure
     .output(z.object({ tenant: tenantViewSchema, servers: z.array(serverViewSchema), created: z.number() }))
-    .mutation(({ ctx }) => ctx.container.inference.demo.load(ctx.caller.label)),
+    .mutation(({ ctx }) => ctx.container.inference.demo.load(ctx.caller)),
 });

@@ -15,15 +15,15 @@ export const tenantsRouter = router({
   create: adminProcedure
     .input(createTenantInputSchema)
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tenants.service.create(input, ctx.caller.label, ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.create(ctx.caller, input)),
 
   update: adminProcedure
     .input(idInput.extend({ changes: updateTenantInputSchema }))
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tenants.service.update(input.id, input.changes, ctx.caller.label, ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.update(ctx.caller, input.id, input.changes)),
 
   delete: adminProcedure
     .input(idInput)
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tenants.service.delete(input.id, ctx.caller.label, ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.delete(ctx.caller, input.id)),
 });
