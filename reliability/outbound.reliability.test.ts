@@ -6,6 +6,7 @@ import { type TestContainer, testContainer } from '../src/server/testing/contain
 import { freePort } from '../src/server/testing/free-port';
 import { DEFAULT_OUTBOUND_ENV } from '../src/server/testing/outbound';
 import { report, waitFor } from './cluster';
+import { testToken } from '../src/server/testing/callers';
 
 /**
  * Issue 13 items 1–2 against real consoles on the embedded default: what a tenant-restricted token can reach
@@ -47,7 +48,7 @@ interface Console {
 /** A console on its own SQLite file, with a platform token, a tenant and a token restricted to it. */
 async function openConsole(env: Record<string, string>): Promise<Console> {
   const data = await testContainer('sqlite-local');
-  const tenantId = (await data.c.tenants.service.create({ name: 'Acme', slug: 'acme' }, 'test', { restrictedTo: null })).id;
+  const tenantId = (await data.c.tenants.service.create(testToken(), { name: 'Acme', slug: 'acme' })).id;
   const scopes = ['automations:read', 'automations:write', 'inference:read', 'inference:write', 'alerts:read', 'alerts:write', 'browser:read', 'browser:write'] as const;
   const platform = (await data.c.tokens.create({ name: 'platform', scopes: [...scopes] }, 'test')).token;
   const tenant = (await data.c.tokens.create({ name: 'acme', scopes: [...scopes], tenantId }, 'test')).token;

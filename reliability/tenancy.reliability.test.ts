@@ -5,6 +5,7 @@ import { WEBHOOK_HEADERS, verifyWebhook } from '../src/server/alerts/webhook-sig
 import type { Scope } from '../src/server/auth/auth.schemas';
 import type { ConsoleProcess } from '../src/server/testing/console-process';
 import { type Cluster, report, sleep, startCluster, waitFor } from './cluster';
+import { testOperator } from '../src/server/testing/callers';
 
 /**
  * Tenancy (issue 13, items 3 and 6): quotas per tenant, paged lists, webhook secrets at rest and their rotation,
@@ -311,7 +312,7 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     const tenantId = await newTenant('redaction');
     const token = await tenantToken(tenantId, ['automations:read']);
     const key = 'browser-session-reaper';
-    await cluster.shared.c.automations.pause(key, { label: 'operator:oncall@platform.example', trigger: 'console' }, { reason: 'disk maintenance on node 7' });
+    await cluster.shared.c.automations.pause(testOperator('oncall@platform.example'), key, { reason: 'disk maintenance on node 7' });
     try {
       const platformView = await waitFor('the pause to reach the console', 5_000, async () => {
         const res = await cluster.api(a, `/automations/${key}`, { token: platform });
@@ -330,7 +331,7 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
       expect(typeof (one.body.automation as { pausedAt: unknown }).pausedAt).toBe('string');
       report('redaction', `tenant token: pausedBy "operator", pauseReason null; platform token: the email and the reason`);
     } finally {
-      await cluster.shared.c.automations.resume(key, { label: 'operator:oncall@platform.example', trigger: 'console' });
+      await cluster.shared.c.automations.resume(testOperator('oncall@platform.example'), key);
     }
   });
 });

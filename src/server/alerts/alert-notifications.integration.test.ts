@@ -6,6 +6,7 @@ import { ALL_TENANTS } from '../tenants/tenant-access';
 import { createRuleInputSchema } from './alerts.schemas';
 import { insertSample, insertServer, insertTenant, runContext, webhookReceiver } from '../testing/alerts';
 import { WEBHOOK_HEADERS } from './webhook-signature';
+import { testToken } from '../testing/callers';
 
 const SECRET = 'receiver-shared-secret-0123456789';
 /** Webhook secrets are sealed at rest with a key from CONSOLE_SECRET, which PostgreSQL requires. */
@@ -56,7 +57,7 @@ describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
         { type: 'slack', url: slack.url },
       ]);
       const run = async () => {
-        const result = await c.automations.run('alert-evaluation', { label: 'token:test', trigger: 'api' });
+        const result = await c.automations.run(testToken(), 'alert-evaluation');
         if (result.outcome !== 'finished') throw new Error(`run did not finish: ${result.outcome}`);
         expect(result.run.outcome).toBe('succeeded');
         return result.run.metrics ?? {};
@@ -104,7 +105,7 @@ describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
         ['fired', ['delivered', 'delivered']],
         ['resolved', ['delivered', 'delivered']],
       ]);
-      expect((await c.automations.get('alert-evaluation')).metrics).toMatchObject({ pendingAsyncTasks: 0 });
+      expect((await c.automations.get(testToken(), 'alert-evaluation')).metrics).toMatchObject({ pendingAsyncTasks: 0 });
     } finally {
       await slack.close();
     }
@@ -120,7 +121,7 @@ describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
     await insertSample(c.database.db, tenantId, server, Date.now() - 1000, { kv_cache_usage_pct: 99 });
 
     await c.alerts.lifecycle.start?.();
-    const result = await c.automations.run('alert-evaluation', { label: 'token:test', trigger: 'api' });
+    const result = await c.automations.run(testToken(), 'alert-evaluation');
     expect(result.outcome === 'finished' && result.run.outcome).toBe('succeeded');
     await expect.poll(() => c.alerts.port.pendingDeliveries(), { timeout: 15_000, interval: 20 }).toBe(0);
 
@@ -149,14 +150,14 @@ describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
     const server = await insertServer(c.database.db, tenantId, 'gpu-1');
     await kvRule(c, tenantId, [{ type: 'webhook', url: receiver.url, secret: SECRET }]);
     await insertSample(c.database.db, tenantId, server, Date.now() - 1000, { kv_cache_usage_pct: 99 });
-    await c.automations.run('alert-evaluation', { label: 'token:test', trigger: 'api' });
+    await c.automations.run(testToken(), 'alert-evaluation');
 
     expect(await c.alerts.delivery.runOnce()).toBe(1);
     const [first] = await outbox(c);
     expect(first).toMatchObject({ status: 'queued', attempts: 1, last_status_code: null, last_error: 'timed out (300 ms)' });
     await expect.poll(() => receiver?.closedUnanswered.length).toBe(1); // the receiver saw the sender hang up
 
-    const result = await c.automations.run('alert-evaluation', { label: 'token:test', trigger: 'api' });
+    const result = await c.automations.run(testToken(), 'alert-evaluation');
     expect(result.outcome === 'finished' && result.run.outcome).toBe('succeeded');
 
     await expect

@@ -1,10 +1,10 @@
 import 'server-only';
 import type { AuditLog } from '../audit/audit-log';
 import type { ChangeBus } from '../coordination/change-bus';
-import type { RunTrigger } from '../db/schema';
+import type { Caller } from '../auth/caller';
 import { AppError } from '../errors';
 import { actorFor } from '../tenants/actor-redaction';
-import { ALL_TENANTS, type TenantAccess } from '../tenants/tenant-access';
+import { tenantAccessOf } from '../tenants/tenant-access';
 import type { AutomationView, PauseInput, RunNowResult, RunsQuery, RunView } from './automation.schemas';
 import type { AutomationDefinition } from './definition';
 import type { PauseRepository } from './pause.repository';
@@ -26,10 +26,14 @@ export interface ServiceDeps {
   now: () => number;
 }
 
-/** Who asked: recorded on runs, pauses and the audit log as `token:<name>` or `operator:<email>`. */
-export interface Actor {
-  label: string;
-  trigger: Exclude<RunTrigger, 'schedule' | 'boot'>;
+/**
+ * Automations act on every tenant, so a caller restricted to one tenant may look at them but not run, pause or
+ * resume them. Enforced here so every transport refuses alike (REST answers 403 FORBIDDEN with this message).
+ */
+export function assertMayControl(caller: Caller): void {
+  if (caller.tenantId !== null) {
+    throw new AppError('FORBIDDEN', 'A token restricted to one tenant cannot control automations, which act on every tenant');
+  }
 }
 
 /**
@@ -46,26 +50,28 @@ export class AutomationService {
   }
 
   /**
-   * Every automation's view, as `access` may see it: a tenant-restricted caller gets `pausedBy` reduced to the
+   * Every automation's view, as `caller` may see it: a tenant-restricted caller gets `pausedBy` reduced to the
    * actor's kind and `pauseReason` null.
    */
-  list(access: TenantAccess = ALL_TENANTS): Promise<AutomationView[]> {
-    return this.deps.views.list(access);
+  list(caller: Caller): Promise<AutomationView[]> {
+    return this.deps.views.list(tenantAccessOf(caller));
   }
 
   /** Throws INVALID_KEY for a malformed key and NOT_FOUND for a well-formed unknown one. Redacted as {@link list}. */
-  async get(key: string, access: TenantAccess = ALL_TENANTS): Promise<AutomationView> {
+  async get(caller: Caller, key: string): Promise<AutomationView> {
     const definition = this.lookup(key, 'NOT_FOUND');
-    return this.deps.views.view(definition.key, access);
+    return this.deps.views.view(definition.key, tenantAccessOf(caller));
   }
 
-  async run(key: string, actor: Actor): Promise<RunNowResult> {
+  /** Refuses a tenant-restricted caller (FORBIDDEN) before looking at the key, as the client API always has. */
+  async run(caller: Caller, key: string): Promise<RunNowResult> {
+    assertMayControl(caller);
     const definition = this.lookup(key, 'INVALID_KEY');
     if (!definition.supportsTrigger) {
       throw new AppError('UNSUPPORTED_ACTION', `Automation ${definition.key} cannot be triggered`);
     }
-    const result = await this.deps.executor.execute(definition, { trigger: actor.trigger, actor: actor.label, slot: null });
-    if (definition.scope === 'instance' && result.outcome !== 'claimed-elsewhere') await this.deps.runRequests.askOthers(definition, actor.label);
+    const result = await this.deps.executor.execute(definition, { trigger: caller.trigger, actor: caller.label, slot: null });
+    if (definition.scope === 'instance' && result.outcome !== 'claimed-elsewhere') await this.deps.runRequests.askOthers(definition, caller.label);
     // The run's own events already dropped this automation's run summary; dropping it here too keeps the answer
     // fresh even if a bus implementation delivered them late. Only this automation's history is read again.
     this.deps.views.runsChanged(definition.key);
@@ -76,7 +82,7 @@ export class AutomationService {
         const [automation] = await Promise.all([
           this.deps.views.view(definition.key),
           this.deps.audit.record({
-            actor: actor.label,
+            actor: caller.label,
             action: 'automation.run',
             target: definition.key,
             outcome: result.run.outcome,
@@ -91,7 +97,7 @@ export class AutomationService {
       case 'claimed-elsewhere': {
         const [automation] = await Promise.all([
           this.deps.views.view(definition.key),
-          this.deps.audit.record({ actor: actor.label, action: 'automation.run', target: definition.key, outcome: 'already-running' }),
+          this.deps.audit.record({ actor: caller.label, action: 'automation.run', target: definition.key, outcome: 'already-running' }),
         ]);
         return { outcome: 'already-running', runningOn: automation.runningOn, automation };
       }
@@ -101,7 +107,8 @@ export class AutomationService {
   }
 
   /** Idempotent. In-flight runs are not interrupted; scheduled ticks are skipped on every instance. */
-  async pause(key: string, actor: Actor, input: PauseInput = {}): Promise<AutomationView> {
+  async pause(caller: Caller, key: string, input: PauseInput = {}): Promise<AutomationView> {
+    assertMayControl(caller);
     const definition = this.lookup(key, 'INVALID_KEY');
     if (!definition.supportsPause) {
       throw new AppError('UNSUPPORTED_ACTION', `Automation ${definition.key} does not support pause/resume`);
@@ -111,9 +118,9 @@ export class AutomationService {
     if (until !== null && until <= now) {
       throw new AppError('INVALID_INPUT', 'until must be in the future', { issues: [{ path: 'until', message: 'must be in the future' }] });
     }
-    await this.deps.pauses.pause(definition.key, actor.label, now, input.reason || null, until);
+    await this.deps.pauses.pause(definition.key, caller.label, now, input.reason || null, until);
     await this.deps.audit.record({
-      actor: actor.label,
+      actor: caller.label,
       action: 'automation.pause',
       target: definition.key,
       outcome: 'paused',
@@ -125,20 +132,22 @@ export class AutomationService {
   }
 
   /** Idempotent: resuming an automation that is not paused changes nothing. */
-  async resume(key: string, actor: Actor): Promise<AutomationView> {
+  async resume(caller: Caller, key: string): Promise<AutomationView> {
+    assertMayControl(caller);
     const definition = this.lookup(key, 'INVALID_KEY');
     if (!definition.supportsPause) {
       throw new AppError('UNSUPPORTED_ACTION', `Automation ${definition.key} does not support pause/resume`);
     }
-    await this.deps.pauses.resume(definition.key, actor.label, this.deps.now());
-    await this.deps.audit.record({ actor: actor.label, action: 'automation.resume', target: definition.key, outcome: 'active' });
+    await this.deps.pauses.resume(definition.key, caller.label, this.deps.now());
+    await this.deps.audit.record({ actor: caller.label, action: 'automation.resume', target: definition.key, outcome: 'active' });
     await this.deps.bus.publish({ type: 'automation', key: definition.key, reason: 'resumed' });
     this.deps.views.pauseChanged(definition.key);
     return this.deps.views.view(definition.key);
   }
 
   /** Run history, newest first, with a cursor for the next page. A tenant-restricted caller sees actors' kinds only. */
-  async runs(key: string, query: RunsQuery, access: TenantAccess = ALL_TENANTS): Promise<{ runs: RunView[]; nextCursor: string | null }> {
+  async runs(caller: Caller, key: string, query: RunsQuery): Promise<{ runs: RunView[]; nextCursor: string | null }> {
+    const access = tenantAccessOf(caller);
     const definition = this.lookup(key, 'NOT_FOUND');
     const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const records = await this.deps.runs.history(definition.key, query.limit + 1, before);

@@ -4,6 +4,7 @@ import type { Envelope } from '../coordination/change-bus';
 import { type TestContainer, testContainer } from '../testing/container';
 import { postgresAvailable, redisAvailable } from '../testing/services';
 import { findDefinition } from './registry';
+import { testToken } from '../testing/callers';
 
 /** Resolves with the first event on `c`'s bus that matches. */
 function nextEvent(c: Container, match: (e: Envelope) => boolean): Promise<Envelope> {
@@ -43,12 +44,12 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
   });
 
   it('a pause on one instance is in the other instance’s view as soon as its change event arrives', async () => {
-    expect((await b.c.automations.get('alert-evaluation')).state).not.toBe('paused'); // B's cache is now warm
+    expect((await b.c.automations.get(testToken(), 'alert-evaluation')).state).not.toBe('paused'); // B's cache is now warm
     const heard = nextEvent(b.c, (e) => e.type === 'automation' && e.key === 'alert-evaluation');
-    await a.c.automations.pause('alert-evaluation', { label: 'token:test', trigger: 'api' }, { reason: 'shared' });
+    await a.c.automations.pause(testToken(), 'alert-evaluation', { reason: 'shared' });
     const event = await heard;
     expect(event.origin).toBe(a.c.config.instanceId);
-    expect(await b.c.automations.get('alert-evaluation')).toMatchObject({ state: 'paused', pauseReason: 'shared', pausedBy: 'token:test' });
+    expect(await b.c.automations.get(testToken(), 'alert-evaluation')).toMatchObject({ state: 'paused', pauseReason: 'shared', pausedBy: 'token:test' });
     expect(await b.c.automations.isPaused('alert-evaluation')).toBe(true);
   });
 
@@ -76,7 +77,7 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
   it('paused: no instance runs a scheduled tick, and the skips are counted', async () => {
     const definition = findDefinition('inference-monitoring-poll');
     if (!definition) throw new Error('missing definition');
-    await a.c.automations.pause('inference-monitoring-poll', { label: 'token:test', trigger: 'api' });
+    await a.c.automations.pause(testToken(), 'inference-monitoring-poll');
     const base = Math.floor(Date.now() / 1000) * 1000 - 30_000;
     for (let i = 0; i < 5; i++) {
       const slot = new Date(base + i * 1000);
@@ -91,7 +92,7 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
     const off = b.c.runRequests.listen();
     try {
       await b.c.instances.heartbeat({});
-      const result = await a.c.automations.run('browser-session-reaper', { label: 'token:test', trigger: 'api' });
+      const result = await a.c.automations.run(testToken(), 'browser-session-reaper');
       expect(result.outcome).toBe('finished');
       const runs = await a.c.runs.history('browser-session-reaper', 10);
       expect(runs.map((r) => r.instanceId).sort()).toEqual([a.c.config.instanceId, b.c.config.instanceId].sort());

@@ -19,7 +19,7 @@ import { type RestRequest, withApiToken } from './api-token-gate';
 import { optionalJsonBody, parseQuery } from './request-input';
 import { json } from './responses';
 
-const access = ({ principal }: RestRequest) => tenantAccessOf(principal);
+const access = ({ caller }: RestRequest) => tenantAccessOf(caller);
 
 /**
  * The client API's alert endpoints (docs/alerts.md): rules and incidents. Each is: authenticate (scope), parse with
@@ -36,7 +36,7 @@ export function alertRoutes(getContainer: () => Promise<Container>) {
 
     createRule: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, createRuleInputSchema);
-      return json({ rule: await req.container.alerts.service.createRule(access(req), input, req.actor) }, 201);
+      return json({ rule: await req.container.alerts.service.createRule(access(req), input, req.caller.label) }, 201);
     }),
 
     getRule: withApiToken(getContainer, 'alerts:read', async (req) => ({
@@ -45,16 +45,16 @@ export function alertRoutes(getContainer: () => Promise<Container>) {
 
     updateRule: withApiToken(getContainer, 'alerts:write', async (req) => {
       const patch = await optionalJsonBody(req.request, updateRuleInputSchema);
-      return { rule: await req.container.alerts.service.updateRule(access(req), req.params.id ?? '', patch, req.actor) };
+      return { rule: await req.container.alerts.service.updateRule(access(req), req.params.id ?? '', patch, req.caller.label) };
     }),
 
     deleteRule: withApiToken(getContainer, 'alerts:write', async (req) => ({
-      rule: await req.container.alerts.service.deleteRule(access(req), req.params.id ?? '', req.actor),
+      rule: await req.container.alerts.service.deleteRule(access(req), req.params.id ?? '', req.caller.label),
     })),
 
     rotateChannelSecret: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, rotateSecretInputSchema);
-      return { rule: await req.container.alerts.service.rotateChannelSecret(access(req), req.params.id ?? '', req.params.channelId ?? '', input, req.actor) };
+      return { rule: await req.container.alerts.service.rotateChannelSecret(access(req), req.params.id ?? '', req.params.channelId ?? '', input, req.caller.label) };
     }),
 
     listIncidents: withApiToken(getContainer, 'alerts:read', async (req) => {
@@ -69,7 +69,7 @@ export function alertRoutes(getContainer: () => Promise<Container>) {
 
     acknowledgeIncident: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, acknowledgeInputSchema);
-      return { incident: await req.container.alerts.service.acknowledge(access(req), req.params.id ?? '', input, req.actor) };
+      return { incident: await req.container.alerts.service.acknowledge(access(req), req.params.id ?? '', input, req.caller.label) };
     }),
   };
 }

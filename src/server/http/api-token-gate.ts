@@ -1,5 +1,6 @@
 import 'server-only';
 import type { Scope } from '../auth/auth.schemas';
+import { type Caller, tokenCaller } from '../auth/caller';
 import type { TokenPrincipal } from '../auth/token.service';
 import type { Container } from '../container';
 import { AppError, isAppError } from '../errors';
@@ -16,8 +17,8 @@ export interface RestRequest {
   request: Request;
   params: Record<string, string>;
   principal: TokenPrincipal;
-  /** `token:<name>`, as recorded on runs, pauses and the audit log. */
-  actor: string;
+  /** The token as a {@link Caller}, built here once for every handler; `caller.label` is `token:<name>`. */
+  caller: Caller;
   container: Container;
 }
 
@@ -84,7 +85,7 @@ async function handle(
     if (!principal.scopes.has(scope)) throw new AppError('FORBIDDEN', `This token lacks the scope ${scope}`);
     const raw = context?.params ? await context.params : {};
     const params = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : (v ?? '')]));
-    const result = await handler({ request, params, principal, actor: `token:${principal.name}`, container });
+    const result = await handler({ request, params, principal, caller: tokenCaller(principal), container });
     return result instanceof Response ? result : json(result);
   } catch (error) {
     return errorResponse(error, container.logger);

@@ -4,6 +4,7 @@ import { type RestResult, restClient } from '../testing/clients';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { createContainer } from '../container';
 import { tempDir, uniqueId } from '../testing/services';
+import { testToken } from '../testing/callers';
 
 const SPEC_FIELDS = [
   'key', 'name', 'description', 'domain', 'cadenceLabel', 'distributed', 'metrics', 'state', 'supportsPause',
@@ -106,7 +107,7 @@ describe.each(TOPOLOGIES)('REST client API on %s', (topology, available) => {
   });
 
   it('a token restricted to one tenant may read automations but not control them (403)', async () => {
-    const tenant = await t.c.tenants.service.create({ name: 'Acme', slug: 'acme' }, 'test', { restrictedTo: null });
+    const tenant = await t.c.tenants.service.create(testToken(), { name: 'Acme', slug: 'acme' });
     const { token: restricted } = await t.c.tokens.create({ name: 'acme-only', scopes: ['automations:read', 'automations:write'], tenantId: tenant.id }, 'test');
     const acme = restClient(t.c, restricted);
     expect((await acme('GET', '/api/client/v1/automations')).status).toBe(200);

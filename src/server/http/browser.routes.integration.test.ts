@@ -13,6 +13,7 @@ import { TEST_OUTBOUND_ENV } from '../testing/outbound';
 import type { AppRouter } from '../trpc/app-router';
 import { postgresAvailable, redisAvailable, tempDir, uniqueId } from '../testing/services';
 import type { SessionStatus, SessionView } from '../browser/browser.schemas';
+import { testToken } from '../testing/callers';
 
 /**
  * Browser sessions over the real Debian Chromium, served pages from a node:http server on 127.0.0.1. Containers
@@ -271,7 +272,7 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
     const reap = async () => {
       // The test clock runs ahead of the heartbeat; keep this instance live in its own eyes.
       await h.c.instances.heartbeat({});
-      const result = await h.c.automations.run('browser-session-reaper', { label: 'token:test', trigger: 'api' });
+      const result = await h.c.automations.run(testToken(), 'browser-session-reaper');
       if (result.outcome !== 'finished') throw new Error(`reaper did not run: ${result.outcome}`);
       return result;
     };
@@ -491,7 +492,7 @@ describe('browser runtime failures and restarts (SQLite)', () => {
     const second = await openHarness({ INSTANCE_ID: instanceId }, first.env);
     harnesses.push(second);
     await second.c.executor.execute(browserSessionReconciliation, { trigger: 'boot', actor: 'system:boot', slot: null });
-    const reconciliation = await second.c.automations.get('browser-session-reconciliation');
+    const reconciliation = await second.c.automations.get(testToken(), 'browser-session-reconciliation');
     expect(reconciliation.lastRun).toMatchObject({ trigger: 'boot', outcome: 'succeeded', instanceId });
     expect(reconciliation.metrics).toMatchObject({ sessionsReconciled: 2, tenantsScanned: 1, pendingAsyncTasks: 0 });
 
@@ -500,7 +501,7 @@ describe('browser runtime failures and restarts (SQLite)', () => {
     for (const s of after) expect(s).toMatchObject({ status: 'orphaned', closeReason: 'runtime-lost' });
     expect(sessionOf(await read('GET', `${PATH}/${closedBefore.id}`))).toEqual(closedBefore);
 
-    const again = await second.c.automations.run('browser-session-reconciliation', { label: 'token:test', trigger: 'api' });
+    const again = await second.c.automations.run(testToken(), 'browser-session-reconciliation');
     expect(again.outcome === 'finished' && again.run.metrics).toMatchObject({ sessionsReconciled: 0 });
     expect(again.automation.metrics.sessionsReconciled).toBe(0);
     expect(await Promise.all(open.map(async (s) => sessionOf(await read('GET', `${PATH}/${s.id}`))))).toEqual(after);
@@ -553,7 +554,7 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
       const ghost = { id: await insertSessionRow(a.c, { tenantId: tenant, owner: uniqueId('gone-instance'), status: 'ready', createdAt: Date.now() - 60_000 }) };
 
       await b.c.executor.execute(browserSessionReaper, { trigger: 'api', actor: 'token:test', slot: null });
-      const result = await b.c.automations.run('browser-session-reconciliation', { label: 'token:test', trigger: 'api' });
+      const result = await b.c.automations.run(testToken(), 'browser-session-reconciliation');
       expect(result.outcome === 'finished' && result.run.metrics).toMatchObject({ sessionsReconciled: 1, tenantsScanned: 1 });
 
       const status = async (id: string) => sessionOf(await callB('GET', `${PATH}/${id}`));

@@ -1,5 +1,4 @@
 import 'server-only';
-import type { SessionActor } from '../browser/browser-sessions.service';
 import {
   createSessionInputSchema,
   navigateInputSchema,
@@ -17,10 +16,6 @@ import type { RouteDoc } from './openapi';
 import { json } from './responses';
 
 /** A tenant-restricted token acts within its tenant only; others see every tenant. */
-function actorOf({ principal, actor }: RestRequest): SessionActor {
-  return { label: actor, tenantId: principal.tenantId };
-}
-
 function sessionIdOf({ params }: RestRequest): string {
   const parsed = sessionIdSchema.safeParse(params.id ?? '');
   if (!parsed.success) throw new AppError('INVALID_INPUT', 'Invalid session id: expected a UUID');
@@ -34,32 +29,32 @@ function sessionIdOf({ params }: RestRequest): string {
 export function browserRoutes(getContainer: () => Promise<Container>) {
   return {
     list: withApiToken(getContainer, 'browser:read', async (req) => {
-      const page = await req.container.browser.sessions.listPage(parseQuery(req.request, pageSessionsQuerySchema), actorOf(req));
+      const page = await req.container.browser.sessions.listPage(parseQuery(req.request, pageSessionsQuerySchema), req.caller);
       return { sessions: page.items, nextCursor: page.nextCursor };
     }),
 
     create: withApiToken(getContainer, 'browser:write', async (req) => {
       const input = await optionalJsonBody(req.request, createSessionInputSchema);
-      return json({ session: await req.container.browser.sessions.create(input, actorOf(req)) }, 201);
+      return json({ session: await req.container.browser.sessions.create(input, req.caller) }, 201);
     }),
 
     get: withApiToken(getContainer, 'browser:read', async (req) => ({
-      session: await req.container.browser.sessions.get(sessionIdOf(req), actorOf(req)),
+      session: await req.container.browser.sessions.get(sessionIdOf(req), req.caller),
     })),
 
     close: withApiToken(getContainer, 'browser:write', async (req) => ({
-      session: await req.container.browser.sessions.close(sessionIdOf(req), actorOf(req)),
+      session: await req.container.browser.sessions.close(sessionIdOf(req), req.caller),
     })),
 
     navigate: withApiToken(getContainer, 'browser:write', async (req) => {
       const id = sessionIdOf(req);
       const input = await optionalJsonBody(req.request, navigateInputSchema);
-      return { session: await req.container.browser.sessions.navigate(id, input.url, actorOf(req)) };
+      return { session: await req.container.browser.sessions.navigate(id, input.url, req.caller) };
     }),
 
     // Looking, so the read scope; it still counts as activity on the session (it renders the page).
     screenshot: withApiToken(getContainer, 'browser:read', async (req) => {
-      const { png } = await req.container.browser.sessions.screenshot(sessionIdOf(req), actorOf(req));
+      const { png } = await req.container.browser.sessions.screenshot(sessionIdOf(req), req.caller);
       return new Response(new Uint8Array(png), {
         status: 200,
         headers: { 'content-type': 'image/png', 'cache-control': 'no-store', 'content-length': String(png.byteLength) },

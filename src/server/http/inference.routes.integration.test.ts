@@ -7,6 +7,7 @@ import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/contai
 import { postgresAvailable, redisAvailable } from '../testing/services';
 import { inferenceRoutes } from './inference.routes';
 import { tenantRoutes } from './tenants.routes';
+import { testToken } from '../testing/callers';
 
 type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 interface Result {
@@ -186,7 +187,7 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
     expect(updated.body.server).toMatchObject({ pollIntervalSeconds: 60, enabled: false, status: 'disabled' });
     await call('PATCH', `/api/client/v1/inference-servers/${id}`, { enabled: true });
 
-    await t.c.automations.run('inference-monitoring-poll', { label: 'test', trigger: 'api' });
+    await t.c.automations.run(testToken(), 'inference-monitoring-poll');
     const samples = await call('GET', `/api/client/v1/inference-servers/${id}/samples?limit=5`);
     expect(samples.status).toBe(200);
     expect(samples.body.samples).toEqual([
@@ -219,7 +220,7 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
     expect(stored.api_key_enc).toMatch(/^v2\./);
     expect(stored.api_key_enc).not.toContain(FIXTURE_API_KEY);
 
-    await t.c.automations.run('inference-monitoring-poll', { label: 'test', trigger: 'api' });
+    await t.c.automations.run(testToken(), 'inference-monitoring-poll');
     expect(f.requests).toEqual([`GET /v1/models Bearer ${FIXTURE_API_KEY}`]);
     for (const path of [`/api/client/v1/inference-servers/${id}`, '/api/client/v1/inference-servers', `/api/client/v1/inference-servers/${id}/samples`]) {
       const res = await call('GET', path);
@@ -230,7 +231,7 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
 
     const cleared = await call('PATCH', `/api/client/v1/inference-servers/${id}`, { apiKey: null });
     expect(cleared.body.server).toMatchObject({ hasApiKey: false, lastPolledAt: null });
-    await t.c.automations.run('inference-monitoring-poll', { label: 'test', trigger: 'api' });
+    await t.c.automations.run(testToken(), 'inference-monitoring-poll');
     expect((await call('GET', `/api/client/v1/inference-servers/${id}`)).body.server).toMatchObject({ status: 'down', lastError: expect.stringContaining('API key') });
   });
 

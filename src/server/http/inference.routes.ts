@@ -19,32 +19,32 @@ import { json } from './responses';
 /** `/inference-servers` of the client API (docs/inference.md). Scopes `inference:read` / `inference:write`. */
 export function inferenceRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: withApiToken(getContainer, 'inference:read', async ({ container, principal, request }) => {
+    list: withApiToken(getContainer, 'inference:read', async ({ container, caller, request }) => {
       const { limit, cursor, ...filter } = parseQuery(request, pageServersQuerySchema);
-      const page = await container.inference.servers.listPage(filter, { limit, cursor }, tenantAccessOf(principal));
+      const page = await container.inference.servers.listPage(filter, { limit, cursor }, tenantAccessOf(caller));
       return { servers: page.items, nextCursor: page.nextCursor };
     }),
 
-    create: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, request }) => {
+    create: withApiToken(getContainer, 'inference:write', async ({ container, caller, request }) => {
       const input = await optionalJsonBody(request, createServerInputSchema);
-      return json({ server: await container.inference.servers.create(input, actor, tenantAccessOf(principal)) }, 201);
+      return json({ server: await container.inference.servers.create(input, caller.label, tenantAccessOf(caller)) }, 201);
     }),
 
-    get: withApiToken(getContainer, 'inference:read', async ({ container, principal, params }) => ({
-      server: await container.inference.servers.get(params.id ?? '', tenantAccessOf(principal)),
+    get: withApiToken(getContainer, 'inference:read', async ({ container, caller, params }) => ({
+      server: await container.inference.servers.get(params.id ?? '', tenantAccessOf(caller)),
     })),
 
-    update: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params, request }) => {
+    update: withApiToken(getContainer, 'inference:write', async ({ container, caller, params, request }) => {
       const input = await optionalJsonBody(request, updateServerInputSchema);
-      return { server: await container.inference.servers.update(params.id ?? '', input, actor, tenantAccessOf(principal)) };
+      return { server: await container.inference.servers.update(params.id ?? '', input, caller.label, tenantAccessOf(caller)) };
     }),
 
-    delete: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params }) => ({
-      server: await container.inference.servers.delete(params.id ?? '', actor, tenantAccessOf(principal)),
+    delete: withApiToken(getContainer, 'inference:write', async ({ container, caller, params }) => ({
+      server: await container.inference.servers.delete(params.id ?? '', caller.label, tenantAccessOf(caller)),
     })),
 
-    samples: withApiToken(getContainer, 'inference:read', async ({ container, principal, params, request }) => ({
-      samples: await container.inference.servers.samples(params.id ?? '', parseQuery(request, samplesQuerySchema), tenantAccessOf(principal)),
+    samples: withApiToken(getContainer, 'inference:read', async ({ container, caller, params, request }) => ({
+      samples: await container.inference.servers.samples(params.id ?? '', parseQuery(request, samplesQuerySchema), tenantAccessOf(caller)),
     })),
   };
 }

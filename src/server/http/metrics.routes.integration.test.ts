@@ -3,6 +3,7 @@ import { metricsRoute } from './metrics.routes';
 import { restClient } from '../testing/clients';
 import { type TestContainer, testContainer } from '../testing/container';
 import { routeLabel } from '../observability/metrics';
+import { testToken } from '../testing/callers';
 
 describe('Prometheus metrics', () => {
   let t: TestContainer;
@@ -25,7 +26,7 @@ describe('Prometheus metrics', () => {
     const call = restClient(t.c, token);
     await call('POST', '/api/client/v1/automations/alert-evaluation/run');
     await call('GET', '/api/client/v1/automations/nope');
-    await t.c.automations.pause('inference-monitoring-poll', { label: 'token:ops', trigger: 'api' });
+    await t.c.automations.pause(testToken('ops'), 'inference-monitoring-poll');
     const poll = t.c.scheduler;
     const { findDefinition } = await import('../automations/registry');
     const definition = findDefinition('inference-monitoring-poll');

@@ -15,27 +15,27 @@ import { json } from './responses';
  */
 export function tenantRoutes(getContainer: () => Promise<Container>) {
   return {
-    list: withApiToken(getContainer, 'inference:read', async ({ container, principal, request }) => {
-      const page = await container.tenants.service.listPage(tenantAccessOf(principal), parseQuery(request, pageTenantsQuerySchema));
+    list: withApiToken(getContainer, 'inference:read', async ({ container, caller, request }) => {
+      const page = await container.tenants.service.listPage(tenantAccessOf(caller), parseQuery(request, pageTenantsQuerySchema));
       return { tenants: page.items, nextCursor: page.nextCursor };
     }),
 
-    create: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, request }) => {
+    create: withApiToken(getContainer, 'inference:write', async ({ container, caller, request }) => {
       const input = await optionalJsonBody(request, createTenantInputSchema);
-      return json({ tenant: await container.tenants.service.create(input, actor, tenantAccessOf(principal)) }, 201);
+      return json({ tenant: await container.tenants.service.create(caller, input) }, 201);
     }),
 
-    get: withApiToken(getContainer, 'inference:read', async ({ container, principal, params }) => ({
-      tenant: await container.tenants.service.get(params.id ?? '', tenantAccessOf(principal)),
+    get: withApiToken(getContainer, 'inference:read', async ({ container, caller, params }) => ({
+      tenant: await container.tenants.service.get(params.id ?? '', tenantAccessOf(caller)),
     })),
 
-    update: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params, request }) => {
+    update: withApiToken(getContainer, 'inference:write', async ({ container, caller, params, request }) => {
       const input = await optionalJsonBody(request, updateTenantInputSchema);
-      return { tenant: await container.tenants.service.update(params.id ?? '', input, actor, tenantAccessOf(principal)) };
+      return { tenant: await container.tenants.service.update(caller, params.id ?? '', input) };
     }),
 
-    delete: withApiToken(getContainer, 'inference:write', async ({ container, principal, actor, params }) => ({
-      tenant: await container.tenants.service.delete(params.id ?? '', actor, tenantAccessOf(principal)),
+    delete: withApiToken(getContainer, 'inference:write', async ({ container, caller, params }) => ({
+      tenant: await container.tenants.service.delete(caller, params.id ?? ''),
     })),
   };
 }

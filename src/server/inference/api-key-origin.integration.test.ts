@@ -6,6 +6,7 @@ import { type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from '../tenants/tenant-access';
 import { bindLegacyApiKeys } from './api-key-rebinding';
 import { FIXTURE_API_KEY, type Fixture, startFixture } from './testing/fixture-servers';
+import { testToken } from '../testing/callers';
 
 const SECRET = 'origin-test-secret-0123456789-0123456789';
 
@@ -31,12 +32,12 @@ describe('an inference server API key is bound to the origin of its base URL', (
   }
 
   async function poll(): Promise<void> {
-    await c.automations.run('inference-monitoring-poll', { label: 'token:test', trigger: 'api' });
+    await c.automations.run(testToken(), 'inference-monitoring-poll');
   }
 
   async function setUp(): Promise<{ id: string; first: Fixture; second: Fixture }> {
     const [first, second] = [await openai(), await openai()];
-    const tenantId = (await c.tenants.service.create({ name: 'keys', slug: 'keys' }, 'test', ALL_TENANTS)).id;
+    const tenantId = (await c.tenants.service.create(testToken(), { name: 'keys', slug: 'keys' })).id;
     const server = await c.inference.servers.create(
       { tenantId, name: 'gw', kind: 'openai', baseUrl: `${first.url}/v1`, pollIntervalSeconds: 30, enabled: true, apiKey: FIXTURE_API_KEY },
       'test',

@@ -1,4 +1,5 @@
 import 'server-only';
+import type { Caller } from '../auth/caller';
 import { AppError } from '../errors';
 import { ALL_TENANTS } from '../tenants/tenant-access';
 import type { TenantService } from '../tenants/tenant.service';
@@ -28,12 +29,13 @@ export class DemoDataService {
     return { enabled: this.deps.fleet !== null, baseUrl: this.deps.fleet?.baseUrl ?? null };
   }
 
-  async load(actor: string): Promise<{ tenant: TenantView; servers: ServerView[]; created: number }> {
+  async load(caller: Caller): Promise<{ tenant: TenantView; servers: ServerView[]; created: number }> {
     const root = this.deps.fleet?.baseUrl;
     if (!root) {
       throw new AppError('CONFLICT', this.deps.fleet ? 'The demo fleet is not running on this instance (see the log for why it did not start)' : 'The demo fleet is off: start the console with DEMO_FLEET=on to serve simulated inference servers');
     }
-    const tenant = (await this.deps.tenants.findBySlug(DEMO_TENANT.slug)) ?? (await this.deps.tenants.create(DEMO_TENANT, actor, ALL_TENANTS));
+    const actor = caller.label;
+    const tenant = (await this.deps.tenants.findBySlug(DEMO_TENANT.slug)) ?? (await this.deps.tenants.create(caller, DEMO_TENANT));
     const existing = new Set((await this.deps.servers.list({ tenantId: tenant.id }, ALL_TENANTS)).map((s) => s.name));
     let created = 0;
     for (const kind of DEMO_KINDS) {

@@ -7,6 +7,7 @@ import type { CreateServerInput, ServerView } from './inference.schemas';
 import { DUE_SLACK_MS } from './inference.repository';
 import { FIXTURE_API_KEY, type Fixture, type FixtureBehaviour, VLLM_STEP, startFixture } from './testing/fixture-servers';
 import { sampleRow } from '../testing/alerts';
+import { testToken } from '../testing/callers';
 
 // A short deadline keeps the hanging server's test quick; CONSOLE_SECRET lets PostgreSQL store the OpenAI key.
 const ENV = { POLL_DEADLINE_MS: '700', CONSOLE_SECRET: 'poll-test-secret-0123456789-0123456789' };
@@ -33,7 +34,7 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
   }
 
   async function tenant(slug: string): Promise<string> {
-    return (await c.tenants.service.create({ name: slug, slug }, 'test', ALL_TENANTS)).id;
+    return (await c.tenants.service.create(testToken(), { name: slug, slug })).id;
   }
 
   function server(tenantId: string, name: string, kind: ServerKind, baseUrl: string, extra: Partial<CreateServerInput> = {}): Promise<ServerView> {
@@ -63,7 +64,7 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
     const recent = await server(idle, 'recent', 'ollama', (await fixture('ollama')).url);
     await c.database.db.updateTable('inference_servers').set({ last_polled_at: Date.now(), status: 'up' }).where('id', '=', recent.id).execute();
 
-    const result = await c.automations.run('inference-monitoring-poll', { label: 'test', trigger: 'api' });
+    const result = await c.automations.run(testToken(), 'inference-monitoring-poll');
 
     expect(result.outcome).toBe('finished');
     if (result.outcome !== 'finished') return;

@@ -6,6 +6,7 @@ import { type TestContainer, testContainer } from '../testing/container';
 import { DEFAULT_OUTBOUND_ENV } from '../testing/outbound';
 import { ALL_TENANTS } from '../tenants/tenant-access';
 import { outboundRequest } from './http-client';
+import { testToken } from '../testing/callers';
 
 /**
  * The outbound policy as each consumer meets it — the inference poller, alert webhooks and browser sessions —
@@ -54,7 +55,7 @@ const NAMES = ['http://localhost:9/', 'http://LOCALHOST:9/', 'http://localhost:9
 const REDIRECT_TARGETS = ['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:a9fe:a9fe]/', 'http://0xa9fea9fe/', 'file:///etc/passwd'];
 
 async function tenantOf(c: Container, slug: string): Promise<string> {
-  return (await c.tenants.service.create({ name: slug, slug }, 'test', ALL_TENANTS)).id;
+  return (await c.tenants.service.create(testToken(), { name: slug, slug })).id;
 }
 
 async function refusedAtCreation(action: () => Promise<unknown>): Promise<string> {
@@ -120,7 +121,7 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
       const session = await c.browser.sessions.create({ tenantId, url }, { label: 'test', tenantId: null }).catch((error: unknown) => (isAppError(error) ? { status: 'refused' } : Promise.reject(error)));
       expect(['error', 'refused'], `browser ${url}`).toContain(session.status);
     }
-    await c.automations.run('inference-monitoring-poll', { label: 'token:test', trigger: 'api' });
+    await c.automations.run(testToken(), 'inference-monitoring-poll');
     const servers = await c.inference.servers.list({ tenantId }, ALL_TENANTS);
     expect(servers).toHaveLength(NAMES.length);
     for (const s of servers) {
@@ -140,7 +141,7 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
       expect(session.status, `browser → ${target}`).toBe('error');
       await c.inference.servers.create({ tenantId, name: `redirect-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true }, 'test', ALL_TENANTS);
     }
-    await c.automations.run('inference-monitoring-poll', { label: 'token:test', trigger: 'api' });
+    await c.automations.run(testToken(), 'inference-monitoring-poll');
     for (const s of await c.inference.servers.list({ tenantId }, ALL_TENANTS)) {
       expect(s.status).toBe('down');
       expect(s.lastError ?? '').toMatch(/[Rr]edirect/);

@@ -6,7 +6,8 @@ import { type DatabaseHandle, isUniqueViolation } from '../db/client';
 import { type Page, type PageRequest, afterKey, decodeCursor, toPage } from '../db/keyset-page';
 import type { Database } from '../db/schema';
 import { AppError, isAppError } from '../errors';
-import { type TenantAccess, canSee, tenantNotFound } from './tenant-access';
+import type { Caller } from '../auth/caller';
+import { type TenantAccess, canSee, tenantAccessOf, tenantNotFound } from './tenant-access';
 import type { TenantTable } from './tenant.tables';
 import type { CreateTenantInput, TenantView, UpdateTenantInput } from './tenants.schemas';
 
@@ -88,7 +89,9 @@ export class TenantService {
     await this.find(id, access);
   }
 
-  async create(input: CreateTenantInput, actor: string, access: TenantAccess): Promise<TenantView> {
+  async create(caller: Caller, input: CreateTenantInput): Promise<TenantView> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
     if (access.restrictedTo !== null) throw new AppError('FORBIDDEN', 'This token is restricted to one tenant and cannot create tenants');
     const row: TenantTable = { id: randomUUID(), name: input.name, slug: input.slug, created_at: this.deps.now() };
     try {
@@ -102,7 +105,9 @@ export class TenantService {
   }
 
   /** Renames and/or re-slugs. Tokens restricted to the tenant keep working (they hold its id, not its slug). */
-  async update(id: string, input: UpdateTenantInput, actor: string, access: TenantAccess): Promise<TenantView> {
+  async update(caller: Caller, id: string, input: UpdateTenantInput): Promise<TenantView> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
     const before = await this.find(id, access);
     const changes: Partial<TenantTable> = {};
     if (input.name !== undefined && input.name !== before.name) changes.name = input.name;
@@ -131,7 +136,9 @@ export class TenantService {
    * audited too. The check and the delete share one write transaction, and the foreign keys refuse a row that
    * slips in between on PostgreSQL, which is also reported as CONFLICT.
    */
-  async delete(id: string, actor: string, access: TenantAccess): Promise<TenantView> {
+  async delete(caller: Caller, id: string): Promise<TenantView> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
     if (access.restrictedTo !== null) throw new AppError('FORBIDDEN', 'This token is restricted to one tenant and cannot delete tenants');
     const row = await this.find(id, access);
     let usage: Usage = NO_USAGE;

@@ -1,5 +1,6 @@
 import 'server-only';
 import { TRPCError, initTRPC } from '@trpc/server';
+import { type Caller, operatorCaller } from '../auth/caller';
 import type { OperatorPrincipal } from '../auth/operator.service';
 import type { Container } from '../container';
 import { ERROR_TABLE, errorReference, internalErrorMessage, isAppError } from '../errors';
@@ -52,7 +53,9 @@ export const publicProcedure = t.procedure.use(mapErrors);
 /** Any signed-in operator (admin or viewer). */
 export const operatorProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.operator) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to use the console' });
-  return next({ ctx: { ...ctx, operator: ctx.operator } });
+  // The operator as a Caller, built here once for every procedure and passed first to the services.
+  const caller: Caller = operatorCaller(ctx.operator);
+  return next({ ctx: { ...ctx, operator: ctx.operator, caller } });
 });
 
 /** Admins only: control actions and administration. */

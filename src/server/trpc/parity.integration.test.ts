@@ -4,6 +4,7 @@ import { SCOPES } from '../auth/auth.schemas';
 import type { AppRouter } from './app-router';
 import { restClient, trpcClient } from '../testing/clients';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
+import { testToken } from '../testing/callers';
 
 type View = Record<string, unknown>;
 type Outcome = { ok: true; view: View } | { ok: false; code: string; message: string };
@@ -118,7 +119,7 @@ describe.each(TOPOLOGIES)('REST and tRPC parity on %s', (topology, available) =>
     // and the scenario did what it says, so equality is not two identical failures
     expect(viaRest[4]).toMatchObject({ label: 'pause', view: { state: 'paused', pauseReason: 'parity', hasPausedBy: true } });
     expect(viaRest[8]).toMatchObject({ label: 'pause unsupported', code: 'UNSUPPORTED_ACTION' });
-    expect((await restSide.c.automations.get('alert-evaluation')).state).not.toBe('paused');
+    expect((await restSide.c.automations.get(testToken(), 'alert-evaluation')).state).not.toBe('paused');
     expect((await restSide.c.audit.list({ limit: 1, action: 'automation.pause' }))[0]?.actor).toBe('token:parity');
     expect((await trpcSide.c.audit.list({ limit: 1, action: 'automation.pause' }))[0]?.actor).toBe('operator:parity@example.com');
     expect(viaRest[11]).toMatchObject({ label: 'run reconciliation', view: { hasCompleted: true, lastRun: { outcome: 'succeeded' } } });

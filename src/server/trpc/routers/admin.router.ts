@@ -39,29 +39,29 @@ export const adminRouter = router({
   createToken: adminProcedure
     .input(createTokenInputSchema)
     .output(z.object({ token: z.string(), view: tokenViewSchema }))
-    .mutation(({ ctx, input }) => ctx.container.tokens.create(input, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.tokens.create(input, ctx.caller.label)),
 
   revokeToken: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
     .output(tokenViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tokens.revoke(input.id, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.tokens.revoke(input.id, ctx.caller.label)),
 
   operators: adminProcedure.output(z.array(operatorViewSchema)).query(({ ctx }) => ctx.container.operators.list()),
 
   createOperator: adminProcedure
     .input(createOperatorInputSchema)
     .output(operatorViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.operators.create(input, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.operators.create(input, ctx.caller.label)),
 
   setOperatorRole: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100), role: z.enum(ROLES) }))
     .output(operatorViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.operators.setRole(input.id, input.role, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.operators.setRole(input.id, input.role, ctx.caller.label)),
 
   setOperatorDisabled: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100), disabled: z.boolean() }))
     .output(operatorViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.operators.setDisabled(input.id, input.disabled, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.operators.setDisabled(input.id, input.disabled, ctx.caller.label)),
 
   /** An operator's live sessions (when they started, last seen, when they end). */
   operatorSessions: adminProcedure
@@ -73,7 +73,7 @@ export const adminRouter = router({
   endOperatorSessions: adminProcedure
     .input(endSessionsInputSchema)
     .output(z.object({ ended: z.number() }))
-    .mutation(({ ctx, input }) => ctx.container.sessions.end(input.operatorId, input.sessionId, `operator:${ctx.operator.email}`)),
+    .mutation(({ ctx, input }) => ctx.container.sessions.end(input.operatorId, input.sessionId, ctx.caller.label)),
 
   /** The audit log, newest first, filtered by exact actor, action or target (an automation key, a token name…). */
   audit: adminProcedure

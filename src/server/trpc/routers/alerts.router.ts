@@ -20,7 +20,6 @@ import { ALL_TENANTS } from '../../tenants/tenant-access';
 import { adminProcedure, operatorProcedure, router } from '../init';
 
 const idInput = z.object({ id: z.string().min(1).max(128) });
-const actorOf = (email: string) => `operator:${email}`;
 
 /** The alerts procedures of the console: the REST operations, plus the rule preview, the badge count and targets. */
 export const alertsRouter = router({
@@ -34,23 +33,23 @@ export const alertsRouter = router({
   createRule: adminProcedure
     .input(createRuleInputSchema)
     .output(ruleViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.alerts.service.createRule(ALL_TENANTS, input, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input }) => ctx.container.alerts.service.createRule(ALL_TENANTS, input, ctx.caller.label)),
 
   updateRule: adminProcedure
     .input(idInput.extend(updateRuleInputSchema.shape).strict())
     .output(ruleViewSchema)
-    .mutation(({ ctx, input: { id, ...patch } }) => ctx.container.alerts.service.updateRule(ALL_TENANTS, id, patch, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input: { id, ...patch } }) => ctx.container.alerts.service.updateRule(ALL_TENANTS, id, patch, ctx.caller.label)),
 
   deleteRule: adminProcedure
     .input(idInput)
     .output(ruleViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.alerts.service.deleteRule(ALL_TENANTS, input.id, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input }) => ctx.container.alerts.service.deleteRule(ALL_TENANTS, input.id, ctx.caller.label)),
 
   /** New secret for a webhook channel; the old one keeps signing (both signatures) for the overlap. */
   rotateChannelSecret: adminProcedure
     .input(z.object({ id: z.string().min(1).max(128), channelId: z.string().min(1).max(128) }).extend(rotateSecretInputSchema.shape).strict())
     .output(ruleViewSchema)
-    .mutation(({ ctx, input: { id, channelId, ...rest } }) => ctx.container.alerts.service.rotateChannelSecret(ALL_TENANTS, id, channelId, rest, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input: { id, channelId, ...rest } }) => ctx.container.alerts.service.rotateChannelSecret(ALL_TENANTS, id, channelId, rest, ctx.caller.label)),
 
   /** The draft rule's current value per server, before saving it. */
   preview: operatorProcedure
@@ -77,10 +76,10 @@ export const alertsRouter = router({
   acknowledge: adminProcedure
     .input(idInput.extend(acknowledgeInputSchema.shape).strict())
     .output(incidentDetailSchema)
-    .mutation(({ ctx, input: { id, ...rest } }) => ctx.container.alerts.service.acknowledge(ALL_TENANTS, id, rest, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input: { id, ...rest } }) => ctx.container.alerts.service.acknowledge(ALL_TENANTS, id, rest, ctx.caller.label)),
 
   addNote: adminProcedure
     .input(idInput.extend(noteInputSchema.shape).strict())
     .output(incidentDetailSchema)
-    .mutation(({ ctx, input }) => ctx.container.alerts.service.addNote(ALL_TENANTS, input.id, input.note, actorOf(ctx.operator.email))),
+    .mutation(({ ctx, input }) => ctx.container.alerts.service.addNote(ALL_TENANTS, input.id, input.note, ctx.caller.label)),
 });

@@ -1,6 +1,5 @@
 import 'server-only';
 import { z } from 'zod';
-import type { SessionActor } from '../../browser/browser-sessions.service';
 import {
   createSessionInputSchema,
   listSessionsQuerySchema,
@@ -18,7 +17,6 @@ import { openLiveStream } from '../live-stream';
 const idInput = z.object({ id: sessionIdSchema });
 /** Operators see every tenant. */
 const ALL_TENANTS = { tenantId: null };
-const actorOf = (email: string): SessionActor => ({ label: `operator:${email}`, tenantId: null });
 
 
 /** The browser procedures of the console: the same operations as the REST API, through the same service. */
@@ -44,26 +42,26 @@ export const browserRouter = router({
   create: adminProcedure
     .input(createSessionInputSchema)
     .output(sessionResultSchema)
-    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.create(input, actorOf(ctx.operator.email)) })),
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.create(input, ctx.caller) })),
 
   navigate: adminProcedure
     .input(idInput.extend(navigateInputSchema.shape))
     .output(sessionResultSchema)
-    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.navigate(input.id, input.url, actorOf(ctx.operator.email)) })),
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.navigate(input.id, input.url, ctx.caller) })),
 
   /** A PNG as a data URL. A mutation although it only looks: it counts as activity on the session. */
   screenshot: operatorProcedure
     .input(idInput)
     .output(screenshotResultSchema)
     .mutation(async ({ ctx, input }) => {
-      const { png, session } = await ctx.container.browser.sessions.screenshot(input.id, actorOf(ctx.operator.email));
+      const { png, session } = await ctx.container.browser.sessions.screenshot(input.id, ctx.caller);
       return { dataUrl: `data:image/png;base64,${png.toString('base64')}`, session };
     }),
 
   close: adminProcedure
     .input(idInput)
     .output(sessionResultSchema)
-    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.close(input.id, actorOf(ctx.operator.email)) })),
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.close(input.id, ctx.caller) })),
 
   /** The list, at once and again whenever any instance reports a session or runtime change (and every 15 s). */
   onChange: operatorProcedure.input(listSessionsQuerySchema).subscription(({ ctx, input, signal }) =>

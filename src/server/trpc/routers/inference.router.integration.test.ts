@@ -5,6 +5,7 @@ import { type Fixture, startFixture } from '../../inference/testing/fixture-serv
 import { trpcClient } from '../../testing/clients';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../../testing/container';
 import { DEFAULT_OUTBOUND_ENV } from '../../testing/outbound';
+import { testToken } from '../../testing/callers';
 
 async function signedIn(t: TestContainer, role: 'admin' | 'viewer') {
   const email = `${role}-${Math.random().toString(36).slice(2)}@example.com`;
@@ -54,7 +55,7 @@ describe.each(TOPOLOGIES)('tenants and inference tRPC procedures on %s', (topolo
     // the same object the REST surface answers with
     expect(await t.c.inference.servers.get(server.id, ALL_TENANTS)).toEqual(server);
 
-    await t.c.automations.run('inference-monitoring-poll', { label: 'test', trigger: 'api' });
+    await t.c.automations.run(testToken(), 'inference-monitoring-poll');
     const samples = await client.inference.samples.query({ id: server.id });
     expect(samples).toEqual([expect.objectContaining({ up: true, requestsRunning: 1, requestsWaiting: 3, kvCacheUsagePct: 12.5 })]);
 
@@ -89,7 +90,7 @@ describe.each(TOPOLOGIES)('tenants and inference tRPC procedures on %s', (topolo
 
   it('viewers read but cannot change; signed-out callers get nothing', async () => {
     const t = await container();
-    await t.c.tenants.service.create({ name: 'Seen', slug: 'seen' }, 'test', ALL_TENANTS);
+    await t.c.tenants.service.create(testToken(), { name: 'Seen', slug: 'seen' });
     const { client } = await signedIn(t, 'viewer');
     expect((await client.tenants.list.query()).map((x) => x.slug)).toEqual(['seen']);
     expect(await client.inference.list.query()).toEqual([]);
@@ -124,7 +125,7 @@ describe.each(TOPOLOGIES)('tenants and inference tRPC procedures on %s', (topolo
     expect(loaded.servers.find((s) => s.kind === 'openai')?.hasApiKey).toBe(true);
     expect((await client.inference.loadDemo.mutate()).created).toBe(0); // idempotent
 
-    const result = await t.c.automations.run('inference-monitoring-poll', { label: 'test', trigger: 'api' });
+    const result = await t.c.automations.run(testToken(), 'inference-monitoring-poll');
     expect(result.automation.metrics).toMatchObject({ dueServers: 5, processedTenants: 1 });
     for (const server of loaded.servers) {
       const samples = await client.inference.samples.query({ id: server.id });

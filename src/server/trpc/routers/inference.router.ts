@@ -15,7 +15,6 @@ import { tenantViewSchema } from '../../tenants/tenants.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
 
 const idInput = z.object({ id: serverIdSchema });
-const actorOf = (email: string) => `operator:${email}`;
 
 /** Inference servers and samples in the console; same service as REST /inference-servers. */
 export const inferenceRouter = router({
@@ -34,22 +33,22 @@ export const inferenceRouter = router({
   create: adminProcedure
     .input(createServerInputSchema)
     .output(serverViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.inference.servers.create(input, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.inference.servers.create(input, ctx.caller.label, ALL_TENANTS)),
 
   update: adminProcedure
     .input(idInput.extend({ changes: updateServerInputSchema }))
     .output(serverViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.inference.servers.update(input.id, input.changes, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.inference.servers.update(input.id, input.changes, ctx.caller.label, ALL_TENANTS)),
 
   delete: adminProcedure
     .input(idInput)
     .output(serverViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.inference.servers.delete(input.id, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.inference.servers.delete(input.id, ctx.caller.label, ALL_TENANTS)),
 
   demoStatus: operatorProcedure.output(demoStatusSchema).query(({ ctx }) => ctx.container.inference.demo.status()),
 
   /** Creates the `demo` tenant with one server of each kind pointing at the demo fleet (DEMO_FLEET=on). */
   loadDemo: adminProcedure
     .output(z.object({ tenant: tenantViewSchema, servers: z.array(serverViewSchema), created: z.number() }))
-    .mutation(({ ctx }) => ctx.container.inference.demo.load(actorOf(ctx.operator.email))),
+    .mutation(({ ctx }) => ctx.container.inference.demo.load(ctx.caller)),
 });

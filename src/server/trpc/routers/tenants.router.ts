@@ -5,7 +5,6 @@ import { createTenantInputSchema, tenantIdSchema, tenantViewSchema, updateTenant
 import { adminProcedure, operatorProcedure, router } from '../init';
 
 const idInput = z.object({ id: tenantIdSchema });
-const actorOf = (email: string) => `operator:${email}`;
 
 /** Tenants in the console: operators see every tenant; admins may change them. Same service as REST /tenants. */
 export const tenantsRouter = router({
@@ -16,15 +15,15 @@ export const tenantsRouter = router({
   create: adminProcedure
     .input(createTenantInputSchema)
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tenants.service.create(input, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.create(ctx.caller, input)),
 
   update: adminProcedure
     .input(idInput.extend({ changes: updateTenantInputSchema }))
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tenants.service.update(input.id, input.changes, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.update(ctx.caller, input.id, input.changes)),
 
   delete: adminProcedure
     .input(idInput)
     .output(tenantViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tenants.service.delete(input.id, actorOf(ctx.operator.email), ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.tenants.service.delete(ctx.caller, input.id)),
 });
