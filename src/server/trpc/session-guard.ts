@@ -13,11 +13,14 @@ export function bindStreamToSession(container: Container, req: Request): Request
   const sessionToken = readCookie(req.headers.get('cookie'), SESSION_COOKIE);
   if (req.method !== 'GET' || !sessionToken || !(req.headers.get('accept') ?? '').includes('text/event-stream')) return req;
   const ended = new AbortController();
-  const opened: Promise<string | null> = container.operators.fromSession(sessionToken).then((o) => (o ? `${o.id}:${o.role}` : null));
+  const opened = container.operators.fromSession(sessionToken).then((o) => (o ? { id: o.id, key: `${o.id}:${o.role}` } : null));
   const unsubscribe = container.bus.subscribe((event) => {
     if (event.type !== 'sessions' && event.type !== 'operators') return;
     void (async () => {
-      const before = await opened;
+      const owner = await opened;
+      // A session event names its operator: the other streams need no lookup (an instance may hold thousands).
+      if (event.type === 'sessions' && owner !== null && event.operatorId !== owner.id) return;
+      const before = owner?.key ?? null;
       const now = await container.operators.fromSession(sessionToken).then((o) => (o ? `${o.id}:${o.role}` : null), () => before);
       if (now !== before) ended.abort();
     })();
