@@ -33,23 +33,47 @@ const server = http.createServer((req, res) => {
   delete req.headers[PEER_HEADER];
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
   // An answer given before the request body arrived in full (413 for an oversized body, a 401 that never read
-  // it) says `Connection: close` and ends the connection once written, so the rest of the body is neither read
-  // nor waited for, and no client reuses the connection. Node calls writeHead for implicit headers too.
+  // it) says `Connection: close`, so no client reuses the connection. Closing the socket at once would reset it
+  // while the client is still sending, and a reset can discard the answer in the client's receive buffer before
+  // it is read (the client then sees EPIPE/ECONNRESET instead of the 413). So the socket lingers instead: the
+  // answer is followed by FIN, what the client still sends is read and dropped (never buffered), and the socket
+  // is cut when the client closes its side or after EARLY_ANSWER_GRACE_MS, whichever comes first. Node calls
+  // writeHead for implicit headers too, and calls destroySoon once a closing answer is written.
   const writeHead = res.writeHead;
   res.writeHead = function (...args) {
-    if (!req.complete) res.shouldKeepAlive = false;
+    if (!req.complete) {
+      res.shouldKeepAlive = false;
+      lingerOnClose(req.socket);
+    }
     return writeHead.apply(this, args);
   };
-  const socket = req.socket;
-  res.on('finish', () => {
-    if (!req.complete) setTimeout(() => socket.destroy(), EARLY_ANSWER_GRACE_MS).unref();
-  });
   handle(req, res).catch((error) => {
     console.error('request failed outside the app:', error);
     if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
     res.end('{"error":"Internal error","code":"INTERNAL"}');
   });
 });
+/**
+ * Replaces the socket's close-after-answer with a lingering close (see the request handler): the answer is
+ * flushed and followed by FIN, reading stops (the unread rest of the body stays in the kernel and fills the
+ * client's window, so it costs this process nothing), and the socket is cut after EARLY_ANSWER_GRACE_MS, or
+ * earlier if it closes. A client still sending then blocks rather than being reset, and reads the answer.
+ */
+function lingerOnClose(socket) {
+  if (socket.lingering) return;
+  socket.lingering = true;
+  socket.destroySoon = function () {
+    if (this.writable) this.end();
+    this.pause();
+    this._handle?.readStop?.();
+    // Nothing may start reading again: the request's own stream would, as it drains what was parsed.
+    this.resume = () => this;
+    const timer = setTimeout(() => this.destroy(), EARLY_ANSWER_GRACE_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+  };
+}
+
 server.on('error', (error) => {
   console.error(`Automations Console cannot listen on ${hostname ?? '*'}:${port}: ${error.message}`);
   process.exit(1);
