@@ -65,6 +65,29 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [noFramework, noTrpc, ...adaptersAndRoot, testSupport] }] },
   },
   {
+    // db/ is the ground every domain stands on: the tables of all domains live in db/tables/, so db/ imports no
+    // domain and no folder cycle runs through it (this block replaces the domain block above for these files).
+    files: ['src/server/db/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [noFramework, noTrpc, ...adaptersAndRoot, testSupport,
+          { regex: '^(\\.\\./)+(alerts|inference|browser|tenants|auth|automations|audit|coordination)(/|$)', message: 'db/ imports no domain: a table type belongs in db/tables/, a vocabulary in src/shared/.' }],
+      }],
+    },
+  },
+  {
+    // config/ holds every environment shape and what is derived from it; every domain reads it, so it reads no domain.
+    files: ['src/server/config/**/*.ts'],
+    ignores: TESTS,
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [noFramework, noTrpc, ...adaptersAndRoot, testSupport,
+          { regex: '^(\\.\\./)+(alerts|inference|browser|tenants|auth|automations|audit)(/|$)', message: 'config/ imports no domain: a domain\'s variables are declared in config/<domain>.config.ts.' }],
+      }],
+    },
+  },
+  {
     files: DOMAINS.map((d) => `src/server/${d}/**/*.test.ts`),
     rules: { 'no-restricted-imports': ['error', { patterns: [noFramework, noTrpc, ...adaptersAndRoot] }] },
   },

@@ -28,7 +28,7 @@ import type { LockProvider } from './coordination/lock-provider';
 import { openRedis } from './coordination/redis-connection';
 import { RedisLockProvider } from './coordination/redis-lock-provider';
 import { type DatabaseHandle, openDatabase } from './db/client';
-import { StreamSlots } from './http/stream-slots';
+import { StreamSlots } from './auth/stream-slots';
 import { migrateToLatest } from './db/migrations/index';
 import { type InferenceModule, createInferenceModule } from './inference/inference.module';
 import { type Logger, createLogger } from './logger';

@@ -2,7 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { Dialog, DialogActions } from '@/components/ui/dialog';
 import { Field } from '@/components/ui/field';
-import type { ServerKind } from '@/server/inference/inference.tables';
+import type { ServerKind } from '@/shared/server-kinds';
 import type { ServerView } from '@/server/inference/inference.schemas';
 
 /** What each kind's base URL usually looks like, shown as the placeholder. */

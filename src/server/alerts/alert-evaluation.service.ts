@@ -5,7 +5,7 @@ import type { DatabaseHandle } from '../db/client';
 import { AppError } from '../errors';
 import type { InferenceRepository } from '../inference/inference.repository';
 import { type Verdict, compare, judge } from './alert-condition';
-import type { AlertRuleTable } from './alerts.tables';
+import type { AlertRuleTable } from '../db/tables/alerts.tables';
 import type { IncidentRepository, IncidentRow, OpenRequest, ResolveRequest } from './incidents.repository';
 import type { NotificationOutbox } from './notification-outbox';
 import { type WindowQuery, aggregateWindows } from './sample-aggregation';

@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from './alert-condition';
 import { planEvaluation, ruleWindows } from './alert-evaluation.service';
-import type { AlertRuleTable } from './alerts.tables';
+import type { AlertRuleTable } from '../db/tables/alerts.tables';
 import type { IncidentRow } from './incidents.repository';
 
 const AT = 1_000_000_000_000;

@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { TenantAccess } from '../tenants/tenant-access';
 import { actorFor } from '../tenants/actor-redaction';
 import { metricOfColumn } from '../../shared/alert-metrics';
-import type { AlertChannelTable, AlertRuleTable, IncidentEventTable, IncidentTable, NotificationOutboxTable } from './alerts.tables';
+import type { AlertChannelTable, AlertRuleTable, IncidentEventTable, IncidentTable, NotificationOutboxTable } from '../db/tables/alerts.tables';
 import type { ChannelView, DeliveryView, IncidentView, RuleView } from './alerts.schemas';
 import { shownChannelUrl } from './channel-urls';
 

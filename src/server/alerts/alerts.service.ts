@@ -10,7 +10,7 @@ import type { OutboundPolicy } from '../net/outbound-policy';
 import { reachOf } from '../net/outbound.config';
 import { type TenantAccess, canSee } from '../tenants/tenant-access';
 import { lockTenantForQuota, quotaExceeded } from '../tenants/tenant-quotas';
-import type { TenantQuotas } from '../tenants/tenants.config';
+import type { TenantQuotas } from '../config/tenants.config';
 import { METRICS } from '../../shared/alert-metrics';
 import { type Rule, toRuleView } from './alert-views';
 import type {

@@ -4,7 +4,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/schema';
 import { AppError } from '../errors';
 import type { ApiKeyCipher } from '../inference/api-key-cipher';
-import type { AlertChannelTable } from './alerts.tables';
+import type { AlertChannelTable } from '../db/tables/alerts.tables';
 
 type Channel = Selectable<AlertChannelTable>;
 

@@ -6,7 +6,7 @@ import type { DatabaseHandle } from '../db/client';
 import type { Database } from '../db/schema';
 import { AppError } from '../errors';
 import type { NotifiedEventType, Resolution } from '../../shared/alert-metrics';
-import type { AlertRuleTable, IncidentEventTable, IncidentTable } from './alerts.tables';
+import type { AlertRuleTable, IncidentEventTable, IncidentTable } from '../db/tables/alerts.tables';
 import type { NotifiableEvent, NotificationOutbox } from './notification-outbox';
 
 export type IncidentRow = Selectable<IncidentTable>;

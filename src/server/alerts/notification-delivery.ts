@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import { type OutboundResult, outboundRequest } from '../net/http-client';
 import { httpStatusText } from '../net/outbound-errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
-import type { AlertsConfig } from './alerts.config';
+import type { AlertsConfig } from '../config/alerts.config';
 import type { ChannelSecrets } from './channel-secrets';
 import { shownChannelUrl } from './channel-urls';
 import type { Channel, NotificationOutbox, OutboxRow } from './notification-outbox';

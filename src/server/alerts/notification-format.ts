@@ -1,7 +1,7 @@
 import 'server-only';
 import type { Selectable } from 'kysely';
 import { type ChannelType, METRICS, type NotifiedEventType, type Resolution, metricOfColumn } from '../../shared/alert-metrics';
-import type { IncidentEventTable, IncidentTable } from './alerts.tables';
+import type { IncidentEventTable, IncidentTable } from '../db/tables/alerts.tables';
 
 type Incident = Selectable<IncidentTable>;
 type IncidentEvent = Selectable<IncidentEventTable>;

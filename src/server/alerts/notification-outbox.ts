@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/schema';
 import type { NotifiedEventType } from '../../shared/alert-metrics';
-import type { AlertChannelTable, IncidentEventTable, IncidentTable, NotificationOutboxTable } from './alerts.tables';
+import type { AlertChannelTable, IncidentEventTable, IncidentTable, NotificationOutboxTable } from '../db/tables/alerts.tables';
 import { notificationBody } from './notification-format';
 
 export type OutboxRow = Selectable<NotificationOutboxTable>;

@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
 import type { OutboundReach } from '../net/outbound.config';
 import { quotaExceeded } from '../tenants/tenant-quotas';
-import type { TenantQuotas } from '../tenants/tenants.config';
+import type { TenantQuotas } from '../config/tenants.config';
 import type { Channel, Rule } from './alert-views';
 import type { ChannelInput, RotateSecretInput } from './alerts.schemas';
 import { type ChannelSecrets, DEFAULT_ROTATION_OVERLAP_SECONDS } from './channel-secrets';

@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import type { BrowserRuntime, BrowserRuntimeStatus } from './browser-runtime';
 import type { SessionChanges } from './browser-session-changes';
 import type { BrowserSessionsRepository } from './browser-sessions.repository';
-import type { BrowserSettings } from './browser.config';
+import type { BrowserSettings } from '../config/browser.config';
 
 /**
  * What the browser automations act through (the {@link BrowserPort}): the reaper, reconciliation, the runtime's

@@ -5,7 +5,7 @@ import type { Database } from '../db/schema';
 import type { OutboundReach } from '../net/outbound.config';
 import type { PageSnapshot } from './browser-runtime';
 import { LIVE_SESSION_STATUSES, type SessionCloseReason, type SessionStatus } from './browser.schemas';
-import type { BrowserSessionTable } from './browser.tables';
+import type { BrowserSessionTable } from '../db/tables/browser.tables';
 
 /** A session row without its thumbnail (which only the thumbnail read needs). */
 export type SessionRow = Omit<Selectable<BrowserSessionTable>, 'thumbnail'>;

@@ -11,7 +11,7 @@ import { type BrowserRuntime, type NavigationOutcome, type PageSnapshot, Session
 import type { SessionChanges } from './browser-session-changes';
 import { iso, toView } from './browser-session-view';
 import type { BrowserSessionsRepository, SessionRow } from './browser-sessions.repository';
-import type { BrowserSettings } from './browser.config';
+import type { BrowserSettings } from '../config/browser.config';
 import { type CreateSessionInput, type ListSessionsQuery, type SessionView, isLiveStatus } from './browser.schemas';
 
 /** Which tenants a caller may see: one (a tenant-restricted token) or all (null). */

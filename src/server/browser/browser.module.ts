@@ -2,12 +2,12 @@ import 'server-only';
 import type { BrowserPort } from '../automations/definition';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
 import { TenantService } from '../tenants/tenant.service';
-import { tenantQuotas } from '../tenants/tenants.config';
+import { tenantQuotas } from '../config/tenants.config';
 import { SessionChanges } from './browser-session-changes';
 import { SessionUpkeep } from './browser-session-upkeep';
 import { BrowserSessionsRepository } from './browser-sessions.repository';
 import { BrowserSessionsService } from './browser-sessions.service';
-import { browserSettings } from './browser.config';
+import { browserSettings } from '../config/browser.config';
 import { PlaywrightBrowserRuntime } from './playwright-runtime';
 
 /**

@@ -2,15 +2,15 @@ import 'server-only';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { alertsEnv } from '../alerts/alerts.config';
-import { sessionsEnv } from '../auth/sessions.config';
-import { signInEnv } from '../auth/sign-in.config';
-import { browserEnv } from '../browser/browser.config';
+import { alertsEnv } from './alerts.config';
+import { sessionsEnv } from './sessions.config';
+import { signInEnv } from './sign-in.config';
+import { browserEnv } from './browser.config';
 import { changeFeedEnv } from '../coordination/change-feed.config';
-import { edgeEnv } from '../http/edge.config';
-import { inferenceEnv } from '../inference/inference.config';
+import { edgeEnv } from './edge.config';
+import { inferenceEnv } from './inference.config';
 import { outboundEnv } from '../net/outbound.config';
-import { tenantsEnv } from '../tenants/tenants.config';
+import { tenantsEnv } from './tenants.config';
 
 const cronExpression = z
   .string()

@@ -1,15 +1,15 @@
 import 'server-only';
 import type { Generated } from 'kysely';
-import type { AlertTables } from '../alerts/alerts.tables';
-import type { BrowserTables } from '../browser/browser.tables';
-import type { InferenceTables } from '../inference/inference.tables';
-import type { TenantTables } from '../tenants/tenant.tables';
+import type { AlertTables } from './tables/alerts.tables';
+import type { BrowserTables } from './tables/browser.tables';
+import type { InferenceTables } from './tables/inference.tables';
+import type { TenantTables } from './tables/tenant.tables';
 
 /**
  * Table types shared by both dialects. Times are epoch milliseconds (bigint in PostgreSQL, integer in SQLite),
  * booleans are 0/1 integers and JSON is text, so one query layer serves SQLite and PostgreSQL unchanged.
  */
-/** Every table. Each domain declares its own tables beside its code; this joins them. */
+/** Every table. The tables live here, below every domain, one file per domain under tables/; this joins them. */
 export interface Database extends ControlPlaneTables, TenantTables, InferenceTables, BrowserTables, AlertTables {}
 
 /** The control plane's tables (automations, auth, audit, instances). */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertRuleTable } from '../alerts/alerts.tables';
-import type { BrowserSessionTable } from '../browser/browser.tables';
+import type { AlertRuleTable } from '../db/tables/alerts.tables';
+import type { BrowserSessionTable } from '../db/tables/browser.tables';
 import type { Container } from '../container';
 import { FIXTURE_API_KEY, type Fixture, startFixture } from '../inference/testing/fixture-servers';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';

@@ -4,7 +4,7 @@ import { loopbackScope } from '../testing/outbound';
 import { DEMO_API_KEY, DEMO_KINDS, DemoFleet } from './demo-fleet';
 import { deriveRates } from './sample-rates';
 import { PROBES, type ProbeOutcome } from './server-probes';
-import type { ServerKind } from './inference.tables';
+import type { ServerKind } from '../db/tables/inference.tables';
 
 const policy = loopbackScope();
 let fleet: DemoFleet | null = null;

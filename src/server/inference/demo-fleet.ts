@@ -1,7 +1,7 @@
 import 'server-only';
 import http from 'node:http';
 import type net from 'node:net';
-import type { ServerKind } from './inference.tables';
+import type { ServerKind } from '../db/tables/inference.tables';
 
 /** The bearer key the simulated OpenAI-compatible endpoint accepts (it also accepts none: see docs). */
 export const DEMO_API_KEY = 'demo-fleet-key';

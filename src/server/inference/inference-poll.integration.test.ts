@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Container } from '../testing/container';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from '../tenants/tenant-access';
-import type { ServerKind } from './inference.tables';
+import type { ServerKind } from '../db/tables/inference.tables';
 import type { CreateServerInput, ServerView } from './inference.schemas';
 import { DUE_SLACK_MS } from './inference.repository';
 import { FIXTURE_API_KEY, type Fixture, type FixtureBehaviour, VLLM_STEP, startFixture } from './testing/fixture-servers';

@@ -8,7 +8,7 @@ import type { OutboundPolicy } from '../net/outbound-policy';
 import { type OutboundReach, reachOf } from '../net/outbound.config';
 import { type TenantAccess, canSee } from '../tenants/tenant-access';
 import type { TenantService } from '../tenants/tenant.service';
-import type { TenantQuotas } from '../tenants/tenants.config';
+import type { TenantQuotas } from '../config/tenants.config';
 import { quotaExceeded } from '../tenants/tenant-quotas';
 import { type ApiKeyCipher, apiKeyBinding } from './api-key-cipher';
 import type { InferenceRepository, SampleRow, ServerRow } from './inference.repository';

@@ -4,7 +4,7 @@ import type { InferencePort } from '../automations/definition';
 import { errorMessage } from '../errors';
 import type { Lifecycle, ModuleDeps } from '../module-deps';
 import { TenantService } from '../tenants/tenant.service';
-import { tenantQuotas } from '../tenants/tenants.config';
+import { tenantQuotas } from '../config/tenants.config';
 import { ApiKeyCipher, resolveKeySource } from './api-key-cipher';
 import { bindLegacyApiKeys } from './api-key-rebinding';
 import { DemoDataService } from './demo-data.service';

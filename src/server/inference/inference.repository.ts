@@ -5,7 +5,7 @@ import type { DatabaseHandle } from '../db/client';
 import { afterKey } from '../db/keyset-page';
 import { lockTenantForQuota } from '../tenants/tenant-quotas';
 import type { Database } from '../db/schema';
-import type { InferenceSampleTable, InferenceServerTable } from './inference.tables';
+import type { InferenceSampleTable, InferenceServerTable } from '../db/tables/inference.tables';
 
 export type ServerRow = InferenceServerTable;
 export type SampleRow = InferenceSampleTable;

@@ -1,7 +1,7 @@
 import 'server-only';
 import { z } from 'zod';
 import { pageQueryShape } from '../db/keyset-page';
-import { SERVER_KINDS } from './inference.tables';
+import { SERVER_KINDS } from '../db/tables/inference.tables';
 
 export const serverKindSchema = z.enum(SERVER_KINDS);
 export const serverStatusSchema = z.enum(['up', 'down', 'disabled']);

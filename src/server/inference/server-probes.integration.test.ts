@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { outboundRequest } from '../net/http-client';
 import { loopbackScope } from '../testing/outbound';
-import type { ServerKind } from './inference.tables';
+import type { ServerKind } from '../db/tables/inference.tables';
 import { PROBES, type ProbeOutcome, openAiModelsPath } from './server-probes';
 import { FIXTURE_API_KEY, type Fixture, type FixtureBehaviour, refusingUrl, startFixture } from './testing/fixture-servers';
 

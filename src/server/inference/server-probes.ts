@@ -1,7 +1,7 @@
 import 'server-only';
 import type { OutboundResult } from '../net/http-client';
 import { httpStatusText } from '../net/outbound-errors';
-import type { ServerKind } from './inference.tables';
+import type { ServerKind } from '../db/tables/inference.tables';
 import { type PromPage, maxOf, parsePrometheusText, sumOf } from './prometheus-text';
 
 /** Raw counter totals kept with a sample, so the next poll can turn them into rates. */

@@ -8,7 +8,7 @@ import type { Database } from '../db/schema';
 import { AppError, isAppError } from '../errors';
 import type { Caller } from '../auth/caller';
 import { type TenantAccess, canSee, tenantAccessOf, tenantNotFound } from './tenant-access';
-import type { TenantTable } from './tenant.tables';
+import type { TenantTable } from '../db/tables/tenant.tables';
 import type { CreateTenantInput, TenantView, UpdateTenantInput } from './tenants.schemas';
 
 type Usage = TenantView['usage'];

@@ -5,7 +5,7 @@ import type { RunContext } from '../automations/definition';
 import type { Container } from '../container';
 import type { Database } from '../db/schema';
 import { alertRoutes } from '../http/alerts.routes';
-import type { InferenceSampleTable } from '../inference/inference.tables';
+import type { InferenceSampleTable } from '../db/tables/inference.tables';
 import { WEBHOOK_HEADERS, verifyWebhook } from '../alerts/webhook-signature';
 
 /**

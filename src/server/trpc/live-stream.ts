@@ -1,6 +1,6 @@
 import 'server-only';
 import type { ChangeBus, Envelope } from '../coordination/change-bus';
-import type { StreamSlots } from '../http/stream-slots';
+import type { StreamSlots } from '../auth/stream-slots';
 
 /** How often a live stream re-sends with nothing changed (countdowns, overdue detection). */
 const REFRESH_MS = 15_000;

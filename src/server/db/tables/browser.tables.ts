@@ -1,6 +1,6 @@
 import 'server-only';
-import type { OutboundReach } from '../net/outbound.config';
-import type { SessionCloseReason, SessionStatus } from './browser.schemas';
+import type { OutboundReach } from '../../net/outbound.config';
+import type { SessionCloseReason, SessionStatus } from '../../../shared/session-statuses';
 
 export interface BrowserTables {
   browser_sessions: BrowserSessionTable;

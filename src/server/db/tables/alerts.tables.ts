@@ -1,5 +1,5 @@
 import 'server-only';
-import type { OutboundReach } from '../net/outbound.config';
+import type { OutboundReach } from '../../net/outbound.config';
 import type {
   Aggregation,
   ChannelType,
@@ -12,7 +12,7 @@ import type {
   Operator,
   Resolution,
   Severity,
-} from '../../shared/alert-metrics';
+} from '../../../shared/alert-metrics';
 
 export interface AlertTables {
   alert_rules: AlertRuleTable;

@@ -1,14 +1,13 @@
 import 'server-only';
-import type { OutboundReach } from '../net/outbound.config';
+import type { OutboundReach } from '../../net/outbound.config';
+import type { ServerKind, ServerStatus } from '../../../shared/server-kinds';
 
 export interface InferenceTables {
   inference_servers: InferenceServerTable;
   inference_samples: InferenceSampleTable;
 }
 
-export const SERVER_KINDS = ['vllm', 'tgi', 'llamacpp', 'ollama', 'openai'] as const;
-export type ServerKind = (typeof SERVER_KINDS)[number];
-export type ServerStatus = 'up' | 'down' | 'disabled';
+export { SERVER_KINDS, type ServerKind, type ServerStatus } from '../../../shared/server-kinds';
 
 export interface InferenceServerTable {
   id: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from '../config/env';
-import { actorFor } from './actor-redaction';
+import { parseEnv } from './env';
+import { actorFor } from '../tenants/actor-redaction';
 import { tenantQuotas } from './tenants.config';
 
 describe('tenant quotas', () => {

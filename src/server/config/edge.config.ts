@@ -3,7 +3,8 @@ import { z } from 'zod';
 
 /**
  * Environment variables of the HTTP edge (who is calling, what a caller not yet known may make the process do),
- * as a zod shape merged into the one schema in src/server/config/env.ts. docs/configuration.md describes each.
+ * as a zod shape merged into the one schema in env.ts. It sits in config/, not in http/, because env.ts is read by
+ * every layer and may not import an adapter. docs/configuration.md describes each.
  */
 export const edgeEnv = {
   /**
