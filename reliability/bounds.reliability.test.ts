@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../src/server/auth/token-format';
 import type { ConsoleProcess } from '../src/server/testing/console-process';
 import { type Cluster, report, sleep, startCluster } from './cluster';
+import { testCaller } from '../src/server/testing/callers';
 
 function rssKb(pid: number | undefined): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -264,7 +265,7 @@ describe('bounded work for callers who are not yet known', () => {
   });
 
   it('rotating X-Forwarded-For does not lift the sign-in limit', async () => {
-    await cluster.shared.c.operators.create({ email: 'rotate@bounds.test', password: 'right-password-1', role: 'viewer' }, 'test');
+    await cluster.shared.c.operators.create(testCaller('test'), { email: 'rotate@bounds.test', password: 'right-password-1', role: 'viewer' });
     const statuses: number[] = [];
     let retryAfter = '';
     for (let i = 0; i < 8; i++) {
@@ -280,7 +281,7 @@ describe('bounded work for callers who are not yet known', () => {
 
   it('the real admin signs in at once while others guess past every limit', async () => {
     const account = 'owner@bounds.test';
-    await cluster.shared.c.operators.create({ email: account, password: 'the-right-password', role: 'admin' }, 'test');
+    await cluster.shared.c.operators.create(testCaller('test'), { email: account, password: 'the-right-password', role: 'admin' });
     // Three guessers keep guessing: each has 3 free attempts before its backoff, and together they spend the
     // account's budget of 8 failures.
     let stop = false;
@@ -336,7 +337,7 @@ describe('bounded work for callers who are not yet known', () => {
     // moments ago (no lookup needed); a token it has not seen is not looked up for that client at all.
     const known = await rawRequest(main, '/api/client/v1/automations', { from: '127.0.4.1', headers: { authorization: `Bearer ${cluster.token}` } });
     expect(known.status).toBe(200);
-    const unseen = (await cluster.shared.c.tokens.create({ name: 'unseen-behind-flood', scopes: ['automations:read'] }, 'test')).token;
+    const unseen = (await cluster.shared.c.tokens.create(testCaller('test'), { name: 'unseen-behind-flood', scopes: ['automations:read'] })).token;
     const refused = await rawRequest(main, '/api/client/v1/automations', { from: '127.0.4.1', headers: { authorization: `Bearer ${unseen}` } });
     expect(refused.status).toBe(429);
   });
@@ -344,7 +345,7 @@ describe('bounded work for callers who are not yet known', () => {
   it('with Redis, the per-token limit holds across two instances', async () => {
     const limit = 20;
     const [a, b] = await Promise.all([cluster.start('bounds-tok-a', { API_RATE_LIMIT_PER_MINUTE: String(limit) }), cluster.start('bounds-tok-b', { API_RATE_LIMIT_PER_MINUTE: String(limit) })]);
-    const { token } = await cluster.shared.c.tokens.create({ name: 'bounds-shared-limit', scopes: ['automations:read'] }, 'test');
+    const { token } = await cluster.shared.c.tokens.create(testCaller('test'), { name: 'bounds-shared-limit', scopes: ['automations:read'] });
     const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => cluster.api(i % 2 ? a : b, '/automations', { token })));
     const allowed = answers.filter((r) => r.status === 200).length;
     const limited = answers.filter((r) => r.status === 429).length;
@@ -354,7 +355,7 @@ describe('bounded work for callers who are not yet known', () => {
   });
 
   it('caps live views per operator and per instance, and gives slots back when a view closes', async () => {
-    await cluster.shared.c.operators.create({ email: 'viewer@bounds.test', password: 'viewer-password', role: 'viewer' }, 'test');
+    await cluster.shared.c.operators.create(testCaller('test'), { email: 'viewer@bounds.test', password: 'viewer-password', role: 'viewer' });
     const admin = await sessionCookie(signIn, 'admin@console.local', 'reliability-password', '127.0.6.1');
     const viewer = await sessionCookie(signIn, 'viewer@bounds.test', 'viewer-password', '127.0.6.2');
     const adminStreams = Array.from({ length: 3 }, () => openStream(signIn, admin));

@@ -7,6 +7,7 @@ import { type ConsoleProcess, ensureBuild, startConsole } from '../src/server/te
 import { type TestContainer, testContainer } from '../src/server/testing/container';
 import { tempDir } from '../src/server/testing/services';
 import { type Cluster, report, sleep, startCluster } from './cluster';
+import { testCaller } from '../src/server/testing/callers';
 
 // Changes made by another process — the CLI, or a second console on the same database — reach every cache and
 // every open board of a running console within a second: on the embedded default through the database's change
@@ -174,7 +175,7 @@ describe('changes from other processes, embedded default (two consoles and the C
     const delays: number[] = [];
     for (const round of [1, 2, 3]) {
       const name = `revoked-by-cli-${round}`;
-      const { token } = await t.c.tokens.create({ name, scopes: ['automations:read'] }, 'test');
+      const { token } = await t.c.tokens.create(testCaller('test'), { name, scopes: ['automations:read'] });
       const watch = firstRefusal(a, token, 15_000);
       await sleep(300);
       // The CLI with the console's own environment, instance id included (it must still be heard).
@@ -191,7 +192,7 @@ describe('changes from other processes, embedded default (two consoles and the C
 
   it('CLI `users disable` → that operator is refused at once and their open board stream ends within 1 s', async () => {
     const t = await setup();
-    await t.c.operators.create({ email: 'wall@example.com', password: 'wall-password', role: 'viewer' }, 'test');
+    await t.c.operators.create(testCaller('test'), { email: 'wall@example.com', password: 'wall-password', role: 'viewer' });
     const session = await signIn(a, 'wall@example.com', 'wall-password');
     expect(await sessionStatus(a, session)).toBe(200);
     const stream = await BoardStream.open(a, session);
@@ -209,7 +210,7 @@ describe('changes from other processes, embedded default (two consoles and the C
 
   it('a pause made on the second console reaches the first console’s open board within 1 s', async () => {
     const t = await setup();
-    const { token } = await t.c.tokens.create({ name: 'pauser', scopes: ['automations:read', 'automations:write'] }, 'test');
+    const { token } = await t.c.tokens.create(testCaller('test'), { name: 'pauser', scopes: ['automations:read', 'automations:write'] });
     const admin = await signIn(a, 'admin@console.local', 'reliability-password');
     const stream = await BoardStream.open(a, admin);
     streams.push(stream);
@@ -230,7 +231,7 @@ describe('changes from other processes, embedded default (two consoles and the C
 
   it('sessions an admin ends are refused at once on every console, and their streams end within 1 s', async () => {
     const t = await setup();
-    const ops = await t.c.operators.create({ email: 'ended@example.com', password: 'ended-password', role: 'viewer' }, 'test');
+    const ops = await t.c.operators.create(testCaller('test'), { email: 'ended@example.com', password: 'ended-password', role: 'viewer' });
     const session = await signIn(a, 'ended@example.com', 'ended-password');
     const onB = await BoardStream.open(b, session);
     streams.push(onB);
@@ -264,7 +265,7 @@ describe('changes from other processes, PostgreSQL + Redis', () => {
     const delays: number[] = [];
     for (const round of [1, 2, 3]) {
       const name = `pg-revoked-by-cli-${round}`;
-      const { token } = await cluster.shared.c.tokens.create({ name, scopes: ['automations:read'] }, 'test');
+      const { token } = await cluster.shared.c.tokens.create(testCaller('test'), { name, scopes: ['automations:read'] });
       const watch = firstRefusal(p, token, 15_000);
       await sleep(300);
       const out = await cli({ ...cluster.env, INSTANCE_ID: 'pg-changes-a' }, 'tokens', 'revoke', name);

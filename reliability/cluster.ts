@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type ConsoleProcess, ensureBuild, startConsole } from '../src/server/testing/console-process';
 import { freePort } from '../src/server/testing/free-port';
 import { type TestContainer, testContainer } from '../src/server/testing/container';
+import { systemCaller } from '../src/server/auth/caller';
 
 /** How many slots the schedule checks cover: a bounded number in CI, the full figures with RELIABILITY_FULL=1. */
 export const FULL = process.env.RELIABILITY_FULL === '1';
@@ -84,7 +85,7 @@ export async function startCluster(options: { ids: string[]; env?: Record<string
     API_RATE_LIMIT_PER_MINUTE: '1000000',
     ...options.env,
   };
-  const { token } = await shared.c.tokens.create({ name: 'reliability', scopes: ['automations:read', 'automations:write', 'metrics:read'] }, 'test');
+  const { token } = await shared.c.tokens.create(systemCaller('reliability', 'api'), { name: 'reliability', scopes: ['automations:read', 'automations:write', 'metrics:read'] });
   const instances: ConsoleProcess[] = [];
   const byId = new Map<string, ConsoleProcess>();
   const cluster: Cluster = {

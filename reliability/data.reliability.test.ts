@@ -4,6 +4,7 @@ import { type ConsoleProcess, ensureBuild, startConsole } from '../src/server/te
 import { type TestContainer, testContainer } from '../src/server/testing/container';
 import { tempDir } from '../src/server/testing/services';
 import { report, sleep } from './cluster';
+import { testCaller } from '../src/server/testing/callers';
 
 describe('data safety on the embedded SQLite database', () => {
   const data = tempDir('sqlite-writers');
@@ -31,7 +32,7 @@ describe('data safety on the embedded SQLite database', () => {
     const b = await startConsole({ ...env, INSTANCE_ID: 'sqlite-b' });
     processes.push(a, b);
     db = await testContainer('sqlite-local', {}, { DATA_DIR: data.dir });
-    const { token } = await db.c.tokens.create({ name: 'writer', scopes: ['automations:read', 'automations:write'] }, 'test');
+    const { token } = await db.c.tokens.create(testCaller('test'), { name: 'writer', scopes: ['automations:read', 'automations:write'] });
 
     const statuses: Record<number, number> = {};
     const failures: string[] = [];

@@ -6,7 +6,7 @@ import { type TestContainer, testContainer } from '../src/server/testing/contain
 import { freePort } from '../src/server/testing/free-port';
 import { DEFAULT_OUTBOUND_ENV } from '../src/server/testing/outbound';
 import { report, waitFor } from './cluster';
-import { testToken } from '../src/server/testing/callers';
+import { testCaller, testToken } from '../src/server/testing/callers';
 
 /**
  * Issue 13 items 1–2 against real consoles on the embedded default: what a tenant-restricted token can reach
@@ -50,8 +50,8 @@ async function openConsole(env: Record<string, string>): Promise<Console> {
   const data = await testContainer('sqlite-local');
   const tenantId = (await data.c.tenants.service.create(testToken(), { name: 'Acme', slug: 'acme' })).id;
   const scopes = ['automations:read', 'automations:write', 'inference:read', 'inference:write', 'alerts:read', 'alerts:write', 'browser:read', 'browser:write'] as const;
-  const platform = (await data.c.tokens.create({ name: 'platform', scopes: [...scopes] }, 'test')).token;
-  const tenant = (await data.c.tokens.create({ name: 'acme', scopes: [...scopes], tenantId }, 'test')).token;
+  const platform = (await data.c.tokens.create(testCaller('test'), { name: 'platform', scopes: [...scopes] })).token;
+  const tenant = (await data.c.tokens.create(testCaller('test'), { name: 'acme', scopes: [...scopes], tenantId })).token;
   const process = await startConsole({
     DATA_DIR: data.env.DATA_DIR ?? '',
     // The embedded default, whatever the surrounding environment says.

@@ -1,8 +1,7 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ALL_TENANTS } from '../src/server/tenants/tenant-access';
 import { type Cluster, report, sleep, startCluster, waitFor } from './cluster';
-import { testToken } from '../src/server/testing/callers';
+import { testCaller, testToken } from '../src/server/testing/callers';
 
 /** An inference server (vLLM format) that answers after `delayMs`: it makes poll runs as slow as we need. */
 async function slowVllm(delayMs: number): Promise<{ url: string; close(): Promise<void> }> {
@@ -23,7 +22,7 @@ async function slowVllm(delayMs: number): Promise<{ url: string; close(): Promis
 
 async function addSlowServer(cluster: Cluster, url: string, name: string): Promise<void> {
   const tenant = await cluster.shared.c.tenants.service.create(testToken(), { name, slug: name });
-  await cluster.shared.c.inference.servers.create({ tenantId: tenant.id, name, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 10, enabled: true }, 'test', ALL_TENANTS);
+  await cluster.shared.c.inference.servers.create(testCaller('test'), { tenantId: tenant.id, name, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 10, enabled: true });
 }
 
 const POLL = 'inference-monitoring-poll';

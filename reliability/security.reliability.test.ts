@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../src/server/auth/auth.schemas';
 import { CLIENT_API_ROUTES } from '../src/server/http/client-api-docs';
 import { type Cluster, FULL, report, startCluster, waitFor } from './cluster';
+import { testCaller } from '../src/server/testing/callers';
 
 /** A small seeded PRNG, so a failing hostile request can be reproduced from the seed. */
 function prng(seed: number): () => number {
@@ -38,10 +39,10 @@ describe('tokens, scopes and hostile input against real consoles', () => {
   it('revocation takes effect on every instance', async () => {
     const [a, b] = cluster.instances;
     if (!a || !b) throw new Error('instances');
-    const { token } = await cluster.shared.c.tokens.create({ name: 'to-revoke', scopes: ['automations:read'] }, 'test');
+    const { token } = await cluster.shared.c.tokens.create(testCaller('test'), { name: 'to-revoke', scopes: ['automations:read'] });
     expect((await cluster.api(a, '/automations', { token })).status).toBe(200);
     expect((await cluster.api(b, '/automations', { token })).status).toBe(200);
-    await cluster.shared.c.tokens.revoke('to-revoke', 'test');
+    await cluster.shared.c.tokens.revoke(testCaller('test'), 'to-revoke');
     const { elapsedMs } = await waitFor('401 on both instances', 10_000, async () => {
       const [ra, rb] = await Promise.all([cluster.api(a, '/automations', { token }), cluster.api(b, '/automations', { token })]);
       return ra.status === 401 && rb.status === 401 ? true : undefined;
@@ -54,7 +55,7 @@ describe('tokens, scopes and hostile input against real consoles', () => {
     if (!a) throw new Error('instances');
     let checked = 0;
     for (const scope of SCOPES) {
-      const { token } = await cluster.shared.c.tokens.create({ name: `only-${scope.replace(':', '-')}`, scopes: [scope] }, 'test');
+      const { token } = await cluster.shared.c.tokens.create(testCaller('test'), { name: `only-${scope.replace(':', '-')}`, scopes: [scope] });
       for (const route of CLIENT_API_ROUTES.filter((r) => r.scope !== scope)) {
         const res = await cluster.api(a, concrete(route.path), { method: route.method, token, body: route.method === 'GET' ? undefined : {} });
         expect(res.status, `${scope} → ${route.method} ${route.path}`).toBe(403);

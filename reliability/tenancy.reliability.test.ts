@@ -5,7 +5,7 @@ import { WEBHOOK_HEADERS, verifyWebhook } from '../src/server/alerts/webhook-sig
 import type { Scope } from '../src/server/auth/auth.schemas';
 import type { ConsoleProcess } from '../src/server/testing/console-process';
 import { type Cluster, report, sleep, startCluster, waitFor } from './cluster';
-import { testOperator } from '../src/server/testing/callers';
+import { testCaller, testOperator } from '../src/server/testing/callers';
 
 /**
  * Tenancy (issue 13, items 3 and 6): quotas per tenant, paged lists, webhook secrets at rest and their rotation,
@@ -60,7 +60,7 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
 
   const db = () => cluster.shared.c.database.db;
   const tenantToken = async (tenantId: string, scopes: Scope[] = ALL_SCOPES) =>
-    (await cluster.shared.c.tokens.create({ name: `tenant-${randomUUID().slice(0, 8)}`, scopes, tenantId }, 'test')).token;
+    (await cluster.shared.c.tokens.create(testCaller('test'), { name: `tenant-${randomUUID().slice(0, 8)}`, scopes, tenantId })).token;
   const newTenant = async (slug: string) => {
     const res = await cluster.api(a, '/tenants', { method: 'POST', body: { name: slug, slug }, token: platform });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -109,7 +109,7 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     const first = cluster.instances[0];
     if (!first) throw new Error('no instance');
     a = first;
-    platform = (await cluster.shared.c.tokens.create({ name: 'tenancy-platform', scopes: ALL_SCOPES }, 'test')).token;
+    platform = (await cluster.shared.c.tokens.create(testCaller('test'), { name: 'tenancy-platform', scopes: ALL_SCOPES })).token;
   });
 
   afterAll(async () => {

@@ -4,6 +4,7 @@
 import './server-only-outside-next.cjs';
 import { parseArgs } from 'node:util';
 import { createOperatorInputSchema, createTokenInputSchema, parseDuration, passwordSchema } from '../src/server/auth/auth.schemas';
+import { CLI_CALLER } from '../src/server/auth/caller';
 import { parseScopes } from '../src/server/auth/token.service';
 import { type Container, createContainer } from '../src/server/container';
 import { waitUntilReady } from '../src/server/coordination/redis-connection';
@@ -124,7 +125,7 @@ async function dispatch(c: Container, command: string, values: Record<string, st
       }
       const input = createTokenInputSchema.safeParse({ name, scopes, expiresInSeconds });
       if (!input.success) throw new UsageError(input.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
-      const { token, view } = await c.tokens.create({ ...input.data, tenantId }, 'cli');
+      const { token, view } = await c.tokens.create(CLI_CALLER, { ...input.data, tenantId });
       console.log(`Created token "${view.name}" (${view.prefix}…) with scopes ${view.scopes.join(', ')}${view.expiresAt ? `, expires ${view.expiresAt}` : ''}.`);
       console.log('Store it now: it is shown only once.');
       console.log(token);
@@ -142,7 +143,7 @@ async function dispatch(c: Container, command: string, values: Record<string, st
     case 'tokens revoke': {
       const target = positionals[0];
       if (!target) throw new UsageError('tokens revoke needs NAME_OR_PREFIX');
-      const view = await c.tokens.revoke(target, 'cli');
+      const view = await c.tokens.revoke(CLI_CALLER, target);
       console.log(`Revoked token "${view.name}" (${view.prefix}…); running consoles refuse it within a second.`);
       return 0;
     }
@@ -152,13 +153,13 @@ async function dispatch(c: Container, command: string, values: Record<string, st
       if (!identity.success) {
         throw new UsageError(identity.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
       }
-      const view = await c.operators.create({ ...identity.data, password: await passwordFromStdin() }, 'cli');
+      const view = await c.operators.create(CLI_CALLER, { ...identity.data, password: await passwordFromStdin() });
       console.log(`Created ${view.role} ${view.email}.`);
       return 0;
     }
     case 'users passwd': {
       const operator = await operatorNamed(c, str('email'), 'users passwd needs --email E');
-      await c.operators.setPassword(operator.id, await passwordFromStdin(), 'cli');
+      await c.operators.setPassword(CLI_CALLER, operator.id, await passwordFromStdin());
       console.log(`Set the password of ${operator.email}; their sessions have ended on every console.`);
       return 0;
     }
@@ -166,13 +167,13 @@ async function dispatch(c: Container, command: string, values: Record<string, st
     case 'users enable': {
       const disable = command === 'users disable';
       const operator = await operatorNamed(c, positionals[0], `${command} needs EMAIL`);
-      const view = await c.operators.setDisabled(operator.id, disable, 'cli');
+      const view = await c.operators.setDisabled(CLI_CALLER, operator.id, disable);
       console.log(disable ? `Disabled ${view.email}; their sessions have ended on every console.` : `Enabled ${view.email}.`);
       return 0;
     }
     case 'users end-sessions': {
       const operator = await operatorNamed(c, positionals[0], 'users end-sessions needs EMAIL');
-      const { ended } = await c.sessions.end(operator.id, undefined, 'cli');
+      const { ended } = await c.sessions.end(CLI_CALLER, operator.id, undefined);
       console.log(`Ended ${ended} session(s) of ${operator.email} on every console.`);
       return 0;
     }

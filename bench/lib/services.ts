@@ -1,5 +1,6 @@
 import { type Container, createContainer } from '../../src/server/container';
 import * as local from '../../src/server/testing/local-services';
+import { systemCaller } from '../../src/server/auth/caller';
 
 /** The local services, as the integration tests find them (DATABASE_URL / REDIS_URL override). */
 export const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? local.DEFAULT_POSTGRES_URL;
@@ -66,7 +67,7 @@ export async function openContainer(topology: Topology, extra: Record<string, st
 export async function createToken(topology: Topology, name: string): Promise<string> {
   const handle = await openContainer(topology);
   try {
-    return (await handle.c.tokens.create({ name, scopes: ['automations:read', 'automations:write', 'browser:read', 'browser:write'] }, 'bench')).token;
+    return (await handle.c.tokens.create(systemCaller('bench', 'api'), { name, scopes: ['automations:read', 'automations:write', 'browser:read', 'browser:write'] })).token;
   } finally {
     await handle.close();
   }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleProcess, ensureBuild, startConsole } from './testing/console-process';
 import { type TestContainer, testContainer } from './testing/container';
 import { postgresAvailable, redisAvailable } from './testing/services';
+import { testCaller } from './testing/callers';
 
 const ready = postgresAvailable && redisAvailable;
 
@@ -19,7 +20,7 @@ describe.skipIf(!ready)('two console processes behind one PostgreSQL and Redis',
   beforeAll(async () => {
     ensureBuild();
     shared = await testContainer('postgres-redis');
-    token = (await shared.c.tokens.create({ name: 'process-test', scopes: ['automations:read', 'automations:write'] }, 'test')).token;
+    token = (await shared.c.tokens.create(testCaller('test'), { name: 'process-test', scopes: ['automations:read', 'automations:write'] })).token;
     const env = { ...shared.env, AUTOMATION_SCHEDULE_ALERT_EVALUATION: '* * * * * *', CONSOLE_ADMIN_PASSWORD: 'process-test-password' };
     [a, b] = await Promise.all([startConsole({ ...env, INSTANCE_ID: 'proc-a' }), startConsole({ ...env, INSTANCE_ID: 'proc-b' })]);
   }, 240_000);

@@ -10,6 +10,7 @@ import { IncidentRepository } from './incidents.repository';
 import { NotificationOutbox } from './notification-outbox';
 import { AGGREGATIONS, type MetricColumn } from '../../shared/alert-metrics';
 import { type WindowQuery, aggregateWindows } from './sample-aggregation';
+import { readerOf, testCaller } from '../testing/callers';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
@@ -29,7 +30,7 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
 
   const db = () => t.c.database.db;
   const createRule = (input: Partial<Record<keyof CreateRuleInput, unknown>>) =>
-    t.c.alerts.service.createRule(ALL_TENANTS, createRuleInputSchema.parse({ tenantId: tenant, channels: [], ...input }), 'test');
+    t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId: tenant, channels: [], ...input }));
   const evaluate = (at: number) => t.c.alerts.port.evaluateAll(runContext(at));
   const incidents = () => db().selectFrom('incidents').selectAll().orderBy('opened_at').orderBy('id').execute();
   const outboxRows = () => db().selectFrom('notification_outbox').selectAll().orderBy('created_at').execute();
@@ -78,7 +79,7 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
     await insertSample(db(), tenant, warm, T0 - MINUTE, { kv_cache_usage_pct: 90 });
     const rule = await createRule({ name: 'kv', metric: 'kvCacheUsagePct', aggregation: 'last', operator: '>', threshold: 90 });
     const other = await insertTenant(db(), 'Other');
-    await t.c.alerts.service.createRule(ALL_TENANTS, createRuleInputSchema.parse({ tenantId: other, name: 'quiet', metric: 'up', operator: '<', threshold: 1, channels: [] }), 'test');
+    await t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId: other, name: 'quiet', metric: 'up', operator: '<', threshold: 1, channels: [] }));
 
     expect(await evaluate(T0)).toEqual({ firedCount: 1, processedTenants: 2 });
     const open = await incidents();
@@ -129,7 +130,7 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
     expect(rest).toHaveLength(0);
     expect(first).toMatchObject({ rule_id: rule.id, status: 'resolved', resolution: 'cleared', value: 12, last_value: 3, resolved_at: T0 + 2 * MINUTE });
     expect(second).toMatchObject({ rule_id: rule.id, status: 'open', value: 15, opened_at: T0 + 4 * MINUTE });
-    const detail = await t.c.alerts.service.getIncident(ALL_TENANTS, first?.id ?? '');
+    const detail = await t.c.alerts.service.getIncident(readerOf(ALL_TENANTS), first?.id ?? '');
     expect(detail.timeline.map((e) => [e.type, e.value])).toEqual([
       ['fired', 12],
       ['resolved', 3],
@@ -150,7 +151,7 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
     await evaluate(T0 + 11 * MINUTE);
     expect(await types()).toEqual(['fired', 'renotified']);
     const [incident] = await incidents();
-    await t.c.alerts.service.acknowledge(ALL_TENANTS, incident?.id ?? '', { note: 'looking' }, 'operator:oncall@example.com');
+    await t.c.alerts.service.acknowledge(testCaller('operator:oncall@example.com'), incident?.id ?? '', { note: 'looking' });
     await evaluate(T0 + 40 * MINUTE);
     expect(await types()).toEqual(['fired', 'renotified']);
     const body = JSON.parse((await outboxRows())[1]?.body ?? '{}') as { text: string };
@@ -173,8 +174,8 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
     const onB = (await incidents()).filter((i) => i.server_id === b);
     expect(onB.map((i) => i.resolution)).toEqual(['out-of-scope', 'out-of-scope', 'out-of-scope']);
 
-    await t.c.alerts.service.updateRule(ALL_TENANTS, down2.id, { enabled: false }, 'test');
-    await t.c.alerts.service.deleteRule(ALL_TENANTS, down3.id, 'test');
+    await t.c.alerts.service.updateRule(testCaller('test'), down2.id, { enabled: false });
+    await t.c.alerts.service.deleteRule(testCaller('test'), down3.id);
     const onA = await db().selectFrom('incidents').selectAll().where('server_id', '=', a).execute();
     const resolutionOf = (ruleId: string) => onA.find((i) => i.rule_id === ruleId)?.resolution;
     expect([resolutionOf(down.id), resolutionOf(down2.id), resolutionOf(down3.id)]).toEqual([null, 'rule-disabled', 'rule-deleted']);
@@ -256,11 +257,7 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
         for (let k = 0; k < 5; k++) await insertSample(db(), tenantId, id, T0 + offset - k * 1000, { latency_ms: 2000 + k });
       }
       for (let r = 0; r < rules; r++) {
-        await t.c.alerts.service.createRule(
-          ALL_TENANTS,
-          createRuleInputSchema.parse({ tenantId, name: `r${r}`, metric: 'latencyMs', operator: '>', threshold: r, windowMinutes: 1, channels: [{ type: 'slack', url: 'http://127.0.0.1:9/a' }] }),
-          'test',
-        );
+        await t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId, name: `r${r}`, metric: 'latencyMs', operator: '>', threshold: r, windowMinutes: 1, channels: [{ type: 'slack', url: 'http://127.0.0.1:9/a' }] }));
       }
       counter.count = 0;
       await service.evaluateAll(runContext(T0 + offset));

@@ -6,7 +6,7 @@ import { ALL_TENANTS } from '../tenants/tenant-access';
 import { createRuleInputSchema } from './alerts.schemas';
 import { insertSample, insertServer, insertTenant, runContext, webhookReceiver } from '../testing/alerts';
 import { WEBHOOK_HEADERS } from './webhook-signature';
-import { testToken } from '../testing/callers';
+import { readerOf, testCaller, testToken } from '../testing/callers';
 
 const SECRET = 'receiver-shared-secret-0123456789';
 /** Webhook secrets are sealed at rest with a key from CONSOLE_SECRET, which PostgreSQL requires. */
@@ -16,11 +16,7 @@ const outbox = (c: Container) => c.database.db.selectFrom('notification_outbox')
 const bodyOf = (r: { body: string }) => JSON.parse(r.body) as { type: string; text: string; incident: { id: string; status: string; value: number | null; lastValue: number | null }; server: { name: string } };
 
 async function kvRule(c: Container, tenantId: string, channels: unknown[]) {
-  return c.alerts.service.createRule(
-    ALL_TENANTS,
-    createRuleInputSchema.parse({ tenantId, name: 'KV cache full', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 1, severity: 'critical', channels }),
-    'test',
-  );
+  return c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId, name: 'KV cache full', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 1, severity: 'critical', channels }));
 }
 
 describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
@@ -72,7 +68,7 @@ describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
       await run();
       await c.alerts.delivery.runOnce();
 
-      const incidents = await c.alerts.service.listIncidents(ALL_TENANTS, { limit: 10 });
+      const incidents = await c.alerts.service.listIncidents(readerOf(ALL_TENANTS), { limit: 10 });
       expect(incidents).toHaveLength(1);
       expect(incidents[0]).toMatchObject({ status: 'open', value: 96, serverName: 'gpu-1', notificationsSent: 2 });
       expect(receiver.received).toHaveLength(1);
@@ -99,7 +95,7 @@ describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
       expect(slack.received.map((r) => (JSON.parse(r.body) as { text: string }).text)).toEqual([expect.stringContaining('Firing'), expect.stringContaining('Resolved')]);
       expect(await c.alerts.port.pendingDeliveries()).toBe(0);
 
-      const detail = await c.alerts.service.getIncident(ALL_TENANTS, incidents[0]?.id ?? '');
+      const detail = await c.alerts.service.getIncident(readerOf(ALL_TENANTS), incidents[0]?.id ?? '');
       expect(detail.status).toBe('resolved');
       expect(detail.timeline.map((e) => [e.type, e.deliveries.map((d) => d.status)])).toEqual([
         ['fired', ['delivered', 'delivered']],

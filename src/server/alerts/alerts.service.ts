@@ -8,7 +8,8 @@ import type { Database } from '../db/schema';
 import { AppError } from '../errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
 import { reachOf } from '../net/outbound.config';
-import { type TenantAccess, canSee } from '../tenants/tenant-access';
+import type { Caller } from '../auth/caller';
+import { type TenantAccess, canSee, tenantAccessOf } from '../tenants/tenant-access';
 import { lockTenantForQuota, quotaExceeded } from '../tenants/tenant-quotas';
 import type { TenantQuotas } from '../config/tenants.config';
 import { METRICS } from '../../shared/alert-metrics';
@@ -35,9 +36,9 @@ import { RuleChannels, countForTenant } from './rule-channels';
 import { RuleScope, type ServerReads, type TenantReads } from './rule-scope';
 
 /**
- * Alert rules and incidents for the REST and tRPC surfaces. Every method takes the caller's {@link TenantAccess}:
- * other tenants' objects answer "not found", exactly like missing ones. Mutations take the actor (`token:<name>` or
- * `operator:<email>`) and are written to the audit log. Channel URLs are checked against the outbound policy when
+ * Alert rules and incidents for the REST and tRPC surfaces. Every method takes the {@link Caller} first: objects
+ * of tenants it may not see answer "not found", exactly like missing ones. Mutations are written to the audit log
+ * with the caller's label (`token:<name>` or `operator:<email>`). Channel URLs are checked against the outbound policy when
  * saved, and again on the connected address at every delivery.
  */
 export class AlertsService {
@@ -72,8 +73,9 @@ export class AlertsService {
     return this.deps.database.db;
   }
 
-  async listRules(access: TenantAccess, query: RulesQuery): Promise<RuleView[]> {
-    if (query.tenantId !== undefined) await this.scope.requireTenant(access, query.tenantId);
+  async listRules(caller: Caller, query: RulesQuery): Promise<RuleView[]> {
+    const access = tenantAccessOf(caller);
+    if (query.tenantId !== undefined) await this.scope.requireTenant(caller, query.tenantId);
     let q = this.db.selectFrom('alert_rules').selectAll();
     const tenantId = query.tenantId ?? access.restrictedTo;
     if (tenantId !== null) q = q.where('tenant_id', '=', tenantId);
@@ -83,8 +85,9 @@ export class AlertsService {
   }
 
   /** One page of {@link listRules}, in the same order (tenant, name, id). */
-  async listRulesPage(access: TenantAccess, query: RulesQuery, page: PageRequest): Promise<Page<RuleView>> {
-    if (query.tenantId !== undefined) await this.scope.requireTenant(access, query.tenantId);
+  async listRulesPage(caller: Caller, query: RulesQuery, page: PageRequest): Promise<Page<RuleView>> {
+    const access = tenantAccessOf(caller);
+    if (query.tenantId !== undefined) await this.scope.requireTenant(caller, query.tenantId);
     let q = this.db.selectFrom('alert_rules').selectAll();
     const tenantId = query.tenantId ?? access.restrictedTo;
     if (tenantId !== null) q = q.where('tenant_id', '=', tenantId);
@@ -103,13 +106,16 @@ export class AlertsService {
     return toPage('alert-rules', rules, page.limit, (r) => [r.tenant_id, r.name, r.id], (r) => toRuleView(r, channels.get(r.id) ?? []));
   }
 
-  async getRule(access: TenantAccess, id: string): Promise<RuleView> {
+  async getRule(caller: Caller, id: string): Promise<RuleView> {
+    const access = tenantAccessOf(caller);
     const rule = await this.findRule(access, id);
     return toRuleView(rule, (await this.channels.of([rule.id])).get(rule.id) ?? []);
   }
 
-  async createRule(access: TenantAccess, input: CreateRuleInput, actor: string): Promise<RuleView> {
-    await this.scope.requireTenant(access, input.tenantId);
+  async createRule(caller: Caller, input: CreateRuleInput): Promise<RuleView> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
+    await this.scope.requireTenant(caller, input.tenantId);
     await this.scope.checkServer(input.tenantId, input.serverId);
     this.channels.check(input.channels, reachOf(access.restrictedTo));
     const now = this.deps.now();
@@ -148,7 +154,9 @@ export class AlertsService {
    * keeps its id and secret (unless a new secret is given); removed channels' waiting deliveries are cancelled.
    * Disabling a rule resolves its open incidents at once (and notifies their resolution).
    */
-  async updateRule(access: TenantAccess, id: string, patch: UpdateRuleInput, actor: string): Promise<RuleView> {
+  async updateRule(caller: Caller, id: string, patch: UpdateRuleInput): Promise<RuleView> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
     const before = await this.findRule(access, id);
     if (patch.serverId !== undefined) await this.scope.checkServer(before.tenant_id, patch.serverId);
     if (patch.channels) {
@@ -201,7 +209,9 @@ export class AlertsService {
    * Deletes a rule and its channels. Its open incidents resolve (`rule-deleted`) without notifications, since
    * the channels go with the rule; deliveries still waiting are cancelled. Incident history stays.
    */
-  async deleteRule(access: TenantAccess, id: string, actor: string): Promise<RuleView> {
+  async deleteRule(caller: Caller, id: string): Promise<RuleView> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
     const rule = await this.findRule(access, id);
     const channels = (await this.channels.of([id])).get(id) ?? [];
     const now = this.deps.now();
@@ -227,7 +237,9 @@ export class AlertsService {
    * signatures, so a receiver can switch keys without missing a notification. A second rotation within the
    * overlap replaces the kept secret with the one being rotated out. Idempotent it is not: each call rotates.
    */
-  async rotateChannelSecret(access: TenantAccess, ruleId: string, channelId: string, input: RotateSecretInput, actor: string): Promise<RuleView> {
+  async rotateChannelSecret(caller: Caller, ruleId: string, channelId: string, input: RotateSecretInput): Promise<RuleView> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
     const rule = await this.findRule(access, ruleId);
     const now = this.deps.now();
     const { secret, overlapSeconds } = await this.deps.database.writeTransaction((trx) => this.channels.rotateSecret(trx, rule.id, channelId, input, now));
@@ -237,47 +249,53 @@ export class AlertsService {
   }
 
   /** Open first, then acknowledged, then resolved; newest first within each. */
-  async listIncidents(access: TenantAccess, query: IncidentsQuery): Promise<IncidentView[]> {
-    if (query.tenantId !== undefined) await this.scope.requireTenant(access, query.tenantId);
+  async listIncidents(caller: Caller, query: IncidentsQuery): Promise<IncidentView[]> {
+    const access = tenantAccessOf(caller);
+    if (query.tenantId !== undefined) await this.scope.requireTenant(caller, query.tenantId);
     return this.incidentReads.list(access, query);
   }
 
   /** One page of incidents in {@link listIncidents}' order (see IncidentReads.page for the keyset). */
-  async listIncidentsPage(access: TenantAccess, query: Omit<IncidentsQuery, 'limit'>, page: PageRequest): Promise<Page<IncidentView>> {
-    if (query.tenantId !== undefined) await this.scope.requireTenant(access, query.tenantId);
+  async listIncidentsPage(caller: Caller, query: Omit<IncidentsQuery, 'limit'>, page: PageRequest): Promise<Page<IncidentView>> {
+    const access = tenantAccessOf(caller);
+    if (query.tenantId !== undefined) await this.scope.requireTenant(caller, query.tenantId);
     return this.incidentReads.page(access, query, page);
   }
 
   /** The incident with its timeline: each event with the deliveries of its notifications. */
-  getIncident(access: TenantAccess, id: string): Promise<IncidentDetail> {
-    return this.incidentReads.get(access, id);
+  getIncident(caller: Caller, id: string): Promise<IncidentDetail> {
+    return this.incidentReads.get(tenantAccessOf(caller), id);
   }
 
-  async acknowledge(access: TenantAccess, id: string, input: AcknowledgeInput, actor: string): Promise<IncidentDetail> {
+  async acknowledge(caller: Caller, id: string, input: AcknowledgeInput): Promise<IncidentDetail> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
     await this.deps.incidents.acknowledge(id, actor, input.note, this.deps.now(), (i) => canSee(access, i.tenant_id));
     await this.deps.audit.record({ actor, action: 'alerts.incident.acknowledge', target: id, outcome: 'acknowledged' });
-    return this.getIncident(access, id);
+    return this.getIncident(caller, id);
   }
 
-  async addNote(access: TenantAccess, id: string, note: string, actor: string): Promise<IncidentDetail> {
+  async addNote(caller: Caller, id: string, note: string): Promise<IncidentDetail> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
     await this.deps.incidents.addNote(id, actor, note, this.deps.now(), (i) => canSee(access, i.tenant_id));
     await this.deps.audit.record({ actor, action: 'alerts.incident.note', target: id, outcome: 'noted' });
-    return this.getIncident(access, id);
+    return this.getIncident(caller, id);
   }
 
   /** Unresolved incidents by status, for the navigation badge. */
-  openCount(access: TenantAccess): Promise<{ open: number; acknowledged: number }> {
-    return this.incidentReads.openCount(access);
+  openCount(caller: Caller): Promise<{ open: number; acknowledged: number }> {
+    return this.incidentReads.openCount(tenantAccessOf(caller));
   }
 
   /** The draft rule's current value and verdict per server, computed exactly as an evaluation would now. */
-  preview(access: TenantAccess, input: PreviewInput): Promise<PreviewView> {
-    return this.scope.preview(access, input, this.deps.now());
+  preview(caller: Caller, input: PreviewInput): Promise<PreviewView> {
+    return this.scope.preview(caller, input, this.deps.now());
   }
 
   /** Tenants and their servers, for choosing a rule's scope. */
-  targets(access: TenantAccess): Promise<TargetsView> {
-    return this.scope.targets(access);
+  targets(caller: Caller): Promise<TargetsView> {
+    return this.scope.targets(caller);
   }
 
   private async findRule(access: TenantAccess, id: string): Promise<Rule> {

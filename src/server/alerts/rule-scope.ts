@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { AppError } from '../errors';
 import type { InferenceRepository } from '../inference/inference.repository';
-import type { TenantAccess } from '../tenants/tenant-access';
+import type { Caller } from '../auth/caller';
 import type { TenantService } from '../tenants/tenant.service';
 import { judge } from './alert-condition';
 import { METRICS, type MetricColumn } from '../../shared/alert-metrics';
@@ -14,6 +14,8 @@ import { aggregateWindows } from './sample-aggregation';
 export type TenantReads = Pick<TenantService, 'assertVisible' | 'names'>;
 /** What the alerts domain reads of the inference domain's servers: through its repository, never its table. */
 export type ServerReads = Pick<InferenceRepository, 'getServer' | 'listServers'>;
+/** What these reads need of the caller: its tenant restriction. */
+type Scope = Pick<Caller, 'tenantId'>;
 
 /**
  * What a rule can watch: the tenants and servers to choose from, the check that a rule's server belongs to its
@@ -29,8 +31,8 @@ export class RuleScope {
   ) {}
 
   /** NOT_FOUND unless the tenant exists and the caller may see it (other tenants answer like missing ones). */
-  requireTenant(access: TenantAccess, tenantId: string): Promise<void> {
-    return this.deps.tenants.assertVisible(tenantId, access);
+  requireTenant(caller: Scope, tenantId: string): Promise<void> {
+    return this.deps.tenants.assertVisible(caller, tenantId);
   }
 
   /** INVALID_INPUT unless `serverId` (when given) is an inference server of `tenantId`. */
@@ -45,8 +47,8 @@ export class RuleScope {
   }
 
   /** The draft rule's current value and verdict per server, computed exactly as an evaluation would at `now`. */
-  async preview(access: TenantAccess, input: PreviewInput, now: number): Promise<PreviewView> {
-    await this.requireTenant(access, input.tenantId);
+  async preview(caller: Scope, input: PreviewInput, now: number): Promise<PreviewView> {
+    await this.requireTenant(caller, input.tenantId);
     await this.checkServer(input.tenantId, input.serverId);
     const column: MetricColumn = METRICS[input.metric].column;
     const inScope = (await this.deps.servers.listServers({ tenantId: input.tenantId })).filter((s) => s.enabled === 1 && (input.serverId === null || s.id === input.serverId));
@@ -65,9 +67,9 @@ export class RuleScope {
   }
 
   /** Tenants and their servers, for choosing a rule's scope. */
-  async targets(access: TenantAccess): Promise<TargetsView> {
-    const tenants = await this.deps.tenants.names(access);
-    const servers = await this.deps.servers.listServers(access.restrictedTo === null ? {} : { tenantId: access.restrictedTo });
+  async targets(caller: Scope): Promise<TargetsView> {
+    const tenants = await this.deps.tenants.names(caller);
+    const servers = await this.deps.servers.listServers(caller.tenantId === null ? {} : { tenantId: caller.tenantId });
     return tenants.map((t) => ({
       tenantId: t.id,
       tenantName: t.name,

@@ -29,7 +29,10 @@ export function operatorCaller(operator: { email: string; role: Role }): Caller 
   return { kind: 'operator', label: `operator:${operator.email}`, tenantId: null, role: operator.role, trigger: 'console' };
 }
 
-/** The server acting on its own (scheduler, boot, CLI): sees every tenant. */
+/** The server acting on its own (scheduler, boot): sees every tenant. */
 export function systemCaller(what: string, trigger: RunTrigger): Caller {
   return { kind: 'system', label: `system:${what}`, tenantId: null, trigger };
 }
+
+/** The command-line tool (`npm run cli`), run by whoever holds the database: sees every tenant, recorded as `cli` as it always was. */
+export const CLI_CALLER: Caller = { kind: 'system', label: 'cli', tenantId: null, trigger: 'api' };

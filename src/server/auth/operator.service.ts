@@ -1,4 +1,5 @@
 import 'server-only';
+import { type Caller, systemCaller } from './caller';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { Kysely } from 'kysely';
@@ -44,7 +45,8 @@ export class OperatorService {
     private readonly sessionIdleTimeoutMs: number = 720 * 60_000,
   ) {}
 
-  async create(input: { email: string; password: string; role: Role }, actor: string): Promise<OperatorView> {
+  async create(caller: Caller, input: { email: string; password: string; role: Role }): Promise<OperatorView> {
+    const actor = caller.label;
     const row = {
       id: randomUUID(),
       email: input.email.toLowerCase(),
@@ -82,7 +84,7 @@ export class OperatorService {
     const chosenEmail = email ?? DEFAULT_ADMIN_EMAIL;
     const generated = password ? null : randomBytes(12).toString('base64url');
     try {
-      await this.create({ email: chosenEmail, password: password ?? (generated as string), role: 'admin' }, 'system:first-start');
+      await this.create(systemCaller('first-start', 'boot'), { email: chosenEmail, password: password ?? (generated as string), role: 'admin' });
     } catch (error) {
       // Another instance created it in the meantime.
       if (isAppError(error) && error.code === 'CONFLICT') return null;
@@ -139,7 +141,8 @@ export class OperatorService {
    * Sets an operator's password without the current one (the CLI, for a lost password); every session of theirs
    * ends, on every instance.
    */
-  async setPassword(id: string, password: string, actor: string): Promise<OperatorView> {
+  async setPassword(caller: Caller, id: string, password: string): Promise<OperatorView> {
+    const actor = caller.label;
     const row = await this.byId(id);
     await this.db.updateTable('operators').set({ password_hash: await argon2Hash(password) }).where('id', '=', id).execute();
     await this.db.deleteFrom('operator_sessions').where('operator_id', '=', id).execute();
@@ -209,7 +212,8 @@ export class OperatorService {
    * Disables or re-enables an operator; a disabled operator's sessions end at once. The last enabled admin can
    * be neither disabled nor demoted, so the console never locks everyone out.
    */
-  async setDisabled(id: string, disabled: boolean, actor: string): Promise<OperatorView> {
+  async setDisabled(caller: Caller, id: string, disabled: boolean): Promise<OperatorView> {
+    const actor = caller.label;
     const row = await this.byId(id);
     if (disabled && row.role === 'admin' && row.disabled_at === null) await this.assertAnotherAdmin(id);
     await this.db.updateTable('operators').set({ disabled_at: disabled ? (row.disabled_at ?? this.now()) : null }).where('id', '=', id).execute();
@@ -220,7 +224,8 @@ export class OperatorService {
     return toView(await this.byId(id));
   }
 
-  async setRole(id: string, role: Role, actor: string): Promise<OperatorView> {
+  async setRole(caller: Caller, id: string, role: Role): Promise<OperatorView> {
+    const actor = caller.label;
     const row = await this.byId(id);
     if (row.role === 'admin' && role !== 'admin' && row.disabled_at === null) await this.assertAnotherAdmin(id);
     await this.db.updateTable('operators').set({ role }).where('id', '=', id).execute();

@@ -6,6 +6,7 @@ import { postgresAvailable, redisAvailable } from '../testing/services';
 import { OperatorService } from './operator.service';
 import { SessionService } from './session.service';
 import { SignInGuard } from './sign-in-guard';
+import { testCaller } from '../testing/callers';
 
 const MINUTE = 60_000;
 
@@ -25,7 +26,7 @@ function describeTopology(topology: Topology, available: boolean): void {
       const signIn = new SignInGuard({ redis: null, prefix: 'session-test:' }, { concurrency: 1, queue: 16, freeAttempts: 5, backoffBaseSeconds: 2, backoffMaxSeconds: 900, clientFailures: 100, accountFailures: 100 });
       const operators = new OperatorService(t.c.database.db, t.c.bus, audit, now, signIn, idleMinutes * MINUTE);
       const sessions = new SessionService(t.c.database.db, t.c.bus, audit, { idleTimeoutMs: idleMinutes * MINUTE, failedLoginRetentionMs: 30 * 1440 * MINUTE }, () => undefined, now);
-      const ops = await operators.create({ email: 'ops@example.com', password: 'ops-password', role: 'viewer' }, 'test');
+      const ops = await operators.create(testCaller('test'), { email: 'ops@example.com', password: 'ops-password', role: 'viewer' });
       const events: Envelope[] = [];
       t.c.bus.subscribe((event) => events.push(event));
       return {
@@ -72,20 +73,20 @@ function describeTopology(topology: Topology, available: boolean): void {
       expect(JSON.stringify(listed)).not.toContain(first.sessionToken);
 
       const other = listed.find((v) => !v.current);
-      expect(await s.sessions.end(s.ops.id, other?.id, 'operator:admin@example.com')).toEqual({ ended: 1 });
+      expect(await s.sessions.end(testCaller('operator:admin@example.com'), s.ops.id, other?.id)).toEqual({ ended: 1 });
       expect(await s.operators.fromSession(first.sessionToken)).toBeNull();
       expect(await s.operators.fromSession(second.sessionToken)).not.toBeNull();
 
-      expect(await s.sessions.end(s.ops.id, undefined, 'operator:admin@example.com')).toEqual({ ended: 1 });
+      expect(await s.sessions.end(testCaller('operator:admin@example.com'), s.ops.id, undefined)).toEqual({ ended: 1 });
       expect(await s.operators.fromSession(second.sessionToken)).toBeNull();
-      expect(await s.sessions.end(s.ops.id, undefined, 'operator:admin@example.com')).toEqual({ ended: 0 });
+      expect(await s.sessions.end(testCaller('operator:admin@example.com'), s.ops.id, undefined)).toEqual({ ended: 0 });
 
       expect(s.events.filter((e) => e.type === 'sessions')).toHaveLength(3);
       const audit = await t.c.audit.list({ target: 'ops@example.com', limit: 10 });
       expect(audit.map((a) => `${a.action} ${a.outcome}`)).toEqual(
         expect.arrayContaining(['operator.sessions.end ended 1', 'operator.sessions.end-all ended 1', 'operator.sessions.end-all ended 0']),
       );
-      await expect(s.sessions.end('no-such-operator', undefined, 'test')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(s.sessions.end(testCaller('test'), 'no-such-operator', undefined)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
 
     it('purges sessions past their idle or absolute end and refused sign-ins past their retention, nothing else', async () => {
@@ -108,7 +109,7 @@ function describeTopology(topology: Topology, available: boolean): void {
     it('a disabled operator’s sessions end at once and the bus says so', async () => {
       const s = await setup();
       const { sessionToken } = await s.operators.login('ops@example.com', 'ops-password', 'client-1');
-      await s.operators.setDisabled(s.ops.id, true, 'test');
+      await s.operators.setDisabled(testCaller('test'), s.ops.id, true);
       expect(await s.operators.fromSession(sessionToken)).toBeNull();
       expect(s.events.map((e) => e.type)).toEqual(expect.arrayContaining(['operators', 'sessions']));
     });

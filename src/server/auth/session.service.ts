@@ -1,4 +1,5 @@
 import 'server-only';
+import type { Caller } from './caller';
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
@@ -92,7 +93,8 @@ export class SessionService {
    * Ends one of the operator's sessions (by the id {@link list} shows), or all of them when `sessionId` is
    * omitted. Idempotent: ending what has already ended ends nothing and says so (`ended: 0`).
    */
-  async end(operatorId: string, sessionId: string | undefined, actor: string): Promise<{ ended: number }> {
+  async end(caller: Caller, operatorId: string, sessionId: string | undefined): Promise<{ ended: number }> {
+    const actor = caller.label;
     const email = await this.operatorEmail(operatorId);
     let query = this.db.deleteFrom('operator_sessions').where('operator_id', '=', operatorId);
     if (sessionId !== undefined) {

@@ -1,4 +1,5 @@
 import 'server-only';
+import type { Caller } from './caller';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditLog } from '../audit/audit-log';
@@ -43,7 +44,8 @@ export class TokenService {
     });
   }
 
-  async create(input: Omit<CreateTokenInput, 'tenantId'> & { tenantId?: string | null }, createdBy: string): Promise<{ token: string; view: TokenView }> {
+  async create(caller: Caller, input: Omit<CreateTokenInput, 'tenantId'> & { tenantId?: string | null }): Promise<{ token: string; view: TokenView }> {
+    const createdBy = caller.label;
     if (input.tenantId) {
       const tenant = await this.db.selectFrom('tenants').select('id').where('id', '=', input.tenantId).executeTakeFirst();
       if (!tenant) throw new AppError('NOT_FOUND', `No tenant with id ${input.tenantId}`);
@@ -79,7 +81,8 @@ export class TokenService {
   }
 
   /** Revokes by exact name, id or display prefix. Idempotent; ambiguous prefixes are refused. */
-  async revoke(nameOrPrefix: string, actor: string): Promise<TokenView> {
+  async revoke(caller: Caller, nameOrPrefix: string): Promise<TokenView> {
+    const actor = caller.label;
     const matches = await this.db
       .selectFrom('api_tokens')
       .selectAll()

@@ -86,7 +86,7 @@ export class BrowserSessionsService {
   }
 
   async tenantOptions(access: SessionAccess): Promise<Array<{ id: string; name: string }>> {
-    return this.deps.tenants.names({ restrictedTo: access.tenantId }, { limit: 500 });
+    return this.deps.tenants.names(access, { limit: 500 });
   }
 
   async create(input: CreateSessionInput, actor: SessionActor): Promise<SessionView> {
@@ -236,7 +236,7 @@ export class BrowserSessionsService {
 
   /** NOT_FOUND unless the tenant exists and the caller may see it: asked of the tenants domain, not its table. */
   private assertTenant(tenantId: string, access: SessionAccess): Promise<void> {
-    return this.deps.tenants.assertVisible(tenantId, { restrictedTo: access.tenantId });
+    return this.deps.tenants.assertVisible(access, tenantId);
   }
 
   /** The row, if the caller may see it; otherwise NOT_FOUND (other tenants' sessions do not exist for them). */

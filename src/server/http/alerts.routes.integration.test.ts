@@ -5,6 +5,7 @@ import { buildOpenApi } from './openapi';
 import { trpcClient } from '../testing/clients';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { alertsRestClient, insertSample, insertServer, insertTenant, runContext } from '../testing/alerts';
+import { testCaller } from '../testing/callers';
 
 type Json = Record<string, unknown>;
 
@@ -18,7 +19,7 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
     if (!available) skip();
     // Webhook secrets are sealed with a key from CONSOLE_SECRET (required with PostgreSQL).
     t = await testContainer(topology, { CONSOLE_SECRET: 'alerts-test-secret-0123456789-0123456789' });
-    const { token } = await t.c.tokens.create({ name: 'alerts', scopes: ['alerts:read', 'alerts:write'] }, 'test');
+    const { token } = await t.c.tokens.create(testCaller('test'), { name: 'alerts', scopes: ['alerts:read', 'alerts:write'] });
     call = alertsRestClient(t.c, token);
     tenant = await insertTenant(t.c.database.db, 'Acme');
     server = await insertServer(t.c.database.db, tenant, 'gpu-1');
@@ -130,8 +131,8 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
   });
 
   it('needs alerts:read to read and alerts:write to change', async () => {
-    const reader = alertsRestClient(t.c, (await t.c.tokens.create({ name: 'reader', scopes: ['alerts:read'] }, 'test')).token);
-    const other = alertsRestClient(t.c, (await t.c.tokens.create({ name: 'automations', scopes: ['automations:read', 'automations:write'] }, 'test')).token);
+    const reader = alertsRestClient(t.c, (await t.c.tokens.create(testCaller('test'), { name: 'reader', scopes: ['alerts:read'] })).token);
+    const other = alertsRestClient(t.c, (await t.c.tokens.create(testCaller('test'), { name: 'automations', scopes: ['automations:read', 'automations:write'] })).token);
     expect((await reader('GET', '/api/client/v1/alert-rules')).status).toBe(200);
     expect((await reader('GET', '/api/client/v1/incidents')).status).toBe(200);
     const refused = await reader('POST', '/api/client/v1/alert-rules', ruleBody());
@@ -197,7 +198,7 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
     await t.c.alerts.port.evaluateAll(runContext(Date.now()));
     const [theirIncident] = await t.c.database.db.selectFrom('incidents').select('id').execute();
 
-    const { token } = await t.c.tokens.create({ name: 'acme-only', scopes: ['alerts:read', 'alerts:write'], tenantId: tenant }, 'test');
+    const { token } = await t.c.tokens.create(testCaller('test'), { name: 'acme-only', scopes: ['alerts:read', 'alerts:write'], tenantId: tenant });
     const restricted = alertsRestClient(t.c, token);
     expect(((await restricted('GET', '/api/client/v1/alert-rules')).body.rules as Json[]).map((r) => r.id)).toEqual([ours.id]);
     expect((await restricted('GET', `/api/client/v1/alert-rules?tenantId=${other}`)).status).toBe(404);
@@ -242,7 +243,7 @@ describe('alerts tRPC procedures', () => {
 
   async function signedIn(role: 'admin' | 'viewer') {
     const email = `${role}@example.com`;
-    await t.c.operators.create({ email, password: 'password-123', role }, 'test');
+    await t.c.operators.create(testCaller('test'), { email, password: 'password-123', role });
     const { client } = trpcClient(t.c);
     await client.auth.login.mutate({ email, password: 'password-123' });
     return client;

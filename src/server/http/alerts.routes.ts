@@ -13,13 +13,10 @@ import {
 } from '../alerts/alerts.schemas';
 import type { Container } from '../container';
 import { PAGE_DOC } from '../db/keyset-page';
-import { tenantAccessOf } from '../tenants/tenant-access';
 import type { RouteDoc } from './openapi';
-import { type RestRequest, withApiToken } from './api-token-gate';
+import { withApiToken } from './api-token-gate';
 import { optionalJsonBody, parseQuery } from './request-input';
 import { json } from './responses';
-
-const access = ({ caller }: RestRequest) => tenantAccessOf(caller);
 
 /**
  * The client API's alert endpoints (docs/alerts.md): rules and incidents. Each is: authenticate (scope), parse with
@@ -30,46 +27,46 @@ export function alertRoutes(getContainer: () => Promise<Container>) {
   return {
     listRules: withApiToken(getContainer, 'alerts:read', async (req) => {
       const { limit, cursor, ...query } = parseQuery(req.request, pageRulesQuerySchema);
-      const page = await req.container.alerts.service.listRulesPage(access(req), query, { limit, cursor });
+      const page = await req.container.alerts.service.listRulesPage(req.caller, query, { limit, cursor });
       return { rules: page.items, nextCursor: page.nextCursor };
     }),
 
     createRule: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, createRuleInputSchema);
-      return json({ rule: await req.container.alerts.service.createRule(access(req), input, req.caller.label) }, 201);
+      return json({ rule: await req.container.alerts.service.createRule(req.caller, input) }, 201);
     }),
 
     getRule: withApiToken(getContainer, 'alerts:read', async (req) => ({
-      rule: await req.container.alerts.service.getRule(access(req), req.params.id ?? ''),
+      rule: await req.container.alerts.service.getRule(req.caller, req.params.id ?? ''),
     })),
 
     updateRule: withApiToken(getContainer, 'alerts:write', async (req) => {
       const patch = await optionalJsonBody(req.request, updateRuleInputSchema);
-      return { rule: await req.container.alerts.service.updateRule(access(req), req.params.id ?? '', patch, req.caller.label) };
+      return { rule: await req.container.alerts.service.updateRule(req.caller, req.params.id ?? '', patch) };
     }),
 
     deleteRule: withApiToken(getContainer, 'alerts:write', async (req) => ({
-      rule: await req.container.alerts.service.deleteRule(access(req), req.params.id ?? '', req.caller.label),
+      rule: await req.container.alerts.service.deleteRule(req.caller, req.params.id ?? ''),
     })),
 
     rotateChannelSecret: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, rotateSecretInputSchema);
-      return { rule: await req.container.alerts.service.rotateChannelSecret(access(req), req.params.id ?? '', req.params.channelId ?? '', input, req.caller.label) };
+      return { rule: await req.container.alerts.service.rotateChannelSecret(req.caller, req.params.id ?? '', req.params.channelId ?? '', input) };
     }),
 
     listIncidents: withApiToken(getContainer, 'alerts:read', async (req) => {
       const { limit, cursor, ...query } = parseQuery(req.request, pageIncidentsQuerySchema);
-      const page = await req.container.alerts.service.listIncidentsPage(access(req), query, { limit, cursor });
+      const page = await req.container.alerts.service.listIncidentsPage(req.caller, query, { limit, cursor });
       return { incidents: page.items, nextCursor: page.nextCursor };
     }),
 
     getIncident: withApiToken(getContainer, 'alerts:read', async (req) => ({
-      incident: await req.container.alerts.service.getIncident(access(req), req.params.id ?? ''),
+      incident: await req.container.alerts.service.getIncident(req.caller, req.params.id ?? ''),
     })),
 
     acknowledgeIncident: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, acknowledgeInputSchema);
-      return { incident: await req.container.alerts.service.acknowledge(access(req), req.params.id ?? '', input, req.caller.label) };
+      return { incident: await req.container.alerts.service.acknowledge(req.caller, req.params.id ?? '', input) };
     }),
   };
 }

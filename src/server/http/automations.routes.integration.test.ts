@@ -4,7 +4,7 @@ import { type RestResult, restClient } from '../testing/clients';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { createContainer } from '../container';
 import { tempDir, uniqueId } from '../testing/services';
-import { testToken } from '../testing/callers';
+import { testCaller, testToken } from '../testing/callers';
 
 const SPEC_FIELDS = [
   'key', 'name', 'description', 'domain', 'cadenceLabel', 'distributed', 'metrics', 'state', 'supportsPause',
@@ -28,7 +28,7 @@ describe.each(TOPOLOGIES)('REST client API on %s', (topology, available) => {
   beforeEach(async ({ skip }) => {
     if (!available) skip();
     t = await testContainer(topology);
-    token = (await t.c.tokens.create({ name: 'all', scopes: [...SCOPES] }, 'test')).token;
+    token = (await t.c.tokens.create(testCaller('test'), { name: 'all', scopes: [...SCOPES] })).token;
     call = restClient(t.c, token);
   });
   afterEach(async () => {
@@ -77,8 +77,8 @@ describe.each(TOPOLOGIES)('REST client API on %s', (topology, available) => {
   });
 
   it('refuses missing, malformed, unknown, revoked and expired tokens with 401 and WWW-Authenticate', async () => {
-    const revoked = await t.c.tokens.create({ name: 'soon-revoked', scopes: ['automations:read'] }, 'test');
-    await t.c.tokens.revoke('soon-revoked', 'test');
+    const revoked = await t.c.tokens.create(testCaller('test'), { name: 'soon-revoked', scopes: ['automations:read'] });
+    await t.c.tokens.revoke(testCaller('test'), 'soon-revoked');
     const cases: Array<[string | null, string]> = [
       [null, 'Missing API token'],
       ['not-a-token', 'Invalid API token'],
@@ -96,7 +96,7 @@ describe.each(TOPOLOGIES)('REST client API on %s', (topology, available) => {
   });
 
   it('answers 403 when the token lacks the scope', async () => {
-    const readOnly = (await t.c.tokens.create({ name: 'reader', scopes: ['automations:read'] }, 'test')).token;
+    const readOnly = (await t.c.tokens.create(testCaller('test'), { name: 'reader', scopes: ['automations:read'] })).token;
     const reader = restClient(t.c, readOnly);
     expect((await reader('GET', '/api/client/v1/automations')).status).toBe(200);
     for (const action of ['run', 'pause', 'resume']) {
@@ -108,7 +108,7 @@ describe.each(TOPOLOGIES)('REST client API on %s', (topology, available) => {
 
   it('a token restricted to one tenant may read automations but not control them (403)', async () => {
     const tenant = await t.c.tenants.service.create(testToken(), { name: 'Acme', slug: 'acme' });
-    const { token: restricted } = await t.c.tokens.create({ name: 'acme-only', scopes: ['automations:read', 'automations:write'], tenantId: tenant.id }, 'test');
+    const { token: restricted } = await t.c.tokens.create(testCaller('test'), { name: 'acme-only', scopes: ['automations:read', 'automations:write'], tenantId: tenant.id });
     const acme = restClient(t.c, restricted);
     expect((await acme('GET', '/api/client/v1/automations')).status).toBe(200);
     for (const action of ['run', 'pause', 'resume']) {
@@ -248,7 +248,7 @@ describe('REST rate limit and lock store outage', () => {
   it('answers 429 with Retry-After once a token exceeds its rate', async () => {
     const t = await testContainer('sqlite-local', { API_RATE_LIMIT_PER_MINUTE: '3' });
     try {
-      const { token } = await t.c.tokens.create({ name: 'limited', scopes: ['automations:read'] }, 'test');
+      const { token } = await t.c.tokens.create(testCaller('test'), { name: 'limited', scopes: ['automations:read'] });
       const call = restClient(t.c, token);
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await call('GET', '/api/client/v1/automations')).status);
@@ -265,7 +265,7 @@ describe('REST rate limit and lock store outage', () => {
     const c = await createContainer({ LOG_LEVEL: 'silent', DATA_DIR: dir.dir, REDIS_URL: 'redis://127.0.0.1:1', INSTANCE_ID: uniqueId('down') });
     try {
       await c.instances.register({});
-      const { token } = await c.tokens.create({ name: 'ops', scopes: ['automations:read', 'automations:write'] }, 'test');
+      const { token } = await c.tokens.create(testCaller('test'), { name: 'ops', scopes: ['automations:read', 'automations:write'] });
       const call = restClient(c, token);
       const run = await call('POST', '/api/client/v1/automations/alert-evaluation/run');
       expect(run.status).toBe(503);

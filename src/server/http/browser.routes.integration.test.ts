@@ -13,7 +13,7 @@ import { TEST_OUTBOUND_ENV } from '../testing/outbound';
 import type { AppRouter } from '../trpc/app-router';
 import { postgresAvailable, redisAvailable, tempDir, uniqueId } from '../testing/services';
 import type { SessionStatus, SessionView } from '../browser/browser.schemas';
-import { testToken } from '../testing/callers';
+import { testCaller, testToken } from '../testing/callers';
 
 /**
  * Browser sessions over the real Debian Chromium, served pages from a node:http server on 127.0.0.1. Containers
@@ -108,7 +108,7 @@ async function insertTenant(c: Container, id = uniqueId('tenant')): Promise<stri
 }
 
 async function token(c: Container, scopes: readonly Scope[] = SCOPES, tenantId: string | null = null): Promise<string> {
-  return (await c.tokens.create({ name: uniqueId('tok'), scopes: [...scopes], tenantId }, 'test')).token;
+  return (await c.tokens.create(testCaller('test'), { name: uniqueId('tok'), scopes: [...scopes], tenantId })).token;
 }
 
 interface Answer {
@@ -397,8 +397,8 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
   });
 
   it('tRPC offers the same operations; a viewer reads and looks but cannot create or close', async () => {
-    await h.c.operators.create({ email: 'browser-admin@example.com', password: 'admin-password', role: 'admin' }, 'test');
-    await h.c.operators.create({ email: 'browser-viewer@example.com', password: 'viewer-password', role: 'viewer' }, 'test');
+    await h.c.operators.create(testCaller('test'), { email: 'browser-admin@example.com', password: 'admin-password', role: 'admin' });
+    await h.c.operators.create(testCaller('test'), { email: 'browser-viewer@example.com', password: 'viewer-password', role: 'viewer' });
     const admin = trpcClient(h.c).client;
     await admin.auth.login.mutate({ email: 'browser-admin@example.com', password: 'admin-password' });
     const viewer = trpcClient(h.c).client;

@@ -7,7 +7,7 @@ import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/contai
 import { postgresAvailable, redisAvailable } from '../testing/services';
 import { inferenceRoutes } from './inference.routes';
 import { tenantRoutes } from './tenants.routes';
-import { testToken } from '../testing/callers';
+import { testCaller, testToken } from '../testing/callers';
 
 type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 interface Result {
@@ -58,7 +58,7 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
     if (!available) skip();
     // The fleet of these tests lives in 10.0.0.0/8 (never contacted: no poll reaches it), listed for the platform.
     t = await testContainer(topology, { CONSOLE_SECRET: 'rest-test-secret-0123456789-0123456789', OUTBOUND_ALLOW_POLL: '127.0.0.1,::1,10.0.0.0/8' });
-    const { token } = await t.c.tokens.create({ name: 'ops', scopes: ['inference:read', 'inference:write'] }, 'test');
+    const { token } = await t.c.tokens.create(testCaller('test'), { name: 'ops', scopes: ['inference:read', 'inference:write'] });
     call = client(t.c, token);
   });
   afterEach(async () => {
@@ -240,7 +240,7 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
     const theirs = (await createTenant('theirs')).id as string;
     const theirServer = (await call('POST', '/api/client/v1/inference-servers', { tenantId: theirs, name: 's', kind: 'ollama', baseUrl: 'http://10.0.0.3:11434' })).body.server as { id: string };
     const myServer = (await call('POST', '/api/client/v1/inference-servers', { tenantId: mine, name: 's', kind: 'ollama', baseUrl: 'http://10.0.0.4:11434' })).body.server as { id: string };
-    const { token } = await t.c.tokens.create({ name: 'restricted', scopes: ['inference:read', 'inference:write'], tenantId: mine }, 'test');
+    const { token } = await t.c.tokens.create(testCaller('test'), { name: 'restricted', scopes: ['inference:read', 'inference:write'], tenantId: mine });
     const restricted = client(t.c, token);
 
     expect(((await restricted('GET', '/api/client/v1/tenants')).body.tenants as Array<{ id: string }>).map((x) => x.id)).toEqual([mine]);
@@ -281,8 +281,8 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
 
   it('scopes: inference:read reads, inference:write writes, other scopes neither', async () => {
     const tenantId = (await createTenant('scoped')).id as string;
-    const reader = client(t.c, (await t.c.tokens.create({ name: 'reader', scopes: ['inference:read'] }, 'test')).token);
-    const outsider = client(t.c, (await t.c.tokens.create({ name: 'outsider', scopes: ['automations:read'] }, 'test')).token);
+    const reader = client(t.c, (await t.c.tokens.create(testCaller('test'), { name: 'reader', scopes: ['inference:read'] })).token);
+    const outsider = client(t.c, (await t.c.tokens.create(testCaller('test'), { name: 'outsider', scopes: ['automations:read'] })).token);
     expect((await reader('GET', '/api/client/v1/tenants')).status).toBe(200);
     expect((await reader('GET', `/api/client/v1/inference-servers?tenantId=${tenantId}`)).status).toBe(200);
     const write = await reader('POST', '/api/client/v1/tenants', { name: 'x', slug: 'x' });
@@ -298,7 +298,7 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('API keys on PostgreSQL 
   it('refuses to store a key with an actionable message, and works without one', async () => {
     const t = await testContainer('postgres-redis', { OUTBOUND_ALLOW_POLL: '10.0.0.0/8' });
     try {
-      const call = client(t.c, (await t.c.tokens.create({ name: 'ops', scopes: ['inference:read', 'inference:write'] }, 'test')).token);
+      const call = client(t.c, (await t.c.tokens.create(testCaller('test'), { name: 'ops', scopes: ['inference:read', 'inference:write'] })).token);
       const tenantId = ((await call('POST', '/api/client/v1/tenants', { name: 'pg', slug: 'pg' })).body.tenant as { id: string }).id;
       const withKey = await call('POST', '/api/client/v1/inference-servers', { tenantId, name: 'gw', kind: 'openai', baseUrl: 'https://10.0.0.9/v1', apiKey: 'sk-123' });
       expect(withKey.status).toBe(400);

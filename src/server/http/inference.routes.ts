@@ -11,7 +11,6 @@ import {
 } from '../inference/inference.schemas';
 import { PAGE_DOC } from '../db/keyset-page';
 import type { RouteDoc } from './openapi';
-import { tenantAccessOf } from '../tenants/tenant-access';
 import { withApiToken } from './api-token-gate';
 import { optionalJsonBody, parseQuery } from './request-input';
 import { json } from './responses';
@@ -21,30 +20,30 @@ export function inferenceRoutes(getContainer: () => Promise<Container>) {
   return {
     list: withApiToken(getContainer, 'inference:read', async ({ container, caller, request }) => {
       const { limit, cursor, ...filter } = parseQuery(request, pageServersQuerySchema);
-      const page = await container.inference.servers.listPage(filter, { limit, cursor }, tenantAccessOf(caller));
+      const page = await container.inference.servers.listPage(caller, filter, { limit, cursor });
       return { servers: page.items, nextCursor: page.nextCursor };
     }),
 
     create: withApiToken(getContainer, 'inference:write', async ({ container, caller, request }) => {
       const input = await optionalJsonBody(request, createServerInputSchema);
-      return json({ server: await container.inference.servers.create(input, caller.label, tenantAccessOf(caller)) }, 201);
+      return json({ server: await container.inference.servers.create(caller, input) }, 201);
     }),
 
     get: withApiToken(getContainer, 'inference:read', async ({ container, caller, params }) => ({
-      server: await container.inference.servers.get(params.id ?? '', tenantAccessOf(caller)),
+      server: await container.inference.servers.get(caller, params.id ?? ''),
     })),
 
     update: withApiToken(getContainer, 'inference:write', async ({ container, caller, params, request }) => {
       const input = await optionalJsonBody(request, updateServerInputSchema);
-      return { server: await container.inference.servers.update(params.id ?? '', input, caller.label, tenantAccessOf(caller)) };
+      return { server: await container.inference.servers.update(caller, params.id ?? '', input) };
     }),
 
     delete: withApiToken(getContainer, 'inference:write', async ({ container, caller, params }) => ({
-      server: await container.inference.servers.delete(params.id ?? '', caller.label, tenantAccessOf(caller)),
+      server: await container.inference.servers.delete(caller, params.id ?? ''),
     })),
 
     samples: withApiToken(getContainer, 'inference:read', async ({ container, caller, params, request }) => ({
-      samples: await container.inference.servers.samples(params.id ?? '', parseQuery(request, samplesQuerySchema), tenantAccessOf(caller)),
+      samples: await container.inference.servers.samples(caller, params.id ?? '', parseQuery(request, samplesQuerySchema)),
     })),
   };
 }

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { metricsRoute } from './metrics.routes';
 import { restClient } from '../testing/clients';
 import { type TestContainer, testContainer } from '../testing/container';
+import { testCaller } from '../testing/callers';
 
 // Debian's `prometheus` package ships promtool; CI installs it. Locally, without it, the check is skipped.
 const PROMTOOL = process.env.PROMTOOL_PATH ?? '/usr/bin/promtool';
@@ -20,7 +21,7 @@ describe.skipIf(!available)('the /metrics exposition passes promtool', () => {
   });
 
   it('`promtool check metrics` exits 0 on a real scrape with every series populated', async () => {
-    const { token } = await t.c.tokens.create({ name: 'ops', scopes: ['automations:read', 'automations:write', 'metrics:read'] }, 'test');
+    const { token } = await t.c.tokens.create(testCaller('test'), { name: 'ops', scopes: ['automations:read', 'automations:write', 'metrics:read'] });
     const call = restClient(t.c, token);
     // Populate the labelled series: a run, API requests with several statuses.
     await call('POST', '/api/client/v1/automations/alert-evaluation/run');

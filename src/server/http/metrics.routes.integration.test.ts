@@ -3,7 +3,7 @@ import { metricsRoute } from './metrics.routes';
 import { restClient } from '../testing/clients';
 import { type TestContainer, testContainer } from '../testing/container';
 import { routeLabel } from '../observability/metrics';
-import { testToken } from '../testing/callers';
+import { testCaller, testToken } from '../testing/callers';
 
 describe('Prometheus metrics', () => {
   let t: TestContainer;
@@ -21,8 +21,8 @@ describe('Prometheus metrics', () => {
   }
 
   it('counts runs, run durations, skipped ticks, lock acquisitions and API requests; needs metrics:read', async () => {
-    const { token } = await t.c.tokens.create({ name: 'ops', scopes: ['automations:read', 'automations:write'] }, 'test');
-    const scraper = (await t.c.tokens.create({ name: 'prometheus', scopes: ['metrics:read'] }, 'test')).token;
+    const { token } = await t.c.tokens.create(testCaller('test'), { name: 'ops', scopes: ['automations:read', 'automations:write'] });
+    const scraper = (await t.c.tokens.create(testCaller('test'), { name: 'prometheus', scopes: ['metrics:read'] })).token;
     const call = restClient(t.c, token);
     await call('POST', '/api/client/v1/automations/alert-evaluation/run');
     await call('GET', '/api/client/v1/automations/nope');

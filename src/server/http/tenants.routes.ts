@@ -1,7 +1,6 @@
 import 'server-only';
 import { z } from 'zod';
 import type { Container } from '../container';
-import { tenantAccessOf } from '../tenants/tenant-access';
 import { createTenantInputSchema, pageTenantsQuerySchema, tenantViewSchema, updateTenantInputSchema } from '../tenants/tenants.schemas';
 import { PAGE_DOC } from '../db/keyset-page';
 import type { RouteDoc } from './openapi';
@@ -16,7 +15,7 @@ import { json } from './responses';
 export function tenantRoutes(getContainer: () => Promise<Container>) {
   return {
     list: withApiToken(getContainer, 'inference:read', async ({ container, caller, request }) => {
-      const page = await container.tenants.service.listPage(tenantAccessOf(caller), parseQuery(request, pageTenantsQuerySchema));
+      const page = await container.tenants.service.listPage(caller, parseQuery(request, pageTenantsQuerySchema));
       return { tenants: page.items, nextCursor: page.nextCursor };
     }),
 
@@ -26,7 +25,7 @@ export function tenantRoutes(getContainer: () => Promise<Container>) {
     }),
 
     get: withApiToken(getContainer, 'inference:read', async ({ container, caller, params }) => ({
-      tenant: await container.tenants.service.get(params.id ?? '', tenantAccessOf(caller)),
+      tenant: await container.tenants.service.get(caller, params.id ?? ''),
     })),
 
     update: withApiToken(getContainer, 'inference:write', async ({ container, caller, params, request }) => {

@@ -6,7 +6,7 @@ import { type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from '../tenants/tenant-access';
 import { bindLegacyApiKeys } from './api-key-rebinding';
 import { FIXTURE_API_KEY, type Fixture, startFixture } from './testing/fixture-servers';
-import { testToken } from '../testing/callers';
+import { readerOf, testCaller, testToken } from '../testing/callers';
 
 const SECRET = 'origin-test-secret-0123456789-0123456789';
 
@@ -38,14 +38,10 @@ describe('an inference server API key is bound to the origin of its base URL', (
   async function setUp(): Promise<{ id: string; first: Fixture; second: Fixture }> {
     const [first, second] = [await openai(), await openai()];
     const tenantId = (await c.tenants.service.create(testToken(), { name: 'keys', slug: 'keys' })).id;
-    const server = await c.inference.servers.create(
-      { tenantId, name: 'gw', kind: 'openai', baseUrl: `${first.url}/v1`, pollIntervalSeconds: 30, enabled: true, apiKey: FIXTURE_API_KEY },
-      'test',
-      ALL_TENANTS,
-    );
+    const server = await c.inference.servers.create(testCaller('test'), { tenantId, name: 'gw', kind: 'openai', baseUrl: `${first.url}/v1`, pollIntervalSeconds: 30, enabled: true, apiKey: FIXTURE_API_KEY });
     await poll();
     expect(first.requests).toEqual([`GET /v1/models Bearer ${FIXTURE_API_KEY}`]);
-    expect(await c.inference.servers.get(server.id, ALL_TENANTS)).toMatchObject({ status: 'up', hasApiKey: true });
+    expect(await c.inference.servers.get(readerOf(ALL_TENANTS), server.id)).toMatchObject({ status: 'up', hasApiKey: true });
     return { id: server.id, first, second };
   }
 
@@ -53,15 +49,15 @@ describe('an inference server API key is bound to the origin of its base URL', (
     const { id, first, second } = await setUp();
     let refused: unknown;
     try {
-      await c.inference.servers.update(id, { baseUrl: `${second.url}/v1` }, 'test', ALL_TENANTS);
+      await c.inference.servers.update(testCaller('test'), id, { baseUrl: `${second.url}/v1` });
     } catch (error) {
       refused = error;
     }
     expect(isAppError(refused) && refused.code).toBe('INVALID_INPUT');
     expect((refused as Error).message).toMatch(/another origin \(scheme, host or port\).*give apiKey again/);
-    expect((await c.inference.servers.get(id, ALL_TENANTS)).baseUrl).toBe(`${first.url}/v1`);
+    expect((await c.inference.servers.get(readerOf(ALL_TENANTS), id)).baseUrl).toBe(`${first.url}/v1`);
 
-    await c.inference.servers.update(id, { baseUrl: first.url }, 'test', ALL_TENANTS);
+    await c.inference.servers.update(testCaller('test'), id, { baseUrl: first.url });
     await poll();
     expect(first.requests.at(-1)).toBe(`GET /v1/models Bearer ${FIXTURE_API_KEY}`);
     expect(second.requests).toEqual([]);
@@ -69,13 +65,13 @@ describe('an inference server API key is bound to the origin of its base URL', (
 
   it('changing the origin with apiKey: null polls the new host without any Authorization; with a new key, with that key only', async () => {
     const { id, second } = await setUp();
-    await c.inference.servers.update(id, { baseUrl: `${second.url}/v1`, apiKey: null }, 'test', ALL_TENANTS);
+    await c.inference.servers.update(testCaller('test'), id, { baseUrl: `${second.url}/v1`, apiKey: null });
     await poll();
     expect(second.requests).toEqual(['GET /v1/models -']);
-    expect(await c.inference.servers.get(id, ALL_TENANTS)).toMatchObject({ hasApiKey: false, status: 'down', lastError: expect.stringContaining('HTTP 401') });
+    expect(await c.inference.servers.get(readerOf(ALL_TENANTS), id)).toMatchObject({ hasApiKey: false, status: 'down', lastError: expect.stringContaining('HTTP 401') });
 
     const third = await openai();
-    await c.inference.servers.update(id, { baseUrl: third.url, apiKey: 'sk-for-the-third-host' }, 'test', ALL_TENANTS);
+    await c.inference.servers.update(testCaller('test'), id, { baseUrl: third.url, apiKey: 'sk-for-the-third-host' });
     await poll();
     expect(third.requests).toEqual(['GET /v1/models Bearer sk-for-the-third-host']);
   });
@@ -86,7 +82,7 @@ describe('an inference server API key is bound to the origin of its base URL', (
     await c.database.db.updateTable('inference_servers').set({ base_url: `${second.url}/v1`, last_polled_at: null, updated_at: Date.now() + 1 }).where('id', '=', id).execute();
     await poll();
     expect(second.requests).toEqual([]);
-    expect((await c.inference.servers.get(id, ALL_TENANTS)).lastError).toMatch(/integrity check for this server and address/);
+    expect((await c.inference.servers.get(readerOf(ALL_TENANTS), id)).lastError).toMatch(/integrity check for this server and address/);
   });
 
   it('keys stored before origin binding are bound at start to the origin they have, and keep working there', async () => {
@@ -106,7 +102,7 @@ describe('an inference server API key is bound to the origin of its base URL', (
     const before = first.requests.length;
     await poll();
     expect(first.requests.length).toBe(before);
-    expect((await c.inference.servers.get(id, ALL_TENANTS)).lastError).toMatch(/not yet bound/);
+    expect((await c.inference.servers.get(readerOf(ALL_TENANTS), id)).lastError).toMatch(/not yet bound/);
 
     expect(await bindLegacyApiKeys(c.inference.repository, c.inference.cipher, c.logger)).toBe(1);
     expect(await bindLegacyApiKeys(c.inference.repository, c.inference.cipher, c.logger)).toBe(0);

@@ -1,7 +1,6 @@
 import 'server-only';
 import type { Caller } from '../auth/caller';
 import { AppError } from '../errors';
-import { ALL_TENANTS } from '../tenants/tenant-access';
 import type { TenantService } from '../tenants/tenant.service';
 import type { TenantView } from '../tenants/tenants.schemas';
 import type { ApiKeyCipher } from './api-key-cipher';
@@ -34,30 +33,25 @@ export class DemoDataService {
     if (!root) {
       throw new AppError('CONFLICT', this.deps.fleet ? 'The demo fleet is not running on this instance (see the log for why it did not start)' : 'The demo fleet is off: start the console with DEMO_FLEET=on to serve simulated inference servers');
     }
-    const actor = caller.label;
     const tenant = (await this.deps.tenants.findBySlug(DEMO_TENANT.slug)) ?? (await this.deps.tenants.create(caller, DEMO_TENANT));
-    const existing = new Set((await this.deps.servers.list({ tenantId: tenant.id }, ALL_TENANTS)).map((s) => s.name));
+    const existing = new Set((await this.deps.servers.list(caller, { tenantId: tenant.id })).map((s) => s.name));
     let created = 0;
     for (const kind of DEMO_KINDS) {
       const name = `demo-${kind}`;
       if (existing.has(name)) continue;
-      await this.deps.servers.create(
-        {
-          tenantId: tenant.id,
-          name,
-          kind,
-          baseUrl: `${root}/${kind}`,
-          pollIntervalSeconds: 10,
-          enabled: true,
-          // Exercises key encryption where a key can be stored; the demo endpoint also accepts no key.
-          apiKey: kind === 'openai' && this.deps.cipher.available ? DEMO_API_KEY : undefined,
-        },
-        actor,
-        ALL_TENANTS,
-      );
+      await this.deps.servers.create(caller, {
+        tenantId: tenant.id,
+        name,
+        kind,
+        baseUrl: `${root}/${kind}`,
+        pollIntervalSeconds: 10,
+        enabled: true,
+        // Exercises key encryption where a key can be stored; the demo endpoint also accepts no key.
+        apiKey: kind === 'openai' && this.deps.cipher.available ? DEMO_API_KEY : undefined,
+      });
       created++;
     }
-    const servers = await this.deps.servers.list({ tenantId: tenant.id }, ALL_TENANTS);
-    return { tenant: await this.deps.tenants.get(tenant.id, ALL_TENANTS), servers, created };
+    const servers = await this.deps.servers.list(caller, { tenantId: tenant.id });
+    return { tenant: await this.deps.tenants.get(caller, tenant.id), servers, created };
   }
 }

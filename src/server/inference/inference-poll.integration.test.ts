@@ -7,7 +7,7 @@ import type { CreateServerInput, ServerView } from './inference.schemas';
 import { DUE_SLACK_MS } from './inference.repository';
 import { FIXTURE_API_KEY, type Fixture, type FixtureBehaviour, VLLM_STEP, startFixture } from './testing/fixture-servers';
 import { sampleRow } from '../testing/alerts';
-import { testToken } from '../testing/callers';
+import { readerOf, testCaller, testToken } from '../testing/callers';
 
 // A short deadline keeps the hanging server's test quick; CONSOLE_SECRET lets PostgreSQL store the OpenAI key.
 const ENV = { POLL_DEADLINE_MS: '700', CONSOLE_SECRET: 'poll-test-secret-0123456789-0123456789' };
@@ -38,7 +38,7 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
   }
 
   function server(tenantId: string, name: string, kind: ServerKind, baseUrl: string, extra: Partial<CreateServerInput> = {}): Promise<ServerView> {
-    return c.inference.servers.create({ tenantId, name, kind, baseUrl, pollIntervalSeconds: 30, enabled: true, ...extra }, 'test', ALL_TENANTS);
+    return c.inference.servers.create(testCaller('test'), { tenantId, name, kind, baseUrl, pollIntervalSeconds: 30, enabled: true, ...extra });
   }
 
   it('one run: a tenant with a server of each kind gets samples; a hanging server is cut at its deadline and marked down; the run succeeds', async () => {
@@ -74,28 +74,28 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
 
     for (const [kind] of kinds) {
       const view = byKind.get(kind) as ServerView;
-      const samples = await c.inference.servers.samples(view.id, { limit: 10 }, ALL_TENANTS);
+      const samples = await c.inference.servers.samples(readerOf(ALL_TENANTS), view.id, { limit: 10 });
       expect(samples, kind).toHaveLength(1);
       expect(samples[0], kind).toMatchObject({ up: true, error: null });
       expect(samples[0]?.models?.length, kind).toBeGreaterThan(0);
-      const after = await c.inference.servers.get(view.id, ALL_TENANTS);
+      const after = await c.inference.servers.get(readerOf(ALL_TENANTS), view.id);
       expect(after, kind).toMatchObject({ status: 'up', lastError: null });
       expect(after.lastPolledAt, kind).not.toBeNull();
       expect(after.lastLatencyMs, kind).toEqual(expect.any(Number));
     }
-    const vllm = (await c.inference.servers.samples((byKind.get('vllm') as ServerView).id, { limit: 1 }, ALL_TENANTS))[0];
+    const vllm = (await c.inference.servers.samples(readerOf(ALL_TENANTS), (byKind.get('vllm') as ServerView).id, { limit: 1 }))[0];
     expect(vllm).toMatchObject({ requestsRunning: 7, requestsWaiting: 2, kvCacheUsagePct: 42.13, promptTokensPerSecond: null });
 
-    const stuck = await c.inference.servers.get(hangingServer.id, ALL_TENANTS);
+    const stuck = await c.inference.servers.get(readerOf(ALL_TENANTS), hangingServer.id);
     expect(stuck.status).toBe('down');
     expect(stuck.lastError).toMatch(/^GET \/(health|metrics): timed out \(\d+ ms\)$/);
-    const stuckSamples = await c.inference.servers.samples(hangingServer.id, { limit: 10 }, ALL_TENANTS);
+    const stuckSamples = await c.inference.servers.samples(readerOf(ALL_TENANTS), hangingServer.id, { limit: 10 });
     expect(stuckSamples).toHaveLength(1);
     expect(stuckSamples[0]).toMatchObject({ up: false, requestsRunning: null });
     expect(stuckSamples[0]?.error).toMatch(/timed out/);
     // the hanging server was asked, and the run did not wait for it beyond its deadline
     expect(hanging.requests.length).toBeGreaterThan(0);
-    expect(await c.inference.servers.samples(recent.id, { limit: 10 }, ALL_TENANTS)).toHaveLength(0);
+    expect(await c.inference.servers.samples(readerOf(ALL_TENANTS), recent.id, { limit: 10 })).toHaveLength(0);
   });
 
   it('a later poll derives token rates and TTFT from counter deltas; a server that goes down keeps its history', async () => {
@@ -110,7 +110,7 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
     f.step();
     await c.inference.poll.pollDueServers({ now: () => T0 + 30_000, signal });
 
-    const [latest, first] = await c.inference.servers.samples(view.id, { limit: 10 }, ALL_TENANTS);
+    const [latest, first] = await c.inference.servers.samples(readerOf(ALL_TENANTS), view.id, { limit: 10 });
     expect(first).toMatchObject({ at: new Date(T0).toISOString(), promptTokensPerSecond: null, ttftMs: null });
     expect(latest).toMatchObject({
       at: new Date(T0 + 30_000).toISOString(),
@@ -121,12 +121,12 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
 
     await f.close();
     await c.inference.poll.pollDueServers({ now: () => T0 + 60_000, signal });
-    const down = await c.inference.servers.get(view.id, ALL_TENANTS);
+    const down = await c.inference.servers.get(readerOf(ALL_TENANTS), view.id);
     expect(down.status).toBe('down');
     expect(down.lastError).toMatch(/^GET \/\S+: connection refused$/);
-    const samples = await c.inference.servers.samples(view.id, { limit: 10 }, ALL_TENANTS);
+    const samples = await c.inference.servers.samples(readerOf(ALL_TENANTS), view.id, { limit: 10 });
     expect(samples.map((s) => s.up)).toEqual([false, true, true]);
-    expect(await c.inference.servers.samples(view.id, { since: new Date(T0 + 30_000).toISOString(), limit: 10 }, ALL_TENANTS)).toHaveLength(2);
+    expect(await c.inference.servers.samples(readerOf(ALL_TENANTS), view.id, { since: new Date(T0 + 30_000).toISOString(), limit: 10 })).toHaveLength(2);
   });
 
   it('due-interval logic with a controlled clock: never polled, one interval later, disabled, re-enabled, reconfigured', async () => {
@@ -142,21 +142,21 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
     expect(await pollAt(60_000 - DUE_SLACK_MS - 1)).toBe(0); // not yet
     expect(await pollAt(60_000 - DUE_SLACK_MS)).toBe(1); // one interval (less the tick slack) after the last poll
     // the "last polled" time is the run's start, so a 60 s cadence stays a 60 s cadence
-    expect((await c.inference.servers.get(view.id, ALL_TENANTS)).lastPolledAt).toBe(new Date(T0 + 60_000 - DUE_SLACK_MS).toISOString());
+    expect((await c.inference.servers.get(readerOf(ALL_TENANTS), view.id)).lastPolledAt).toBe(new Date(T0 + 60_000 - DUE_SLACK_MS).toISOString());
 
-    await c.inference.servers.update(view.id, { enabled: false }, 'test', ALL_TENANTS);
-    expect((await c.inference.servers.get(view.id, ALL_TENANTS)).status).toBe('disabled');
+    await c.inference.servers.update(testCaller('test'), view.id, { enabled: false });
+    expect((await c.inference.servers.get(readerOf(ALL_TENANTS), view.id)).status).toBe('disabled');
     expect(await pollAt(10 * 60_000)).toBe(0); // disabled: never due
 
-    await c.inference.servers.update(view.id, { enabled: true }, 'test', ALL_TENANTS);
+    await c.inference.servers.update(testCaller('test'), view.id, { enabled: true });
     expect(await pollAt(10 * 60_000 + 1)).toBe(1); // re-enabled: due at once
     expect(await pollAt(10 * 60_000 + 2)).toBe(0);
 
-    await c.inference.servers.update(view.id, { baseUrl: `${f.url}/` }, 'test', ALL_TENANTS); // same URL once normalised
+    await c.inference.servers.update(testCaller('test'), view.id, { baseUrl: `${f.url}/` }); // same URL once normalised
     expect(await pollAt(10 * 60_000 + 3)).toBe(0);
-    await c.inference.servers.update(view.id, { pollIntervalSeconds: 600 }, 'test', ALL_TENANTS); // cadence only
+    await c.inference.servers.update(testCaller('test'), view.id, { pollIntervalSeconds: 600 }); // cadence only
     expect(await pollAt(10 * 60_000 + 4)).toBe(0);
-    await c.inference.servers.update(view.id, { kind: 'openai' }, 'test', ALL_TENANTS); // another kind: due at once
+    await c.inference.servers.update(testCaller('test'), view.id, { kind: 'openai' }); // another kind: due at once
     expect(await pollAt(10 * 60_000 + 5)).toBe(1);
   });
 
@@ -185,8 +185,8 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
     await expect.poll(() => hanging.requests.length).toBeGreaterThan(0);
     controller.abort(new Error('Run exceeded its maximum duration'));
     await expect(pending).rejects.toThrow('Run exceeded its maximum duration');
-    expect(await c.inference.servers.samples(view.id, { limit: 10 }, ALL_TENANTS)).toEqual([]);
-    expect(await c.inference.servers.get(view.id, ALL_TENANTS)).toMatchObject({ lastPolledAt: null, lastError: null });
+    expect(await c.inference.servers.samples(readerOf(ALL_TENANTS), view.id, { limit: 10 })).toEqual([]);
+    expect(await c.inference.servers.get(readerOf(ALL_TENANTS), view.id)).toMatchObject({ lastPolledAt: null, lastError: null });
   });
 
   it('writes a batch of polls in one go, dropping only the results of servers changed, disabled or deleted meanwhile', async () => {
@@ -194,9 +194,9 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
     const names = ['kept', 'renamed', 'disabled', 'deleted'];
     const views = await Promise.all(names.map((name) => server(id, name, 'vllm', `http://127.0.0.1:9/${name}`)));
     const rows = await Promise.all(views.map(async (v) => (await c.inference.repository.getServer(v.id)) ?? Promise.reject(new Error('missing'))));
-    await c.inference.servers.update(views[1]?.id ?? '', { name: 'renamed-now' }, 'test', ALL_TENANTS);
-    await c.inference.servers.update(views[2]?.id ?? '', { enabled: false }, 'test', ALL_TENANTS);
-    await c.inference.servers.delete(views[3]?.id ?? '', 'test', ALL_TENANTS);
+    await c.inference.servers.update(testCaller('test'), views[1]?.id ?? '', { name: 'renamed-now' });
+    await c.inference.servers.update(testCaller('test'), views[2]?.id ?? '', { enabled: false });
+    await c.inference.servers.delete(testCaller('test'), views[3]?.id ?? '');
     const at = Date.now();
     const records = rows.map((row, i) => ({
       server: row,
@@ -220,10 +220,10 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
     const view = await server(id, 'ollama', 'ollama', f.url);
     const row = await c.inference.repository.getServer(view.id);
     if (!row) throw new Error('missing');
-    await c.inference.servers.update(view.id, { name: 'renamed' }, 'test', ALL_TENANTS);
+    await c.inference.servers.update(testCaller('test'), view.id, { name: 'renamed' });
     const signal = new AbortController().signal;
     expect(await c.inference.poll.pollServer(row, Date.now(), { now: Date.now, signal })).toBe(false);
-    await c.inference.servers.delete(view.id, 'test', ALL_TENANTS);
+    await c.inference.servers.delete(testCaller('test'), view.id);
     expect(await c.inference.poll.pollServer(row, Date.now(), { now: Date.now, signal })).toBe(false);
   });
 });

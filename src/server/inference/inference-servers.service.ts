@@ -6,7 +6,8 @@ import { type Page, type PageRequest, decodeCursor, toPage } from '../db/keyset-
 import { AppError, isAppError } from '../errors';
 import type { OutboundPolicy } from '../net/outbound-policy';
 import { type OutboundReach, reachOf } from '../net/outbound.config';
-import { type TenantAccess, canSee } from '../tenants/tenant-access';
+import type { Caller } from '../auth/caller';
+import { type TenantAccess, canSee, tenantAccessOf } from '../tenants/tenant-access';
 import type { TenantService } from '../tenants/tenant.service';
 import type { TenantQuotas } from '../config/tenants.config';
 import { quotaExceeded } from '../tenants/tenant-quotas';
@@ -15,8 +16,8 @@ import type { InferenceRepository, SampleRow, ServerRow } from './inference.repo
 import type { CreateServerInput, SampleView, SamplesQuery, ServerView, UpdateServerInput } from './inference.schemas';
 
 /**
- * Inference servers of tenants: create, change, delete, read, and their samples. Every method takes the caller's
- * {@link TenantAccess}; servers of tenants the caller may not see are NOT_FOUND. The API key is encrypted before it
+ * Inference servers of tenants: create, change, delete, read, and their samples. Every method takes the
+ * {@link Caller} first; servers of tenants the caller may not see are NOT_FOUND. The API key is encrypted before it
  * is stored, bound to the server and its base URL's origin, and is never part of any answer, log line or audit
  * entry. Who set the base URL decides what polls of it may reach (`reach`: a tenant-restricted caller's URLs get
  * the tenant allow-list, never the platform's), checked here for IP literals and by the poller at every connection.
@@ -35,9 +36,9 @@ export class InferenceServersService {
   ) {}
 
   /** All visible servers, or one tenant's (NOT_FOUND when that tenant is not visible). */
-  async list(filter: { tenantId?: string }, access: TenantAccess): Promise<ServerView[]> {
-    if (filter.tenantId !== undefined) await this.deps.tenants.assertVisible(filter.tenantId, access);
-    const tenantId = filter.tenantId ?? access.restrictedTo ?? undefined;
+  async list(caller: Caller, filter: { tenantId?: string }): Promise<ServerView[]> {
+    if (filter.tenantId !== undefined) await this.deps.tenants.assertVisible(caller, filter.tenantId);
+    const tenantId = filter.tenantId ?? caller.tenantId ?? undefined;
     const rows = await this.deps.repository.listServers({ tenantId });
     return rows.map(toServerView);
   }
@@ -46,17 +47,17 @@ export class InferenceServersService {
    * One page of {@link list}, in the same order (tenant, then name). Walking `nextCursor` to null sees every server
    * that existed throughout the walk exactly once; a server renamed meanwhile may move to a page already read.
    */
-  async listPage(filter: { tenantId?: string }, page: PageRequest, access: TenantAccess): Promise<Page<ServerView>> {
-    if (filter.tenantId !== undefined) await this.deps.tenants.assertVisible(filter.tenantId, access);
-    const tenantId = filter.tenantId ?? access.restrictedTo ?? undefined;
+  async listPage(caller: Caller, filter: { tenantId?: string }, page: PageRequest): Promise<Page<ServerView>> {
+    if (filter.tenantId !== undefined) await this.deps.tenants.assertVisible(caller, filter.tenantId);
+    const tenantId = filter.tenantId ?? caller.tenantId ?? undefined;
     const key = page.cursor === undefined ? undefined : decodeCursor('inference-servers', page.cursor, ['string', 'string']);
     const after = key ? { tenantId: String(key[0]), name: String(key[1]) } : undefined;
     const rows = await this.deps.repository.pageServers({ tenantId }, page.limit + 1, after);
     return toPage('inference-servers', rows, page.limit, (r) => [r.tenant_id, r.name], toServerView);
   }
 
-  async get(id: string, access: TenantAccess): Promise<ServerView> {
-    return toServerView(await this.find(id, access));
+  async get(caller: Caller, id: string): Promise<ServerView> {
+    return toServerView(await this.find(id, tenantAccessOf(caller)));
   }
 
   /**
@@ -64,8 +65,10 @@ export class InferenceServersService {
    * inserted under the tenant's quota lock); a tenant-restricted caller's poll interval must be at least
    * TENANT_MIN_POLL_INTERVAL_SECONDS.
    */
-  async create(input: CreateServerInput, actor: string, access: TenantAccess): Promise<ServerView> {
-    await this.deps.tenants.assertVisible(input.tenantId, access);
+  async create(caller: Caller, input: CreateServerInput): Promise<ServerView> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
+    await this.deps.tenants.assertVisible(caller, input.tenantId);
     this.checkPollInterval(input.pollIntervalSeconds, access);
     const id = randomUUID();
     const now = this.deps.now();
@@ -112,7 +115,9 @@ export class InferenceServersService {
    * reach of whoever sets it. A new origin (scheme, host or port) on a server with an API key needs `apiKey` in the
    * same change — a new key, or null to drop it — so a key is never sent to an address it was not given for.
    */
-  async update(id: string, input: UpdateServerInput, actor: string, access: TenantAccess): Promise<ServerView> {
+  async update(caller: Caller, id: string, input: UpdateServerInput): Promise<ServerView> {
+    const access = tenantAccessOf(caller);
+    const actor = caller.label;
     const before = await this.find(id, access);
     if (input.pollIntervalSeconds !== undefined) this.checkPollInterval(input.pollIntervalSeconds, access);
     const changes: Partial<ServerRow> = {};
@@ -162,16 +167,17 @@ export class InferenceServersService {
   }
 
   /** Deletes the server and its samples. */
-  async delete(id: string, actor: string, access: TenantAccess): Promise<ServerView> {
-    const row = await this.find(id, access);
+  async delete(caller: Caller, id: string): Promise<ServerView> {
+    const actor = caller.label;
+    const row = await this.find(id, tenantAccessOf(caller));
     await this.deps.repository.deleteServer(id);
     await this.deps.audit.record({ actor, action: 'inference-server.delete', target: id, outcome: 'deleted', detail: { tenantId: row.tenant_id, name: row.name } });
     return toServerView(row);
   }
 
   /** Newest first; `since` inclusive. */
-  async samples(id: string, query: SamplesQuery, access: TenantAccess): Promise<SampleView[]> {
-    await this.find(id, access);
+  async samples(caller: Caller, id: string, query: SamplesQuery): Promise<SampleView[]> {
+    await this.find(id, tenantAccessOf(caller));
     const rows = await this.deps.repository.samples(id, { since: query.since === undefined ? undefined : Date.parse(query.since), limit: query.limit });
     return rows.map(toSampleView);
   }

@@ -6,7 +6,7 @@ import { type TestContainer, testContainer } from '../testing/container';
 import { DEFAULT_OUTBOUND_ENV } from '../testing/outbound';
 import { ALL_TENANTS } from '../tenants/tenant-access';
 import { outboundRequest } from './http-client';
-import { testToken } from '../testing/callers';
+import { readerOf, testCaller, testToken } from '../testing/callers';
 
 /**
  * The outbound policy as each consumer meets it — the inference poller, alert webhooks and browser sessions —
@@ -97,10 +97,10 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
     const c = open.c;
     const tenantId = await tenantOf(c, 'matrix-literals');
     for (const [i, url] of LITERALS.entries()) {
-      await expect(refusedAtCreation(() => c.inference.servers.create({ tenantId, name: `s${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true }, 'test', ALL_TENANTS)), `poller ${url}`).resolves.toBeTypeOf('string');
+      await expect(refusedAtCreation(() => c.inference.servers.create(testCaller('test'), { tenantId, name: `s${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true })), `poller ${url}`).resolves.toBeTypeOf('string');
       await expect(
         refusedAtCreation(() =>
-          c.alerts.service.createRule(ALL_TENANTS, { tenantId, name: `r${i}`, metric: 'up', aggregation: 'last', operator: '==', threshold: 0, windowMinutes: 5, serverId: null, severity: 'warning', noData: 'keep', cooldownMinutes: 60, enabled: true, channels: [{ type: 'webhook', url }] }, 'test'),
+          c.alerts.service.createRule(testCaller('test'), { tenantId, name: `r${i}`, metric: 'up', aggregation: 'last', operator: '==', threshold: 0, windowMinutes: 5, serverId: null, severity: 'warning', noData: 'keep', cooldownMinutes: 60, enabled: true, channels: [{ type: 'webhook', url }] }),
         ),
         `webhook ${url}`,
       ).resolves.toBeTypeOf('string');
@@ -115,14 +115,14 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
     const tenantId = await tenantOf(c, 'matrix-names');
     for (const [i, url] of NAMES.entries()) {
       // Names are accepted at registration (DNS can change); the poll checks the address it connects to.
-      await c.inference.servers.create({ tenantId, name: `name-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true }, 'test', ALL_TENANTS);
+      await c.inference.servers.create(testCaller('test'), { tenantId, name: `name-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true });
       const direct = await outboundRequest(c.outbound.scope('poll', 'platform'), url, { deadlineMs: 2000, maxBytes: 1024 });
       expect(direct.ok ? direct.status : direct.code, `client ${url}`).toBe('refused');
       const session = await c.browser.sessions.create({ tenantId, url }, { label: 'test', tenantId: null }).catch((error: unknown) => (isAppError(error) ? { status: 'refused' } : Promise.reject(error)));
       expect(['error', 'refused'], `browser ${url}`).toContain(session.status);
     }
     await c.automations.run(testToken(), 'inference-monitoring-poll');
-    const servers = await c.inference.servers.list({ tenantId }, ALL_TENANTS);
+    const servers = await c.inference.servers.list(readerOf(ALL_TENANTS), { tenantId });
     expect(servers).toHaveLength(NAMES.length);
     for (const s of servers) {
       expect(s.status, s.baseUrl).toBe('down');
@@ -139,10 +139,10 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
       expect(direct.ok ? direct.status : direct.code, `client → ${target}`).toBe('redirect');
       const session = await c.browser.sessions.create({ tenantId, url }, { label: 'test', tenantId: null });
       expect(session.status, `browser → ${target}`).toBe('error');
-      await c.inference.servers.create({ tenantId, name: `redirect-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true }, 'test', ALL_TENANTS);
+      await c.inference.servers.create(testCaller('test'), { tenantId, name: `redirect-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true });
     }
     await c.automations.run(testToken(), 'inference-monitoring-poll');
-    for (const s of await c.inference.servers.list({ tenantId }, ALL_TENANTS)) {
+    for (const s of await c.inference.servers.list(readerOf(ALL_TENANTS), { tenantId })) {
       expect(s.status).toBe('down');
       expect(s.lastError ?? '').toMatch(/[Rr]edirect/);
     }

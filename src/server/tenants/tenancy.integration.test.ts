@@ -6,6 +6,7 @@ import type { Page } from '../db/keyset-page';
 import { isAppError } from '../errors';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from './tenant-access';
+import { readerOf, testCaller } from '../testing/callers';
 
 /** Follows `nextCursor` from the first page to the last, `limit` at a time. */
 async function walk<T>(limit: number, read: (cursor: string | undefined) => Promise<Page<T>>): Promise<{ items: T[]; pages: number }> {
@@ -82,27 +83,27 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
       .execute();
 
     const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id);
-    const serversWalk = await walk(2, (cursor) => c.inference.servers.listPage({}, { limit: 2, cursor }, ALL_TENANTS));
-    expect(ids(serversWalk.items)).toEqual(ids(await c.inference.servers.list({}, ALL_TENANTS)));
+    const serversWalk = await walk(2, (cursor) => c.inference.servers.listPage(readerOf(ALL_TENANTS), {}, { limit: 2, cursor }));
+    expect(ids(serversWalk.items)).toEqual(ids(await c.inference.servers.list(readerOf(ALL_TENANTS), {})));
     expect(serversWalk.items).toHaveLength(9);
 
-    const rulesWalk = await walk(4, (cursor) => c.alerts.service.listRulesPage(ALL_TENANTS, {}, { limit: 4, cursor }));
-    expect(ids(rulesWalk.items)).toEqual(ids(await c.alerts.service.listRules(ALL_TENANTS, {})));
+    const rulesWalk = await walk(4, (cursor) => c.alerts.service.listRulesPage(readerOf(ALL_TENANTS), {}, { limit: 4, cursor }));
+    expect(ids(rulesWalk.items)).toEqual(ids(await c.alerts.service.listRules(readerOf(ALL_TENANTS), {})));
 
-    const incidentsWalk = await walk(2, (cursor) => c.alerts.service.listIncidentsPage(ALL_TENANTS, {}, { limit: 2, cursor }));
-    expect(ids(incidentsWalk.items)).toEqual(ids(await c.alerts.service.listIncidents(ALL_TENANTS, { limit: 500 })));
+    const incidentsWalk = await walk(2, (cursor) => c.alerts.service.listIncidentsPage(readerOf(ALL_TENANTS), {}, { limit: 2, cursor }));
+    expect(ids(incidentsWalk.items)).toEqual(ids(await c.alerts.service.listIncidents(readerOf(ALL_TENANTS), { limit: 500 })));
     expect(incidentsWalk.items.map((i) => i.status)).toEqual([...incidentsWalk.items.map((i) => i.status)].sort((x, y) => statuses.indexOf(x) - statuses.indexOf(y)));
 
     const sessionsWalk = await walk(3, (cursor) => c.browser.sessions.listPage({ limit: 3, cursor }, { tenantId: null }));
     expect(ids(sessionsWalk.items)).toEqual(ids(await c.browser.sessions.list({ limit: 500 }, { tenantId: null })));
     expect(sessionsWalk.items).toHaveLength(7);
 
-    const tenantsWalk = await walk(1, (cursor) => c.tenants.service.listPage(ALL_TENANTS, { limit: 1, cursor }));
-    expect(ids(tenantsWalk.items)).toEqual(ids(await c.tenants.service.list(ALL_TENANTS)));
+    const tenantsWalk = await walk(1, (cursor) => c.tenants.service.listPage(readerOf(ALL_TENANTS), { limit: 1, cursor }));
+    expect(ids(tenantsWalk.items)).toEqual(ids(await c.tenants.service.list(readerOf(ALL_TENANTS))));
     expect(tenantsWalk.pages).toBe(3);
 
     // A restricted caller walks its own tenant only.
-    const own = await walk(1, (cursor) => c.inference.servers.listPage({}, { limit: 1, cursor }, { restrictedTo: tenants[0] ?? '' }));
+    const own = await walk(1, (cursor) => c.inference.servers.listPage(readerOf({ restrictedTo: tenants[0] ?? '' }), {}, { limit: 1, cursor }));
     expect(new Set(own.items.map((s) => s.tenantId))).toEqual(new Set([tenants[0]]));
     expect(own.items).toHaveLength(3);
   });
@@ -112,26 +113,22 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
     const tenantId = await insertTenant(c.database.db, 'Quota');
     const rule = (name: string, channels: number) =>
       createRuleInputSchema.parse({ tenantId, name, metric: 'up', operator: '<', threshold: 1, channels: Array.from({ length: channels }, (_, i) => ({ type: 'slack', url: `https://hooks.slack.com/services/T${i}/B${i}/${name}` })) });
-    expect(await codeOf(c.alerts.service.createRule(ALL_TENANTS, rule('one', 4), 'operator:a@example.com'))).toBe('QUOTA_EXCEEDED');
+    expect(await codeOf(c.alerts.service.createRule(testCaller('operator:a@example.com'), rule('one', 4)))).toBe('QUOTA_EXCEEDED');
     expect(await c.database.db.selectFrom('alert_rules').select('id').where('tenant_id', '=', tenantId).execute()).toEqual([]);
-    const first = await c.alerts.service.createRule(ALL_TENANTS, rule('one', 2), 'operator:a@example.com');
-    expect(await codeOf(c.alerts.service.createRule(ALL_TENANTS, rule('two', 2), 'operator:a@example.com'))).toBe('QUOTA_EXCEEDED');
-    await c.alerts.service.createRule(ALL_TENANTS, rule('two', 1), 'operator:a@example.com');
-    expect(await codeOf(c.alerts.service.createRule(ALL_TENANTS, rule('three', 0), 'operator:a@example.com'))).toBe('QUOTA_EXCEEDED');
+    const first = await c.alerts.service.createRule(testCaller('operator:a@example.com'), rule('one', 2));
+    expect(await codeOf(c.alerts.service.createRule(testCaller('operator:a@example.com'), rule('two', 2)))).toBe('QUOTA_EXCEEDED');
+    await c.alerts.service.createRule(testCaller('operator:a@example.com'), rule('two', 1));
+    expect(await codeOf(c.alerts.service.createRule(testCaller('operator:a@example.com'), rule('three', 0)))).toBe('QUOTA_EXCEEDED');
     // Growing a rule's channels past the quota is refused and leaves the rule as it was.
-    const grown = c.alerts.service.updateRule(ALL_TENANTS, first.id, { channels: rule('one', 3).channels }, 'operator:a@example.com');
+    const grown = c.alerts.service.updateRule(testCaller('operator:a@example.com'), first.id, { channels: rule('one', 3).channels });
     expect(await codeOf(grown)).toBe('QUOTA_EXCEEDED');
-    expect((await c.alerts.service.getRule(ALL_TENANTS, first.id)).channels.map((ch) => ch.id)).toEqual(first.channels.map((ch) => ch.id));
+    expect((await c.alerts.service.getRule(readerOf(ALL_TENANTS), first.id)).channels.map((ch) => ch.id)).toEqual(first.channels.map((ch) => ch.id));
   });
 
   it('seals secrets stored in clear before migration 0010 and keeps signing with them; rotation keeps the old one for the overlap', async () => {
     const { c } = t;
     const tenantId = await insertTenant(c.database.db, 'Legacy');
-    const created = await c.alerts.service.createRule(
-      ALL_TENANTS,
-      createRuleInputSchema.parse({ tenantId, name: 'legacy', metric: 'up', operator: '<', threshold: 1, channels: [{ type: 'webhook', url: 'https://hooks.example.com/a' }] }),
-      'test',
-    );
+    const created = await c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId, name: 'legacy', metric: 'up', operator: '<', threshold: 1, channels: [{ type: 'webhook', url: 'https://hooks.example.com/a' }] }));
     const channelId = created.channels[0]?.id ?? '';
     const legacy = 'legacy-secret-in-clear-0123456789';
     // As a row written before 0010 looks: the secret in clear, nothing sealed.
@@ -146,15 +143,15 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
     expect(c.alerts.secrets.signingKeys(sealed, Date.now())).toEqual({ secrets: [legacy], problem: null });
     expect(await c.alerts.secrets.sealLegacy(c.database.db)).toEqual({ sealed: 0, remaining: 0 });
 
-    const rotated = await c.alerts.service.rotateChannelSecret({ restrictedTo: tenantId }, created.id, channelId, { overlapSeconds: 60 }, 'token:tenant');
+    const rotated = await c.alerts.service.rotateChannelSecret(testCaller('token:tenant', { restrictedTo: tenantId }), created.id, channelId, { overlapSeconds: 60 });
     const next = rotated.channels[0]?.generatedSecret ?? '';
     const now = Date.now();
     expect(c.alerts.secrets.signingKeys(await row(), now).secrets).toEqual([next, legacy]);
     expect(c.alerts.secrets.signingKeys(await row(), now + 61_000).secrets).toEqual([next]);
-    expect((await c.alerts.service.getRule(ALL_TENANTS, created.id)).channels[0]).not.toHaveProperty('generatedSecret');
+    expect((await c.alerts.service.getRule(readerOf(ALL_TENANTS), created.id)).channels[0]).not.toHaveProperty('generatedSecret');
 
     // Another tenant's token cannot see, so cannot rotate, the channel.
-    expect(await codeOf(c.alerts.service.rotateChannelSecret({ restrictedTo: 'someone-else' }, created.id, channelId, {}, 'token:other'))).toBe('NOT_FOUND');
+    expect(await codeOf(c.alerts.service.rotateChannelSecret(testCaller('token:other', { restrictedTo: 'someone-else' }), created.id, channelId, {}))).toBe('NOT_FOUND');
   });
 
   it('shows a tenant-restricted caller who acknowledged an incident as a kind, not an email', async () => {
@@ -170,12 +167,12 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
         resolved_at: null, resolution: null, last_notified_at: 1_000, renotify_count: 0,
       })
       .execute();
-    await c.alerts.service.acknowledge(ALL_TENANTS, id, { note: 'on it' }, 'operator:oncall@platform.example');
-    const forTenant = await c.alerts.service.getIncident({ restrictedTo: tenantId }, id);
+    await c.alerts.service.acknowledge(testCaller('operator:oncall@platform.example'), id, { note: 'on it' });
+    const forTenant = await c.alerts.service.getIncident(readerOf({ restrictedTo: tenantId }), id);
     expect(forTenant.acknowledgedBy).toBe('operator');
     expect(JSON.stringify(forTenant)).not.toContain('oncall@platform.example');
-    const listed = await c.alerts.service.listIncidentsPage({ restrictedTo: tenantId }, {}, { limit: 10 });
+    const listed = await c.alerts.service.listIncidentsPage(readerOf({ restrictedTo: tenantId }), {}, { limit: 10 });
     expect(listed.items[0]?.acknowledgedBy).toBe('operator');
-    expect((await c.alerts.service.getIncident(ALL_TENANTS, id)).acknowledgedBy).toBe('operator:oncall@platform.example');
+    expect((await c.alerts.service.getIncident(readerOf(ALL_TENANTS), id)).acknowledgedBy).toBe('operator:oncall@platform.example');
   });
 });

@@ -12,6 +12,9 @@ import type { TenantTable } from '../db/tables/tenant.tables';
 import type { CreateTenantInput, TenantView, UpdateTenantInput } from './tenants.schemas';
 
 type Usage = TenantView['usage'];
+/** What a read needs of its caller: the tenant restriction. Another domain passes its own {@link Caller}. */
+type Scope = Pick<Caller, 'tenantId'>;
+const EVERY_TENANT: Scope = { tenantId: null };
 const NO_USAGE: Usage = { inferenceServers: 0, alertRules: 0, browserSessions: 0 };
 
 /** The tables whose rows belong to a tenant and keep it from being deleted, with how to name them. */
@@ -22,8 +25,9 @@ const OWNED = [
 ] as const;
 
 /**
- * Tenants: create, rename, delete, read. Every method takes the caller's {@link TenantAccess}; a tenant the
- * caller may not see is NOT_FOUND. Mutations are audited with the actor (`token:…` / `operator:…`).
+ * Tenants: create, rename, delete, read. Every method takes the {@link Caller} first (reads need only its tenant
+ * restriction, so other domains pass their own caller through); a tenant the caller may not see is NOT_FOUND.
+ * Mutations are audited with the caller's label (`token:…` / `operator:…`).
  */
 export class TenantService {
   constructor(
@@ -38,7 +42,8 @@ export class TenantService {
     return this.deps.database.db;
   }
 
-  async list(access: TenantAccess): Promise<TenantView[]> {
+  async list(caller: Scope): Promise<TenantView[]> {
+    const access = tenantAccessOf(caller);
     let query = this.db.selectFrom('tenants').selectAll().orderBy('name').orderBy('slug');
     if (access.restrictedTo !== null) query = query.where('id', '=', access.restrictedTo);
     const rows = await query.execute();
@@ -47,7 +52,8 @@ export class TenantService {
   }
 
   /** One page of {@link list}, in the same order (name, then slug, which is unique). */
-  async listPage(access: TenantAccess, page: PageRequest): Promise<Page<TenantView>> {
+  async listPage(caller: Scope, page: PageRequest): Promise<Page<TenantView>> {
+    const access = tenantAccessOf(caller);
     let query = this.db.selectFrom('tenants').selectAll().orderBy('name').orderBy('slug').limit(page.limit + 1);
     if (access.restrictedTo !== null) query = query.where('id', '=', access.restrictedTo);
     if (page.cursor !== undefined) {
@@ -64,19 +70,20 @@ export class TenantService {
     return toPage('tenants', rows, page.limit, (r) => [r.name, r.slug], (row) => toView(row, usage.get(row.id) ?? NO_USAGE));
   }
 
-  async get(id: string, access: TenantAccess): Promise<TenantView> {
-    const row = await this.find(id, access);
+  async get(caller: Scope, id: string): Promise<TenantView> {
+    const row = await this.find(id, tenantAccessOf(caller));
     const usage = await this.usage([row.id]);
     return toView(row, usage.get(row.id) ?? NO_USAGE);
   }
 
   async findBySlug(slug: string): Promise<TenantView | null> {
     const row = await this.db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
-    return row ? this.get(row.id, { restrictedTo: null }) : null;
+    return row ? this.get(EVERY_TENANT, row.id) : null;
   }
 
   /** Ids and names of the tenants the caller may see, by name: what other domains offer to choose from (no usage counts). */
-  names(access: TenantAccess, options: { limit?: number } = {}): Promise<Array<{ id: string; name: string }>> {
+  names(caller: Scope, options: { limit?: number } = {}): Promise<Array<{ id: string; name: string }>> {
+    const access = tenantAccessOf(caller);
     let query = this.db.selectFrom('tenants').select(['id', 'name']);
     if (access.restrictedTo !== null) query = query.where('id', '=', access.restrictedTo);
     query = query.orderBy('name');
@@ -85,8 +92,8 @@ export class TenantService {
   }
 
   /** Throws NOT_FOUND unless the tenant exists and the caller may see it. */
-  async assertVisible(id: string, access: TenantAccess): Promise<void> {
-    await this.find(id, access);
+  async assertVisible(caller: Scope, id: string): Promise<void> {
+    await this.find(id, tenantAccessOf(caller));
   }
 
   async create(caller: Caller, input: CreateTenantInput): Promise<TenantView> {
@@ -127,7 +134,7 @@ export class TenantService {
         detail: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, { from: before[k as keyof TenantTable], to: v }])),
       });
     }
-    return this.get(id, access);
+    return this.get(caller, id);
   }
 
   /**

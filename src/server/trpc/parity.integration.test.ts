@@ -4,7 +4,7 @@ import { SCOPES } from '../auth/auth.schemas';
 import type { AppRouter } from './app-router';
 import { restClient, trpcClient } from '../testing/clients';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
-import { testToken } from '../testing/callers';
+import { testCaller, testToken } from '../testing/callers';
 
 type View = Record<string, unknown>;
 type Outcome = { ok: true; view: View } | { ok: false; code: string; message: string };
@@ -37,7 +37,7 @@ function restSurface(t: TestContainer, token: string): Surface {
 }
 
 async function trpcSurface(t: TestContainer): Promise<Surface> {
-  await t.c.operators.create({ email: 'parity@example.com', password: 'parity-password', role: 'admin' }, 'test');
+  await t.c.operators.create(testCaller('test'), { email: 'parity@example.com', password: 'parity-password', role: 'admin' });
   const { client } = trpcClient(t.c);
   await client.auth.login.mutate({ email: 'parity@example.com', password: 'parity-password' });
   const outcome = async (p: Promise<View>): Promise<Outcome> => {
@@ -112,7 +112,7 @@ describe.each(TOPOLOGIES)('REST and tRPC parity on %s', (topology, available) =>
     const restSide = await testContainer(topology);
     const trpcSide = await testContainer(topology);
     containers.push(restSide, trpcSide);
-    const token = (await restSide.c.tokens.create({ name: 'parity', scopes: [...SCOPES] }, 'test')).token;
+    const token = (await restSide.c.tokens.create(testCaller('test'), { name: 'parity', scopes: [...SCOPES] })).token;
     const viaRest = await scenario(restSurface(restSide, token));
     const viaTrpc = await scenario(await trpcSurface(trpcSide));
     expect(viaTrpc).toEqual(viaRest);
@@ -128,7 +128,7 @@ describe.each(TOPOLOGIES)('REST and tRPC parity on %s', (topology, available) =>
   it('viewers may read but not act; signed-out callers may do neither', async () => {
     const t = await testContainer(topology);
     containers.push(t);
-    await t.c.operators.create({ email: 'viewer@example.com', password: 'viewer-password', role: 'viewer' }, 'test');
+    await t.c.operators.create(testCaller('test'), { email: 'viewer@example.com', password: 'viewer-password', role: 'viewer' });
     const { client } = trpcClient(t.c);
     await expect(client.automations.list.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
     await client.auth.login.mutate({ email: 'viewer@example.com', password: 'viewer-password' });
@@ -142,7 +142,7 @@ describe.each(TOPOLOGIES)('REST and tRPC parity on %s', (topology, available) =>
   it('changes an operator’s own password: the current one is checked, other sessions end, this one stays', async () => {
     const t = await testContainer(topology);
     containers.push(t);
-    await t.c.operators.create({ email: 'me@example.com', password: 'first-password', role: 'viewer' }, 'test');
+    await t.c.operators.create(testCaller('test'), { email: 'me@example.com', password: 'first-password', role: 'viewer' });
     const here = trpcClient(t.c).client;
     const elsewhere = trpcClient(t.c).client;
     await here.auth.login.mutate({ email: 'me@example.com', password: 'first-password' });
@@ -160,7 +160,7 @@ describe.each(TOPOLOGIES)('REST and tRPC parity on %s', (topology, available) =>
   it('limits sign-in attempts and refuses wrong passwords without saying which part was wrong', async () => {
     const t = await testContainer(topology);
     containers.push(t);
-    await t.c.operators.create({ email: 'ops@example.com', password: 'right-password', role: 'admin' }, 'test');
+    await t.c.operators.create(testCaller('test'), { email: 'ops@example.com', password: 'right-password', role: 'admin' });
     const { client } = trpcClient(t.c);
     const codes: string[] = [];
     for (let i = 0; i < 6; i++) {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../auth/operator.service';
 import { type TestContainer, testContainer } from '../testing/container';
 import { trpcHandler } from './handler';
+import { testCaller } from '../testing/callers';
 
 /** Reads an SSE response until `until` matches what arrived, or the stream ends; returns everything read. */
 async function readUntil(body: ReadableStream<Uint8Array>, until: (text: string) => boolean): Promise<{ text: string; ended: boolean }> {
@@ -28,7 +29,7 @@ describe('live streams end with their session', () => {
 
   it('an open automations stream closes when an admin ends the session, and a new one is refused', async () => {
     t = await testContainer('sqlite-local');
-    const viewer = await t.c.operators.create({ email: 'board@example.com', password: 'board-password', role: 'viewer' }, 'test');
+    const viewer = await t.c.operators.create(testCaller('test'), { email: 'board@example.com', password: 'board-password', role: 'viewer' });
     const { sessionToken } = await t.c.operators.login('board@example.com', 'board-password', 'wall-display');
     const handler = trpcHandler(async () => t.c);
     const open = () =>
@@ -41,7 +42,7 @@ describe('live streams end with their session', () => {
     const first = await readUntil(body, (text) => text.includes('alert-evaluation'));
     expect(first.ended).toBe(false);
 
-    await t.c.sessions.end(viewer.id, undefined, 'operator:admin@example.com');
+    await t.c.sessions.end(testCaller('operator:admin@example.com'), viewer.id, undefined);
     const rest = await readUntil(body, () => false);
     expect(rest.ended).toBe(true);
 

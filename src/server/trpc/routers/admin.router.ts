@@ -39,29 +39,29 @@ export const adminRouter = router({
   createToken: adminProcedure
     .input(createTokenInputSchema)
     .output(z.object({ token: z.string(), view: tokenViewSchema }))
-    .mutation(({ ctx, input }) => ctx.container.tokens.create(input, ctx.caller.label)),
+    .mutation(({ ctx, input }) => ctx.container.tokens.create(ctx.caller, input)),
 
   revokeToken: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
     .output(tokenViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.tokens.revoke(input.id, ctx.caller.label)),
+    .mutation(({ ctx, input }) => ctx.container.tokens.revoke(ctx.caller, input.id)),
 
   operators: adminProcedure.output(z.array(operatorViewSchema)).query(({ ctx }) => ctx.container.operators.list()),
 
   createOperator: adminProcedure
     .input(createOperatorInputSchema)
     .output(operatorViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.operators.create(input, ctx.caller.label)),
+    .mutation(({ ctx, input }) => ctx.container.operators.create(ctx.caller, input)),
 
   setOperatorRole: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100), role: z.enum(ROLES) }))
     .output(operatorViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.operators.setRole(input.id, input.role, ctx.caller.label)),
+    .mutation(({ ctx, input }) => ctx.container.operators.setRole(ctx.caller, input.id, input.role)),
 
   setOperatorDisabled: adminProcedure
     .input(z.object({ id: z.string().min(1).max(100), disabled: z.boolean() }))
     .output(operatorViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.operators.setDisabled(input.id, input.disabled, ctx.caller.label)),
+    .mutation(({ ctx, input }) => ctx.container.operators.setDisabled(ctx.caller, input.id, input.disabled)),
 
   /** An operator's live sessions (when they started, last seen, when they end). */
   operatorSessions: adminProcedure
@@ -73,7 +73,7 @@ export const adminRouter = router({
   endOperatorSessions: adminProcedure
     .input(endSessionsInputSchema)
     .output(z.object({ ended: z.number() }))
-    .mutation(({ ctx, input }) => ctx.container.sessions.end(input.operatorId, input.sessionId, ctx.caller.label)),
+    .mutation(({ ctx, input }) => ctx.container.sessions.end(ctx.caller, input.operatorId, input.sessionId)),
 
   /** The audit log, newest first, filtered by exact actor, action or target (an automation key, a token name…). */
   audit: adminProcedure

@@ -16,7 +16,6 @@ import {
   targetsViewSchema,
   updateRuleInputSchema,
 } from '../../alerts/alerts.schemas';
-import { ALL_TENANTS } from '../../tenants/tenant-access';
 import { adminProcedure, operatorProcedure, router } from '../init';
 
 const idInput = z.object({ id: z.string().min(1).max(128) });
@@ -26,60 +25,60 @@ export const alertsRouter = router({
   rules: operatorProcedure
     .input(rulesQuerySchema)
     .output(z.array(ruleViewSchema))
-    .query(({ ctx, input }) => ctx.container.alerts.service.listRules(ALL_TENANTS, input)),
+    .query(({ ctx, input }) => ctx.container.alerts.service.listRules(ctx.caller, input)),
 
-  rule: operatorProcedure.input(idInput).output(ruleViewSchema).query(({ ctx, input }) => ctx.container.alerts.service.getRule(ALL_TENANTS, input.id)),
+  rule: operatorProcedure.input(idInput).output(ruleViewSchema).query(({ ctx, input }) => ctx.container.alerts.service.getRule(ctx.caller, input.id)),
 
   createRule: adminProcedure
     .input(createRuleInputSchema)
     .output(ruleViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.alerts.service.createRule(ALL_TENANTS, input, ctx.caller.label)),
+    .mutation(({ ctx, input }) => ctx.container.alerts.service.createRule(ctx.caller, input)),
 
   updateRule: adminProcedure
     .input(idInput.extend(updateRuleInputSchema.shape).strict())
     .output(ruleViewSchema)
-    .mutation(({ ctx, input: { id, ...patch } }) => ctx.container.alerts.service.updateRule(ALL_TENANTS, id, patch, ctx.caller.label)),
+    .mutation(({ ctx, input: { id, ...patch } }) => ctx.container.alerts.service.updateRule(ctx.caller, id, patch)),
 
   deleteRule: adminProcedure
     .input(idInput)
     .output(ruleViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.alerts.service.deleteRule(ALL_TENANTS, input.id, ctx.caller.label)),
+    .mutation(({ ctx, input }) => ctx.container.alerts.service.deleteRule(ctx.caller, input.id)),
 
   /** New secret for a webhook channel; the old one keeps signing (both signatures) for the overlap. */
   rotateChannelSecret: adminProcedure
     .input(z.object({ id: z.string().min(1).max(128), channelId: z.string().min(1).max(128) }).extend(rotateSecretInputSchema.shape).strict())
     .output(ruleViewSchema)
-    .mutation(({ ctx, input: { id, channelId, ...rest } }) => ctx.container.alerts.service.rotateChannelSecret(ALL_TENANTS, id, channelId, rest, ctx.caller.label)),
+    .mutation(({ ctx, input: { id, channelId, ...rest } }) => ctx.container.alerts.service.rotateChannelSecret(ctx.caller, id, channelId, rest)),
 
   /** The draft rule's current value per server, before saving it. */
   preview: operatorProcedure
     .input(previewInputSchema)
     .output(previewViewSchema)
-    .query(({ ctx, input }) => ctx.container.alerts.service.preview(ALL_TENANTS, input)),
+    .query(({ ctx, input }) => ctx.container.alerts.service.preview(ctx.caller, input)),
 
   /** Tenants and their servers, to choose a rule's scope. */
-  targets: operatorProcedure.output(targetsViewSchema).query(({ ctx }) => ctx.container.alerts.service.targets(ALL_TENANTS)),
+  targets: operatorProcedure.output(targetsViewSchema).query(({ ctx }) => ctx.container.alerts.service.targets(ctx.caller)),
 
   incidents: operatorProcedure
     .input(incidentsQuerySchema)
     .output(z.array(incidentViewSchema))
-    .query(({ ctx, input }) => ctx.container.alerts.service.listIncidents(ALL_TENANTS, input)),
+    .query(({ ctx, input }) => ctx.container.alerts.service.listIncidents(ctx.caller, input)),
 
   incident: operatorProcedure
     .input(idInput)
     .output(incidentDetailSchema)
-    .query(({ ctx, input }) => ctx.container.alerts.service.getIncident(ALL_TENANTS, input.id)),
+    .query(({ ctx, input }) => ctx.container.alerts.service.getIncident(ctx.caller, input.id)),
 
   /** Unresolved incidents by status, for the navigation badge (polled). */
-  openCount: operatorProcedure.output(openCountViewSchema).query(({ ctx }) => ctx.container.alerts.service.openCount(ALL_TENANTS)),
+  openCount: operatorProcedure.output(openCountViewSchema).query(({ ctx }) => ctx.container.alerts.service.openCount(ctx.caller)),
 
   acknowledge: adminProcedure
     .input(idInput.extend(acknowledgeInputSchema.shape).strict())
     .output(incidentDetailSchema)
-    .mutation(({ ctx, input: { id, ...rest } }) => ctx.container.alerts.service.acknowledge(ALL_TENANTS, id, rest, ctx.caller.label)),
+    .mutation(({ ctx, input: { id, ...rest } }) => ctx.container.alerts.service.acknowledge(ctx.caller, id, rest)),
 
   addNote: adminProcedure
     .input(idInput.extend(noteInputSchema.shape).strict())
     .output(incidentDetailSchema)
-    .mutation(({ ctx, input }) => ctx.container.alerts.service.addNote(ALL_TENANTS, input.id, input.note, ctx.caller.label)),
+    .mutation(({ ctx, input }) => ctx.container.alerts.service.addNote(ctx.caller, input.id, input.note)),
 });

@@ -5,11 +5,11 @@ import { type Fixture, startFixture } from '../../inference/testing/fixture-serv
 import { trpcClient } from '../../testing/clients';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../../testing/container';
 import { DEFAULT_OUTBOUND_ENV } from '../../testing/outbound';
-import { testToken } from '../../testing/callers';
+import { readerOf, testCaller, testToken } from '../../testing/callers';
 
 async function signedIn(t: TestContainer, role: 'admin' | 'viewer') {
   const email = `${role}-${Math.random().toString(36).slice(2)}@example.com`;
-  await t.c.operators.create({ email, password: 'a-long-password', role }, 'test');
+  await t.c.operators.create(testCaller('test'), { email, password: 'a-long-password', role });
   const { client } = trpcClient(t.c);
   await client.auth.login.mutate({ email, password: 'a-long-password' });
   return { client, email };
@@ -53,7 +53,7 @@ describe.each(TOPOLOGIES)('tenants and inference tRPC procedures on %s', (topolo
     expect(await client.inference.list.query({ tenantId: tenant.id })).toEqual([server]);
     expect(await client.inference.get.query({ id: server.id })).toEqual(server);
     // the same object the REST surface answers with
-    expect(await t.c.inference.servers.get(server.id, ALL_TENANTS)).toEqual(server);
+    expect(await t.c.inference.servers.get(readerOf(ALL_TENANTS), server.id)).toEqual(server);
 
     await t.c.automations.run(testToken(), 'inference-monitoring-poll');
     const samples = await client.inference.samples.query({ id: server.id });

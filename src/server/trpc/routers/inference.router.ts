@@ -10,7 +10,6 @@ import {
   serverViewSchema,
   updateServerInputSchema,
 } from '../../inference/inference.schemas';
-import { ALL_TENANTS } from '../../tenants/tenant-access';
 import { tenantViewSchema } from '../../tenants/tenants.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
 
@@ -21,29 +20,29 @@ export const inferenceRouter = router({
   list: operatorProcedure
     .input(listServersQuerySchema.optional())
     .output(z.array(serverViewSchema))
-    .query(({ ctx, input }) => ctx.container.inference.servers.list(input ?? {}, ALL_TENANTS)),
+    .query(({ ctx, input }) => ctx.container.inference.servers.list(ctx.caller, input ?? {})),
 
-  get: operatorProcedure.input(idInput).output(serverViewSchema).query(({ ctx, input }) => ctx.container.inference.servers.get(input.id, ALL_TENANTS)),
+  get: operatorProcedure.input(idInput).output(serverViewSchema).query(({ ctx, input }) => ctx.container.inference.servers.get(ctx.caller, input.id)),
 
   samples: operatorProcedure
     .input(idInput.extend(samplesQuerySchema.shape))
     .output(z.array(sampleViewSchema))
-    .query(({ ctx, input }) => ctx.container.inference.servers.samples(input.id, { since: input.since, limit: input.limit }, ALL_TENANTS)),
+    .query(({ ctx, input }) => ctx.container.inference.servers.samples(ctx.caller, input.id, { since: input.since, limit: input.limit })),
 
   create: adminProcedure
     .input(createServerInputSchema)
     .output(serverViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.inference.servers.create(input, ctx.caller.label, ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.inference.servers.create(ctx.caller, input)),
 
   update: adminProcedure
     .input(idInput.extend({ changes: updateServerInputSchema }))
     .output(serverViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.inference.servers.update(input.id, input.changes, ctx.caller.label, ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.inference.servers.update(ctx.caller, input.id, input.changes)),
 
   delete: adminProcedure
     .input(idInput)
     .output(serverViewSchema)
-    .mutation(({ ctx, input }) => ctx.container.inference.servers.delete(input.id, ctx.caller.label, ALL_TENANTS)),
+    .mutation(({ ctx, input }) => ctx.container.inference.servers.delete(ctx.caller, input.id)),
 
   demoStatus: operatorProcedure.output(demoStatusSchema).query(({ ctx }) => ctx.container.inference.demo.status()),
 

@@ -1,6 +1,5 @@
 import 'server-only';
 import { z } from 'zod';
-import { ALL_TENANTS } from '../../tenants/tenant-access';
 import { createTenantInputSchema, tenantIdSchema, tenantViewSchema, updateTenantInputSchema } from '../../tenants/tenants.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
 
@@ -8,9 +7,9 @@ const idInput = z.object({ id: tenantIdSchema });
 
 /** Tenants in the console: operators see every tenant; admins may change them. Same service as REST /tenants. */
 export const tenantsRouter = router({
-  list: operatorProcedure.output(z.array(tenantViewSchema)).query(({ ctx }) => ctx.container.tenants.service.list(ALL_TENANTS)),
+  list: operatorProcedure.output(z.array(tenantViewSchema)).query(({ ctx }) => ctx.container.tenants.service.list(ctx.caller)),
 
-  get: operatorProcedure.input(idInput).output(tenantViewSchema).query(({ ctx, input }) => ctx.container.tenants.service.get(input.id, ALL_TENANTS)),
+  get: operatorProcedure.input(idInput).output(tenantViewSchema).query(({ ctx, input }) => ctx.container.tenants.service.get(ctx.caller, input.id)),
 
   create: adminProcedure
     .input(createTenantInputSchema)
