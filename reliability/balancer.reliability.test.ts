@@ -282,6 +282,8 @@ describe.skipIf(!available)('two instances behind nginx, round robin', () => {
       'balancer SIGKILL',
       `${statuses.length} calls (${statuses.length - killedAt} after the kill) all 200; the dead owner's session: 409 naming it, closable ${Math.round((Date.now() - started) / 1000)} s later (status ${closed.status})`,
     );
+    // The calls after the kill did meet the dead instance: nginx was refused and sent them on.
+    expect(nginx.errors()).toMatch(new RegExp(`Connection refused\\) while connecting to upstream.*upstream: "http://127\\.0\\.0\\.1:${victim.port}/`));
     expect(nginx.errors()).not.toMatch(/\[(emerg|alert|crit)\]/);
   });
 });
