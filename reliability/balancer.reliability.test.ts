@@ -104,7 +104,7 @@ describe.skipIf(!available)('two instances behind nginx, round robin', () => {
     const tenant = await call('POST', '/tenants', { name: 'Balancer', slug: 'balancer' });
     expect(tenant.status, JSON.stringify(tenant.body)).toBe(201);
     tenantId = (tenant.body.tenant as { id: string }).id;
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await nginx?.stop();
