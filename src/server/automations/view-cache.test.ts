@@ -108,6 +108,8 @@ const BY_TYPE: Record<Exclude<ChangeEvent['type'], 'automation'>, { event: Chang
   sessions: { event: { type: 'sessions', operatorId: 'op-1' }, reads: NONE },
   'run-request': { event: { type: 'run-request', key: 'one', requestId: 'r', actor: 'token:ops' }, reads: NONE },
   'run-reply': { event: { type: 'run-reply', key: 'one', requestId: 'r', ok: true, error: null }, reads: NONE },
+  'browser-action': { event: { type: 'browser-action', requestId: 'r', target: 'b', action: 'close', args: [] }, reads: NONE },
+  'browser-action-reply': { event: { type: 'browser-action-reply', requestId: 'r', phase: 'accepted' }, reads: NONE },
 };
 
 describe('AutomationViewCache', () => {

@@ -10,6 +10,7 @@ import type { TenantService } from '../tenants/tenant.service';
 import { type BrowserRuntime, type NavigationOutcome, type PageSnapshot, SessionNotHeldError } from './browser-runtime';
 import type { SessionChanges } from './browser-session-changes';
 import { iso, toView } from './browser-session-view';
+import { SessionHeldElsewhereError } from './session-held-elsewhere';
 import type { BrowserSessionsRepository, SessionRow } from './browser-sessions.repository';
 import type { BrowserSettings } from '../config/browser.config';
 import { type CreateSessionInput, type ListSessionsQuery, type SessionView, isLiveStatus } from './browser.schemas';
@@ -50,7 +51,8 @@ export interface BrowserSessionsDeps {
  *   per-instance cap (429) nor the tenant's quota (409 QUOTA_EXCEEDED, below the instance's capacity, so one
  *   tenant never takes every slot) and is refused while the instance drains (503);
  * - navigate, screenshot and close count as activity; reads (get, list, thumbnail) never do;
- * - actions act on this instance's runtime only: a session another live instance holds answers 409 naming it;
+ * - actions act on this instance's runtime only: a session another instance holds throws SessionHeldElsewhereError,
+ *   which the forwarding facade (session-forwarding.ts) turns into a call on the owner;
  * - every end of a session (close, expiry, crash, shutdown, reconciliation) is recorded once, first reason wins,
  *   and the runtime's context is closed too (DB row and runtime agree).
  */
@@ -260,10 +262,7 @@ export class BrowserSessionsService {
   }
 
   private heldElsewhere(row: SessionRow): AppError {
-    return new AppError(
-      'CONFLICT',
-      `Browser session ${row.id} is held by instance ${row.owner_instance_id}; actions must reach that instance (this is ${this.deps.instanceId})`,
-    );
+    return new SessionHeldElsewhereError(row.id, row.owner_instance_id, this.deps.instanceId);
   }
 
   /**

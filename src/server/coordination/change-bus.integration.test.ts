@@ -52,6 +52,8 @@ const OTHER_CHANGES: Record<Exclude<ChangeEvent['type'], 'automation'>, ChangeEv
   instances: { type: 'instances' },
   'run-request': { type: 'run-request', key: 'browser-session-reaper', requestId: 'request-1', actor: 'token:ops' },
   'run-reply': { type: 'run-reply', key: 'browser-session-reaper', requestId: 'request-1', ok: false, error: 'Browser runtime is unavailable' },
+  'browser-action': { type: 'browser-action', requestId: 'request-2', target: 'instance-b', action: 'close', args: ['00000000-0000-4000-8000-000000000000'] },
+  'browser-action-reply': { type: 'browser-action-reply', requestId: 'request-2', phase: 'done', error: { code: 'NOT_FOUND', message: 'Browser session not found' } },
 };
 
 const EVERY_CHANGE: ChangeEvent[] = [...Object.values(AUTOMATION_CHANGES), ...Object.values(OTHER_CHANGES)];

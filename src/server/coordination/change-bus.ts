@@ -26,7 +26,7 @@ export interface BrowserSessionsChange {
   type: 'browser-sessions';
 }
 
-/** What travels between instances. Small, and never carries secrets. */
+/** What travels between instances. Small (but for a forwarded screenshot), and never carries secrets. */
 export type ChangeEvent =
   | AutomationChange
   | BrowserSessionsChange
@@ -40,7 +40,17 @@ export type ChangeEvent =
   | { type: 'instances' }
   /** Ask every instance to run its own copy of a per-instance automation (reaper run-now). */
   | { type: 'run-request'; key: string; requestId: string; actor: string }
-  | { type: 'run-reply'; key: string; requestId: string; ok: boolean; error: string | null };
+  | { type: 'run-reply'; key: string; requestId: string; ok: boolean; error: string | null }
+  /**
+   * A browser-session action (navigate, screenshot, close) for the instance that holds the session's page, asked by
+   * the instance a client reached (browser/session-forwarding.ts). `args` are the service call's arguments, encoded.
+   */
+  | { type: 'browser-action'; requestId: string; target: string; action: string; args: unknown }
+  /**
+   * The owner's answer: `accepted` at once, then `done` with the encoded result or the coded error. A screenshot's
+   * result carries the PNG (base64, bounded by MAX_FORWARDED_CHARS): the one event that is not small.
+   */
+  | { type: 'browser-action-reply'; requestId: string; phase: 'accepted' | 'done'; result?: unknown; error?: { code: string; message: string; retryAfterSeconds?: number } };
 
 export type Envelope = ChangeEvent & { origin: string; at: number };
 

@@ -564,11 +564,22 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
       expect(await status(ghost.id)).toMatchObject({ status: 'orphaned', closeReason: 'owner-lapsed' });
       expect(a.c.browser.runtime.holds(onA.id)).toBe(true);
 
-      // Actions reach only the owner's runtime: B answers 409 naming A, and A's page is untouched.
-      const elsewhere = await callB('POST', `${PATH}/${onA.id}/navigate`, { url: `${pages.origin}/page?title=hijack` });
+      // Actions need the owner's runtime. While A answers no forwarded calls (its lifecycle is not started), B
+      // answers 409 naming A once A stayed silent, and A's page is untouched.
+      const elsewhere = await callB('POST', `${PATH}/${onA.id}/navigate`, { url: `${pages.origin}/page?title=silent` });
       expect(elsewhere.status).toBe(409);
       expect(elsewhere.body.error).toContain(a.c.config.instanceId);
       expect((await status(onA.id)).title).toBe('A');
+      // Once A answers, B forwards to A: navigate, screenshot and close through B act on A's page.
+      await a.c.browser.lifecycle.start?.();
+      const moved = await callB('POST', `${PATH}/${onA.id}/navigate`, { url: `${pages.origin}/page?title=via-B` });
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      expect(sessionOf(moved)).toMatchObject({ title: 'via-B', ownerInstanceId: a.c.config.instanceId });
+      const shot = await callB('GET', `${PATH}/${onA.id}/screenshot`);
+      expect(shot.status).toBe(200);
+      expect(shot.bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+      const ghostAction = await callB('POST', `${PATH}/${ghost.id}/navigate`, { url: `${pages.origin}/page` });
+      expect(ghostAction.status).toBe(409);
 
       // The reaper's view sums every live instance's runtime (A reports through its heartbeat).
       await a.c.instances.heartbeat({ browser: { ...a.c.browser.port.status(), healthy: true } });
@@ -579,6 +590,9 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
       expect(await a.c.browser.port.reap(runContext(a.c))).toEqual({ closed: 1 });
       expect(await status(stale.id)).toMatchObject({ status: 'expired', closeReason: 'max-lifetime' });
       expect(await status(onA.id)).toMatchObject({ status: 'ready' });
+      const closed = await callB('DELETE', `${PATH}/${onA.id}`);
+      expect(sessionOf(closed)).toMatchObject({ status: 'closed', closeReason: 'requested' });
+      expect(a.c.browser.runtime.holds(onA.id)).toBe(false);
     } finally {
       await a.c.browser.upkeep.shutdown();
       await b.c.browser.upkeep.shutdown();
