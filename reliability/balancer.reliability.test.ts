@@ -8,6 +8,7 @@ import type { ConsoleProcess } from '../src/server/testing/console-process';
 import { freePort } from '../src/server/testing/free-port';
 import { postgresAvailable, redisAvailable, tempDir } from '../src/server/testing/services';
 import { type Cluster, report, sleep, startCluster, waitFor } from './cluster';
+import { testCaller } from '../src/server/testing/callers';
 
 // Two real consoles on PostgreSQL + Redis behind Debian's nginx with the sample configuration of
 // docs/operations/nginx.conf (round robin, no sticky routing): the REST surface, a live view, a browser session's
@@ -100,7 +101,7 @@ describe.skipIf(!available)('two instances behind nginx, round robin', () => {
     const [a, b] = cluster.instances as [ConsoleProcess, ConsoleProcess];
     nginx = await startNginx([a.port, b.port]);
     const scopes = ['automations:read', 'automations:write', 'inference:read', 'inference:write', 'browser:read', 'browser:write'] as const;
-    token = (await cluster.shared.c.tokens.create({ name: 'balancer', scopes: [...scopes] }, 'test')).token;
+    token = (await cluster.shared.c.tokens.create(testCaller('test'), { name: 'balancer', scopes: [...scopes] })).token;
     const tenant = await call('POST', '/tenants', { name: 'Balancer', slug: 'balancer' });
     expect(tenant.status, JSON.stringify(tenant.body)).toBe(201);
     tenantId = (tenant.body.tenant as { id: string }).id;
