@@ -42,7 +42,10 @@ export const channelInputSchema = z
      * How deliveries are signed (webhook channels only): `x-alert-signature` (the default for a new channel) or
      * `standard-webhooks`. Left out on a channel given again: it keeps its scheme. Changing it replaces the secret.
      */
-    signatureScheme: z.enum(SIGNATURE_SCHEMES).optional(),
+    signatureScheme: z
+      .enum(SIGNATURE_SCHEMES)
+      .describe('Webhook channels: how deliveries are signed. x-alert-signature (default) or standard-webhooks (webhook-id, webhook-timestamp, webhook-signature; whsec_ secret).')
+      .optional(),
   })
   .strict()
   .refine((c) => c.type === 'webhook' || c.secret === undefined, { message: 'secret applies to webhook channels only', path: ['secret'] })
@@ -145,7 +148,7 @@ export const channelViewSchema = z.object({
   /** Whether deliveries are signed; the secret itself is never returned after it was set. */
   hasSecret: z.boolean(),
   /** How a webhook channel's deliveries are signed (docs/alerts.md "Signatures"); null for Slack channels. */
-  signatureScheme: z.enum(SIGNATURE_SCHEMES).nullable(),
+  signatureScheme: z.enum(SIGNATURE_SCHEMES).nullable().describe('How deliveries are signed; null for Slack channels.'),
   /** While a rotation's overlap lasts: when the previous secret stops signing deliveries; else null. */
   previousSecretExpiresAt: z.string().nullable(),
   /** Present only in the answer that generated it, once. */
