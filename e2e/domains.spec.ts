@@ -57,7 +57,7 @@ test.describe.serial('the domains, end to end in the console', () => {
     await page.getByLabel('Channel 1 signature scheme').selectOption('standard-webhooks');
     await expect(page.getByLabel('Channel 1 signing secret')).toHaveAttribute('placeholder', /whsec_/);
     // Disabled: nothing is evaluated or sent to the example receiver.
-    await page.getByLabel('Enabled').uncheck();
+    await page.getByRole('checkbox', { name: 'Enabled' }).uncheck();
     await page.getByRole('button', { name: 'Create rule' }).click();
     await expect(page.locator('code', { hasText: /^whsec_[A-Za-z0-9+/]{43}=$/ })).toBeVisible();
   });
