@@ -43,6 +43,25 @@ test.describe.serial('the domains, end to end in the console', () => {
     await expect.poll(async () => page.getByTestId('incident-row').count()).toBeGreaterThanOrEqual(4);
   });
 
+  test('a webhook channel chosen as Standard Webhooks in the rule form gets a whsec_ secret, shown once', async ({ page }) => {
+    await signIn(page);
+    await page.goto('/alerts');
+    await page.getByRole('button', { name: 'New rule' }).click();
+    await page.getByLabel('Name').fill('Standard Webhooks receiver');
+    await page.getByLabel('Metric').selectOption('up');
+    await page.getByLabel('Operator').selectOption('<');
+    await page.getByLabel(/^Threshold/).fill('1');
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    await page.getByLabel('Channel 1 URL').fill('https://hooks.example.com/standard');
+    await expect(page.getByLabel('Channel 1 signature scheme')).toHaveValue('x-alert-signature');
+    await page.getByLabel('Channel 1 signature scheme').selectOption('standard-webhooks');
+    await expect(page.getByLabel('Channel 1 signing secret')).toHaveAttribute('placeholder', /whsec_/);
+    // Disabled: nothing is evaluated or sent to the example receiver.
+    await page.getByRole('checkbox', { name: 'Enabled' }).uncheck();
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await expect(page.locator('code', { hasText: /^whsec_[A-Za-z0-9+/]{43}=$/ })).toBeVisible();
+  });
+
   test('a browser session opens in the real Chromium, shows in the reaper metrics, and closes', async ({ page, baseURL }) => {
     await signIn(page);
     await page.getByRole('link', { name: 'Browser sessions' }).click();

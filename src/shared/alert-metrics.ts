@@ -47,6 +47,15 @@ export type NoDataMode = (typeof NO_DATA_MODES)[number];
 export const CHANNEL_TYPES = ['webhook', 'slack'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
+/**
+ * How a webhook channel signs its deliveries (docs/alerts.md "Signatures"): `x-alert-signature`, the console's own
+ * scheme and the default, or `standard-webhooks` (webhook-id / webhook-timestamp / webhook-signature, `whsec_`
+ * secrets), which the Standard Webhooks receiver libraries verify as they are.
+ */
+export const SIGNATURE_SCHEMES = ['x-alert-signature', 'standard-webhooks'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+export const DEFAULT_SIGNATURE_SCHEME: SignatureScheme = 'x-alert-signature';
+
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 

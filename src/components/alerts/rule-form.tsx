@@ -13,6 +13,7 @@ import {
   type Operator,
   SEVERITIES,
   type Severity,
+  type SignatureScheme,
 } from '@/shared/alert-metrics';
 import type { PreviewInput, PreviewView, RuleView, TargetsView } from '@/server/alerts/alerts.schemas';
 import { AGGREGATION_TABLE, NO_DATA_TABLE, SEVERITY_TABLE, formatMetricValue } from './alert-tables';
@@ -31,7 +32,7 @@ export interface RuleFormValues {
   noData: NoDataMode;
   cooldownMinutes: number;
   enabled: boolean;
-  channels: Array<{ type: ChannelType; url: string; secret?: string }>;
+  channels: Array<{ type: ChannelType; url: string; secret?: string; signatureScheme?: SignatureScheme }>;
 }
 
 interface Draft {
@@ -47,7 +48,7 @@ interface Draft {
   noData: NoDataMode;
   cooldownMinutes: string;
   enabled: boolean;
-  channels: Array<{ type: ChannelType; url: string; secret: string; hasSecret: boolean }>;
+  channels: Array<{ type: ChannelType; url: string; secret: string; hasSecret: boolean; signatureScheme: SignatureScheme }>;
 }
 
 function initial(rule: RuleView | null, tenantId: string): Draft {
@@ -64,7 +65,7 @@ function initial(rule: RuleView | null, tenantId: string): Draft {
     noData: rule?.noData ?? 'keep',
     cooldownMinutes: rule ? String(rule.cooldownMinutes) : '60',
     enabled: rule?.enabled ?? true,
-    channels: rule?.channels.map((c) => ({ type: c.type, url: c.url, secret: '', hasSecret: c.hasSecret })) ?? [],
+    channels: rule?.channels.map((c) => ({ type: c.type, url: c.url, secret: '', hasSecret: c.hasSecret, signatureScheme: c.signatureScheme ?? 'x-alert-signature' })) ?? [],
   };
 }
 
@@ -131,7 +132,12 @@ export function RuleForm({
       enabled: draft.enabled,
       channels: draft.channels
         .filter((c) => c.url.trim())
-        .map((c) => ({ type: c.type, url: c.url.trim(), ...(c.type === 'webhook' && c.secret ? { secret: c.secret } : {}) })),
+        .map((c) => ({
+          type: c.type,
+          url: c.url.trim(),
+          ...(c.type === 'webhook' ? { signatureScheme: c.signatureScheme } : {}),
+          ...(c.type === 'webhook' && c.secret ? { secret: c.secret } : {}),
+        })),
     });
   }
 
@@ -236,12 +242,18 @@ export function RuleForm({
               </select>
               <input aria-label={`Channel ${i + 1} URL`} value={c.url} placeholder="https://hooks.example.com/…" onChange={(e) => set('channels', draft.channels.map((x, j) => (j === i ? { ...x, url: e.target.value } : x)))} className="min-w-48 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm" />
               {c.type === 'webhook' ? (
+                <select aria-label={`Channel ${i + 1} signature scheme`} value={c.signatureScheme} title="Standard Webhooks: receivers verify with any Standard Webhooks library; changing the scheme generates a new secret" onChange={(e) => set('channels', draft.channels.map((x, j) => (j === i ? { ...x, signatureScheme: e.target.value as SignatureScheme } : x)))} className="rounded-md border border-slate-300 px-2 py-2 text-sm">
+                  <option value="x-alert-signature">X-Alert-Signature</option>
+                  <option value="standard-webhooks">Standard Webhooks</option>
+                </select>
+              ) : null}
+              {c.type === 'webhook' ? (
                 <input
                   aria-label={`Channel ${i + 1} signing secret`}
                   type="password"
                   autoComplete="off"
                   value={c.secret}
-                  placeholder={c.hasSecret ? 'keep current secret' : 'secret (empty: generate one)'}
+                  placeholder={c.hasSecret ? 'keep current secret' : c.signatureScheme === 'standard-webhooks' ? 'whsec_… (empty: generate one)' : 'secret (empty: generate one)'}
                   onChange={(e) => set('channels', draft.channels.map((x, j) => (j === i ? { ...x, secret: e.target.value } : x)))}
                   className="w-52 rounded-md border border-slate-300 px-3 py-2 text-sm"
                 />
@@ -251,7 +263,7 @@ export function RuleForm({
               </button>
             </div>
           ))}
-          <button type="button" disabled={draft.channels.length >= 10} onClick={() => set('channels', [...draft.channels, { type: 'webhook', url: '', secret: '', hasSecret: false }])} className="rounded-md border border-dashed border-slate-400 px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50">
+          <button type="button" disabled={draft.channels.length >= 10} onClick={() => set('channels', [...draft.channels, { type: 'webhook', url: '', secret: '', hasSecret: false, signatureScheme: 'x-alert-signature' }])} className="rounded-md border border-dashed border-slate-400 px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50">
             Add channel
           </button>
         </fieldset>

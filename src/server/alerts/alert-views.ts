@@ -22,6 +22,7 @@ function toChannelView(c: Channel, generated?: Map<string, string>, now = Date.n
     type: c.type,
     url: shownChannelUrl(c.type, c.url),
     hasSecret: c.secret_enc !== null || c.secret !== null,
+    signatureScheme: c.type === 'webhook' ? c.signature_scheme : null,
     previousSecretExpiresAt: overlap ? iso(c.previous_secret_expires_at) : null,
     ...(secret ? { generatedSecret: secret } : {}),
   };

@@ -12,8 +12,10 @@ import {
   OPERATORS,
   RESOLUTIONS,
   SEVERITIES,
+  SIGNATURE_SCHEMES,
   metricOfColumn,
 } from '../../shared/alert-metrics';
+import { standardSecretProblem } from './webhook-signature';
 
 /**
  * Input and output shapes of the alerts surfaces, shared by REST and tRPC. Inputs are strict: an unknown field is
@@ -36,9 +38,22 @@ export const channelInputSchema = z
     url: z.string().trim().min(1, 'url is required').max(2048, 'url must be at most 2048 characters'),
     /** HMAC-SHA256 key for webhook signatures; generated (and shown once) when a webhook channel has none. */
     secret: z.string().min(16, 'secret must be at least 16 characters').max(256, 'secret must be at most 256 characters').optional(),
+    /**
+     * How deliveries are signed (webhook channels only): `x-alert-signature` (the default for a new channel) or
+     * `standard-webhooks`. Left out on a channel given again: it keeps its scheme. Changing it replaces the secret.
+     */
+    signatureScheme: z
+      .enum(SIGNATURE_SCHEMES)
+      .describe('Webhook channels: how deliveries are signed. x-alert-signature (default) or standard-webhooks (webhook-id, webhook-timestamp, webhook-signature; whsec_ secret).')
+      .optional(),
   })
   .strict()
-  .refine((c) => c.type === 'webhook' || c.secret === undefined, { message: 'secret applies to webhook channels only', path: ['secret'] });
+  .refine((c) => c.type === 'webhook' || c.secret === undefined, { message: 'secret applies to webhook channels only', path: ['secret'] })
+  .refine((c) => c.type === 'webhook' || c.signatureScheme === undefined, { message: 'signatureScheme applies to webhook channels only', path: ['signatureScheme'] })
+  .superRefine((c, ctx) => {
+    const problem = c.signatureScheme === 'standard-webhooks' && c.secret !== undefined ? standardSecretProblem(c.secret) : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['secret'] });
+  });
 export type ChannelInput = z.infer<typeof channelInputSchema>;
 
 const ruleFields = {
@@ -112,7 +127,10 @@ export type RulesQuery = z.infer<typeof rulesQuerySchema>;
 /** REST's GET /alert-rules: the filter and a page (docs/api.md "Pagination"). */
 export const pageRulesQuerySchema = rulesQuerySchema.extend(pageQueryShape).strict();
 
-/** Rotate a webhook channel's secret: the new one (generated when left out) and how long the old one keeps signing. */
+/**
+ * Rotate a webhook channel's secret: the new one (generated when left out; for a standard-webhooks channel it must be
+ * a whsec_ secret) and how long the old one keeps signing.
+ */
 export const rotateSecretInputSchema = z
   .object({
     secret: z.string().min(16, 'secret must be at least 16 characters').max(256, 'secret must be at most 256 characters').optional(),
@@ -129,6 +147,8 @@ export const channelViewSchema = z.object({
   url: z.string(),
   /** Whether deliveries are signed; the secret itself is never returned after it was set. */
   hasSecret: z.boolean(),
+  /** How a webhook channel's deliveries are signed (docs/alerts.md "Signatures"); null for Slack channels. */
+  signatureScheme: z.enum(SIGNATURE_SCHEMES).nullable().describe('How deliveries are signed; null for Slack channels.'),
   /** While a rotation's overlap lasts: when the previous secret stops signing deliveries; else null. */
   previousSecretExpiresAt: z.string().nullable(),
   /** Present only in the answer that generated it, once. */

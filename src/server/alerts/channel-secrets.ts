@@ -5,6 +5,8 @@ import type { Database } from '../db/schema';
 import { AppError } from '../errors';
 import type { ApiKeyCipher } from '../inference/api-key-cipher';
 import type { AlertChannelTable } from '../db/tables/alerts.tables';
+import type { SignatureScheme } from '../../shared/alert-metrics';
+import { generateStandardSecret } from './webhook-signature';
 
 type Channel = Selectable<AlertChannelTable>;
 
@@ -26,9 +28,9 @@ export interface SigningKeys {
 export class ChannelSecrets {
   constructor(private readonly cipher: ApiKeyCipher) {}
 
-  /** A new random secret (returned once to the caller as `generatedSecret`). */
-  generate(): string {
-    return randomBytes(32).toString('base64url');
+  /** A new random secret in the scheme's form (returned once to the caller as `generatedSecret`). */
+  generate(scheme: SignatureScheme): string {
+    return scheme === 'standard-webhooks' ? generateStandardSecret() : randomBytes(32).toString('base64url');
   }
 
   /** Throws INVALID_INPUT on `path` when this console has no key to seal with (PostgreSQL without CONSOLE_SECRET). */

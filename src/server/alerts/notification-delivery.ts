@@ -8,7 +8,7 @@ import type { AlertsConfig } from '../config/alerts.config';
 import type { ChannelSecrets } from './channel-secrets';
 import { shownChannelUrl } from './channel-urls';
 import type { Channel, NotificationOutbox, OutboxRow } from './notification-outbox';
-import { WEBHOOK_HEADERS, signatureHeader } from './webhook-signature';
+import { STANDARD_WEBHOOK_HEADERS, WEBHOOK_HEADERS, signatureHeader, standardSignatureHeader } from './webhook-signature';
 
 /** Receivers answer with small bodies; anything bigger is not a webhook receiver we should be reading. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
@@ -54,7 +54,8 @@ export interface DeliveryDeps {
  * (see {@link NotificationOutbox.claimDue}), so instances never send the same attempt twice; a claim whose
  * instance dies is taken over when its lease lapses. Delivery is at least once: a receiver can see a retry of a
  * request it already accepted (its answer lost, or the lease lapsed mid-request), and recognises it by the
- * `Idempotency-Key` header, which is the same on every attempt of one (event, channel).
+ * notification's id, the same on every attempt of one (event, channel) and covered by the signature: the body's
+ * `deliveryId` (either scheme) or `webhook-id` (standard-webhooks); `Idempotency-Key` carries it too, unsigned.
  * A failing webhook only delays its own row; it never fails an evaluation run.
  */
 export class NotificationDelivery {
@@ -172,9 +173,13 @@ export class NotificationDelivery {
       if (row.channel_type === 'webhook') {
         const keys = this.deps.secrets.signingKeys(channel, now());
         if (keys.problem !== null) logger.warn({ notification: row.id, channel: row.channel_id, problem: keys.problem }, 'webhook channel secret unusable');
-        if (keys.secrets.length > 0) {
+        // During a rotation's overlap: both signatures, the new one first (docs/alerts.md "Signatures").
+        if (keys.secrets.length > 0 && channel.signature_scheme === 'standard-webhooks') {
+          headers[STANDARD_WEBHOOK_HEADERS.id] = row.id;
+          headers[STANDARD_WEBHOOK_HEADERS.timestamp] = String(timestamp);
+          headers[STANDARD_WEBHOOK_HEADERS.signature] = standardSignatureHeader(keys.secrets, row.id, timestamp, row.body);
+        } else if (keys.secrets.length > 0) {
           headers[WEBHOOK_HEADERS.timestamp] = String(timestamp);
-          // During a rotation's overlap: both signatures, the new one first (docs/alerts.md).
           headers[WEBHOOK_HEADERS.signature] = signatureHeader(keys.secrets, timestamp, row.body);
         }
       }

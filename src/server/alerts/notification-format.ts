@@ -48,14 +48,23 @@ export function notificationText(type: NotifiedEventType, incident: Incident, te
 
 /**
  * The bytes sent for one event to one channel, fixed when the notification is queued so every retry is
- * identical. Slack-compatible channels get `{ text }`; generic webhooks get the event with the incident.
+ * identical. Slack-compatible channels get `{ text }`; generic webhooks get the event with the incident and
+ * `deliveryId` (the notification's id, the same on every attempt): being in the signed body, it is the id a
+ * receiver of either signature scheme can deduplicate on and trust.
  */
-export function notificationBody(channelType: ChannelType, event: IncidentEvent & { type: NotifiedEventType }, incident: Incident, tenantName: string): string {
+export function notificationBody(
+  channelType: ChannelType,
+  event: IncidentEvent & { type: NotifiedEventType },
+  incident: Incident,
+  tenantName: string,
+  deliveryId: string,
+): string {
   const reminder = event.dedup_key?.startsWith('renotified:') ? Number(event.dedup_key.slice('renotified:'.length)) : 0;
   const text = notificationText(event.type, incident, tenantName, reminder);
   if (channelType === 'slack') return JSON.stringify({ text });
   return JSON.stringify({
     id: event.id,
+    deliveryId,
     type: `incident.${event.type}`,
     occurredAt: iso(event.at),
     text,

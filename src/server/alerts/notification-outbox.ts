@@ -39,8 +39,9 @@ export class NotificationOutbox {
     const rows: NotificationOutboxTable[] = [];
     for (const { event, incident } of items) {
       for (const ch of byRule.get(incident.rule_id) ?? []) {
+        const id = randomUUID();
         rows.push({
-          id: randomUUID(),
+          id,
           tenant_id: incident.tenant_id,
           incident_id: incident.id,
           event_id: event.id,
@@ -48,7 +49,7 @@ export class NotificationOutbox {
           channel_id: ch.id,
           channel_type: ch.type,
           url: ch.url,
-          body: notificationBody(ch.type, event, incident, tenantName.get(incident.tenant_id) ?? incident.tenant_id),
+          body: notificationBody(ch.type, event, incident, tenantName.get(incident.tenant_id) ?? incident.tenant_id, id),
           status: 'queued',
           attempts: 0,
           next_attempt_at: at,

@@ -11,6 +11,8 @@ import type { Channel, Rule } from './alert-views';
 import type { ChannelInput, RotateSecretInput } from './alerts.schemas';
 import { type ChannelSecrets, DEFAULT_ROTATION_OVERLAP_SECONDS } from './channel-secrets';
 import { maskSlackUrl } from './channel-urls';
+import { DEFAULT_SIGNATURE_SCHEME } from '../../shared/alert-metrics';
+import { standardSecretProblem } from './webhook-signature';
 import type { NotificationOutbox } from './notification-outbox';
 
 /**
@@ -69,10 +71,17 @@ export class RuleChannels {
       const kept = index >= 0 ? unmatched.splice(index, 1)[0] : undefined;
       const id = kept?.id ?? randomUUID();
       const path = `channels.${position}.secret`;
+      // A channel given again keeps its scheme unless the input names one; a new one starts with the default.
+      const scheme = input.signatureScheme ?? kept?.signature_scheme ?? DEFAULT_SIGNATURE_SCHEME;
+      const schemeChanged = kept !== undefined && kept.signature_scheme !== scheme;
       let fresh: string | null = input.type === 'webhook' ? (input.secret ?? null) : null;
-      if (input.type === 'webhook' && fresh === null && kept?.secret_enc == null && kept?.secret == null) {
-        // Every webhook is signed: a channel without a secret gets one, shown once in this answer.
-        fresh = this.deps.secrets.generate();
+      // The schema checks a secret given with `signatureScheme: standard-webhooks`; this, one given to a channel kept so.
+      const problem = scheme === 'standard-webhooks' && fresh !== null ? standardSecretProblem(fresh) : null;
+      if (problem) throw new AppError('INVALID_INPUT', `Invalid request body: ${path}: ${problem}`, { issues: [{ path, message: problem }] });
+      if (input.type === 'webhook' && fresh === null && (schemeChanged || (kept?.secret_enc == null && kept?.secret == null))) {
+        // Every webhook is signed: a channel without a secret gets one, shown once in this answer. So does a channel
+        // whose scheme changes, since a secret of one scheme's form is not one of the other's.
+        fresh = this.deps.secrets.generate(scheme);
         generated.set(id, fresh);
       }
       const sealed = fresh === null ? null : this.deps.secrets.seal(fresh, id, path);
@@ -88,12 +97,17 @@ export class RuleChannels {
         secret_enc: sealed ?? kept?.secret_enc ?? null,
         previous_secret_enc: sealed === null ? (kept?.previous_secret_enc ?? null) : null,
         previous_secret_expires_at: sealed === null ? (kept?.previous_secret_expires_at ?? null) : null,
+        signature_scheme: scheme,
         position,
         created_at: kept?.created_at ?? now,
       };
       if (kept) {
-        const { secret, secret_enc, previous_secret_enc, previous_secret_expires_at } = channel;
-        await trx.updateTable('alert_channels').set({ secret, secret_enc, previous_secret_enc, previous_secret_expires_at, position }).where('id', '=', kept.id).execute();
+        const { secret, secret_enc, previous_secret_enc, previous_secret_expires_at, signature_scheme } = channel;
+        await trx
+          .updateTable('alert_channels')
+          .set({ secret, secret_enc, previous_secret_enc, previous_secret_expires_at, signature_scheme, position })
+          .where('id', '=', kept.id)
+          .execute();
       } else {
         await trx.insertInto('alert_channels').values(channel).execute();
       }
@@ -113,11 +127,13 @@ export class RuleChannels {
    */
   async rotateSecret(trx: Kysely<Database>, ruleId: string, channelId: string, input: RotateSecretInput, now: number) {
     const overlapSeconds = input.overlapSeconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
-    const secret = input.secret ?? this.deps.secrets.generate();
-    const sealed = this.deps.secrets.seal(secret, channelId, 'secret');
     const channel = await trx.selectFrom('alert_channels').selectAll().where('id', '=', channelId).where('rule_id', '=', ruleId).executeTakeFirst();
     if (!channel) throw new AppError('NOT_FOUND', `Channel not found on rule ${ruleId}: ${channelId}`);
     if (channel.type !== 'webhook') throw new AppError('INVALID_INPUT', 'Only webhook channels have a secret to rotate');
+    const problem = channel.signature_scheme === 'standard-webhooks' && input.secret !== undefined ? standardSecretProblem(input.secret) : null;
+    if (problem) throw new AppError('INVALID_INPUT', `Invalid request body: secret: ${problem}`, { issues: [{ path: 'secret', message: problem }] });
+    const secret = input.secret ?? this.deps.secrets.generate(channel.signature_scheme);
+    const sealed = this.deps.secrets.seal(secret, channelId, 'secret');
     // The legacy clear secret (not sealed yet) is sealed as the previous one, so it keeps verifying too.
     const previous = channel.secret_enc ?? (channel.secret === null ? null : this.deps.secrets.seal(channel.secret, channel.id, 'secret'));
     await trx

@@ -1,5 +1,5 @@
 import 'server-only';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Headers of a generic webhook delivery (docs/alerts.md shows how a receiver checks them). */
 export const WEBHOOK_HEADERS = {
@@ -9,6 +9,48 @@ export const WEBHOOK_HEADERS = {
   attempt: 'x-alert-attempt',
   idempotencyKey: 'idempotency-key',
 } as const;
+
+/** Headers of a delivery to a `standard-webhooks` channel (https://www.standardwebhooks.com). */
+export const STANDARD_WEBHOOK_HEADERS = {
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+} as const;
+
+const WHSEC = 'whsec_';
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Why `secret` is not a Standard Webhooks secret (`whsec_` + base64 of 24–64 random bytes, as the receiver
+ * libraries expect it), or null when it is.
+ */
+export function standardSecretProblem(secret: string): string | null {
+  if (!secret.startsWith(WHSEC)) return 'a standard-webhooks secret starts with whsec_ (leave it out to have one generated)';
+  const encoded = secret.slice(WHSEC.length);
+  if (!BASE64.test(encoded) || encoded.length % 4 !== 0) return 'a standard-webhooks secret is whsec_ followed by base64';
+  const bytes = Buffer.from(encoded, 'base64').length;
+  if (bytes < 24 || bytes > 64) return `a standard-webhooks secret encodes 24–64 bytes (this one ${bytes})`;
+  return null;
+}
+
+/** A new Standard Webhooks secret: `whsec_` + base64 of 32 random bytes. */
+export function generateStandardSecret(): string {
+  return WHSEC + randomBytes(32).toString('base64');
+}
+
+/**
+ * One Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 over `<id>.<timestamp>.<body>`, keyed with the
+ * bytes the `whsec_` secret encodes. The message id is inside the MAC, so the id receivers deduplicate on is signed.
+ */
+export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+  const key = Buffer.from(secret.startsWith(WHSEC) ? secret.slice(WHSEC.length) : secret, 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
+}
+
+/** The `webhook-signature` value: one signature per secret, space-separated, the current secret first. */
+export function standardSignatureHeader(secrets: readonly string[], id: string, timestampSeconds: number, body: string): string {
+  return secrets.map((s) => signStandardWebhook(s, id, timestampSeconds, body)).join(' ');
+}
 
 /**
  * `v1=` + hex HMAC-SHA256 over `<timestamp>.<body>` with the channel's secret. The timestamp (unix seconds of the

@@ -124,7 +124,7 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
     });
 
     it('applies every known migration once; a second call applies nothing', async () => {
-      expect(knownMigrations()).toEqual(['0001_control_plane', '0002_tenants', '0003_inference', '0004_browser', '0005_alerts', '0006_rule_revision', '0007_incident_retention', '0008_outbound_reach', '0010_tenancy', '0011_change_feed_sessions']);
+      expect(knownMigrations()).toEqual(['0001_control_plane', '0002_tenants', '0003_inference', '0004_browser', '0005_alerts', '0006_rule_revision', '0007_incident_retention', '0008_outbound_reach', '0010_tenancy', '0011_change_feed_sessions', '0012_webhook_signature_scheme']);
       expect(await migrate(opened)).toEqual(knownMigrations());
       expect(await migrate(opened)).toEqual([]);
     });

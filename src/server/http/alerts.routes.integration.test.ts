@@ -56,8 +56,8 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
     expect(JSON.stringify(got.body)).not.toContain(String(rule.channels[0]?.generatedSecret));
     // a Slack URL is the credential: masked in every view
     expect((got.body.rule as Json).channels).toEqual([
-      { id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true, previousSecretExpiresAt: null },
-      { id: rule.channels[1]?.id, type: 'slack', url: 'http://127.0.0.1:9/****', hasSecret: false, previousSecretExpiresAt: null },
+      { id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true, signatureScheme: 'x-alert-signature', previousSecretExpiresAt: null },
+      { id: rule.channels[1]?.id, type: 'slack', url: 'http://127.0.0.1:9/****', hasSecret: false, signatureScheme: null, previousSecretExpiresAt: null },
     ]);
     expect(rule.channels[1]?.url).toBe('http://127.0.0.1:9/****');
 
@@ -72,7 +72,7 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
     const after = patched.body.rule as Json & { channels: Json[] };
     expect(after).toMatchObject({ threshold: 95, serverId: server, metric: 'kvCacheUsagePct', name: 'KV cache high' });
     // the same webhook keeps its id and its secret (nothing newly generated); the changed slack URL is a new channel
-    expect(after.channels[0]).toEqual({ id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true, previousSecretExpiresAt: null });
+    expect(after.channels[0]).toEqual({ id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true, signatureScheme: 'x-alert-signature', previousSecretExpiresAt: null });
     expect(after.channels[1]?.id).not.toBe(rule.channels[1]?.id);
 
     // sending a view's channels back unchanged (the masked Slack URL included) keeps every channel

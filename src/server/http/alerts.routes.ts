@@ -84,14 +84,16 @@ export const alertRouteDocs: RouteDoc[] = [
   },
   {
     method: 'POST', path: '/alert-rules', tag: 'alerts', scope: 'alerts:write', summary: 'Create an alert rule',
-    description: 'A webhook channel without a secret gets one, returned once as channels[].generatedSecret. Secrets are stored encrypted; Slack URLs are masked in every answer.',
+    description:
+      'A webhook channel without a secret gets one, returned once as channels[].generatedSecret. channels[].signatureScheme picks how deliveries are signed: x-alert-signature (default) or standard-webhooks (webhook-id, webhook-timestamp, webhook-signature; whsec_ secrets). Secrets are stored encrypted; Slack URLs are masked in every answer.',
     body: createRuleInputSchema, status: 201, response: ruleBody,
     errors: { 400: 'Invalid body, refused channel URL, or serverId not of the tenant.', 404: `Tenant: ${HIDDEN}`, 409: 'QUOTA_EXCEEDED: the tenant has TENANT_MAX_ALERT_RULES rules or would exceed TENANT_MAX_NOTIFICATION_CHANNELS channels.' },
   },
   { method: 'GET', path: '/alert-rules/{id}', tag: 'alerts', scope: 'alerts:read', summary: 'Get an alert rule', pathParams: ID, response: ruleBody, errors: { 404: HIDDEN } },
   {
     method: 'PATCH', path: '/alert-rules/{id}', tag: 'alerts', scope: 'alerts:write', summary: 'Change an alert rule',
-    description: 'channels replaces the list; a channel with the same type and URL (for Slack: or the masked URL of its view) keeps its id and secret. Disabling resolves open incidents.',
+    description:
+      'channels replaces the list; a channel with the same type and URL (for Slack: or the masked URL of its view) keeps its id, secret and signatureScheme (unless given). Changing a channel\'s signatureScheme replaces its secret (generated and returned once when none is given). Disabling resolves open incidents.',
     pathParams: ID, body: updateRuleInputSchema, response: ruleBody, errors: { 400: 'Invalid body.', 404: HIDDEN, 409: 'QUOTA_EXCEEDED: the tenant would exceed TENANT_MAX_NOTIFICATION_CHANNELS channels.' },
   },
   {
@@ -101,9 +103,9 @@ export const alertRouteDocs: RouteDoc[] = [
   {
     method: 'POST', path: '/alert-rules/{id}/channels/{channelId}/rotate-secret', tag: 'alerts', scope: 'alerts:write', summary: "Rotate a webhook channel's secret",
     description:
-      'Sets the new secret (generated and returned once as generatedSecret when left out) and keeps the old one for overlapSeconds (default 86400): meanwhile every delivery carries both signatures in X-Alert-Signature, the new one first.',
+      'Sets the new secret (generated and returned once as generatedSecret when left out; a whsec_ secret for a standard-webhooks channel) and keeps the old one for overlapSeconds (default 86400): meanwhile every delivery carries both signatures, the new one first (X-Alert-Signature: comma-separated; webhook-signature: space-separated).',
     pathParams: { id: 'The rule id.', channelId: 'The webhook channel id.' }, body: rotateSecretInputSchema, bodyRequired: false, response: ruleBody,
-    errors: { 400: 'Invalid body, or the channel is not a webhook.', 404: HIDDEN },
+    errors: { 400: 'Invalid body, a secret not of the channel\'s scheme, or the channel is not a webhook.', 404: HIDDEN },
   },
   {
     method: 'GET', path: '/incidents', tag: 'alerts', scope: 'alerts:read', summary: 'List incidents, open first, a page at a time', description: PAGE_DOC, query: pageIncidentsQuerySchema,

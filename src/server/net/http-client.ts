@@ -113,7 +113,12 @@ function exchange(
         url,
         {
           method: request.method ?? 'GET',
-          headers: { 'user-agent': 'automations-console', ...request.headers },
+          // A body goes with its length, not chunked: some receivers (and proxies in front of them) refuse chunked requests.
+          headers: {
+            'user-agent': 'automations-console',
+            ...(request.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(request.body)) }),
+            ...request.headers,
+          },
           lookup: policy.lookupFor(portOf(url)),
           agent,
         },

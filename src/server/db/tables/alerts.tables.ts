@@ -1,4 +1,5 @@
 import 'server-only';
+import type { Generated } from 'kysely';
 import type { OutboundReach } from '../../net/outbound.config';
 import type {
   Aggregation,
@@ -12,6 +13,7 @@ import type {
   Operator,
   Resolution,
   Severity,
+  SignatureScheme,
 } from '../../../shared/alert-metrics';
 
 export interface AlertTables {
@@ -68,6 +70,8 @@ export interface AlertChannelTable {
   /** The key before the last rotation, sealed likewise; deliveries carry its signature too until the overlap ends. */
   previous_secret_enc: string | null;
   previous_secret_expires_at: number | null;
+  /** How deliveries are signed (migration 0012); rows from before it sign as they did, `x-alert-signature`. */
+  signature_scheme: Generated<SignatureScheme>;
   position: number;
   created_at: number;
 }
