@@ -2,11 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { Container } from '../testing/container';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
-import { ALL_TENANTS } from '../tenants/tenant-access';
 import { createRuleInputSchema, updateRuleInputSchema } from './alerts.schemas';
 import { type ReceivedRequest, insertSample, insertServer, insertTenant, webhookReceiver } from '../testing/alerts';
 import { WEBHOOK_HEADERS, verifyWebhook } from './webhook-signature';
-import { testToken } from '../testing/callers';
+import { testCaller, testToken } from '../testing/callers';
 
 /**
  * Standard Webhooks deliveries, checked by the `standardwebhooks` receiver library itself on what a real HTTP
@@ -63,17 +62,13 @@ describe.each(TOPOLOGIES)('standard webhooks on %s', (topology, available) => {
     receivers.push(standard, legacy);
     const tenantId = await insertTenant(c.database.db);
     const server = await insertServer(c.database.db, tenantId, 'gpu-1');
-    const rule = await c.alerts.service.createRule(
-      ALL_TENANTS,
-      createRuleInputSchema.parse({
-        tenantId, name: 'KV cache full', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 1,
-        channels: [
-          { type: 'webhook', url: standard.url, signatureScheme: 'standard-webhooks' },
-          { type: 'webhook', url: legacy.url, secret: LEGACY_SECRET },
-        ],
-      }),
-      'test',
-    );
+    const rule = await c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({
+      tenantId, name: 'KV cache full', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 1,
+      channels: [
+        { type: 'webhook', url: standard.url, signatureScheme: 'standard-webhooks' },
+        { type: 'webhook', url: legacy.url, secret: LEGACY_SECRET },
+      ],
+    }));
     const [standardChannel, legacyChannel] = rule.channels;
     expect(standardChannel).toMatchObject({ signatureScheme: 'standard-webhooks', hasSecret: true, generatedSecret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
     expect(legacyChannel).toMatchObject({ signatureScheme: 'x-alert-signature', hasSecret: true });
@@ -108,11 +103,11 @@ describe.each(TOPOLOGIES)('standard webhooks on %s', (topology, available) => {
     expect(legacyFired.headers['content-length']).toBe(String(Buffer.byteLength(legacyFired.body)));
 
     // Rotate both secrets with an overlap; the next delivery (the resolution) carries both signatures.
-    const rotated = await c.alerts.service.rotateChannelSecret(ALL_TENANTS, rule.id, standardChannel?.id ?? '', { overlapSeconds: 3600 }, 'test');
+    const rotated = await c.alerts.service.rotateChannelSecret(testCaller('test'), rule.id, standardChannel?.id ?? '', { overlapSeconds: 3600 });
     const secondSecret = rotated.channels[0]?.generatedSecret ?? '';
     expect(secondSecret).toMatch(/^whsec_/);
     const newLegacySecret = 'legacy-receiver-secret-rotated-0123';
-    await c.alerts.service.rotateChannelSecret(ALL_TENANTS, rule.id, legacyChannel?.id ?? '', { secret: newLegacySecret, overlapSeconds: 3600 }, 'test');
+    await c.alerts.service.rotateChannelSecret(testCaller('test'), rule.id, legacyChannel?.id ?? '', { secret: newLegacySecret, overlapSeconds: 3600 });
     for (let i = 0; i < 6; i++) await insertSample(c.database.db, tenantId, server, Date.now() - 500 + i, { kv_cache_usage_pct: 20 });
     await evaluate(c);
     expect(await c.alerts.delivery.runOnce()).toBe(2);
@@ -143,23 +138,23 @@ describe.each(TOPOLOGIES)('standard webhooks on %s', (topology, available) => {
     expect(createRuleInputSchema.safeParse({ ...base, channels: [{ type: 'slack', url, signatureScheme: 'standard-webhooks' }] }).error?.issues[0]?.path).toEqual(['channels', 0, 'signatureScheme']);
 
     // A channel of today's scheme (the default) switched to Standard Webhooks: same id, a new whsec_ secret shown once.
-    const rule = await c.alerts.service.createRule(ALL_TENANTS, createRuleInputSchema.parse({ ...base, channels: [{ type: 'webhook', url, secret: LEGACY_SECRET }] }), 'test');
+    const rule = await c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ ...base, channels: [{ type: 'webhook', url, secret: LEGACY_SECRET }] }));
     expect(rule.channels[0]).toMatchObject({ signatureScheme: 'x-alert-signature' });
-    const kept = await c.alerts.service.updateRule(ALL_TENANTS, rule.id, updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url }] }), 'test');
+    const kept = await c.alerts.service.updateRule(testCaller('test'), rule.id, updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url }] }));
     expect(kept.channels[0]).toEqual({ id: rule.channels[0]?.id, type: 'webhook', url, hasSecret: true, signatureScheme: 'x-alert-signature', previousSecretExpiresAt: null });
-    const switched = await c.alerts.service.updateRule(ALL_TENANTS, rule.id, updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url, signatureScheme: 'standard-webhooks' }] }), 'test');
+    const switched = await c.alerts.service.updateRule(testCaller('test'), rule.id, updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url, signatureScheme: 'standard-webhooks' }] }));
     expect(switched.channels[0]).toMatchObject({ id: rule.channels[0]?.id, signatureScheme: 'standard-webhooks', generatedSecret: expect.stringMatching(/^whsec_/) });
 
     // Given again without a scheme it stays Standard Webhooks, so a plain secret for it is refused; so is one to rotate to.
     await expect(
-      c.alerts.service.updateRule(ALL_TENANTS, rule.id, updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url, secret: LEGACY_SECRET }] }), 'test'),
+      c.alerts.service.updateRule(testCaller('test'), rule.id, updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url, secret: LEGACY_SECRET }] })),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('channels.0.secret: a standard-webhooks secret starts with whsec_') });
-    await expect(c.alerts.service.rotateChannelSecret(ALL_TENANTS, rule.id, rule.channels[0]?.id ?? '', { secret: LEGACY_SECRET }, 'test')).rejects.toMatchObject({
+    await expect(c.alerts.service.rotateChannelSecret(testCaller('test'), rule.id, rule.channels[0]?.id ?? '', { secret: LEGACY_SECRET })).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       message: expect.stringContaining('secret: a standard-webhooks secret starts with whsec_'),
     });
     const given = `whsec_${Buffer.alloc(24, 1).toString('base64')}`;
-    const rotated = await c.alerts.service.rotateChannelSecret(ALL_TENANTS, rule.id, rule.channels[0]?.id ?? '', { secret: given }, 'test');
+    const rotated = await c.alerts.service.rotateChannelSecret(testCaller('test'), rule.id, rule.channels[0]?.id ?? '', { secret: given });
     expect(rotated.channels[0]).toMatchObject({ signatureScheme: 'standard-webhooks', hasSecret: true });
   });
 });
