@@ -7,6 +7,7 @@ import { testPolicy } from '../testing/outbound';
 import { uniqueId } from '../testing/services';
 import { chromiumArgs } from './playwright-runtime';
 import { startPolicyProxy } from './policy-proxy';
+import { testCaller } from '../testing/callers';
 
 /** What browser sessions may reach and what a page can learn: real Chromium, real proxy, pages on 127.0.0.1. */
 
@@ -56,40 +57,40 @@ describe('browser sessions and outbound reach', () => {
   });
 
   it('pages find no WebRTC (RTCPeerConnection, webkitRTCPeerConnection, RTCDataChannel), in frames neither', async () => {
-    const session = await t.c.browser.sessions.create({ tenantId, url: `http://127.0.0.1:${pagePort}/webrtc` }, { label: 'test', tenantId: null });
+    const session = await t.c.browser.sessions.create(testCaller('test'), { tenantId, url: `http://127.0.0.1:${pagePort}/webrtc` });
     expect(session).toMatchObject({ status: 'ready', title: 'undefined,undefined,undefined,undefined,undefined' });
-    await t.c.browser.sessions.close(session.id, { label: 'test', tenantId: null });
+    await t.c.browser.sessions.close(testCaller('test'), session.id);
   });
 
   it('a tenant session reaches only its list; a subresource to another loopback port is blocked', async () => {
-    const tenant = { label: 'token:tenant', tenantId };
+    const tenant = testCaller('token:tenant', { restrictedTo: tenantId });
     let refused: unknown;
     try {
-      await t.c.browser.sessions.create({ tenantId, url: `http://127.0.0.1:${internalPort}/` }, tenant);
+      await t.c.browser.sessions.create(tenant, { tenantId, url: `http://127.0.0.1:${internalPort}/` });
     } catch (error) {
       refused = error;
     }
     expect(isAppError(refused) && refused.message).toContain('a loopback address; to allow it for browser sessions set OUTBOUND_ALLOW_BROWSER (for tenants: OUTBOUND_TENANT_ALLOW_BROWSER)');
-    const session = await t.c.browser.sessions.create({ tenantId, url: `http://127.0.0.1:${pagePort}/peek` }, tenant);
+    const session = await t.c.browser.sessions.create(tenant, { tenantId, url: `http://127.0.0.1:${pagePort}/peek` });
     expect(session).toMatchObject({ status: 'ready', title: 'peek' });
     expect(session.blockedRequests).toBeGreaterThanOrEqual(1);
     const row = await t.c.database.db.selectFrom('browser_sessions').select('reach').where('id', '=', session.id).executeTakeFirstOrThrow();
     expect(row.reach).toBe('tenant');
-    await t.c.browser.sessions.close(session.id, tenant);
+    await t.c.browser.sessions.close(tenant, session.id);
   });
 
   it("a tenant's navigation narrows a platform session for good", async () => {
-    const platform = { label: 'operator:admin', tenantId: null };
-    const session = await t.c.browser.sessions.create({ tenantId, url: `http://127.0.0.1:${pagePort}/page?title=Start` }, platform);
+    const platform = testCaller('operator:admin');
+    const session = await t.c.browser.sessions.create(platform, { tenantId, url: `http://127.0.0.1:${pagePort}/page?title=Start` });
     expect(session.status).toBe('ready');
     // the platform's reach: the internal server's (error) page loads
-    expect((await t.c.browser.sessions.navigate(session.id, `http://127.0.0.1:${internalPort}/`, platform)).title).toBe('SECRET-INTERNAL-TEXT');
-    await t.c.browser.sessions.navigate(session.id, `http://127.0.0.1:${pagePort}/page?title=Tenant`, { label: 'token:tenant', tenantId });
+    expect((await t.c.browser.sessions.navigate(platform, session.id, `http://127.0.0.1:${internalPort}/`)).title).toBe('SECRET-INTERNAL-TEXT');
+    await t.c.browser.sessions.navigate(testCaller('token:tenant', { restrictedTo: tenantId }), session.id, `http://127.0.0.1:${pagePort}/page?title=Tenant`);
     const row = await t.c.database.db.selectFrom('browser_sessions').select('reach').where('id', '=', session.id).executeTakeFirstOrThrow();
     expect(row.reach).toBe('tenant');
     // The platform navigating it later does not widen it back.
-    await expect(t.c.browser.sessions.navigate(session.id, `http://127.0.0.1:${internalPort}/`, platform)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await t.c.browser.sessions.close(session.id, platform);
+    await expect(t.c.browser.sessions.navigate(platform, session.id, `http://127.0.0.1:${internalPort}/`)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await t.c.browser.sessions.close(platform, session.id);
   });
 });
 

@@ -1,6 +1,7 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log';
+import type { Caller } from '../auth/caller';
 import { type Page, decodeCursor, toPage } from '../db/keyset-page';
 import { AppError, errorMessage, isAppError } from '../errors';
 import { type OutboundPolicy, portOf } from '../net/outbound-policy';
@@ -15,15 +16,8 @@ import type { BrowserSessionsRepository, SessionRow } from './browser-sessions.r
 import type { BrowserSettings } from '../config/browser.config';
 import { type CreateSessionInput, type ListSessionsQuery, type SessionView, isLiveStatus } from './browser.schemas';
 
-/** Which tenants a caller may see: one (a tenant-restricted token) or all (null). */
-export interface SessionAccess {
-  tenantId: string | null;
-}
-
-/** Who acts: `token:<name>` or `operator:<email>` (recorded in the audit log), and the tenants they may touch. */
-export interface SessionActor extends SessionAccess {
-  label: string;
-}
+/** What a read needs of its {@link Caller}: the tenant restriction. */
+type SessionAccess = Pick<Caller, 'tenantId'>;
 
 export interface BrowserSessionsDeps {
   repository: BrowserSessionsRepository;
@@ -59,7 +53,7 @@ export interface BrowserSessionsDeps {
 export class BrowserSessionsService {
   constructor(private readonly deps: BrowserSessionsDeps) {}
 
-  async list(query: ListSessionsQuery, access: SessionAccess): Promise<SessionView[]> {
+  async list(access: SessionAccess, query: ListSessionsQuery): Promise<SessionView[]> {
     if (query.tenantId !== undefined) await this.assertTenant(query.tenantId, access);
     const tenantId = access.tenantId ?? query.tenantId;
     const rows = await this.deps.repository.list({ tenantId, status: query.status, limit: query.limit });
@@ -67,7 +61,7 @@ export class BrowserSessionsService {
   }
 
   /** {@link list} with a cursor: the same order (newest first, then id), `nextCursor` null on the last page. */
-  async listPage(query: ListSessionsQuery & { cursor?: string }, access: SessionAccess): Promise<Page<SessionView>> {
+  async listPage(access: SessionAccess, query: ListSessionsQuery & { cursor?: string }): Promise<Page<SessionView>> {
     if (query.tenantId !== undefined) await this.assertTenant(query.tenantId, access);
     const tenantId = access.tenantId ?? query.tenantId;
     const key = query.cursor === undefined ? undefined : decodeCursor('browser-sessions', query.cursor, ['number', 'string']);
@@ -76,12 +70,12 @@ export class BrowserSessionsService {
     return toPage('browser-sessions', rows, query.limit, (r) => [Number(r.created_at), r.id], toView);
   }
 
-  async get(id: string, access: SessionAccess): Promise<SessionView> {
+  async get(access: SessionAccess, id: string): Promise<SessionView> {
     return toView(await this.visible(id, access));
   }
 
   /** The console's thumbnail (taken after the last action); reading it does not touch the page. */
-  async thumbnail(id: string, access: SessionAccess): Promise<{ dataUrl: string | null; capturedAt: string | null }> {
+  async thumbnail(access: SessionAccess, id: string): Promise<{ dataUrl: string | null; capturedAt: string | null }> {
     await this.visible(id, access);
     const row = await this.deps.repository.thumbnail(id);
     return { dataUrl: row?.thumbnail ?? null, capturedAt: iso(row?.thumbnail_at ?? null) };
@@ -91,7 +85,7 @@ export class BrowserSessionsService {
     return this.deps.tenants.names(access, { limit: 500 });
   }
 
-  async create(input: CreateSessionInput, actor: SessionActor): Promise<SessionView> {
+  async create(actor: Caller, input: CreateSessionInput): Promise<SessionView> {
     const { settings, runtime, repository, now } = this.deps;
     const reach = reachOf(actor.tenantId);
     // Another tenant's id is "not found" whatever the URL, as for every other action of a restricted caller.
@@ -161,7 +155,7 @@ export class BrowserSessionsService {
    * A tenant-restricted caller narrows the session's reach to `tenant` for good: scripts of a page it loaded can
    * outlive the navigation (popups), so the session never regains the platform's reach.
    */
-  async navigate(id: string, urlText: string, actor: SessionActor): Promise<SessionView> {
+  async navigate(actor: Caller, id: string, urlText: string): Promise<SessionView> {
     const row = await this.actionable(id, actor);
     const reach: OutboundReach = row.reach === 'tenant' || reachOf(actor.tenantId) === 'tenant' ? 'tenant' : 'platform';
     const url = await this.checkedUrl(urlText, reach);
@@ -181,7 +175,7 @@ export class BrowserSessionsService {
   }
 
   /** A PNG of the session's viewport. Counts as activity. */
-  async screenshot(id: string, actor: SessionActor): Promise<{ png: Buffer; session: SessionView }> {
+  async screenshot(actor: Caller, id: string): Promise<{ png: Buffer; session: SessionView }> {
     await this.actionable(id, actor);
     let shot: { png: Buffer; page: PageSnapshot };
     try {
@@ -199,7 +193,7 @@ export class BrowserSessionsService {
    * Closes a session. Idempotent: closing an ended session answers it unchanged. A session whose owner instance
    * is gone (heartbeat lapsed) is closed in the database alone, since no runtime holds it.
    */
-  async close(id: string, actor: SessionActor): Promise<SessionView> {
+  async close(actor: Caller, id: string): Promise<SessionView> {
     const row = await this.visible(id, actor);
     if (!isLiveStatus(row.status)) return toView(row);
     const own = row.owner_instance_id === this.deps.instanceId;

@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { BrowserSessionsService } from './browser-sessions.service';
 import { MAX_FORWARDED_CHARS, SessionForwarding, decode, encode, withForwarding } from './session-forwarding';
 import { SessionHeldElsewhereError } from './session-held-elsewhere';
+import { testCaller } from '../testing/callers';
 
 /** In-process buses of two "instances" that hear each other, as Redis pub/sub would carry it. */
 class LinkedBus extends LocalChangeBus {
@@ -47,10 +48,10 @@ describe('session forwarding', () => {
     const { sessions, answer } = pair({ screenshot: async (...args) => (seen.push(args), { png, session: { id: ID, title: 'T' } }) });
     answer();
     const caller = { label: 'token:ops', tenantId: null, scopes: new Set(['browser:read']) };
-    const result = await sessions.screenshot(ID, caller as never);
+    const result = await sessions.screenshot(caller as never, ID);
     expect(Buffer.isBuffer(result.png) && result.png.equals(png)).toBe(true);
     expect(result.session).toEqual({ id: ID, title: 'T' });
-    expect(seen).toEqual([[ID, caller]]);
+    expect(seen).toEqual([[caller, ID]]);
   });
 
   it("carries the owner's coded error (status, message, Retry-After) and hides an unexpected one behind a reference", async () => {
@@ -63,9 +64,9 @@ describe('session forwarding', () => {
       },
     });
     answer();
-    const coded = await failure(sessions.navigate(ID, 'http://x/', { label: 'l', tenantId: null }));
+    const coded = await failure(sessions.navigate(testCaller('l'), ID, 'http://x/'));
     expect([coded.code, coded.message, coded.details.retryAfterSeconds]).toEqual(['RATE_LIMITED', 'slow down', 7]);
-    const internal = await failure(sessions.close(ID, { label: 'l', tenantId: null }));
+    const internal = await failure(sessions.close(testCaller('l'), ID));
     expect(internal.code).toBe('INTERNAL');
     expect(internal.message).toMatch(/^Internal error \(reference [0-9a-f]{8}\)$/);
   });
@@ -73,18 +74,18 @@ describe('session forwarding', () => {
   it('refuses to send a result larger than the bound', async () => {
     const { sessions, answer } = pair({ screenshot: async () => ({ png: Buffer.alloc(Math.ceil((MAX_FORWARDED_CHARS * 3) / 4) + 1), session: {} }) });
     answer();
-    const error = await failure(sessions.screenshot(ID, { label: 'l', tenantId: null }));
+    const error = await failure(sessions.screenshot(testCaller('l'), ID));
     expect(error.code).toBe('INTERNAL');
     expect(error.message).toContain('larger than a forwarded answer may be');
   });
 
   it('answers 409 at once for an owner that is not live, and after the wait for one that never answers', async () => {
     const gone = pair({}, { b: false });
-    const error = await failure(gone.sessions.navigate(ID, 'http://x/', { label: 'l', tenantId: null }));
+    const error = await failure(gone.sessions.navigate(testCaller('l'), ID, 'http://x/'));
     expect([error.code, error.message]).toEqual(['CONFLICT', expect.stringContaining('which is gone')]);
     const mute = pair({}); // b never listens
     const started = Date.now();
-    const silence = await failure(mute.sessions.navigate(ID, 'http://x/', { label: 'l', tenantId: null }));
+    const silence = await failure(mute.sessions.navigate(testCaller('l'), ID, 'http://x/'));
     expect([silence.code, silence.message]).toEqual(['CONFLICT', expect.stringContaining('did not answer within 3 s')]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
   });
@@ -93,7 +94,7 @@ describe('session forwarding', () => {
     const live = { b: true };
     const { sessions, answer } = pair({ navigate: () => new Promise(() => (live.b = false)) }, live);
     answer();
-    const error = await failure(sessions.navigate(ID, 'http://x/', { label: 'l', tenantId: null }));
+    const error = await failure(sessions.navigate(testCaller('l'), ID, 'http://x/'));
     expect([error.code, error.message]).toEqual(['CONFLICT', expect.stringContaining('which is gone')]);
   });
 
@@ -106,7 +107,7 @@ describe('session forwarding', () => {
     expect(replies).toEqual([]);
     const notFound = { navigate: () => Promise.reject(new AppError('NOT_FOUND', 'nope')) } as unknown as BrowserSessionsService;
     const facade = withForwarding(notFound, new SessionForwarding({ bus, instanceId: 'a', isInstanceLive: async () => true, replyWaitMs: 1_000, logger: silent }));
-    expect((await failure(facade.navigate(ID, 'http://x/', { label: 'l', tenantId: null }))).code).toBe('NOT_FOUND');
+    expect((await failure(facade.navigate(testCaller('l'), ID, 'http://x/'))).code).toBe('NOT_FOUND');
   });
 
   it('encodes bytes and sets so that decoding restores them', () => {

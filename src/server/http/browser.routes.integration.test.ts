@@ -206,7 +206,7 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
   });
   afterEach(async () => {
     // Every test starts with an empty runtime: the cap and liveSessions count from zero.
-    for (const id of await liveSessionIds(h.c)) await h.c.browser.sessions.close(id, { label: 'test', tenantId: null });
+    for (const id of await liveSessionIds(h.c)) await h.c.browser.sessions.close(testCaller('test'), id);
   });
 
   it('creates a session that answers once loaded; navigate, screenshot and close count as activity, reads do not', async () => {
@@ -234,7 +234,7 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
     expect(read.lastActivityAt).toBe(session.lastActivityAt);
     const listed = (await call('GET', `${PATH}?tenantId=${tenant}&status=ready`)).body.sessions as SessionView[];
     expect(listed.map((s) => s.id)).toEqual([session.id]);
-    expect((await h.c.browser.sessions.thumbnail(session.id, { tenantId: null })).dataUrl).toMatch(/^data:image\/jpeg;base64,/);
+    expect((await h.c.browser.sessions.thumbnail({ tenantId: null }, session.id)).dataUrl).toMatch(/^data:image\/jpeg;base64,/);
     expect(sessionOf(await call('GET', `${PATH}/${session.id}`)).lastActivityAt).toBe(session.lastActivityAt);
 
     const navigated = sessionOf(await call('POST', `${PATH}/${session.id}/navigate`, { url: `${pages.origin}/page?title=Second` }));

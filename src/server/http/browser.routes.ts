@@ -29,32 +29,32 @@ function sessionIdOf({ params }: RestRequest): string {
 export function browserRoutes(getContainer: () => Promise<Container>) {
   return {
     list: withApiToken(getContainer, 'browser:read', async (req) => {
-      const page = await req.container.browser.sessions.listPage(parseQuery(req.request, pageSessionsQuerySchema), req.caller);
+      const page = await req.container.browser.sessions.listPage(req.caller, parseQuery(req.request, pageSessionsQuerySchema));
       return { sessions: page.items, nextCursor: page.nextCursor };
     }),
 
     create: withApiToken(getContainer, 'browser:write', async (req) => {
       const input = await optionalJsonBody(req.request, createSessionInputSchema);
-      return json({ session: await req.container.browser.sessions.create(input, req.caller) }, 201);
+      return json({ session: await req.container.browser.sessions.create(req.caller, input) }, 201);
     }),
 
     get: withApiToken(getContainer, 'browser:read', async (req) => ({
-      session: await req.container.browser.sessions.get(sessionIdOf(req), req.caller),
+      session: await req.container.browser.sessions.get(req.caller, sessionIdOf(req)),
     })),
 
     close: withApiToken(getContainer, 'browser:write', async (req) => ({
-      session: await req.container.browser.sessions.close(sessionIdOf(req), req.caller),
+      session: await req.container.browser.sessions.close(req.caller, sessionIdOf(req)),
     })),
 
     navigate: withApiToken(getContainer, 'browser:write', async (req) => {
       const id = sessionIdOf(req);
       const input = await optionalJsonBody(req.request, navigateInputSchema);
-      return { session: await req.container.browser.sessions.navigate(id, input.url, req.caller) };
+      return { session: await req.container.browser.sessions.navigate(req.caller, id, input.url) };
     }),
 
     // Looking, so the read scope; it still counts as activity on the session (it renders the page).
     screenshot: withApiToken(getContainer, 'browser:read', async (req) => {
-      const { png } = await req.container.browser.sessions.screenshot(sessionIdOf(req), req.caller);
+      const { png } = await req.container.browser.sessions.screenshot(req.caller, sessionIdOf(req));
       return new Response(new Uint8Array(png), {
         status: 200,
         headers: { 'content-type': 'image/png', 'cache-control': 'no-store', 'content-length': String(png.byteLength) },

@@ -104,7 +104,7 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
         ),
         `webhook ${url}`,
       ).resolves.toBeTypeOf('string');
-      await expect(refusedAtCreation(() => c.browser.sessions.create({ tenantId, url }, { label: 'test', tenantId: null })), `browser ${url}`).resolves.toBeTypeOf('string');
+      await expect(refusedAtCreation(() => c.browser.sessions.create(testCaller('test'), { tenantId, url })), `browser ${url}`).resolves.toBeTypeOf('string');
       const direct = await outboundRequest(c.outbound.scope('poll', 'platform'), url, { deadlineMs: 2000, maxBytes: 1024 });
       expect(direct.ok ? direct.status : direct.code, `client ${url}`).toBe('refused');
     }
@@ -118,7 +118,7 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
       await c.inference.servers.create(testCaller('test'), { tenantId, name: `name-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true });
       const direct = await outboundRequest(c.outbound.scope('poll', 'platform'), url, { deadlineMs: 2000, maxBytes: 1024 });
       expect(direct.ok ? direct.status : direct.code, `client ${url}`).toBe('refused');
-      const session = await c.browser.sessions.create({ tenantId, url }, { label: 'test', tenantId: null }).catch((error: unknown) => (isAppError(error) ? { status: 'refused' } : Promise.reject(error)));
+      const session = await c.browser.sessions.create(testCaller('test'), { tenantId, url }).catch((error: unknown) => (isAppError(error) ? { status: 'refused' } : Promise.reject(error)));
       expect(['error', 'refused'], `browser ${url}`).toContain(session.status);
     }
     await c.automations.run(testToken(), 'inference-monitoring-poll');
@@ -137,7 +137,7 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
       const url = `${redirectBase}/to/${i}`;
       const direct = await outboundRequest(c.outbound.scope('poll', 'platform'), url, { deadlineMs: 2000, maxBytes: 1024 });
       expect(direct.ok ? direct.status : direct.code, `client → ${target}`).toBe('redirect');
-      const session = await c.browser.sessions.create({ tenantId, url }, { label: 'test', tenantId: null });
+      const session = await c.browser.sessions.create(testCaller('test'), { tenantId, url });
       expect(session.status, `browser → ${target}`).toBe('error');
       await c.inference.servers.create(testCaller('test'), { tenantId, name: `redirect-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true });
     }

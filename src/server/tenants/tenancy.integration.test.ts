@@ -94,8 +94,8 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
     expect(ids(incidentsWalk.items)).toEqual(ids(await c.alerts.service.listIncidents(readerOf(ALL_TENANTS), { limit: 500 })));
     expect(incidentsWalk.items.map((i) => i.status)).toEqual([...incidentsWalk.items.map((i) => i.status)].sort((x, y) => statuses.indexOf(x) - statuses.indexOf(y)));
 
-    const sessionsWalk = await walk(3, (cursor) => c.browser.sessions.listPage({ limit: 3, cursor }, { tenantId: null }));
-    expect(ids(sessionsWalk.items)).toEqual(ids(await c.browser.sessions.list({ limit: 500 }, { tenantId: null })));
+    const sessionsWalk = await walk(3, (cursor) => c.browser.sessions.listPage({ tenantId: null }, { limit: 3, cursor }));
+    expect(ids(sessionsWalk.items)).toEqual(ids(await c.browser.sessions.list({ tenantId: null }, { limit: 500 })));
     expect(sessionsWalk.items).toHaveLength(7);
 
     const tenantsWalk = await walk(1, (cursor) => c.tenants.service.listPage(readerOf(ALL_TENANTS), { limit: 1, cursor }));

@@ -15,53 +15,50 @@ import { adminProcedure, operatorProcedure, router } from '../init';
 import { openLiveStream } from '../live-stream';
 
 const idInput = z.object({ id: sessionIdSchema });
-/** Operators see every tenant. */
-const ALL_TENANTS = { tenantId: null };
-
 
 /** The browser procedures of the console: the same operations as the REST API, through the same service. */
 export const browserRouter = router({
   list: operatorProcedure
     .input(listSessionsQuerySchema)
     .output(sessionListSchema)
-    .query(async ({ ctx, input }) => ({ sessions: await ctx.container.browser.sessions.list(input, ALL_TENANTS) })),
+    .query(async ({ ctx, input }) => ({ sessions: await ctx.container.browser.sessions.list(ctx.caller, input) })),
 
   get: operatorProcedure
     .input(idInput)
     .output(sessionResultSchema)
-    .query(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.get(input.id, ALL_TENANTS) })),
+    .query(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.get(ctx.caller, input.id) })),
 
   /** The thumbnail taken after the session's last action; reading it is not activity. */
   thumbnail: operatorProcedure
     .input(idInput)
     .output(thumbnailSchema)
-    .query(({ ctx, input }) => ctx.container.browser.sessions.thumbnail(input.id, ALL_TENANTS)),
+    .query(({ ctx, input }) => ctx.container.browser.sessions.thumbnail(ctx.caller, input.id)),
 
-  tenants: operatorProcedure.output(z.array(tenantOptionSchema)).query(({ ctx }) => ctx.container.browser.sessions.tenantOptions(ALL_TENANTS)),
+  tenants: operatorProcedure.output(z.array(tenantOptionSchema)).query(({ ctx }) => ctx.container.browser.sessions.tenantOptions(ctx.caller)),
 
   create: adminProcedure
     .input(createSessionInputSchema)
     .output(sessionResultSchema)
-    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.create(input, ctx.caller) })),
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.create(ctx.caller, input) })),
 
   navigate: adminProcedure
     .input(idInput.extend(navigateInputSchema.shape))
     .output(sessionResultSchema)
-    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.navigate(input.id, input.url, ctx.caller) })),
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.navigate(ctx.caller, input.id, input.url) })),
 
   /** A PNG as a data URL. A mutation although it only looks: it counts as activity on the session. */
   screenshot: operatorProcedure
     .input(idInput)
     .output(screenshotResultSchema)
     .mutation(async ({ ctx, input }) => {
-      const { png, session } = await ctx.container.browser.sessions.screenshot(input.id, ctx.caller);
+      const { png, session } = await ctx.container.browser.sessions.screenshot(ctx.caller, input.id);
       return { dataUrl: `data:image/png;base64,${png.toString('base64')}`, session };
     }),
 
   close: adminProcedure
     .input(idInput)
     .output(sessionResultSchema)
-    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.close(input.id, ctx.caller) })),
+    .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.close(ctx.caller, input.id) })),
 
   /** The list, at once and again whenever any instance reports a session or runtime change (and every 15 s). */
   onChange: operatorProcedure.input(listSessionsQuerySchema).subscription(({ ctx, input, signal }) =>
@@ -69,7 +66,7 @@ export const browserRouter = router({
       ctx.container,
       ctx.operator.id,
       (event) => event.type === 'browser-sessions' || event.type === 'instances',
-      async () => ({ sessions: await ctx.container.browser.sessions.list(input, ALL_TENANTS) }),
+      async () => ({ sessions: await ctx.container.browser.sessions.list(ctx.caller, input) }),
       signal,
     ),
   ),
