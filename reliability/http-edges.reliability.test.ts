@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContainer } from '../src/server/container';
 import { CLIENT_API_ROUTES } from '../src/server/http/client-api-docs';
@@ -25,6 +26,17 @@ function raw(base: string, method: string, target: string, headers: Record<strin
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Bytes written on a plain socket, and what came back until the server closed it. */
+function rawSocket(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    let answer = '';
+    socket.on('data', (d) => (answer += d.toString('latin1')));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
   });
 }
 
@@ -93,6 +105,11 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
       expect(res.status, `${length}`).toBe(414);
       expect(JSON.parse(res.body)).toMatchObject({ code: 'URI_TOO_LONG' });
     }
+    // A method Node's parser does not know at all: still the JSON 405, written by the server itself.
+    const foreign = await rawSocket(console_.port, `BREW ${API}/automations HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(foreign).toMatch(/^HTTP\/1\.1 405 /);
+    expect(foreign).toMatch(/\r\nallow: GET\r\n/i);
+    expect(foreign).toContain('"code":"METHOD_NOT_ALLOWED"');
     const header = await raw(console_.url, 'GET', `${API}/automations`, { 'x-pad': 'h'.repeat(20_000) });
     expect(header.status).toBe(431);
     const slash = await raw(console_.url, 'GET', `${API}/automations/`);

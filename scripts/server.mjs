@@ -87,15 +87,18 @@ function lingerOnClose(socket) {
   };
 }
 
-// Requests the parser refuses never reach the handler. A head over Node's 16 KiB limit whose request line has not
-// ended yet is a long URL: 414, as the docs promise, rather than Node's 431; a method Node parses no route for,
+// Requests the parser refuses never reach the handler. A head over Node's 16 KiB limit whose request line is over
+// 8 KiB (or has not ended in what was read) is a long URL: 414, as the docs promise, rather than Node's 431; a method Node parses no route for,
 // and CONNECT, get the console's JSON 405. The rest answer as Node would, without a body.
+const MAX_TARGET_BYTES = 8 * 1024; // as http-edge.ts
 const PARSER_STATUS = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
 const REASONS = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Content Too Large', 414: 'URI Too Long', 431: 'Request Header Fields Too Large' };
 server.on('clientError', (error, socket) => {
   if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
   const head = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 64 * 1024).toString('latin1') : '';
-  if (error.code === 'HPE_HEADER_OVERFLOW' && /^[A-Z]+ [^\r\n]*$/.test(head)) return writeRaw(socket, globalThis[EDGE_KEY]?.uriTooLong(), 414);
+  const end = head.indexOf('\r\n');
+  const requestLine = end < 0 ? head : head.slice(0, end);
+  if (error.code === 'HPE_HEADER_OVERFLOW' && /^[A-Z]+ /.test(requestLine) && requestLine.length > MAX_TARGET_BYTES) return writeRaw(socket, globalThis[EDGE_KEY]?.uriTooLong(), 414);
   const line = /^([A-Z][A-Z_-]{0,19}) (\S+) HTTP\/1\.[01]\r\n/.exec(head);
   if (error.code === 'HPE_INVALID_METHOD' && line) return writeRaw(socket, globalThis[EDGE_KEY]?.early(line[1], line[2], {}));
   writeRaw(socket, null, PARSER_STATUS[error.code] ?? 400);
