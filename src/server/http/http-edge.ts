@@ -35,9 +35,12 @@ export interface HttpEdge {
   uriTooLong(): EdgeAnswer;
 }
 
+/** What next.config.mjs adds to every answer the framework gives, for the answers given before it. */
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
+
 const json = (answer: EarlyAnswer): EdgeAnswer => ({
   status: answer.status,
-  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...answer.headers },
+  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS, ...answer.headers },
   body: JSON.stringify(answer.body),
 });
 
@@ -116,6 +119,7 @@ export function createHttpEdge(options: { corsOrigins: readonly string[] }): Htt
               'access-control-allow-headers': CORS_REQUEST_HEADERS,
               'access-control-max-age': CORS_MAX_AGE_SECONDS,
               'cache-control': 'no-store',
+              ...SECURITY_HEADERS,
             },
             body: '',
           };
