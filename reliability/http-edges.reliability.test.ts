@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContainer } from '../src/server/container';
-import { CLIENT_API_ROUTES } from '../src/server/http/client-api-docs';
+import { CLIENT_API_ROUTES, openApiResponse } from '../src/server/http/client-api-docs';
 import { type ConsoleProcess, ensureBuild, startConsole } from '../src/server/testing/console-process';
 import { answerOf, contractChecker } from '../src/server/testing/openapi-contract';
 import { tempDir, uniqueId } from '../src/server/testing/services';
@@ -52,6 +52,7 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
   let console_: ConsoleProcess;
   let cleanup: () => void;
   let token: string;
+  let contract: ReturnType<typeof contractChecker>;
   beforeAll(async () => {
     ensureBuild();
     const temp = tempDir(uniqueId('edge'));
@@ -69,7 +70,9 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
 
   it('TRACE, PROPFIND and PATCH on every route, /metrics and /api/health: the JSON 405 with Allow, and no stack trace logged', async () => {
     const served = await answerOf(await fetch(`${console_.url}${API}/openapi.json`));
-    const contract = contractChecker(served.body);
+    // What the server serves is the document the contract test validates against.
+    expect(served.body).toEqual(await (await openApiResponse()).json());
+    contract = contractChecker(served.body);
     const before = console_.output().length;
     let checked = 0;
     const targets = [...PATHS, { target: '/metrics', methods: ['GET'] }, { target: '/api/health', methods: ['GET'] }, { target: '/api/trpc/auth.me', methods: ['GET', 'POST'] }];
@@ -104,6 +107,7 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
       const res = await raw(console_.url, 'GET', `${API}/automations?pad=${'a'.repeat(length)}`, { authorization: `Bearer ${token}` });
       expect(res.status, `${length}`).toBe(414);
       expect(JSON.parse(res.body)).toMatchObject({ code: 'URI_TOO_LONG' });
+      contract.check('GET', '/automations', { status: res.status, headers: new Headers(res.headers as Record<string, string>), text: res.body, body: JSON.parse(res.body) as Record<string, unknown> });
     }
     // A method Node's parser does not know at all: still the JSON 405, written by the server itself.
     const foreign = await rawSocket(console_.port, `BREW ${API}/automations HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -123,6 +127,7 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
     expect(created.status).toBe(201);
     const { tenant } = (await created.json()) as { tenant: { id: string } };
     expect(created.headers.get('location')).toBe(`${API}/tenants/${tenant.id}`);
+    contract.check('POST', '/tenants', { status: 201, headers: created.headers, text: JSON.stringify({ tenant }), body: { tenant } });
     expect((await fetch(`${console_.url}${created.headers.get('location')}`, { headers: auth })).status).toBe(200);
     for (const path of ['/automations', '/automations/alert-evaluation', '/automations/alert-evaluation/runs']) {
       const first = await fetch(`${console_.url}${API}${path}`, { headers: auth });
@@ -132,6 +137,9 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
       expect(again.status, path).toBe(304);
       expect(await again.text()).toBe('');
       expect(again.headers.get('etag')).toBe(etag);
+      const template = path.replace('alert-evaluation', '{key}');
+      contract.check('GET', template, await answerOf(first));
+      contract.check('GET', template, { status: 304, headers: again.headers, text: '', body: {} });
     }
   });
 
