@@ -92,6 +92,10 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
       expect(post.status).toBe(405);
       expect(post.headers.get('allow')).toBe('GET');
       expect(await post.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+      // OPTIONS names what the route serves, not the refusals it exports.
+      const options = await fetch(`${console_.url}${target}`, { method: 'OPTIONS' });
+      expect(options.status).toBe(204);
+      expect(options.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
     }
     const unknown = await raw(console_.url, 'TRACE', `${API}/nothing/here`);
     expect(unknown.status).toBe(404);
