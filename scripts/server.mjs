@@ -22,6 +22,8 @@ process.env.NEXT_MANUAL_SIG_HANDLE ??= 'true';
 const { default: next } = await import('next');
 
 const PEER_HEADER = 'x-console-peer';
+/** Where src/server/http/http-edge.ts puts the edge once the container is built (register(), during prepare()). */
+const EDGE_KEY = Symbol.for('automations-console.http-edge');
 /** How long a connection whose request was answered early (e.g. 413) may linger before it is cut. */
 const EARLY_ANSWER_GRACE_MS = 1_000;
 // prepare() loads the build and runs instrumentation's register() (migrations, scheduler, signal handling).
@@ -47,6 +49,17 @@ const server = http.createServer((req, res) => {
     }
     return writeHead.apply(this, args);
   };
+  // Answers Next.js must not or cannot give (src/server/http/http-edge.ts): methods it has no route for (TRACE
+  // would fail inside it with a stack trace, PROPFIND get an empty 400), targets over 8 KiB, CORS preflights.
+  const edge = globalThis[EDGE_KEY];
+  const early = edge?.early(req.method, req.url, req.headers);
+  if (early) {
+    res.writeHead(early.status, { ...early.headers, 'content-length': Buffer.byteLength(early.body) });
+    res.end(req.method === 'HEAD' ? undefined : early.body);
+    return;
+  }
+  const extra = edge?.responseHeaders(req.method, req.url, req.headers);
+  if (extra) for (const [name, value] of Object.entries(extra)) res.setHeader(name, value);
   handle(req, res).catch((error) => {
     console.error('request failed outside the app:', error);
     if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -72,6 +85,33 @@ function lingerOnClose(socket) {
     timer.unref();
     this.once('close', () => clearTimeout(timer));
   };
+}
+
+// Requests the parser refuses never reach the handler. A head over Node's 16 KiB limit whose request line is over
+// 8 KiB (or has not ended in what was read) is a long URL: 414, as the docs promise, rather than Node's 431; a method Node parses no route for,
+// and CONNECT, get the console's JSON 405. The rest answer as Node would, without a body.
+const MAX_TARGET_BYTES = 8 * 1024; // as http-edge.ts
+const PARSER_STATUS = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+const REASONS = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Content Too Large', 414: 'URI Too Long', 431: 'Request Header Fields Too Large' };
+server.on('clientError', (error, socket) => {
+  if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+  const head = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 64 * 1024).toString('latin1') : '';
+  const end = head.indexOf('\r\n');
+  const requestLine = end < 0 ? head : head.slice(0, end);
+  if (error.code === 'HPE_HEADER_OVERFLOW' && /^[A-Z]+ /.test(requestLine) && requestLine.length > MAX_TARGET_BYTES) return writeRaw(socket, globalThis[EDGE_KEY]?.uriTooLong(), 414);
+  const line = /^([A-Z][A-Z_-]{0,19}) (\S+) HTTP\/1\.[01]\r\n/.exec(head);
+  if (error.code === 'HPE_INVALID_METHOD' && line) return writeRaw(socket, globalThis[EDGE_KEY]?.early(line[1], line[2], {}));
+  writeRaw(socket, null, PARSER_STATUS[error.code] ?? 400);
+});
+server.on('connect', (req, socket) => writeRaw(socket, globalThis[EDGE_KEY]?.early('CONNECT', req.url.startsWith('/') ? req.url : '/', {})));
+
+/** Writes an answer on a socket the HTTP server has given up, then closes it. */
+function writeRaw(socket, answer, fallbackStatus = 400) {
+  const status = answer?.status ?? fallbackStatus;
+  const body = answer?.body ?? '';
+  const headers = { ...answer?.headers, 'content-length': Buffer.byteLength(body), connection: 'close' };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n${lines}\r\n${body}`);
 }
 
 server.on('error', (error) => {

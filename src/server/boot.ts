@@ -4,6 +4,7 @@ import { type Container, getContainer } from './container';
 import { HEARTBEAT_INTERVAL_MS, type InstanceStats } from './coordination/instance-registry';
 import { waitUntilReady } from './coordination/redis-connection';
 import { errorMessage } from './errors';
+import { createHttpEdge, installHttpEdge } from './http/http-edge';
 
 const BOOT_KEY = Symbol.for('automations-console.boot');
 type GlobalWithBoot = typeof globalThis & { [BOOT_KEY]?: Promise<BackgroundWork> };
@@ -115,6 +116,9 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
  */
 export async function startServerProcess(): Promise<void> {
   try {
+    // The answers scripts/server.mjs gives before Next.js (unknown methods, long targets, CORS preflights).
+    const { config } = await getContainer();
+    installHttpEdge(createHttpEdge({ corsOrigins: config.CORS_ALLOWED_ORIGINS }));
     await startBackgroundWork({ handleSignals: true });
   } catch (error) {
     console.error(`Automations Console failed to start: ${errorMessage(error)}`);

@@ -22,8 +22,26 @@ export const edgeEnv = {
   TRPC_MAX_BATCH_SIZE: z.coerce.number().int().min(16).max(256).default(16),
   /** Failed API-token authentications one client may make per minute before 429 (forged tokens included). */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /**
+   * Browser origins (`https://tools.example.com`, comma-separated) whose pages may call the client API with a token
+   * (CORS). Empty: no cross-origin access but to the public OpenAPI document, which any origin may read.
+   */
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+    .refine((origins) => origins.every(isOrigin), 'Each entry must be an origin: scheme://host[:port], without path, wildcard or trailing slash'),
   /** Live (SSE) subscriptions open at once on this instance. */
   LIVE_STREAMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
   /** Live subscriptions one operator may hold open at once on this instance. */
   LIVE_STREAMS_PER_OPERATOR: z.coerce.number().int().min(1).max(10_000).default(20),
 };
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}

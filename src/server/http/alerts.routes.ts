@@ -16,7 +16,7 @@ import { PAGE_DOC } from '../db/keyset-page';
 import type { RouteDoc } from './openapi';
 import { withApiToken } from './api-token-gate';
 import { optionalJsonBody, parseQuery } from './request-input';
-import { json } from './responses';
+import { created } from './responses';
 
 /**
  * The client API's alert endpoints (docs/alerts.md): rules and incidents. Each is: authenticate (scope), parse with
@@ -33,7 +33,8 @@ export function alertRoutes(getContainer: () => Promise<Container>) {
 
     createRule: withApiToken(getContainer, 'alerts:write', async (req) => {
       const input = await optionalJsonBody(req.request, createRuleInputSchema);
-      return json({ rule: await req.container.alerts.service.createRule(req.caller, input) }, 201);
+      const rule = await req.container.alerts.service.createRule(req.caller, input);
+      return created({ rule }, `/api/client/v1/alert-rules/${encodeURIComponent(rule.id)}`);
     }),
 
     getRule: withApiToken(getContainer, 'alerts:read', async (req) => ({
@@ -79,41 +80,41 @@ const HIDDEN = 'Not found, or of another tenant than the token is restricted to.
 /** The alert endpoints for the OpenAPI document and the client API guard (docs/alerts.md has the semantics). */
 export const alertRouteDocs: RouteDoc[] = [
   {
-    method: 'GET', path: '/alert-rules', tag: 'alerts', scope: 'alerts:read', summary: 'List alert rules, a page at a time (by tenant, name, id)', description: PAGE_DOC,
+    method: 'GET', path: '/alert-rules', operationId: 'listAlertRules', tag: 'alerts', scope: 'alerts:read', summary: 'List alert rules, a page at a time (by tenant, name, id)', description: PAGE_DOC,
     query: pageRulesQuerySchema, response: z.object({ rules: z.array(ruleViewSchema), nextCursor: z.string().nullable() }), errors: { 400: 'Invalid query, limit or cursor.', 404: `Tenant: ${HIDDEN}` },
   },
   {
-    method: 'POST', path: '/alert-rules', tag: 'alerts', scope: 'alerts:write', summary: 'Create an alert rule',
+    method: 'POST', path: '/alert-rules', operationId: 'createAlertRule', tag: 'alerts', scope: 'alerts:write', summary: 'Create an alert rule',
     description:
       'A webhook channel without a secret gets one, returned once as channels[].generatedSecret. channels[].signatureScheme picks how deliveries are signed: x-alert-signature (default) or standard-webhooks (webhook-id, webhook-timestamp, webhook-signature; whsec_ secrets). Secrets are stored encrypted; Slack URLs are masked in every answer.',
     body: createRuleInputSchema, status: 201, response: ruleBody,
     errors: { 400: 'Invalid body, refused channel URL, or serverId not of the tenant.', 404: `Tenant: ${HIDDEN}`, 409: 'QUOTA_EXCEEDED: the tenant has TENANT_MAX_ALERT_RULES rules or would exceed TENANT_MAX_NOTIFICATION_CHANNELS channels.' },
   },
-  { method: 'GET', path: '/alert-rules/{id}', tag: 'alerts', scope: 'alerts:read', summary: 'Get an alert rule', pathParams: ID, response: ruleBody, errors: { 404: HIDDEN } },
+  { method: 'GET', path: '/alert-rules/{id}', operationId: 'getAlertRule', tag: 'alerts', scope: 'alerts:read', summary: 'Get an alert rule', pathParams: ID, response: ruleBody, errors: { 404: HIDDEN } },
   {
-    method: 'PATCH', path: '/alert-rules/{id}', tag: 'alerts', scope: 'alerts:write', summary: 'Change an alert rule',
+    method: 'PATCH', path: '/alert-rules/{id}', operationId: 'updateAlertRule', tag: 'alerts', scope: 'alerts:write', summary: 'Change an alert rule',
     description:
       'channels replaces the list; a channel with the same type and URL (for Slack: or the masked URL of its view) keeps its id, secret and signatureScheme (unless given). Changing a channel\'s signatureScheme replaces its secret (generated and returned once when none is given). Disabling resolves open incidents.',
     pathParams: ID, body: updateRuleInputSchema, response: ruleBody, errors: { 400: 'Invalid body.', 404: HIDDEN, 409: 'QUOTA_EXCEEDED: the tenant would exceed TENANT_MAX_NOTIFICATION_CHANNELS channels.' },
   },
   {
-    method: 'DELETE', path: '/alert-rules/{id}', tag: 'alerts', scope: 'alerts:write', summary: 'Delete an alert rule (answers it as it was)',
+    method: 'DELETE', path: '/alert-rules/{id}', operationId: 'deleteAlertRule', tag: 'alerts', scope: 'alerts:write', summary: 'Delete an alert rule (answers it as it was)',
     description: 'Open incidents resolve as rule-deleted without notifications; incident history stays.', pathParams: ID, response: ruleBody, errors: { 404: HIDDEN },
   },
   {
-    method: 'POST', path: '/alert-rules/{id}/channels/{channelId}/rotate-secret', tag: 'alerts', scope: 'alerts:write', summary: "Rotate a webhook channel's secret",
+    method: 'POST', path: '/alert-rules/{id}/channels/{channelId}/rotate-secret', operationId: 'rotateChannelSecret', tag: 'alerts', scope: 'alerts:write', summary: "Rotate a webhook channel's secret",
     description:
       'Sets the new secret (generated and returned once as generatedSecret when left out; a whsec_ secret for a standard-webhooks channel) and keeps the old one for overlapSeconds (default 86400): meanwhile every delivery carries both signatures, the new one first (X-Alert-Signature: comma-separated; webhook-signature: space-separated).',
     pathParams: { id: 'The rule id.', channelId: 'The webhook channel id.' }, body: rotateSecretInputSchema, bodyRequired: false, response: ruleBody,
     errors: { 400: 'Invalid body, a secret not of the channel\'s scheme, or the channel is not a webhook.', 404: HIDDEN },
   },
   {
-    method: 'GET', path: '/incidents', tag: 'alerts', scope: 'alerts:read', summary: 'List incidents, open first, a page at a time', description: PAGE_DOC, query: pageIncidentsQuerySchema,
+    method: 'GET', path: '/incidents', operationId: 'listIncidents', tag: 'alerts', scope: 'alerts:read', summary: 'List incidents, open first, a page at a time', description: PAGE_DOC, query: pageIncidentsQuerySchema,
     response: z.object({ incidents: z.array(incidentViewSchema), nextCursor: z.string().nullable() }), errors: { 400: 'Invalid query, limit or cursor.', 404: `Tenant: ${HIDDEN}` },
   },
-  { method: 'GET', path: '/incidents/{id}', tag: 'alerts', scope: 'alerts:read', summary: 'Get an incident with its timeline', pathParams: ID, response: incidentBody, errors: { 404: HIDDEN } },
+  { method: 'GET', path: '/incidents/{id}', operationId: 'getIncident', tag: 'alerts', scope: 'alerts:read', summary: 'Get an incident with its timeline', pathParams: ID, response: incidentBody, errors: { 404: HIDDEN } },
   {
-    method: 'POST', path: '/incidents/{id}/acknowledge', tag: 'alerts', scope: 'alerts:write', summary: 'Acknowledge an incident (stops reminders)',
+    method: 'POST', path: '/incidents/{id}/acknowledge', operationId: 'acknowledgeIncident', tag: 'alerts', scope: 'alerts:write', summary: 'Acknowledge an incident (stops reminders)',
     pathParams: ID, body: acknowledgeInputSchema, bodyRequired: false, response: incidentBody, errors: { 400: 'Invalid body.', 404: HIDDEN, 409: 'The incident is already resolved.' },
   },
 ];

@@ -27,28 +27,52 @@ const OPENAPI_TEMPLATE: Template = { pattern: /^\/openapi\.json$/, methods: new 
  */
 export const UNGUARDED_PATHS = ['/automations'] as const;
 
+/** An answer given before routing, as plain data: the proxy sends it as a Response, the server in front as is. */
+export interface EarlyAnswer {
+  status: number;
+  body: { error: string; code: string };
+  headers: Record<string, string>;
+}
+
 /**
  * Answers, before routing, the client API requests the framework would otherwise answer in HTML or with a bare
  * status: paths that are not valid percent-encoding (400), paths that are no endpoint (404), and endpoints
  * called with a method they do not have (405 with Allow). Returns null for the requests the routes serve.
  */
 export function guardClientApi(method: string, rawPath: string): Response | null {
+  const answer = clientApiAnswer(method, rawPath);
+  return answer && json(answer.body, answer.status, answer.headers);
+}
+
+/** {@link guardClientApi}'s answer as data; also what scripts/server.mjs sends for methods Next.js cannot carry (http-edge.ts). */
+export function clientApiAnswer(method: string, rawPath: string): EarlyAnswer | null {
   if (!rawPath.startsWith(PREFIX)) return null;
   // Only an escape can be malformed; most paths have none.
   if (rawPath.includes('%')) {
     try {
       decodeURIComponent(rawPath);
     } catch {
-      return json({ error: 'Malformed URL: the path is not valid percent-encoding', code: 'INVALID_INPUT' }, 400);
+      return { status: 400, body: { error: 'Malformed URL: the path is not valid percent-encoding', code: 'INVALID_INPUT' }, headers: {} };
     }
   }
+  const methods = clientApiMethods(rawPath);
+  if (!methods) return { status: 404, body: { error: `No such endpoint: ${method} ${rawPath.slice(0, 200)}`, code: 'NOT_FOUND' }, headers: {} };
+  // HEAD is served wherever GET is; OPTIONS everywhere (the framework answers both).
+  if (method === 'OPTIONS' || methods.has(method) || (method === 'HEAD' && methods.has('GET'))) return null;
+  return methodNotAllowed(method, [...methods]);
+}
+
+/** The documented methods of a client API path (`/api/client/v1/…`), or null when it is no endpoint. */
+export function clientApiMethods(rawPath: string): ReadonlySet<string> | null {
   const path = rawPath.slice(PREFIX.length).replace(/\/$/, '') || '/';
   const template = path === '/openapi.json' ? OPENAPI_TEMPLATE : (STATIC_PATHS.get(path) ?? PARAM_TEMPLATES.find((t) => t.pattern.test(path)));
-  if (!template) return json({ error: `No such endpoint: ${method} ${rawPath.slice(0, 200)}`, code: 'NOT_FOUND' }, 404);
-  // HEAD is served wherever GET is; OPTIONS everywhere (the framework answers both).
-  if (method === 'OPTIONS' || template.methods.has(method) || (method === 'HEAD' && template.methods.has('GET'))) return null;
-  const allow = [...template.methods].join(', ');
-  return json({ error: `Method ${method} is not allowed here; use ${allow}`, code: 'METHOD_NOT_ALLOWED' }, 405, { allow });
+  return template?.methods ?? null;
+}
+
+/** The one 405 of the console: JSON naming the allowed methods, which `Allow` lists. */
+export function methodNotAllowed(method: string, methods: readonly string[]): EarlyAnswer {
+  const allow = methods.join(', ');
+  return { status: 405, body: { error: `Method ${method.slice(0, 20)} is not allowed here; use ${allow}`, code: 'METHOD_NOT_ALLOWED' }, headers: { allow } };
 }
 
 /**

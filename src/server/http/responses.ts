@@ -1,4 +1,5 @@
 import 'server-only';
+import { createHash } from 'node:crypto';
 import { ZodError } from 'zod';
 import { AppError, ERROR_TABLE, errorReference, internalErrorMessage, isAppError } from '../errors';
 import type { Logger } from '../logger';
@@ -9,9 +10,34 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   return new Response(JSON.stringify(body), { status, headers: { ...BASE_HEADERS, ...headers } });
 }
 
-/** A 200 JSON response from text that is already serialized (a cached body), with the API's usual headers. */
-export function jsonText(text: string): Response {
-  return new Response(text, { status: 200, headers: BASE_HEADERS });
+/** 201 Created with the created object's URL path in `Location` (RFC 9110 §15.3.2). */
+export function created(body: unknown, location: string): Response {
+  return json(body, 201, { location });
+}
+
+/** A strong entity tag of a body: a SHA-256 prefix of its text, quoted. */
+export function etagOf(text: string): string {
+  return `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
+}
+
+/**
+ * A 200 JSON answer from serialized text, with its `ETag`; 304 without a body when `If-None-Match` names that tag
+ * or is `*` (weak comparison, RFC 9110 §13.1.2). For the reads that scripts poll: an unchanged answer costs no body.
+ */
+export function conditionalJson(request: Request, text: string, etag = etagOf(text)): Response {
+  const condition = request.headers.get('if-none-match');
+  if (condition !== null && noneMatchHits(condition, etag)) {
+    return new Response(null, { status: 304, headers: { etag, 'cache-control': BASE_HEADERS['cache-control'] } });
+  }
+  return new Response(text, { status: 200, headers: { ...BASE_HEADERS, etag } });
+}
+
+function noneMatchHits(condition: string, etag: string): boolean {
+  const opaque = etag.replace(/^W\//, '');
+  return condition.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t.replace(/^W\//, '') === opaque;
+  });
 }
 
 /** Turns a zod failure into INVALID_INPUT naming every offending field. */

@@ -6,7 +6,7 @@ import { PAGE_DOC } from '../db/keyset-page';
 import type { RouteDoc } from './openapi';
 import { withApiToken } from './api-token-gate';
 import { optionalJsonBody, parseQuery } from './request-input';
-import { json } from './responses';
+import { created } from './responses';
 
 /**
  * `/tenants` of the client API (docs/inference.md). Scopes `inference:read` / `inference:write`; a token restricted
@@ -21,7 +21,8 @@ export function tenantRoutes(getContainer: () => Promise<Container>) {
 
     create: withApiToken(getContainer, 'inference:write', async ({ container, caller, request }) => {
       const input = await optionalJsonBody(request, createTenantInputSchema);
-      return json({ tenant: await container.tenants.service.create(caller, input) }, 201);
+      const tenant = await container.tenants.service.create(caller, input);
+      return created({ tenant }, `/api/client/v1/tenants/${encodeURIComponent(tenant.id)}`);
     }),
 
     get: withApiToken(getContainer, 'inference:read', async ({ container, caller, params }) => ({
@@ -46,11 +47,11 @@ const RESTRICTED = 'Not found, or not visible to a token restricted to another t
 /** The OpenAPI description of the routes above, from the same schemas. */
 export const tenantRouteDocs: RouteDoc[] = [
   {
-    method: 'GET', path: '/tenants', tag: 'tenants', scope: 'inference:read', summary: 'List tenants, by name, a page at a time', description: PAGE_DOC,
+    method: 'GET', path: '/tenants', operationId: 'listTenants', tag: 'tenants', scope: 'inference:read', summary: 'List tenants, by name, a page at a time', description: PAGE_DOC,
     query: pageTenantsQuerySchema, response: z.object({ tenants: z.array(tenantViewSchema), nextCursor: z.string().nullable() }), errors: { 400: 'Invalid limit or cursor.' },
   },
-  { method: 'POST', path: '/tenants', tag: 'tenants', scope: 'inference:write', summary: 'Create a tenant', body: createTenantInputSchema, status: 201, response: tenantBody, errors: { 400: 'Invalid body.', 409: 'The slug is taken.' } },
-  { method: 'GET', path: '/tenants/{id}', tag: 'tenants', scope: 'inference:read', summary: 'Get a tenant', pathParams: ID, response: tenantBody, errors: { 404: RESTRICTED } },
-  { method: 'PATCH', path: '/tenants/{id}', tag: 'tenants', scope: 'inference:write', summary: 'Rename a tenant (name and/or slug)', pathParams: ID, body: updateTenantInputSchema, response: tenantBody, errors: { 400: 'Invalid body.', 404: RESTRICTED, 409: 'The slug is taken.' } },
-  { method: 'DELETE', path: '/tenants/{id}', tag: 'tenants', scope: 'inference:write', summary: 'Delete a tenant that owns nothing', pathParams: ID, response: tenantBody, errors: { 404: RESTRICTED, 409: 'The tenant still owns servers, rules or sessions; the message lists them.' } },
+  { method: 'POST', path: '/tenants', operationId: 'createTenant', tag: 'tenants', scope: 'inference:write', summary: 'Create a tenant', body: createTenantInputSchema, status: 201, response: tenantBody, errors: { 400: 'Invalid body.', 409: 'The slug is taken.' } },
+  { method: 'GET', path: '/tenants/{id}', operationId: 'getTenant', tag: 'tenants', scope: 'inference:read', summary: 'Get a tenant', pathParams: ID, response: tenantBody, errors: { 404: RESTRICTED } },
+  { method: 'PATCH', path: '/tenants/{id}', operationId: 'updateTenant', tag: 'tenants', scope: 'inference:write', summary: 'Rename a tenant (name and/or slug)', pathParams: ID, body: updateTenantInputSchema, response: tenantBody, errors: { 400: 'Invalid body.', 404: RESTRICTED, 409: 'The slug is taken.' } },
+  { method: 'DELETE', path: '/tenants/{id}', operationId: 'deleteTenant', tag: 'tenants', scope: 'inference:write', summary: 'Delete a tenant that owns nothing', pathParams: ID, response: tenantBody, errors: { 404: RESTRICTED, 409: 'The tenant still owns servers, rules or sessions; the message lists them.' } },
 ];
