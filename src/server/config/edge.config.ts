@@ -22,8 +22,11 @@ export const edgeEnv = {
   TRPC_MAX_BATCH_SIZE: z.coerce.number().int().min(16).max(256).default(16),
   /** Failed API-token authentications one client may make per minute before 429 (forged tokens included). */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
-  /** Live (SSE) subscriptions open at once on this instance. */
-  LIVE_STREAMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+  /**
+   * Live (SSE) subscriptions open at once on this instance. The default is the measured capacity of one instance on
+   * 2 cores (docs/performance.md "Live fan-out"): 10,000 streams with a change reaching all within the target.
+   */
+  LIVE_STREAMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Live subscriptions one operator may hold open at once on this instance. */
   LIVE_STREAMS_PER_OPERATOR: z.coerce.number().int().min(1).max(10_000).default(20),
 };
