@@ -14,7 +14,7 @@ interface Received {
   data: string;
 }
 
-/** A TCP relay to the console that can drop every connection and refuse new ones, and records each request's head. */
+/** A TCP relay to the console that can drop every connection and refuse new ones, and records every request head. */
 class Relay {
   readonly heads: string[] = [];
   private readonly sockets = new Set<net.Socket>();
@@ -29,12 +29,10 @@ class Relay {
       if (this.down) return client.destroy();
       const upstream = net.connect(this.target.port, '127.0.0.1');
       this.sockets.add(client).add(upstream);
-      let head = '';
+      // Every request head sent on the connection (fetch keeps connections alive and reuses them).
       client.on('data', (chunk: Buffer) => {
-        if (head.length < 8192 && !head.includes('\r\n\r\n')) {
-          head += chunk.toString('latin1');
-          if (head.includes('\r\n\r\n')) this.heads.push(head);
-        }
+        const text = chunk.toString('latin1');
+        for (const match of text.matchAll(/^(?:GET|POST) [^\r\n]+\r\n[\s\S]*?\r\n\r\n/gm)) this.heads.push(match[0]);
       });
       client.pipe(upstream).pipe(client);
       const drop = () => {
