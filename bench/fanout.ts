@@ -56,7 +56,7 @@ export async function fanoutBenchmark(options: BenchOptions, services: Services)
     LIVE_STREAMS_PER_OPERATOR: '10000',
   };
   let crowd: SseCrowd | null = null;
-  const server = await startNext({ label: 'console', readyPath: '/api/health', env });
+  const server = await startNext({ label: 'console', readyPath: '/api/health', env, consoleServer: true });
   try {
     const cookie = await signIn(server);
     const call = async (action: 'pause' | 'resume') => {
@@ -77,7 +77,7 @@ export async function fanoutBenchmark(options: BenchOptions, services: Services)
     const table = newTable(
       'fanout',
       `Live fan-out — one console, N streams of automations.onChange (${topology.label})`,
-      'One `next start` console; N SSE streams over raw sockets from the bench process, one session. A REST pause is sent and timed until every stream has the delta that shows it paused (pause-to-all: over all streams and trials). /api/health is asked one request at a time from a separate process: baseline with the N streams open and idle, candidate while pauses and resumes are broadcast to them.',
+      'One console (`scripts/server.mjs`, as `npm start`); N SSE streams over raw sockets from the bench process, one session. A REST pause is sent and timed until every stream has the delta that shows it paused (pause-to-all: over all streams and trials). /api/health is asked one request at a time from a separate process: baseline with the N streams open and idle, candidate while pauses and resumes are broadcast to them.',
       { baseline: 'idle (N streams open)', candidate: 'during broadcasts' },
     );
     for (const n of sizes) {

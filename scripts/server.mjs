@@ -22,6 +22,8 @@ process.env.NEXT_MANUAL_SIG_HANDLE ??= 'true';
 const { default: next } = await import('next');
 
 const PEER_HEADER = 'x-console-peer';
+/** Set by the tRPC route (src/server/trpc/live-sse.ts) once loaded: serves live-stream GETs past Next.js's pipeline. */
+const LIVE_HOOK = Symbol.for('automations-console.live-sse');
 /** How long a connection whose request was answered early (e.g. 413) may linger before it is cut. */
 const EARLY_ANSWER_GRACE_MS = 1_000;
 // prepare() loads the build and runs instrumentation's register() (migrations, scheduler, signal handling).
@@ -39,6 +41,15 @@ const server = http.createServer((req, res) => {
   // answer is followed by FIN, what the client still sends is read and dropped (never buffered), and the socket
   // is cut when the client closes its side or after EARLY_ANSWER_GRACE_MS, whichever comes first. Node calls
   // writeHead for implicit headers too, and calls destroySoon once a closing answer is written.
+  const live = globalThis[LIVE_HOOK];
+  if (live && live.matches(req.method, req.url, req.headers.accept)) {
+    live.serve(req, res).catch((error) => {
+      console.error('live stream failed:', error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":"Internal error","code":"INTERNAL"}');
+    });
+    return;
+  }
   const writeHead = res.writeHead;
   res.writeHead = function (...args) {
     if (!req.complete) {

@@ -6,7 +6,7 @@ import { readCapped } from '../http/read-capped';
 import { json } from '../http/responses';
 import { appRouter } from './app-router';
 import { createTrpcContext } from './context';
-import { LIVE_PROCEDURES, serveLiveStream } from './live-sse';
+import { LIVE_PROCEDURES, registerDirectLive, serveLiveStream } from './live-sse';
 import { bindStreamToSession } from './session-guard';
 
 /** Procedures that may not share a request with any other call: one password verification per request. */
@@ -19,6 +19,7 @@ const UNBATCHABLE = new Set(['auth.login']);
  * stream and cut off at TRPC_MAX_BODY_BYTES whether or not it declared a length.
  */
 export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '/api/trpc') {
+  registerDirectLive(getContainer);
   return async (req: Request): Promise<Response> => {
     if (req.method === 'POST' && !(req.headers.get('content-type') ?? '').toLowerCase().startsWith('application/json')) {
       return json({ error: 'tRPC mutations need Content-Type: application/json', code: 'INVALID_INPUT' }, 415);
