@@ -91,6 +91,32 @@ describe('LiveTopic', () => {
   });
 });
 
+describe('LiveTopic fan-out in slices', () => {
+  it('gives every stream each event once and in order, also a stream that joins while an event is being written', async () => {
+    const bus = new LocalChangeBus('test');
+    const list = { items: [{ id: 'a', v: 0 }] };
+    const topic = new LiveTopic<Item>({ bus, matters: () => true, read: async () => list.items, idOf: (i) => i.id, refreshMs: 60_000, coalesceMs: 1, keep: 10, onError: () => undefined });
+    try {
+      const sinks = Array.from({ length: 1_200 }, sink);
+      for (const s of sinks) await topic.join(s, null);
+      list.items = [{ id: 'a', v: 1 }];
+      await bus.publish({ type: 'instances' });
+      await sleep(10);
+      list.items = [{ id: 'a', v: 2 }];
+      await bus.publish({ type: 'instances' });
+      // joins with the id of the snapshot while the first delta may still be on its way to the others
+      const late = sink();
+      await topic.join(late, sinks[0]?.got[0]?.id ?? null);
+      await sleep(50);
+      const seqs = (s: { got: Array<LiveEntry<Item>> }) => s.got.map((e) => e.seq);
+      for (const s of sinks) expect(seqs(s)).toEqual([1, 2, 3]);
+      expect(seqs(late)).toEqual([2, 3]);
+    } finally {
+      topic.close();
+    }
+  });
+});
+
 describe('applyLiveMessage', () => {
   it('keeps the order, appends new items, and follows an explicit order', () => {
     const idOf = (i: Item) => i.id;

@@ -32,6 +32,8 @@ export interface LiveTopicOptions<T> {
 }
 
 const encoder = new TextEncoder();
+/** Streams written per turn of the event loop when an event fans out. */
+const SLICE = 500;
 
 /**
  * One shared broadcaster per live list on this instance: it hears the change bus once, reads the list once per
@@ -47,7 +49,11 @@ export class LiveTopic<T> {
   private order: string[] = [];
   private readonly log: Array<LiveEntry<T>> = [];
   private snapshotEntry: LiveEntry<T> | null = null;
-  private readonly sinks = new Set<LiveSink<T>>();
+  /** Each stream with the seq of the last event it was given (a stream never gets one twice or out of order). */
+  private readonly sinks = new Map<LiveSink<T>, { seq: number }>();
+  /** Events appended but not yet written to every stream; {@link pump} writes them in order, in slices. */
+  private readonly pending: Array<LiveEntry<T>> = [];
+  private pumping = false;
   private readonly ready: Promise<void>;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -70,10 +76,6 @@ export class LiveTopic<T> {
     return this.sinks.size;
   }
 
-  sinksOf(): Iterable<LiveSink<T>> {
-    return this.sinks;
-  }
-
   /**
    * Adds a stream: first what it lacks — the events after `lastEventId` when they are all still kept (none when it
    * is current), else a snapshot — then every event from now on.
@@ -84,7 +86,7 @@ export class LiveTopic<T> {
     const missed = this.after(lastEventId);
     if (missed === null) sink.deliver(this.snapshot());
     else for (const entry of missed) sink.deliver(entry);
-    this.sinks.add(sink);
+    this.sinks.set(sink, { seq: this.seq });
   }
 
   leave(sink: LiveSink<T>): void {
@@ -180,12 +182,39 @@ export class LiveTopic<T> {
     const entry = this.entry(message, json);
     this.log.push(entry);
     if (this.log.length > this.options.keep) this.log.shift();
-    for (const sink of this.sinks) {
-      try {
-        sink.deliver(entry);
-      } catch {
-        // a stream that cannot take more is closed by its own sink; the others still get the event
-      }
+    this.pending.push(entry);
+    if (!this.pumping) this.pump();
+  }
+
+  /**
+   * Writes the pending events to every stream, {@link SLICE} streams at a time with a turn of the event loop
+   * between slices, so other requests are answered while thousands of streams are written.
+   */
+  private pump(): void {
+    this.pumping = true;
+    const entry = this.pending[0];
+    if (!entry || this.closed) {
+      this.pumping = false;
+      return;
     }
+    const targets = [...this.sinks];
+    let at = 0;
+    const slice = () => {
+      const stop = Math.min(at + SLICE, targets.length);
+      for (; at < stop; at++) {
+        const [sink, state] = targets[at] as [LiveSink<T>, { seq: number }];
+        if (state.seq >= entry.seq || !this.sinks.has(sink)) continue;
+        state.seq = entry.seq;
+        try {
+          sink.deliver(entry);
+        } catch {
+          // a stream that cannot take more is closed by its own sink; the others still get the event
+        }
+      }
+      if (at < targets.length) return void setImmediate(slice);
+      this.pending.shift();
+      this.pump();
+    };
+    slice();
   }
 }
