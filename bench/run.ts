@@ -55,8 +55,13 @@ async function main(): Promise<number> {
       rounds: { type: 'string', default: '4' },
       'update-docs': { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    console.log(`npm run bench -- [--only=${Object.keys(BENCHMARKS).join(',')}] [--quick] [--rounds=N] [--update-docs] [--strict]\nSee docs/performance.md "How to reproduce".`);
+    return 0;
+  }
   const names = (values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(BENCHMARKS)) as Name[];
   const unknown = names.filter((n) => !(n in BENCHMARKS));
   if (unknown.length > 0) throw new Error(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${Object.keys(BENCHMARKS).join(', ')}`);

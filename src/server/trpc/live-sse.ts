@@ -83,7 +83,9 @@ async function admit(container: Container, req: Request, path: string, closed: A
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) input = parsed as Record<string, unknown>;
   }
   const fromInput = typeof input.lastEventId === 'string' ? input.lastEventId : null;
-  const lastEventId = req.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? fromInput;
+  const given = req.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? fromInput;
+  // Ids are short (`<8 hex>-<seq>`); anything longer cannot be one and gets a snapshot.
+  const lastEventId = given !== null && given.length <= 100 ? given : null;
 
   let feed: { topic: LiveTopic<unknown>; release: () => void };
   if (path === 'browser.onChange') {
