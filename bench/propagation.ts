@@ -4,6 +4,7 @@ import { compare, fmt, newTable, note } from './lib/report';
 import { type SseMessage, openSse } from './lib/sse';
 import { createToken, postgresTopology } from './lib/services';
 import { sleep } from './lib/stats';
+import { type LiveMessage, applyLiveMessage } from '../src/shared/live-message';
 import type { BenchOptions, Services } from './options';
 
 const KEY = 'inference-monitoring-poll';
@@ -14,13 +15,13 @@ interface ViewLike {
   state: string;
 }
 
-/** The views in one onChange message (tRPC sends the yielded list as the message's JSON data). */
-function viewsOf(message: SseMessage): ViewLike[] | null {
+/** The list after one onChange message (a snapshot, or a delta merged into `before`), or null for other events. */
+function viewsOf(message: SseMessage, before: ViewLike[] | null): ViewLike[] | null {
   if (message.event !== 'message') return null;
   try {
-    const value = JSON.parse(message.data) as unknown;
-    const list = Array.isArray(value) ? value : ((value as { data?: unknown } | null)?.data ?? null);
-    return Array.isArray(list) ? (list as ViewLike[]) : null;
+    const value = JSON.parse(message.data) as LiveMessage<ViewLike>;
+    if (value.kind !== 'snapshot' && value.kind !== 'delta') return null;
+    return applyLiveMessage(before ?? undefined, value, (v) => v.key);
   } catch {
     return null;
   }
@@ -58,9 +59,11 @@ export async function propagationBenchmark(options: BenchOptions, services: Serv
 
     let waiter: { want: boolean; resolve: (at: number) => void } | null = null;
     let received = 0;
+    let current: ViewLike[] | null = null;
     stream = await openSse(`${b.url}/api/trpc/automations.onChange`, { cookie }, (message) => {
-      const views = viewsOf(message);
+      const views = viewsOf(message, current);
       if (!views) return;
+      current = views;
       received++;
       const paused = views.find((v) => v.key === KEY)?.state === 'paused';
       if (waiter && paused === waiter.want) {

@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of issue 8 on this machine, each against a baseline measured in the same run.
-// Flags: --only=rest,run,alerts,poll,live,footprint   --quick (short runs, not the issue's figures)
+// Flags: --only=rest,run,alerts,poll,live,footprint,fanout   --quick (short runs, not the issue's figures)
 //        --rounds=N (A-B rounds of the REST load benchmark, default 4)   --update-docs (write the tables into docs/performance.md)
 //        --strict (exit 1 when a target is missed)
 import fs from 'node:fs';
@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { alertEvaluationBenchmark } from './alert-evaluation';
+import { fanoutBenchmark } from './fanout';
 import { footprintBenchmark } from './footprint';
 import { buildBareApp, buildConsole, killStarted, ROOT } from './lib/processes';
 import { allTables, renderMarkdown, renderText } from './lib/report';
@@ -24,6 +25,7 @@ const BENCHMARKS = {
   poll: pollingBenchmark,
   live: propagationBenchmark,
   footprint: footprintBenchmark,
+  fanout: fanoutBenchmark,
 } as const;
 type Name = keyof typeof BENCHMARKS;
 
@@ -53,8 +55,13 @@ async function main(): Promise<number> {
       rounds: { type: 'string', default: '4' },
       'update-docs': { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    console.log(`npm run bench -- [--only=${Object.keys(BENCHMARKS).join(',')}] [--quick] [--rounds=N] [--update-docs] [--strict]\nSee docs/performance.md "How to reproduce".`);
+    return 0;
+  }
   const names = (values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(BENCHMARKS)) as Name[];
   const unknown = names.filter((n) => !(n in BENCHMARKS));
   if (unknown.length > 0) throw new Error(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${Object.keys(BENCHMARKS).join(', ')}`);

@@ -8,6 +8,7 @@ import { type TestContainer, testContainer } from '../src/server/testing/contain
 import { tempDir } from '../src/server/testing/services';
 import { type Cluster, report, sleep, startCluster } from './cluster';
 import { testCaller } from '../src/server/testing/callers';
+import { type LiveMessage, applyLiveMessage } from '../src/shared/live-message';
 
 // Changes made by another process — the CLI, or a second console on the same database — reach every cache and
 // every open board of a running console within a second: on the embedded default through the database's change
@@ -99,19 +100,19 @@ class BoardStream {
     return stream;
   }
 
-  /** The views of every message received so far, newest last. */
+  /** The list after every message received so far (a snapshot, then deltas merged in), newest last. */
   views(): Array<Array<{ key: string; state: string }>> {
-    return this.text
-      .split('\n')
-      .filter((line) => line.startsWith('data: '))
-      .flatMap((line) => {
-        try {
-          const data = JSON.parse(line.slice(6)) as unknown;
-          return Array.isArray(data) ? [data as Array<{ key: string; state: string }>] : [];
-        } catch {
-          return [];
-        }
-      });
+    const lists: Array<Array<{ key: string; state: string }>> = [];
+    for (const line of this.text.split('\n')) {
+      if (!line.startsWith('data: ')) continue;
+      try {
+        const message = JSON.parse(line.slice(6)) as LiveMessage<{ key: string; state: string }>;
+        if (message.kind === 'snapshot' || message.kind === 'delta') lists.push(applyLiveMessage(lists.at(-1), message, (v) => v.key));
+      } catch {
+        // not a list message (connected)
+      }
+    }
+    return lists;
   }
 
   stateOf(key: string): string | undefined {

@@ -24,6 +24,8 @@ const { default: next } = await import('next');
 const PEER_HEADER = 'x-console-peer';
 /** Where src/server/http/http-edge.ts puts the edge once the container is built (register(), during prepare()). */
 const EDGE_KEY = Symbol.for('automations-console.http-edge');
+/** Set by the tRPC route (src/server/trpc/live-sse.ts) once loaded: serves live-stream GETs past Next.js's pipeline. */
+const LIVE_HOOK = Symbol.for('automations-console.live-sse');
 /** How long a connection whose request was answered early (e.g. 413) may linger before it is cut. */
 const EARLY_ANSWER_GRACE_MS = 1_000;
 // prepare() loads the build and runs instrumentation's register() (migrations, scheduler, signal handling).
@@ -34,6 +36,16 @@ const handle = app.getRequestHandler();
 const server = http.createServer((req, res) => {
   delete req.headers[PEER_HEADER];
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
+  // Live streams (GET with Accept: text/event-stream on a subscription) are written straight to the response.
+  const live = globalThis[LIVE_HOOK];
+  if (live && live.matches(req.method, req.url, req.headers.accept)) {
+    live.serve(req, res).catch((error) => {
+      console.error('live stream failed:', error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":"Internal error","code":"INTERNAL"}');
+    });
+    return;
+  }
   // An answer given before the request body arrived in full (413 for an oversized body, a 401 that never read
   // it) says `Connection: close`, so no client reuses the connection. Closing the socket at once would reset it
   // while the client is still sending, and a reset can discard the answer in the client's receive buffer before

@@ -49,9 +49,12 @@ const started = new Set<ServerProcess>();
  * Starts `next start` for `dir` on 127.0.0.1 and a free port, and waits until `readyPath` answers 200 (the
  * console's /api/health answers once its container is built, i.e. migrations ran).
  */
-export async function startNext(options: { dir?: string; env?: Record<string, string>; readyPath: string; label: string }): Promise<ServerProcess> {
+export async function startNext(options: { dir?: string; env?: Record<string, string>; readyPath: string; label: string; consoleServer?: boolean }): Promise<ServerProcess> {
   const port = await freePort();
-  const args = [NEXT_BIN, 'start', ...(options.dir ? [options.dir] : []), '-p', String(port), '-H', '127.0.0.1'];
+  // consoleServer: the console's own server (scripts/server.mjs, what `npm start` runs) instead of `next start`.
+  const args = options.consoleServer
+    ? [path.join(ROOT, 'scripts', 'server.mjs'), '--port', String(port), '--hostname', '127.0.0.1']
+    : [NEXT_BIN, 'start', ...(options.dir ? [options.dir] : []), '-p', String(port), '-H', '127.0.0.1'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: childEnv({ ...CONSOLE_CHILD_ENV, ...options.env, PORT: String(port) }),

@@ -1,6 +1,7 @@
 'use client';
 import { useEffect, useState } from 'react';
 import { trpc } from '@/lib/trpc';
+import { applyLiveMessage } from '@/shared/live-message';
 import type { AutomationView } from '@/server/automations/automation.schemas';
 import { type CardActions, AutomationCard } from './automation-card';
 import { formatDuration } from '@/lib/format';
@@ -26,7 +27,8 @@ export function AutomationsBoard() {
   const [everConnected, setEverConnected] = useState(false);
 
   const live = trpc.automations.onChange.useSubscription(undefined, {
-    onData: (views) => utils.automations.list.setData(undefined, views),
+    // A snapshot, then only what changed (with ids, so a reconnect resumes after the last one it merged).
+    onData: ({ data }) => utils.automations.list.setData(undefined, (old) => applyLiveMessage(old, data, (v) => v.key)),
   });
   // Read before any early return: the hook re-renders only for properties read during render.
   const liveStatus = live.status;

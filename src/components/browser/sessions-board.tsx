@@ -1,6 +1,7 @@
 'use client';
 import { useEffect, useMemo, useState } from 'react';
 import { trpc } from '@/lib/trpc';
+import { applyLiveMessage } from '@/shared/live-message';
 import type { SessionView } from '@/server/browser/browser.schemas';
 import { SESSION_STATUSES, type SessionStatus } from '@/shared/session-statuses';
 import { useMe } from '../shell';
@@ -22,7 +23,8 @@ export function SessionsBoard() {
   const list = trpc.browser.list.useQuery(input);
   const tenants = trpc.browser.tenants.useQuery(undefined, { staleTime: 60_000 });
   const live = trpc.browser.onChange.useSubscription(input, {
-    onData: (data) => utils.browser.list.setData(input, data),
+    // A snapshot, then only what changed (with ids, so a reconnect resumes after the last one it merged).
+    onData: ({ data }) => utils.browser.list.setData(input, (old) => ({ sessions: applyLiveMessage(old?.sessions, data, (s) => s.id) })),
   });
   // Read before any early return: the hook re-renders only for properties read during render.
   const liveStatus = live.status;

@@ -6,6 +6,7 @@ import { readCapped } from '../http/read-capped';
 import { json } from '../http/responses';
 import { appRouter } from './app-router';
 import { createTrpcContext } from './context';
+import { LIVE_PROCEDURES, registerDirectLive, serveLiveStream } from './live-sse';
 import { bindStreamToSession } from './session-guard';
 
 /** Procedures that may not share a request with any other call: one password verification per request. */
@@ -18,6 +19,7 @@ const UNBATCHABLE = new Set(['auth.login']);
  * stream and cut off at TRPC_MAX_BODY_BYTES whether or not it declared a length.
  */
 export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '/api/trpc') {
+  registerDirectLive(getContainer);
   return async (req: Request): Promise<Response> => {
     if (req.method === 'POST' && !(req.headers.get('content-type') ?? '').toLowerCase().startsWith('application/json')) {
       return json({ error: 'tRPC mutations need Content-Type: application/json', code: 'INVALID_INPUT' }, 415);
@@ -34,6 +36,11 @@ export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '
     }
     if (paths.length > 1 && paths.some((p) => UNBATCHABLE.has(p))) {
       return json({ error: 'auth.login cannot be batched with other calls; send it alone', code: 'INVALID_INPUT' }, 400);
+    }
+    // Live lists are written straight from the shared topics (one read and one serialisation per change for all).
+    const path = paths[0];
+    if (req.method === 'GET' && paths.length === 1 && path !== undefined && LIVE_PROCEDURES.has(path) && (req.headers.get('accept') ?? '').includes('text/event-stream')) {
+      return serveLiveStream(container, req, path);
     }
     let request = req;
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -47,6 +47,8 @@ describe('live streams end with their session', () => {
     expect(rest.ended).toBe(true);
 
     const again = await open();
+    // 401, not a 200 stream with an error event: EventSource stops instead of reconnecting every 3 s.
+    expect(again.status).toBe(401);
     const refused = again.body ? await readUntil(again.body, (text) => text.includes('UNAUTHORIZED')) : { text: '', ended: true };
     expect(refused.text).toContain('UNAUTHORIZED');
   });

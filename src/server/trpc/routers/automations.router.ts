@@ -2,9 +2,11 @@ import 'server-only';
 import { z } from 'zod';
 import { automationViewSchema, pauseInputSchema, runViewSchema, runsQuerySchema } from '../../automations/automation.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
-import { openLiveStream } from '../live-stream';
+import { automationsTopic } from '../live-feeds';
+import { followTopic } from '../live-stream';
 
 const keyInput = z.object({ key: z.string().max(200) });
+const lastEventIdInput = z.object({ lastEventId: z.string().max(100).nullish() }).optional();
 const runNowOutput = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('finished'), run: runViewSchema, automation: automationViewSchema }),
   z.object({ outcome: z.literal('already-running'), runningOn: z.array(z.string()), automation: automationViewSchema }),
@@ -38,11 +40,10 @@ export const automationsRouter = router({
     .mutation(({ ctx, input }) => ctx.container.automations.resume(ctx.caller, input.key)),
 
   /**
-   * Live views over SSE: the full list at once, then again whenever any instance reports a change (and every
-   * 15 s, for countdowns). Each message is the whole list, so a client that missed messages is whole again
-   * with the next one.
+   * Live views over SSE (docs/api.md "Live streams"): a snapshot of the list, then deltas as any instance reports a
+   * change, each with an event id; a reconnect with Last-Event-ID gets only what it missed.
    */
-  onChange: operatorProcedure.subscription(({ ctx, signal }) =>
-    openLiveStream(ctx.container, ctx.operator.id, (event) => event.type === 'automation' || event.type === 'browser-sessions' || event.type === 'instances', () => ctx.container.automations.list(ctx.caller), signal),
-  ),
+  onChange: operatorProcedure
+    .input(lastEventIdInput)
+    .subscription(({ ctx, input, signal }) => followTopic(ctx.container, ctx.operator.id, automationsTopic(ctx.container), input?.lastEventId, signal)),
 });

@@ -12,7 +12,8 @@ import {
   thumbnailSchema,
 } from '../../browser/browser.schemas';
 import { adminProcedure, operatorProcedure, router } from '../init';
-import { openLiveStream } from '../live-stream';
+import { browserTopic } from '../live-feeds';
+import { followTopic } from '../live-stream';
 
 const idInput = z.object({ id: sessionIdSchema });
 
@@ -60,14 +61,11 @@ export const browserRouter = router({
     .output(sessionResultSchema)
     .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.close(ctx.caller, input.id) })),
 
-  /** The list, at once and again whenever any instance reports a session or runtime change (and every 15 s). */
-  onChange: operatorProcedure.input(listSessionsQuerySchema).subscription(({ ctx, input, signal }) =>
-    openLiveStream(
-      ctx.container,
-      ctx.operator.id,
-      (event) => event.type === 'browser-sessions' || event.type === 'instances',
-      async () => ({ sessions: await ctx.container.browser.sessions.list(ctx.caller, input) }),
-      signal,
-    ),
-  ),
+  /** The list as a snapshot, then deltas on every session or runtime change, with event ids (see automations.onChange). */
+  onChange: operatorProcedure
+    .input(listSessionsQuerySchema.extend({ lastEventId: z.string().max(100).nullish() }))
+    .subscription(({ ctx, input, signal }) => {
+      const { lastEventId, ...query } = input;
+      return followTopic(ctx.container, ctx.operator.id, browserTopic(ctx.container, query), lastEventId, signal);
+    }),
 });
