@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dropSchema, POSTGRES_URL, postgresAvailable, tempDir, uniqueId } from '../testing/services';
 import { type DatabaseHandle, isUniqueViolation, openDatabase } from './client';
@@ -9,6 +9,7 @@ import type { AutomationRunTable, Database } from './schema';
 const TABLES: Record<keyof Database, true> = {
   automation_pauses: true,
   automation_runs: true,
+  automation_run_logs: true,
   api_tokens: true,
   operators: true,
   operator_sessions: true,
@@ -66,7 +67,7 @@ function migrate({ handle, schema }: OpenedDatabase): Promise<string[]> {
   return migrateToLatest(handle.db as unknown as Kysely<unknown>, handle.dialect, schema);
 }
 
-function run(overrides: Partial<AutomationRunTable> = {}): AutomationRunTable {
+function run(overrides: Partial<Insertable<AutomationRunTable>> = {}): Insertable<AutomationRunTable> {
   return {
     id: uniqueId('run'),
     automation_key: 'alert-evaluation',
