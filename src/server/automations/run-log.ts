@@ -37,6 +37,8 @@ export class RunLog {
   private dirty = false;
   private lastFlush: number;
   private writing: Promise<void> = Promise.resolve();
+  /** A write is queued that has not started yet: later requests join it (it takes everything buffered when it starts). */
+  private queued = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -94,7 +96,12 @@ export class RunLog {
 
   /** Writes what is buffered (after any write in progress). Never rejects: a failure is logged and retried later. */
   flush(): Promise<void> {
-    this.writing = this.writing.then(() => this.write());
+    if (this.queued) return this.writing;
+    this.queued = true;
+    this.writing = this.writing.then(() => {
+      this.queued = false;
+      return this.write();
+    });
     return this.writing;
   }
 
