@@ -166,20 +166,34 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
     const otherTenant = await insertTenant(db, 'Empty');
     await t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId: otherTenant, channels: [], name: 'lonely', metric: 'kvCacheUsagePct', aggregation: 'last', operator: '>', threshold: 90 }));
 
+    const quiet = await insertTenant(db, 'Quiet');
+    await insertServer(db, quiet, 'gpu-quiet'); // never sampled
+    await t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId: quiet, channels: [], name: 'silent', metric: 'kvCacheUsagePct', aggregation: 'last', operator: '>', threshold: 90, noData: 'keep' }));
+
     const result = await t.c.automations.run(testToken(), 'alert-evaluation');
     if (result.outcome !== 'finished') throw new Error(`expected a finished run, got ${result.outcome}`);
     expect(result.run.outcome).toBe('succeeded');
     const log = await page(result.run.id);
-    expect(log.progress).toMatchObject({ done: 2, total: 2, unit: 'rules' });
+    expect(log.progress).toMatchObject({ done: 3, total: 3, unit: 'rules' });
     expect(log.complete).toBe(true);
-    expect(log.lines.map((l) => [l.level, l.message])).toEqual([
-      ['warn', 'Rule lonely not evaluated: no enabled server in its scope'],
-      ['info', 'Opened incident for rule kv-hot on gpu-hot (value 97)'],
+    // The rules come in the database's order; what is said about each is fixed.
+    const unjudged = log.lines.filter((l) => l.level === 'warn').map((l) => l.message).sort();
+    expect(unjudged).toEqual([
+      'Rule lonely not evaluated: no enabled server in its scope',
+      expect.stringMatching(/^Rule silent not evaluated on data: no samples in its \d+-minute window on 1 server\(s\); its no-data setting "keep" applies$/),
     ]);
-    expect(log.lines[1]?.fields).toMatchObject({ rule: 'kv-hot', server: 'gpu-hot', value: 97, tenantId: tenant });
+    const opened = log.lines.filter((l) => l.level === 'info');
+    expect(opened.map((l) => l.message)).toEqual(['Opened incident for rule kv-hot on gpu-hot (value 97)']);
+    expect(opened[0]?.fields).toMatchObject({ rule: 'kv-hot', server: 'gpu-hot', value: 97, tenantId: tenant });
+    // Once the server is disabled, the next run resolves the incident (out of scope) and says so.
+    await db.updateTable('inference_servers').set({ enabled: 0 }).where('id', '=', server).execute();
+    const second = await t.c.automations.run(testToken(), 'alert-evaluation');
+    if (second.outcome !== 'finished') throw new Error(`expected a finished run, got ${second.outcome}`);
+    const resolved = (await page(second.run.id)).lines.filter((l) => l.level === 'info');
+    expect(resolved.map((l) => [l.message, l.fields?.resolution])).toEqual([['Resolved incident for rule kv-hot on gpu-hot (out-of-scope)', 'out-of-scope']]);
 
     // Retention deletes the run and, with it, its lines.
-    expect(await t.c.runs.prune('alert-evaluation', 0, 0)).toBe(1);
+    expect(await t.c.runs.prune('alert-evaluation', 0, 0)).toBe(2);
     const left = await db.selectFrom('automation_run_logs').select((eb) => eb.fn.countAll<number>().as('n')).where('run_id', '=', result.run.id).executeTakeFirstOrThrow();
     expect(Number(left.n)).toBe(0);
   });
