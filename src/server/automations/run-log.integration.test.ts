@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { testCaller, testToken } from '../testing/callers';
 import { insertSample, insertServer, insertTenant } from '../testing/alerts';
@@ -9,6 +9,7 @@ import type { AutomationRunLogTable } from '../db/schema';
 import { RunLog } from './run-log';
 import { RunLogRepository, type RunLogState } from './run-log.repository';
 import { runLogQuerySchema } from './run-log.schemas';
+import { alertEvaluation } from './definitions/alert-evaluation';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
@@ -21,7 +22,7 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
 
   beforeEach(async ({ skip }) => {
     if (!available) skip();
-    t = await testContainer(topology, { CONSOLE_SECRET: 'run-log-test-secret-0123456789-0123456' });
+    t = await testContainer(topology, { CONSOLE_SECRET: 'run-log-test-secret-0123456789-0123456', RUN_LOG_FLUSH_MS: '50' });
     repository = new RunLogRepository(t.c.database.db, (fn) => t.c.database.writeTransaction(fn));
     writes = [];
     clock = Date.now();
@@ -206,5 +207,45 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
     expect(result.run.outcome).toBe('failed');
     const { lines } = await page(result.run.id);
     expect(lines.at(-1)).toMatchObject({ level: 'error', message: `Run failed: ${result.run.error}` });
+  });
+
+  it('a run in flight: its lines and progress are readable before it ends, from another instance on the same data', async () => {
+    const other = await testContainer(topology, { INSTANCE_ID: `${t.c.config.instanceId}-b` }, t.env);
+    try {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      // The real definition's key and settings, with a run function that stops half way until told to go on.
+      const halting = {
+        ...alertEvaluation,
+        async run(_ports: unknown, ctx: Parameters<typeof alertEvaluation.run>[1]) {
+          ctx.progress(0, 2, 'steps');
+          ctx.log('info', 'first step done', { step: 1 });
+          ctx.progress(1, 2, 'steps');
+          await gate;
+          ctx.log('info', 'second step done', { step: 2 });
+          ctx.progress(2, 2, 'steps');
+          return {};
+        },
+      };
+      const running = t.c.executor.execute(halting, { trigger: 'api', actor: 'token:ops-bot', slot: null });
+      const runId = await vi.waitFor(async () => {
+        const [run] = await other.c.runs.history('alert-evaluation', 1);
+        if (!run) throw new Error('no run yet');
+        return run.id;
+      });
+      const read = () => other.c.automations.runLog(testToken(), 'alert-evaluation', runId, runLogQuerySchema.parse({}));
+      // Written by the log's timer while the run waits: no end of run needed.
+      await vi.waitFor(async () => expect((await read()).lines.map((l) => l.message)).toEqual(['first step done']), { timeout: 10_000 });
+      expect(await read()).toMatchObject({ complete: false, progress: { done: 1, total: 2, unit: 'steps' }, run: { outcome: 'running' } });
+
+      release();
+      const result = await running;
+      expect(result.outcome).toBe('finished');
+      const end = await read();
+      expect(end).toMatchObject({ complete: true, progress: { done: 2, total: 2 }, run: { outcome: 'succeeded' }, logLines: 2 });
+      expect(end.lines.map((l) => l.seq)).toEqual([1, 2]);
+    } finally {
+      await other.close();
+    }
   });
 });
