@@ -151,7 +151,7 @@ async function touchRule(c: Container): Promise<void> {
 
 async function evaluate(c: Container, now: number): Promise<{ ms: number; fired: number; tenants: number }> {
   const t0 = performance.now();
-  const result = await c.alerts.port.evaluateAll({ runId: randomUUID(), trigger: 'api', instanceId: 'bench', lockProvider: 'local', signal: new AbortController().signal, now: () => now });
+  const result = await c.alerts.port.evaluateAll({ runId: randomUUID(), trigger: 'api', instanceId: 'bench', lockProvider: 'local', signal: new AbortController().signal, now: () => now, log: () => {}, progress: () => {} });
   return { ms: performance.now() - t0, fired: result.firedCount, tenants: result.processedTenants };
 }
 

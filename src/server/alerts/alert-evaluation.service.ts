@@ -8,6 +8,7 @@ import { type Verdict, compare, judge } from './alert-condition';
 import type { AlertRuleTable } from '../db/tables/alerts.tables';
 import type { IncidentRepository, IncidentRow, OpenRequest, ResolveRequest } from './incidents.repository';
 import type { NotificationOutbox } from './notification-outbox';
+import { logTransitions, logUnevaluated } from './evaluation-run-log';
 import { type WindowQuery, aggregateWindows } from './sample-aggregation';
 
 type Rule = Selectable<AlertRuleTable>;
@@ -136,9 +137,12 @@ export class AlertEvaluationService implements AlertsPort {
     const at = ctx.now();
     const db = this.deps.database.db;
     const { rules, byId, windows } = await this.scope();
+    // The rules are judged together (one aggregation, batched writes): progress moves when they all are.
+    ctx.progress(0, rules.length, 'rules');
     const { values } = await aggregateWindows(db, windows, at);
     const open = await this.deps.incidents.listOpen();
     this.checkAborted(ctx);
+    logUnevaluated(ctx, rules, windows, values);
 
     // Only what can change something goes to the plan: a window that is fine and has no open incident does not.
     const withIncident = new Map<string, Set<string>>();
@@ -168,6 +172,8 @@ export class AlertEvaluationService implements AlertsPort {
     const renotified = await incidents.renotify(plan.renotify, at, EVALUATION_ACTOR);
     const resolved = await incidents.resolve(plan.resolve, at, EVALUATION_ACTOR, { notify: true });
     if (opened.queued + renotified.queued + resolved.queued > 0) this.deps.onQueued();
+    logTransitions(ctx, opened.incidents, resolved.incidents);
+    ctx.progress(rules.length, rules.length, 'rules');
     await incidents.pruneResolved(at - this.deps.retention.ms, this.deps.retention.batch);
 
     return {

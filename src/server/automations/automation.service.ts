@@ -12,6 +12,8 @@ import { AUTOMATIONS, KEY_PATTERN, findDefinition } from './registry';
 import type { RunExecutor } from './run-executor';
 import type { RunRequests } from './run-requests';
 import type { RunRecord, RunRepository } from './run.repository';
+import type { RunLogRepository } from './run-log.repository';
+import type { RunLogPage, RunLogQuery } from './run-log.schemas';
 import type { AutomationViewCache } from './view-cache';
 import { iso } from './view-composition';
 
@@ -20,6 +22,7 @@ export interface ServiceDeps {
   views: AutomationViewCache;
   pauses: PauseRepository;
   runs: RunRepository;
+  runLogs: RunLogRepository;
   executor: RunExecutor;
   runRequests: RunRequests;
   audit: AuditLog;
@@ -156,6 +159,33 @@ export class AutomationService {
     return {
       runs: page.map((r) => ({ ...toRunView(r), actor: actorFor(access, r.actor) })),
       nextCursor: records.length > query.limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  /**
+   * One run, its latest progress and a page of its log (oldest first, after `query.after`). NOT_FOUND when the run
+   * is unknown or belongs to another automation. A tenant-restricted caller sees the actor's kind only, and only
+   * the lines about no tenant or about its own (a line about another tenant is left out, not masked).
+   */
+  async runLog(caller: Caller, key: string, runId: string, query: RunLogQuery): Promise<RunLogPage> {
+    const access = tenantAccessOf(caller);
+    const definition = this.lookup(key, 'NOT_FOUND');
+    const notFound = () => new AppError('NOT_FOUND', `Run not found: ${runId}`);
+    if (!/^[0-9a-f-]{36}$/.test(runId)) throw notFound();
+    const record = await this.deps.runs.byId(runId);
+    if (!record || record.key !== definition.key) throw notFound();
+    // The state after the lines, so the counts and progress are at least as new as the page.
+    const lines = await this.deps.runLogs.page(runId, query.after, query.limit, access.restrictedTo);
+    const state = await this.deps.runLogs.state(runId);
+    const last = lines[lines.length - 1];
+    return {
+      run: { ...toRunView(record), actor: actorFor(access, record.actor) },
+      progress: state?.progress ? { ...state.progress, at: new Date(state.progress.at).toISOString() } : null,
+      lines: lines.map((l) => ({ seq: l.seq, at: new Date(l.at).toISOString(), level: l.level, message: l.message, fields: l.fields })),
+      nextAfter: last ? last.seq : query.after,
+      complete: record.outcome !== 'running' && lines.length < query.limit,
+      logLines: state?.lines ?? 0,
+      logDropped: state?.dropped ?? 0,
     };
   }
 

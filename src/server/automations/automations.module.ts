@@ -10,6 +10,8 @@ import { RunExecutor } from './run-executor';
 import { RunHousekeeping } from './run-housekeeping';
 import { RunRequests } from './run-requests';
 import { RunRepository } from './run.repository';
+import { RunLogRepository } from './run-log.repository';
+import { runLogLimits } from '../config/automations.config';
 import { Scheduler } from './scheduler';
 import { AutomationViewCache } from './view-cache';
 
@@ -33,11 +35,14 @@ export function createAutomationsModule(deps: AutomationsModuleDeps) {
   const { bus, instances, now, config } = deps;
   const instanceId = config.instanceId;
   const runs = new RunRepository(deps.database.db);
+  const runLogs = new RunLogRepository(deps.database.db, (fn) => deps.database.writeTransaction(fn));
   const pauses = new PauseRepository(deps.database.db, (fn) => deps.database.writeTransaction(fn));
   const executor = new RunExecutor({
     locks: deps.locks,
     lockHealth: deps.lockHealth,
     runs,
+    runLogs,
+    runLogLimits: runLogLimits(config),
     bus,
     ports: deps.ports,
     metrics: deps.metrics,
@@ -60,7 +65,7 @@ export function createAutomationsModule(deps: AutomationsModuleDeps) {
     now,
   });
   const runRequests = new RunRequests({ bus, instances, executor, instanceId });
-  const service = new AutomationService({ bus, views, pauses, runs, executor, runRequests, audit: deps.audit, now });
+  const service = new AutomationService({ bus, views, pauses, runs, runLogs, executor, runRequests, audit: deps.audit, now });
   const scheduler = new Scheduler({
     schedules: deps.schedules,
     locks: deps.locks,
@@ -92,7 +97,7 @@ export function createAutomationsModule(deps: AutomationsModuleDeps) {
       stopListening = null;
     },
   };
-  return { service, runs, pauses, executor, views, runRequests, scheduler, lifecycle };
+  return { service, runs, runLogs, pauses, executor, views, runRequests, scheduler, lifecycle };
 }
 
 export type AutomationsModule = ReturnType<typeof createAutomationsModule>;

@@ -1,7 +1,9 @@
 import 'server-only';
 import type { Kysely } from 'kysely';
 import type { ChangeEvent } from '../coordination/change-bus';
-import type { Database, RunTrigger } from '../db/schema';
+import type { Database, RunLogLevel, RunTrigger } from '../db/schema';
+
+export type { RunLogLevel };
 
 export type AutomationDomain = 'alerts' | 'browser' | 'monitoring';
 
@@ -14,6 +16,15 @@ export interface RunContext {
   /** Aborted when the run exceeds its maximum duration or loses its lock. */
   signal: AbortSignal;
   now(): number;
+  /**
+   * A line of this run's own log, stored with the run (buffered; written with the next progress, every
+   * RUN_LOG_FLUSH_MS and at the end). `fields` are redacted like the process log; a string `tenantId` among them
+   * names the tenant the line is about, so a tenant-restricted reader sees only its own tenant's lines. Never put
+   * an upstream's answer (body, headers) in a line: its status or classification only.
+   */
+  log(level: RunLogLevel, message: string, fields?: Record<string, unknown>): void;
+  /** How far the run is: `done` of `total` units (e.g. 12 of 300 "servers"). Kept on the run row; cheap to call often. */
+  progress(done: number, total: number, unit: string): void;
 }
 
 /** Dependencies shared by the definitions' run and live-metric functions. */

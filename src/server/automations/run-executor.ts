@@ -9,7 +9,10 @@ import { type LeaseDeps, withLease } from '../coordination/lease';
 import { AppError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import type { ConsoleMetrics } from '../observability/metrics';
-import type { AutomationDefinition, DomainPorts, Metrics } from './definition';
+import type { AutomationDefinition, DomainPorts, Metrics, RunContext } from './definition';
+import type { RunLogLimits } from '../config/automations.config';
+import { RunLog } from './run-log';
+import type { RunLogRepository } from './run-log.repository';
 import type { RunRecord, RunRepository } from './run.repository';
 
 /** How long a run's mutex and database lease last without renewal; renewed every third of it. */
@@ -53,6 +56,9 @@ export class RunExecutor {
       locks: LockProvider;
       lockHealth: LockHealth;
       runs: RunRepository;
+      /** Where each run's own log and progress are written (RunContext.log / progress). */
+      runLogs: Pick<RunLogRepository, 'append'>;
+      runLogLimits: RunLogLimits;
       bus: ChangeBus;
       ports: DomainPorts;
       metrics: ConsoleMetrics;
@@ -101,7 +107,15 @@ export class RunExecutor {
         log.debug({}, 'run started');
         void bus.publish({ type: 'automation', key: definition.key, reason: 'run-started' });
 
-        const result = await this.work(definition, run, signal);
+        const runLog = new RunLog({ runId: run.id, store: this.deps.runLogs, limits: this.deps.runLogLimits, logger: log, now });
+        let result: { metrics: Metrics | null; error: string | null };
+        try {
+          result = await this.work(definition, run, signal, runLog);
+          if (result.error !== null) runLog.log('error', `Run failed: ${result.error}`);
+        } finally {
+          // Before the end is recorded, so a finished run's log is complete when its outcome is visible.
+          await runLog.close();
+        }
         const finishedAt = now();
         const outcome = result.error === null ? ('succeeded' as const) : ('failed' as const);
         const finished = await runs.finish(run, { outcome, finishedAt, durationMs: finishedAt - startedAt, ...result });
@@ -126,7 +140,7 @@ export class RunExecutor {
    * The definition's run, until it ends, exceeds the maximum duration, is cut short by shutdown, or its lease is
    * lost; whichever comes first is the outcome. Never rejects: a failure is the error message.
    */
-  private async work(definition: AutomationDefinition, run: RunRecord, leaseLost: AbortSignal): Promise<{ metrics: Metrics | null; error: string | null }> {
+  private async work(definition: AutomationDefinition, run: RunRecord, leaseLost: AbortSignal, runLog: RunLog): Promise<{ metrics: Metrics | null; error: string | null }> {
     const abort = new AbortController();
     // Every concurrent outbound request of the run listens on this signal (and removes itself when done);
     // Node's default warning at 10 listeners would only be noise.
@@ -144,7 +158,16 @@ export class RunExecutor {
           abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
         });
         const { locks, now } = this.deps;
-        const context = { runId: run.id, trigger: run.trigger, instanceId: run.instanceId, lockProvider: locks.kind, signal: abort.signal, now };
+        const context: RunContext = {
+          runId: run.id,
+          trigger: run.trigger,
+          instanceId: run.instanceId,
+          lockProvider: locks.kind,
+          signal: abort.signal,
+          now,
+          log: (level, message, fields) => runLog.log(level, message, fields),
+          progress: (done, total, unit) => runLog.progress(done, total, unit),
+        };
         const metrics = await Promise.race([definition.run(this.deps.ports, context), aborted]);
         return { metrics, error: null };
       } catch (error) {

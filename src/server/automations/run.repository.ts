@@ -1,5 +1,5 @@
 import 'server-only';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { fromJson, isUniqueViolation, toJson } from '../db/client';
 import type { Database, RunOutcome, RunTrigger } from '../db/schema';
 import type { Metrics } from './definition';
@@ -237,12 +237,12 @@ export class RunRepository {
   }
 }
 
-function toRecord(r: Database['automation_runs']): RunRecord {
+function toRecord(r: Selectable<Database['automation_runs']>): RunRecord {
   return { ...toRecordWithoutMetrics(r), metrics: fromJson<Metrics | null>(r.metrics, null) };
 }
 
 /** A record whose metrics are left unread (null), for rows only their outcome and times are needed of. */
-function toRecordWithoutMetrics(r: Database['automation_runs']): RunRecord {
+function toRecordWithoutMetrics(r: Selectable<Database['automation_runs']>): RunRecord {
   return {
     id: r.id,
     key: r.automation_key,
@@ -260,6 +260,6 @@ function toRecordWithoutMetrics(r: Database['automation_runs']): RunRecord {
   };
 }
 
-function withParsedMetrics(record: RunRecord, row: Database['automation_runs'] | undefined): RunRecord {
+function withParsedMetrics(record: RunRecord, row: Selectable<Database['automation_runs']> | undefined): RunRecord {
   return row?.metrics ? { ...record, metrics: fromJson<Metrics | null>(row.metrics, null) } : record;
 }

@@ -54,8 +54,11 @@ export class SessionUpkeep implements BrowserPort {
     const now = ctx.now();
     const rows = await repository.liveOwnedBy(this.deps.instanceId);
     let closed = 0;
+    let checked = 0;
+    ctx.progress(0, rows.length, 'sessions');
     for (const row of rows) {
       if (ctx.signal.aborted) break;
+      ctx.progress(checked++, rows.length, 'sessions');
       if (row.status !== 'ready') continue; // a create is still loading it; its own answer decides
       const due = row.created_at + row.max_lifetime_ms <= now || row.last_activity_at + row.idle_timeout_ms <= now;
       if (!due) continue;
@@ -63,8 +66,14 @@ export class SessionUpkeep implements BrowserPort {
       if (reason === null) continue;
       await runtime.closeSession(row.id);
       closed++;
+      ctx.log('info', `Closed session ${row.id}: ${reason === 'idle-timeout' ? 'idle past its timeout' : reason === 'max-lifetime' ? 'past its maximum lifetime' : reason}`, {
+        sessionId: row.id,
+        reason,
+        tenantId: row.tenant_id,
+      });
     }
-    const strays = await this.closeStrays();
+    ctx.progress(checked, rows.length, 'sessions');
+    const strays = await this.closeStrays(ctx);
     const pruned = await repository.pruneEnded(now - this.deps.settings.retentionMs);
     if (pruned > 0) this.deps.logger.info({ pruned }, 'deleted browser sessions past their retention');
     if (closed + strays + pruned > 0) this.deps.changes.notify();
@@ -79,31 +88,46 @@ export class SessionUpkeep implements BrowserPort {
   async reconcile(ctx: RunContext): Promise<{ sessionsReconciled: number; tenantsScanned: number }> {
     const { repository, runtime } = this.deps;
     const sessions = await repository.allLive();
-    const tenants = new Set<string>();
+    // Scanned tenant by tenant, so progress counts tenants.
+    const byTenant = new Map<string, typeof sessions>();
+    for (const s of sessions) {
+      const ofTenant = byTenant.get(s.tenant_id);
+      if (ofTenant) ofTenant.push(s);
+      else byTenant.set(s.tenant_id, [s]);
+    }
     const ownerLive = new Map<string, boolean>();
     const orphaned: Record<'runtime-lost' | 'owner-lapsed', string[]> = { 'runtime-lost': [], 'owner-lapsed': [] };
-    for (const s of sessions) {
+    let tenantsScanned = 0;
+    ctx.progress(0, byTenant.size, 'tenants');
+    for (const ofTenant of byTenant.values()) {
       if (ctx.signal.aborted) break;
-      tenants.add(s.tenant_id);
-      if (s.owner_instance_id === this.deps.instanceId) {
-        if (!runtime.holds(s.id)) orphaned['runtime-lost'].push(s.id);
-        continue;
+      for (const s of ofTenant) {
+        if (s.owner_instance_id === this.deps.instanceId) {
+          if (!runtime.holds(s.id)) orphaned['runtime-lost'].push(s.id);
+          continue;
+        }
+        let live = ownerLive.get(s.owner_instance_id);
+        if (live === undefined) {
+          live = await this.deps.isInstanceLive(s.owner_instance_id);
+          ownerLive.set(s.owner_instance_id, live);
+        }
+        if (!live) orphaned['owner-lapsed'].push(s.id);
       }
-      let live = ownerLive.get(s.owner_instance_id);
-      if (live === undefined) {
-        live = await this.deps.isInstanceLive(s.owner_instance_id);
-        ownerLive.set(s.owner_instance_id, live);
-      }
-      if (!live) orphaned['owner-lapsed'].push(s.id);
+      ctx.progress(++tenantsScanned, byTenant.size, 'tenants');
     }
     const now = ctx.now();
     let reconciled = 0;
     for (const reason of ['runtime-lost', 'owner-lapsed'] as const) {
-      reconciled += await repository.end(orphaned[reason], { status: 'orphaned', reason, now });
+      const marked = await repository.orphan(orphaned[reason], reason, now);
+      reconciled += marked.length;
+      for (const m of marked) {
+        const why = reason === 'runtime-lost' ? 'this instance owns it but its runtime does not hold it' : `its owner ${m.owner_instance_id} stopped beating`;
+        ctx.log('info', `Marked session ${m.id} orphaned: ${why}`, { sessionId: m.id, reason, owner: m.owner_instance_id, tenantId: m.tenant_id });
+      }
     }
-    const strays = await this.closeStrays();
+    const strays = await this.closeStrays(ctx);
     if (reconciled + strays > 0) this.deps.changes.notify();
-    return { sessionsReconciled: reconciled, tenantsScanned: tenants.size };
+    return { sessionsReconciled: reconciled, tenantsScanned };
   }
 
   /**
@@ -130,7 +154,7 @@ export class SessionUpkeep implements BrowserPort {
   }
 
   /** Closes contexts the runtime holds for sessions the database no longer calls live. */
-  private async closeStrays(): Promise<number> {
+  private async closeStrays(ctx: Pick<RunContext, 'log'>): Promise<number> {
     const { runtime, repository } = this.deps;
     // Only open contexts: reservations belong to creates in flight, which settle their own rows.
     const open = runtime.openSessionIds();
@@ -138,6 +162,8 @@ export class SessionUpkeep implements BrowserPort {
     const live = await repository.liveAmong(open);
     const strays = open.filter((id) => !live.has(id));
     await Promise.all(strays.map((id) => runtime.closeSession(id)));
+    // Their rows are gone or ended, so their tenants are not known here: one line, without ids (shown to every reader).
+    if (strays.length > 0) ctx.log('info', `Closed ${strays.length} runtime context(s) of sessions that are no longer live`, { reason: 'stray-context', contexts: strays.length });
     return strays.length;
   }
 

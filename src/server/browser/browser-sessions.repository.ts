@@ -183,6 +183,18 @@ export class BrowserSessionsRepository {
     return Number(result.numUpdatedRows);
   }
 
+  /** Orphans the sessions among `ids` that are still live; returns those it changed (for reconciliation's log). */
+  async orphan(ids: readonly string[], reason: SessionCloseReason, now: number): Promise<Array<{ id: string; tenant_id: string; owner_instance_id: string }>> {
+    if (ids.length === 0) return [];
+    return this.db
+      .updateTable('browser_sessions')
+      .set({ status: 'orphaned', close_reason: reason, closed_at: now })
+      .where('id', 'in', ids)
+      .where('status', 'in', LIVE_SESSION_STATUSES)
+      .returning(['id', 'tenant_id', 'owner_instance_id'])
+      .execute();
+  }
+
   /**
    * Expires one `ready` session of this instance if it is still past a deadline at `now`; the deadline is
    * re-checked in the update, so an action that just renewed the session wins over the reaper.

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { alertsEnv } from './alerts.config';
+import { automationsEnv } from './automations.config';
 import { sessionsEnv } from './sessions.config';
 import { signInEnv } from './sign-in.config';
 import { browserEnv } from './browser.config';
@@ -55,6 +56,7 @@ const schema = z.object({
   /** `on` serves the benchmarks' baseline route (GET /api/bench/constant); off, it answers 404 like any unknown path. */
   BENCH_ROUTES: onOff.default('off'),
 })
+  .extend(automationsEnv)
   .extend(tenantsEnv)
   .extend(inferenceEnv)
   .extend(browserEnv)

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dropSchema, POSTGRES_URL, postgresAvailable, tempDir, uniqueId } from '../testing/services';
 import { type DatabaseHandle, isUniqueViolation, openDatabase } from './client';
@@ -9,6 +9,7 @@ import type { AutomationRunTable, Database } from './schema';
 const TABLES: Record<keyof Database, true> = {
   automation_pauses: true,
   automation_runs: true,
+  automation_run_logs: true,
   api_tokens: true,
   operators: true,
   operator_sessions: true,
@@ -66,7 +67,7 @@ function migrate({ handle, schema }: OpenedDatabase): Promise<string[]> {
   return migrateToLatest(handle.db as unknown as Kysely<unknown>, handle.dialect, schema);
 }
 
-function run(overrides: Partial<AutomationRunTable> = {}): AutomationRunTable {
+function run(overrides: Partial<Insertable<AutomationRunTable>> = {}): Insertable<AutomationRunTable> {
   return {
     id: uniqueId('run'),
     automation_key: 'alert-evaluation',
@@ -82,6 +83,12 @@ function run(overrides: Partial<AutomationRunTable> = {}): AutomationRunTable {
     error: null,
     metrics: '{"evaluated":3}',
     lease_expires_at: 1_704_110_460_123,
+    progress_done: 12,
+    progress_total: 300,
+    progress_unit: 'servers',
+    progress_at: 1_704_110_401_000,
+    log_lines: 3,
+    log_dropped: 1,
     ...overrides,
   };
 }
@@ -124,7 +131,7 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
     });
 
     it('applies every known migration once; a second call applies nothing', async () => {
-      expect(knownMigrations()).toEqual(['0001_control_plane', '0002_tenants', '0003_inference', '0004_browser', '0005_alerts', '0006_rule_revision', '0007_incident_retention', '0008_outbound_reach', '0010_tenancy', '0011_change_feed_sessions', '0012_webhook_signature_scheme']);
+      expect(knownMigrations()).toEqual(['0001_control_plane', '0002_tenants', '0003_inference', '0004_browser', '0005_alerts', '0006_rule_revision', '0007_incident_retention', '0008_outbound_reach', '0010_tenancy', '0011_change_feed_sessions', '0012_webhook_signature_scheme', '0013_run_logs']);
       expect(await migrate(opened)).toEqual(knownMigrations());
       expect(await migrate(opened)).toEqual([]);
     });

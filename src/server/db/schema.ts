@@ -16,6 +16,7 @@ export interface Database extends ControlPlaneTables, TenantTables, InferenceTab
 export interface ControlPlaneTables {
   automation_pauses: AutomationPauseTable;
   automation_runs: AutomationRunTable;
+  automation_run_logs: AutomationRunLogTable;
   api_tokens: ApiTokenTable;
   operators: OperatorTable;
   operator_sessions: OperatorSessionTable;
@@ -57,6 +58,29 @@ export interface AutomationRunTable {
   metrics: string | null;
   /** While running: when the run's lease lapses unless renewed; a lapsed running row is abandoned. */
   lease_expires_at: number;
+  /** The run's latest progress (RunContext.progress), written with its log; null until it reports any. */
+  progress_done: Generated<number | null>;
+  progress_total: Generated<number | null>;
+  progress_unit: Generated<string | null>;
+  progress_at: Generated<number | null>;
+  /** Lines stored in automation_run_logs (the truncation marker included), and lines dropped past the limits. */
+  log_lines: Generated<number>;
+  log_dropped: Generated<number>;
+}
+
+export type RunLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One line of a run's own log; `seq` counts from 1 per run. Deleted with its run (foreign key, cascade). */
+export interface AutomationRunLogTable {
+  run_id: string;
+  seq: number;
+  at: number;
+  level: RunLogLevel;
+  message: string;
+  /** JSON object, redacted like the process log; null without fields. */
+  fields: string | null;
+  /** The tenant the line is about (its `tenantId` field), so a tenant-restricted reader sees only its own. */
+  tenant_id: string | null;
 }
 
 export interface ApiTokenTable {

@@ -5,6 +5,7 @@ import { SCOPES, type Scope } from '../auth/auth.schemas';
 import { browserSessionReaper } from '../automations/definitions/browser-session-reaper';
 import { browserSessionReconciliation } from '../automations/definitions/browser-session-reconciliation';
 import type { RunContext } from '../automations/definition';
+import { recordingRunContext } from '../testing/run-context';
 import { type Container, createContainer } from '../container';
 import { browserRoutes } from './browser.routes';
 import { restClient, trpcClient } from '../testing/clients';
@@ -159,7 +160,7 @@ async function reaperView(c: Container) {
 }
 
 function runContext(c: Container): RunContext {
-  return { runId: 'test', trigger: 'api', instanceId: c.config.instanceId, lockProvider: 'local', signal: new AbortController().signal, now: c.now };
+  return recordingRunContext({ instanceId: c.config.instanceId, now: c.now });
 }
 
 /** A session row written directly: what another instance, or an earlier process, left in the database. */

@@ -36,6 +36,9 @@ export function boundedModels(models: string[] | null, maxModels: number, maxNam
   return [...kept];
 }
 
+/** What a poll needs of its run: the clock and the signal; the log and progress when it runs as an automation. */
+export type PollContext = Pick<RunContext, 'now' | 'signal'> & Partial<Pick<RunContext, 'log' | 'progress'>>;
+
 export interface PollResult {
   dueServers: number;
   processedTenants: number;
@@ -69,7 +72,7 @@ export class InferencePollService implements InferencePort {
     return { dueServers, processedTenants };
   }
 
-  async pollDueServers(ctx: Pick<RunContext, 'now' | 'signal'>): Promise<PollResult> {
+  async pollDueServers(ctx: PollContext): Promise<PollResult> {
     const { repository, config } = this.deps;
     // The run's start is the servers' "last polled" time, so the next run of the same cadence finds them due again
     // however long this run's polls took.
@@ -81,10 +84,15 @@ export class InferencePollService implements InferencePort {
     let polled = 0;
     let writeFailure: { error: unknown } | null = null;
     const writes: Array<Promise<void>> = [];
+    let measured = 0;
+    let failed = 0;
+    ctx.progress?.(0, due.length, 'servers');
     await forEachBounded(due, config.concurrency, ctx.signal, async (server) => {
       if (writeFailure) throw writeFailure.error;
       const record = await this.measure(server, startedAt, previous.get(server.id), ctx);
       if (!record) return;
+      if (record.sample.up === 0) failed++;
+      ctx.progress?.(++measured, due.length, 'servers');
       // Not awaited: the next server's poll starts while this one waits for its batch.
       const written = writer.add(record).then(
         (stored) => {
@@ -101,12 +109,13 @@ export class InferencePollService implements InferencePort {
     await Promise.all(writes);
     if (writeFailure) throw (writeFailure as { error: unknown }).error;
     ctx.signal.throwIfAborted();
+    ctx.log?.(failed > 0 ? 'warn' : 'info', `Polled ${measured} of ${due.length} due servers; ${failed} failed`, { due: due.length, polled: measured, failed });
     const samplesPruned = await repository.deleteSamplesBefore(ctx.now() - config.retentionMs, config.retentionBatch);
     return { dueServers: polled, processedTenants: tenants.size, samplesPruned };
   }
 
   /** Polls one server and records the result; false when the server changed meanwhile and the result was dropped. */
-  async pollServer(server: ServerRow, polledAt: number, ctx: Pick<RunContext, 'now' | 'signal'>): Promise<boolean> {
+  async pollServer(server: ServerRow, polledAt: number, ctx: PollContext): Promise<boolean> {
     const { repository } = this.deps;
     const record = await this.measure(server, polledAt, (await repository.latestSamples([server.id])).get(server.id), ctx);
     if (!record) return false;
@@ -118,7 +127,7 @@ export class InferencePollService implements InferencePort {
    * Null when the run was cut short meanwhile (its maximum duration, or its lock lost): that says nothing about the
    * server, so nothing is recorded.
    */
-  private async measure(server: ServerRow, polledAt: number, previous: Pick<SampleRow, 'at' | 'counters'> | undefined, ctx: Pick<RunContext, 'now' | 'signal'>): Promise<PollRecord | null> {
+  private async measure(server: ServerRow, polledAt: number, previous: Pick<SampleRow, 'at' | 'counters'> | undefined, ctx: PollContext): Promise<PollRecord | null> {
     const started = performance.now();
     const outcome = await this.probe(server, ctx.signal);
     if (ctx.signal.aborted) return null;
@@ -147,7 +156,17 @@ export class InferencePollService implements InferencePort {
       counters: counters === null ? null : JSON.stringify(counters),
       error: outcome.error,
     };
-    if (!outcome.up) this.deps.logger.debug({ server: server.id, error: outcome.error }, 'inference server down');
+    if (!outcome.up) {
+      this.deps.logger.debug({ server: server.id, error: outcome.error }, 'inference server down');
+      // outcome.error is the console's own classification (an HTTP status or a failure class), never the answer.
+      ctx.log?.('warn', `Server ${server.name} failed: ${outcome.error ?? 'down'}`, {
+        server: server.name,
+        serverId: server.id,
+        kind: server.kind,
+        classification: outcome.error,
+        tenantId: server.tenant_id,
+      });
+    }
     return { server, sample, status: { status: outcome.up ? 'up' : 'down', last_polled_at: polledAt, last_latency_ms: latencyMs, last_error: outcome.error } };
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Kysely } from 'kysely';
-import type { RunContext } from '../automations/definition';
+import { type RecordingRunContext, recordingRunContext } from './run-context';
 import type { Container } from '../container';
 import type { Database } from '../db/schema';
 import { alertRoutes } from '../http/alerts.routes';
@@ -74,8 +74,8 @@ export async function insertSample(db: Kysely<Database>, tenantId: string, serve
 }
 
 /** A run context at a chosen time, for calling the evaluation directly (as two racing instances would). */
-export function runContext(at: number, signal: AbortSignal = new AbortController().signal): RunContext {
-  return { runId: randomUUID(), trigger: 'api', instanceId: 'test', lockProvider: 'local', signal, now: () => at };
+export function runContext(at: number, signal: AbortSignal = new AbortController().signal): RecordingRunContext {
+  return recordingRunContext({ now: () => at, signal });
 }
 
 export interface ReceivedRequest {

@@ -12,6 +12,7 @@ import * as outboundReach from './0008_outbound_reach';
 import * as tenancy from './0010_tenancy';
 import * as changeFeedSessions from './0011_change_feed_sessions';
 import * as webhookSignatureScheme from './0012_webhook_signature_scheme';
+import * as runLogs from './0013_run_logs';
 
 /**
  * Migrations live in code (not loaded from a folder at run time) so the Next.js bundle and the CLI run the same
@@ -31,6 +32,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0010_tenancy': { up: (db) => tenancy.up(db) },
     '0011_change_feed_sessions': { up: (db) => changeFeedSessions.up(db, dialect) },
     '0012_webhook_signature_scheme': { up: (db) => webhookSignatureScheme.up(db) },
+    '0013_run_logs': { up: (db) => runLogs.up(db) },
   };
 }
 
