@@ -51,7 +51,7 @@ export function OperatorsAdmin({ now }: { now: number }) {
             </select>
           )}
         </Field>
-        <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+        <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
           {create.isPending ? 'Creating…' : 'Create operator'}
         </button>
       </form>

@@ -64,7 +64,7 @@ export function IncidentsBoard() {
               type="button"
               aria-pressed={filter === f.value}
               onClick={() => setFilter(f.value)}
-              className={`rounded-md px-2.5 py-1 text-sm ${filter === f.value ? 'bg-indigo-600 text-white' : 'border border-slate-300 hover:bg-slate-50'}`}
+              className={`rounded-md px-2.5 py-1 text-sm ${filter === f.value ? 'bg-indigo-600 text-[#fff]' : 'border border-slate-300 hover:bg-slate-50'}`}
             >
               {f.label}
             </button>
@@ -131,7 +131,7 @@ export function IncidentsBoard() {
                   </label>
                   <div className="flex flex-wrap gap-2">
                     {incident.status === 'open' ? (
-                      <button type="button" disabled={busy} onClick={() => acknowledge.mutate({ id: incident.id, note: note.trim() || undefined })} className="rounded-md bg-amber-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-amber-500 disabled:opacity-50">
+                      <button type="button" disabled={busy} onClick={() => acknowledge.mutate({ id: incident.id, note: note.trim() || undefined })} className="rounded-md bg-[#b45309] px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-[#92400e] disabled:opacity-50">
                         {acknowledge.isPending ? 'Acknowledging…' : 'Acknowledge'}
                       </button>
                     ) : null}

@@ -1,5 +1,5 @@
 'use client';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import {
   AGGREGATIONS,
   type Aggregation,
@@ -114,6 +114,11 @@ export function RuleForm({
   const servers = targets.find((t) => t.tenantId === draft.tenantId)?.servers ?? [];
 
   useEffect(() => onPreviewChange(previewOf(draft)), [draft, onPreviewChange]);
+  // Opening the form moves focus into it (its first field that can change), not back to the page body.
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLElement>('input:not([disabled]), select:not([disabled])')?.focus();
+  }, []);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -137,7 +142,7 @@ export function RuleForm({
 
   const unit = METRICS[draft.metric].unit;
   return (
-    <form onSubmit={submit} aria-labelledby="rule-form-title" className="grid gap-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-[3fr_2fr]">
+    <form ref={formRef} onSubmit={submit} aria-labelledby="rule-form-title" className="grid gap-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-[3fr_2fr]">
       <div className="space-y-3">
         <h2 id="rule-form-title" className="text-lg font-semibold">{rule ? `Edit “${rule.name}”` : 'New alert rule'}</h2>
         <div className="grid gap-3 sm:grid-cols-2">
@@ -260,7 +265,7 @@ export function RuleForm({
         </label>
         {localError || error ? <p role="alert" className="text-sm text-red-700">{localError ?? error}</p> : null}
         <div className="flex gap-2">
-          <button type="submit" disabled={pending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+          <button type="submit" disabled={pending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
             {pending ? 'Saving…' : rule ? 'Save changes' : 'Create rule'}
           </button>
           <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Cancel</button>

@@ -1,5 +1,5 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { PreviewInput, RuleView } from '@/server/alerts/alerts.schemas';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
@@ -38,6 +38,15 @@ export function RulesBoard() {
     refetchInterval: 15_000,
   });
   const onPreviewChange = useCallback((input: PreviewInput | null) => setPreviewInput(input), []);
+  // When the form closes, focus goes back to what opened it: "New rule" (rendered anew) or the row's Edit button.
+  const opener = useRef<HTMLElement | 'new' | null>(null);
+  const newRuleButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (editing !== null || opener.current === null) return;
+    const target = opener.current === 'new' ? newRuleButton.current : opener.current;
+    opener.current = null;
+    if (target?.isConnected) target.focus();
+  }, [editing]);
 
   const saved = (rule: RuleView, verb: string) => {
     void utils.alerts.rules.invalidate();
@@ -86,7 +95,7 @@ export function RulesBoard() {
         <h1 id="rules-title" className="text-xl font-semibold">Alert rules</h1>
         <p className="text-sm text-slate-500">Evaluated by the alert-evaluation automation against the inference samples.</p>
         {isAdmin && editing === null && targets.data.length > 0 ? (
-          <button type="button" onClick={() => { setFeedback(null); setEditing('new'); }} className="ml-auto rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">
+          <button ref={newRuleButton} type="button" onClick={() => { opener.current = 'new'; setFeedback(null); setEditing('new'); }} className="ml-auto rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500">
             New rule
           </button>
         ) : null}
@@ -164,7 +173,7 @@ export function RulesBoard() {
           ]}
           actions={isAdmin ? (r) => (
             <>
-              <button type="button" onClick={() => { setFeedback(null); setEditing(r); }} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Edit</button>{' '}
+              <button type="button" onClick={(e) => { opener.current = e.currentTarget; setFeedback(null); setEditing(r); }} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Edit</button>{' '}
               <button type="button" disabled={toggle.isPending} onClick={() => toggle.mutate({ id: r.id, enabled: !r.enabled })} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 disabled:opacity-50">
                 {r.enabled ? 'Disable' : 'Enable'}
               </button>{' '}

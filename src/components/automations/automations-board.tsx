@@ -3,14 +3,14 @@ import { useEffect, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { AutomationView } from '@/server/automations/automation.schemas';
 import { type CardActions, AutomationCard } from './automation-card';
-import { formatDuration } from '@/lib/format';
+import { formatClockUtc, formatDuration } from '@/lib/format';
+import { type Feedback, currentFeedback, signature } from './feedback';
 import { InstancesPanel } from './instances-panel';
 import { PauseDialog } from './pause-dialog';
 import { RunHistory } from './run-history';
-import { useMe } from '../shell';
+import { useMe, useSessionCheckOn } from '../shell';
 import { useNow } from '@/lib/use-now';
 
-type Feedback = { tone: 'ok' | 'error' | 'info'; text: string };
 type Pending = Record<string, CardActions['pending']>;
 
 /** Owns the data: the list query, the live subscription that keeps it fresh, and the control mutations. */
@@ -24,6 +24,8 @@ export function AutomationsBoard() {
   const [pauseTarget, setPauseTarget] = useState<AutomationView | null>(null);
   const [historyKey, setHistoryKey] = useState<string | null>(null);
   const [everConnected, setEverConnected] = useState(false);
+  // Counts (re)connections of the live stream; error captions from before the latest one are stale.
+  const [epoch, setEpoch] = useState(0);
 
   const live = trpc.automations.onChange.useSubscription(undefined, {
     onData: (views) => utils.automations.list.setData(undefined, views),
@@ -31,12 +33,18 @@ export function AutomationsBoard() {
   // Read before any early return: the hook re-renders only for properties read during render.
   const liveStatus = live.status;
   useEffect(() => {
-    if (liveStatus === 'pending') setEverConnected(true);
+    if (liveStatus === 'pending') {
+      setEverConnected(true);
+      setEpoch((e) => e + 1);
+    }
   }, [liveStatus]);
+  useSessionCheckOn(liveStatus);
 
-  const settle = (key: string, result: Feedback) => {
+  /** Records what an action did, stamped with its time and the card it is true of (`view`, after the action). */
+  const settle = (key: string, result: { tone: Feedback['tone']; text: string }, view?: AutomationView) => {
     setPending((p) => ({ ...p, [key]: null }));
-    setFeedback((f) => ({ ...f, [key]: result }));
+    const basis = view ?? utils.automations.list.getData()?.find((v) => v.key === key);
+    setFeedback((f) => ({ ...f, [key]: { ...result, text: `${result.text} · ${formatClockUtc(Date.now())}`, basis: basis ? signature(basis) : '', epoch } }));
   };
   const replace = (view: AutomationView) =>
     utils.automations.list.setData(undefined, (old) => old?.map((v) => (v.key === view.key ? view : v)));
@@ -46,11 +54,11 @@ export function AutomationsBoard() {
     onSuccess: (result, { key }) => {
       replace(result.automation);
       if (result.outcome === 'already-running') {
-        settle(key, { tone: 'info', text: `Already running on ${result.runningOn.join(', ') || 'another instance'}; no new run started` });
+        settle(key, { tone: 'info', text: `Already running on ${result.runningOn.join(', ') || 'another instance'}; no new run started` }, result.automation);
       } else if (result.run.outcome === 'succeeded') {
-        settle(key, { tone: 'ok', text: `Run finished in ${formatDuration(result.run.durationMs)}` });
+        settle(key, { tone: 'ok', text: `Run finished in ${formatDuration(result.run.durationMs)}` }, result.automation);
       } else {
-        settle(key, { tone: 'error', text: `Run failed: ${result.run.error ?? 'no message'}` });
+        settle(key, { tone: 'error', text: `Run failed: ${result.run.error ?? 'no message'}` }, result.automation);
       }
     },
     onError: (error, { key }) => settle(key, { tone: 'error', text: `Run not started: ${error.message}` }),
@@ -59,7 +67,7 @@ export function AutomationsBoard() {
     onMutate: ({ key }) => setPending((p) => ({ ...p, [key]: 'pause' })),
     onSuccess: (view, { key }) => {
       replace(view);
-      settle(key, { tone: 'ok', text: 'Paused: scheduled runs are skipped on every instance' });
+      settle(key, { tone: 'ok', text: 'You paused this: scheduled runs are skipped on every instance' }, view);
     },
     onError: (error, { key }) => settle(key, { tone: 'error', text: `Not paused: ${error.message}` }),
   });
@@ -67,7 +75,7 @@ export function AutomationsBoard() {
     onMutate: ({ key }) => setPending((p) => ({ ...p, [key]: 'resume' })),
     onSuccess: (view, { key }) => {
       replace(view);
-      settle(key, { tone: 'ok', text: 'Resumed: runs on its schedule again' });
+      settle(key, { tone: 'ok', text: 'Resumed by you: runs on its schedule again' }, view);
     },
     onError: (error, { key }) => settle(key, { tone: 'error', text: `Not resumed: ${error.message}` }),
   });
@@ -84,13 +92,13 @@ export function AutomationsBoard() {
           {connected ? '● Live' : liveStatus === 'error' || everConnected ? '○ Offline — reconnecting; values may be stale' : '○ Connecting…'}
         </span>
       </div>
-      <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-4">
         {list.data.map((a) => (
           <AutomationCard
             key={a.key}
             automation={a}
             now={now}
-            feedback={feedback[a.key] ?? null}
+            feedback={currentFeedback(feedback[a.key], a, epoch)}
             actions={{
               canControl: me.role === 'admin',
               pending: pending[a.key] ?? null,

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { SessionView } from '@/server/browser/browser.schemas';
 import { SESSION_STATUSES, type SessionStatus } from '@/shared/session-statuses';
-import { useMe } from '../shell';
+import { useMe, useSessionCheckOn } from '../shell';
 import { CreateSessionForm } from './create-session-form';
 import { type Feedback, type SessionAction, SessionCard } from './session-card';
 import { SESSION_STATUS_TABLE } from './session-status';
@@ -26,6 +26,7 @@ export function SessionsBoard() {
   });
   // Read before any early return: the hook re-renders only for properties read during render.
   const liveStatus = live.status;
+  useSessionCheckOn(liveStatus);
 
   const [now, setNow] = useState(() => Date.now());
   const [pending, setPending] = useState<Record<string, SessionAction | null>>({});

@@ -1,0 +1,127 @@
+import AxeBuilder from '@axe-core/playwright';
+import { type Page, expect, test } from '@playwright/test';
+import { cli, signIn } from './support';
+
+// axe-core on every page at a desktop and a phone width, before and after the console has data, and with each
+// dialog open; every serious or critical violation fails the test (all of them are listed, not just the first).
+// At the phone width no page may be wider than the viewport.
+
+const WIDTHS = [
+  { name: 'desktop', width: 1440, height: 900 },
+  { name: 'phone', width: 390, height: 844 },
+] as const;
+
+const PAGES = ['/automations', '/inference', '/alerts', '/incidents', '/browser', '/tenants', '/admin/tokens', '/admin/operators', '/admin/audit', '/account'];
+
+/** Opens one dialog on the current page; the scan then runs with it open. */
+type Opener = { page: string; name: string; open(page: Page): Promise<void> };
+
+const DIALOGS: Opener[] = [
+  { page: '/automations', name: 'pause', open: (p) => p.getByTestId('card-alert-evaluation').getByRole('button', { name: 'Pause' }).click() },
+  { page: '/inference', name: 'add server', open: (p) => p.getByRole('button', { name: 'Add server' }).click() },
+  { page: '/alerts', name: 'delete rule', open: (p) => p.getByRole('row', { name: /a11y rule/ }).getByRole('button', { name: 'Delete' }).click() },
+  { page: '/tenants', name: 'delete tenant', open: (p) => p.getByRole('row', { name: /a11y tenant/ }).getByRole('button', { name: 'Delete' }).click() },
+  { page: '/admin/tokens', name: 'revoke token', open: (p) => p.getByRole('row', { name: /a11y-token/ }).getByRole('button', { name: 'Revoke' }).click() },
+  { page: '/admin/operators', name: 'disable operator', open: (p) => p.getByRole('row', { name: /a11y-viewer/ }).getByRole('button', { name: 'Disable' }).click() },
+];
+
+async function settled(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await expect(page.locator('main#main')).toBeVisible();
+  await expect(page.getByText(/^Loading/)).toHaveCount(0);
+}
+
+/** The serious and critical violations on the page as it is now, one line each. */
+async function scan(page: Page, where: string): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${where}: ${v.id} (${v.impact}) ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1, 2).join('').trim() ?? ''}`));
+}
+
+async function overflow(page: Page, where: string): Promise<string[]> {
+  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  return scroll > inner ? [`${where}: page is ${scroll} px wide in a ${inner} px viewport`] : [];
+}
+
+/** At phone width every control is at least 44 × 44 px (a checkbox counts by its label; links in prose are exempt). */
+async function smallTargets(page: Page, where: string): Promise<string[]> {
+  const small = await page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('button, a[href], select, input:not([type="hidden"]), summary, textarea')) {
+      if (el.closest('p') && el.tagName === 'A') continue;
+      const target = el instanceof HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio') ? (el.closest('label') ?? el) : el;
+      const box = target.getBoundingClientRect();
+      if (box.width <= 2 || box.height <= 2 || getComputedStyle(target).visibility === 'hidden') continue; // not shown (sr-only)
+      if (box.width < 44 || box.height < 44) out.push(`${el.tagName.toLowerCase()} "${(el.textContent ?? el.getAttribute('aria-label') ?? '').trim().slice(0, 30)}" ${Math.round(box.width)}×${Math.round(box.height)}`);
+    }
+    return out;
+  });
+  return small.map((s) => `${where}: tap target under 44 px: ${s}`);
+}
+
+async function sweep(page: Page, state: string, dialogs: Opener[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const size of WIDTHS) {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    for (const path of PAGES) {
+      await settled(page, path);
+      const where = `${state} ${size.name} ${path}`;
+      found.push(...(await scan(page, where)));
+      if (size.name === 'phone') found.push(...(await overflow(page, where)), ...(await smallTargets(page, where)));
+    }
+    for (const d of dialogs) {
+      await settled(page, d.page);
+      await d.open(page);
+      await expect(page.locator('dialog[open]')).toBeVisible();
+      const where = `${state} ${size.name} ${d.page} [${d.name} dialog]`;
+      found.push(...(await scan(page, where)));
+      if (size.name === 'phone') found.push(...(await smallTargets(page, where)));
+      await page.keyboard.press('Escape');
+    }
+  }
+  await page.context().clearCookies(); // the login page, signed out
+  for (const size of WIDTHS) {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await page.goto('/login');
+    await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    found.push(...(await scan(page, `${state} ${size.name} /login`)));
+    if (size.name === 'phone') found.push(...(await overflow(page, `${state} ${size.name} /login`)), ...(await smallTargets(page, `${state} ${size.name} /login`)));
+  }
+  return found;
+}
+
+/** Gives every page something to list: the demo fleet, a tenant of no servers, a rule, a token, a viewer. */
+async function seed(page: Page): Promise<void> {
+  await settled(page, '/inference');
+  const demo = page.getByRole('button', { name: 'Load demo data' });
+  if (await demo.isVisible()) {
+    await demo.click();
+    await expect(page.locator('article[data-testid^="server-"]')).toHaveCount(5);
+  }
+  await settled(page, '/tenants');
+  await page.getByLabel('Name').fill('a11y tenant');
+  await page.getByRole('button', { name: 'Create tenant' }).click();
+  await expect(page.getByRole('row', { name: /a11y tenant/ })).toBeVisible();
+
+  await settled(page, '/alerts');
+  await page.getByRole('button', { name: 'New rule' }).click();
+  await page.getByLabel('Name').fill('a11y rule');
+  await page.getByLabel('Metric').selectOption('latencyMs');
+  await page.getByLabel(/^Threshold/).fill('5000');
+  await page.getByRole('button', { name: 'Create rule' }).click();
+  await expect(page.getByRole('row', { name: /a11y rule/ })).toBeVisible();
+
+  cli('', 'tokens', 'create', '--name', 'a11y-token', '--scopes', 'automations:read');
+  cli('a11y-viewer-password', 'users', 'create', '--email', 'a11y-viewer@e2e.test', '--role', 'viewer');
+}
+
+test('axe finds no serious or critical violation on any page, width, data state or dialog; nothing scrolls sideways on a phone', async ({ page }) => {
+  test.setTimeout(150_000);
+  await signIn(page);
+  const empty = await sweep(page, 'as found', []);
+  await signIn(page);
+  await seed(page);
+  const full = await sweep(page, 'with data', DIALOGS);
+  expect([...empty, ...full]).toEqual([]);
+});
