@@ -156,7 +156,7 @@ test.describe('accessibility and phone layout', () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await signIn(page);
     const found: string[] = [];
-    for (const path of ['/automations', '/inference', '/alerts', '/incidents']) {
+    for (const path of ['/automations', '/inference', '/alerts']) {
       await page.setViewportSize({ width: WIDTHS[0].width, height: WIDTHS[0].height });
       await settled(page, path);
       for (const size of WIDTHS) found.push(...(await checkAt(page, size, `dark ${path}`)));
