@@ -105,3 +105,22 @@ test('signing out in a second browser context takes the first to the sign-in pag
   await expect(page.getByTestId('session-ended')).toContainText('Your session ended');
   await other.close();
 });
+
+test('History opens below its card with a URL of its own and focus on it; closing returns focus to its button', async ({ page }) => {
+  await signIn(page);
+  await expect(page.getByTestId('board-summary')).toHaveText(/^4 automations · \d+ paused · \d+ failing$/);
+  const card = page.getByTestId('card-alert-evaluation');
+  const button = card.getByRole('button', { name: 'History' });
+  await button.click();
+  await expect(page).toHaveURL(/\/automations\?history=alert-evaluation$/);
+  const history = page.getByTestId('run-history');
+  await expect(history.getByRole('heading', { name: /Alert Evaluation/ })).toBeFocused();
+  // Directly below its card: nothing between the card's bottom and the panel's top but the grid gap.
+  const [cardBox, panelBox] = [await card.boundingBox(), await history.boundingBox()];
+  expect(panelBox && cardBox && panelBox.y > cardBox.y + cardBox.height - 1).toBe(true);
+  await page.reload();
+  await expect(page.getByTestId('run-history')).toBeVisible();
+  await history.getByRole('button', { name: 'Close' }).click();
+  await expect(page).toHaveURL(/\/automations$/);
+  await expect(button).toBeFocused();
+});

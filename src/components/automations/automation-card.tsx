@@ -29,6 +29,7 @@ export function AutomationCard({ automation: a, now, actions, feedback }: { auto
         </div>
         <StateBadge state={a.state} />
       </header>
+      <LastRunLine automation={a} />
       <p className="mt-2 text-sm text-slate-600">{a.description}</p>
 
       <dl className="mt-3 grid grid-cols-2 gap-x-4 gap-y-1 text-sm">
@@ -109,7 +110,7 @@ export function AutomationCard({ automation: a, now, actions, feedback }: { auto
               </button>
             ) : null}
             {actions.canControl && !a.supportsPause ? <span className="self-center text-xs text-slate-500">Manual only: cannot be paused</span> : null}
-          <button type="button" onClick={actions.onHistory} aria-pressed={actions.historyOpen} className="ml-auto rounded-md px-2 py-1.5 text-sm text-indigo-700 hover:bg-indigo-50">
+          <button type="button" id={`history-button-${a.key}`} onClick={actions.onHistory} aria-expanded={actions.historyOpen} className="ml-auto rounded-md px-2 py-1.5 text-sm text-indigo-700 hover:bg-indigo-50">
             History
           </button>
         </div>
@@ -119,5 +120,27 @@ export function AutomationCard({ automation: a, now, actions, feedback }: { auto
         </p>
       </div>
     </article>
+  );
+}
+
+const OUTCOME_TEXT: Record<string, { label: string; className: string }> = {
+  succeeded: { label: 'succeeded', className: 'text-emerald-700' },
+  failed: { label: 'failed', className: 'text-red-700' },
+  abandoned: { label: 'abandoned (its instance stopped)', className: 'text-amber-700' },
+  running: { label: 'running', className: 'text-sky-700' },
+};
+
+/** What the card leads with: how the last run ended, and how many failed in a row. */
+function LastRunLine({ automation: a }: { automation: AutomationView }) {
+  if (!a.lastRun) return <p className="mt-2 text-sm text-slate-600" data-testid="last-run">No runs yet</p>;
+  const outcome = OUTCOME_TEXT[a.lastRun.outcome] ?? { label: a.lastRun.outcome, className: '' };
+  return (
+    <p className="mt-2 text-sm" data-testid="last-run">
+      Last run <span className={`font-semibold ${outcome.className}`}>{outcome.label}</span>
+      <span className="text-slate-600"> ({a.lastRun.trigger})</span>
+      {a.consecutiveFailures > 0 ? (
+        <span className="font-semibold text-red-700"> · {a.consecutiveFailures.toLocaleString()} {a.consecutiveFailures === 1 ? 'failure' : 'failures in a row'}</span>
+      ) : null}
+    </p>
   );
 }

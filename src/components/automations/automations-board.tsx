@@ -1,5 +1,6 @@
 'use client';
-import { useEffect, useState } from 'react';
+import { Fragment, useEffect, useRef, useState } from 'react';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { trpc } from '@/lib/trpc';
 import type { AutomationView } from '@/server/automations/automation.schemas';
 import { type CardActions, AutomationCard } from './automation-card';
@@ -22,7 +23,13 @@ export function AutomationsBoard() {
   const [pending, setPending] = useState<Pending>({});
   const [feedback, setFeedback] = useState<Record<string, Feedback>>({});
   const [pauseTarget, setPauseTarget] = useState<AutomationView | null>(null);
-  const [historyKey, setHistoryKey] = useState<string | null>(null);
+  // The open run history is part of the URL (?history=KEY): it can be linked, and Back closes it.
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const historyKey = searchParams.get('history');
+  const setHistoryKey = (key: string | null) => router.replace(key ? `${pathname}?history=${encodeURIComponent(key)}` : pathname, { scroll: false });
+  const historyOpener = useRef<string | null>(null);
   const [everConnected, setEverConnected] = useState(false);
   // Counts (re)connections of the live stream; error captions from before the latest one are stale.
   const [epoch, setEpoch] = useState(0);
@@ -84,6 +91,14 @@ export function AutomationsBoard() {
   if (list.isError) return <p role="alert" className="text-sm text-red-700">Could not load automations: {list.error.message}</p>;
 
   const connected = liveStatus === 'pending';
+  const pausedCount = list.data.filter((a) => a.state === 'paused').length;
+  const failingCount = list.data.filter((a) => a.consecutiveFailures > 0 || a.state === 'degraded').length;
+  const closeHistory = () => {
+    const key = historyKey;
+    setHistoryKey(null);
+    // Back to the History button that opened it.
+    if (key) requestAnimationFrame(() => document.getElementById(`history-button-${key}`)?.focus());
+  };
   return (
     <section aria-labelledby="board-title">
       <div className="mb-4 flex flex-wrap items-baseline gap-3">
@@ -92,10 +107,14 @@ export function AutomationsBoard() {
           {connected ? '● Live' : liveStatus === 'error' || everConnected ? '○ Offline — reconnecting; values may be stale' : '○ Connecting…'}
         </span>
       </div>
-      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-4">
+      <p className="-mt-2 mb-4 text-sm text-slate-600" data-testid="board-summary">
+        {list.data.length} automations · {pausedCount} paused · {failingCount} failing
+      </p>
+      {/* Dense flow: the history panel spans the row below its card, and the other cards fill the row above. */}
+      <div className="grid grid-flow-row-dense grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-4">
         {list.data.map((a) => (
+          <Fragment key={a.key}>
           <AutomationCard
-            key={a.key}
             automation={a}
             now={now}
             feedback={currentFeedback(feedback[a.key], a, epoch)}
@@ -105,21 +124,24 @@ export function AutomationsBoard() {
               onRun: () => run.mutate({ key: a.key }),
               onPause: () => setPauseTarget(a),
               onResume: () => resume.mutate({ key: a.key }),
-              onHistory: () => setHistoryKey((k) => (k === a.key ? null : a.key)),
+              onHistory: () => {
+                if (historyKey === a.key) closeHistory();
+                else {
+                  historyOpener.current = a.key;
+                  setHistoryKey(a.key);
+                }
+              },
               historyOpen: historyKey === a.key,
             }}
           />
+          {historyKey === a.key ? (
+            <div className="col-span-full">
+              <RunHistory key={historyKey} automationKey={historyKey} name={a.name} now={now} focusOnOpen={historyOpener.current === a.key} onClose={closeHistory} />
+            </div>
+          ) : null}
+          </Fragment>
         ))}
       </div>
-      {historyKey ? (
-        <RunHistory
-          key={historyKey}
-          automationKey={historyKey}
-          name={list.data.find((a) => a.key === historyKey)?.name ?? historyKey}
-          now={now}
-          onClose={() => setHistoryKey(null)}
-        />
-      ) : null}
       <InstancesPanel now={now} />
       <PauseDialog
         name={pauseTarget?.name ?? ''}

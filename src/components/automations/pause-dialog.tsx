@@ -28,10 +28,19 @@ export function PauseDialog({ name, open, onCancel, onConfirm }: { name: string;
       <Field label="Reason" hint="optional, shown to everyone">
         {(control) => <input {...control} name="reason" value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />}
       </Field>
-      <Field label="Resume automatically at" hint="optional">
+      <Field label="Resume automatically at" hint={`optional, your time: ${localZone()}`}>
         {(control) => <input {...control} name="until" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />}
       </Field>
       <DialogActions label="Pause" tone="warning" onCancel={onCancel} />
     </Dialog>
   );
+}
+
+/** The browser's time zone as the operator reads it: "Europe/Berlin, UTC+01:00". */
+function localZone(): string {
+  const name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const minutes = -new Date().getTimezoneOffset();
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${name}, UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
