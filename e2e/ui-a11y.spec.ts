@@ -11,7 +11,8 @@ const WIDTHS = [
   { name: 'phone', width: 390, height: 844 },
 ] as const;
 
-const PAGES = ['/automations', '/inference', '/alerts', '/incidents', '/browser', '/tenants', '/admin/tokens', '/admin/operators', '/admin/audit', '/account'];
+// The last is the 404, which renders inside the shell.
+const PAGES = ['/automations', '/inference', '/alerts', '/incidents', '/browser', '/tenants', '/admin/tokens', '/admin/operators', '/admin/audit', '/account', '/no-such-page'];
 
 /** Opens one dialog on the current page; the scan then runs with it open. */
 type Opener = { page: string; name: string; open(page: Page): Promise<void> };

@@ -179,28 +179,28 @@ export function RuleForm({
         <fieldset className="grid gap-3 sm:grid-cols-4">
           <legend className="mb-1 text-sm font-medium">Condition</legend>
           <label className={label}>
-            <span className="sr-only">Aggregation</span>
-            <select aria-label="Aggregation" value={draft.aggregation} onChange={(e) => set('aggregation', e.target.value as Aggregation)} className={field}>
+            <span>Aggregation</span>
+            <select value={draft.aggregation} onChange={(e) => set('aggregation', e.target.value as Aggregation)} className={field}>
               {AGGREGATIONS.map((a) => (
                 <option key={a} value={a}>{AGGREGATION_TABLE[a]}</option>
               ))}
             </select>
           </label>
           <label className={label}>
-            <span className="sr-only">Operator</span>
-            <select aria-label="Operator" value={draft.operator} onChange={(e) => set('operator', e.target.value as Operator)} className={field}>
+            <span>Operator</span>
+            <select value={draft.operator} onChange={(e) => set('operator', e.target.value as Operator)} className={field}>
               {OPERATORS.map((o) => (
                 <option key={o} value={o}>{o}</option>
               ))}
             </select>
           </label>
           <label className={label}>
-            <span className="sr-only">Threshold</span>
-            <input aria-label={`Threshold${unit ? ` in ${unit}` : ''}`} inputMode="decimal" value={draft.threshold} onChange={(e) => set('threshold', e.target.value)} className={field} />
+            <span>Threshold{unit ? ` in ${unit}` : ''}</span>
+            <input inputMode="decimal" value={draft.threshold} onChange={(e) => set('threshold', e.target.value)} className={field} />
           </label>
           <label className={label}>
-            <span className="sr-only">Window in minutes</span>
-            <input aria-label="Window in minutes" inputMode="numeric" value={draft.windowMinutes} onChange={(e) => set('windowMinutes', e.target.value)} className={field} />
+            <span>Window in minutes</span>
+            <input inputMode="numeric" value={draft.windowMinutes} onChange={(e) => set('windowMinutes', e.target.value)} className={field} />
           </label>
           <p className="text-xs text-slate-500 sm:col-span-4">
             {AGGREGATION_TABLE[draft.aggregation]} over the last {draft.windowMinutes || '?'} min {draft.operator} {draft.threshold || '?'}

@@ -88,7 +88,16 @@ export function AutomationsBoard() {
   });
 
   if (list.isPending) return <p className="text-sm text-slate-500">Loading automations…</p>;
-  if (list.isError) return <p role="alert" className="text-sm text-red-700">Could not load automations: {list.error.message}</p>;
+  if (list.isError) {
+    return (
+      <div role="alert" className="text-sm text-red-700">
+        Could not load automations: {list.error.message}{' '}
+        <button type="button" onClick={() => void list.refetch()} className="ml-2 rounded-md border border-red-300 px-2 py-1 font-medium hover:bg-red-50">
+          Retry
+        </button>
+      </div>
+    );
+  }
 
   const connected = liveStatus === 'pending';
   const pausedCount = list.data.filter((a) => a.state === 'paused').length;
