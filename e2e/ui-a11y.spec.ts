@@ -23,6 +23,9 @@ const DIALOGS: Opener[] = [
   { page: '/alerts', name: 'delete rule', open: (p) => p.getByRole('row', { name: /a11y rule/ }).getByRole('button', { name: 'Delete' }).click() },
   { page: '/tenants', name: 'delete tenant', open: (p) => p.getByRole('row', { name: /a11y tenant/ }).getByRole('button', { name: 'Delete' }).click() },
   { page: '/admin/tokens', name: 'revoke token', open: (p) => p.getByRole('row', { name: /a11y-token/ }).getByRole('button', { name: 'Revoke' }).click() },
+  { page: '/admin/operators', name: 'change role', open: async (p) => {
+    await p.getByLabel('Role of a11y-viewer@e2e.test').selectOption('admin');
+  } },
   { page: '/admin/operators', name: 'disable operator', open: (p) => p.getByRole('row', { name: /a11y-viewer/ }).getByRole('button', { name: 'Disable' }).click() },
 ];
 

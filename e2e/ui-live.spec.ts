@@ -134,3 +134,18 @@ test('an unknown address answers 404 with a page inside the console frame and a 
   await page.getByRole('link', { name: 'Back to the automations board' }).click();
   await expect(page.getByRole('heading', { name: 'Automations', exact: true })).toBeVisible();
 });
+
+test('a role change waits for its confirmation, and says what it did', async ({ page }) => {
+  cli('role-viewer-password', 'users', 'create', '--email', 'role-viewer@e2e.test', '--role', 'viewer');
+  await signIn(page);
+  await page.goto('/admin/operators');
+  const role = page.getByLabel('Role of role-viewer@e2e.test');
+  await role.selectOption('admin');
+  const dialog = page.getByRole('dialog', { name: 'Make role-viewer@e2e.test an admin?' });
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(role).toHaveValue('viewer');
+  await role.selectOption('admin');
+  await dialog.getByRole('button', { name: 'Make admin' }).click();
+  await expect(page.getByTestId('operators-feedback')).toHaveText(/^role-viewer@e2e\.test is now an admin · \d\d:\d\d:\d\d UTC$/);
+  await expect(role).toHaveValue('admin');
+});
