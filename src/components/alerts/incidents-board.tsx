@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { IncidentStatus } from '@/shared/alert-metrics';
@@ -78,7 +79,7 @@ export function IncidentsBoard() {
           {list.isError ? <p role="alert" className="text-sm text-red-700">Could not load incidents: {list.error.message}</p> : null}
           {list.data?.length === 0 ? (
             <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
-              {filter === 'all' ? 'No incidents. They open here when an enabled alert rule breaches on a server.' : `No ${filter} incidents.`}
+              {filter === 'all' ? <>No incidents. They open here when an enabled <Link href="/alerts" className="font-medium text-indigo-700 underline">alert rule</Link> breaches on a server.</> : `No ${filter} incidents.`}
             </p>
           ) : null}
           <ul className="space-y-2">

@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { PreviewInput, RuleView } from '@/server/alerts/alerts.schemas';
@@ -135,7 +136,7 @@ export function RulesBoard() {
 
       {targets.data.length === 0 ? (
         <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
-          No tenants yet. Create a tenant and add its inference servers first; rules watch those servers’ samples.
+          No tenants yet. <Link href="/tenants" className="font-medium text-indigo-700 underline">Create a tenant</Link> and <Link href="/inference" className="font-medium text-indigo-700 underline">add its inference servers</Link> first; rules watch those servers’ samples.
         </p>
       ) : rules.data.length === 0 ? (
         <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">

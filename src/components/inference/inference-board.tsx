@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { useEffect, useMemo, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { ServerView } from '@/server/inference/inference.schemas';
@@ -136,7 +137,7 @@ export function InferenceBoard() {
       {empty ? (
         <div className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">
           <p className="font-medium text-slate-800">No inference servers yet.</p>
-          <p className="mt-1">Add one of yours{tenantList.length === 0 ? ' (after creating a tenant)' : ''}, or load the demo fleet: simulated vLLM, TGI, llama.cpp, Ollama and OpenAI-compatible servers served by this console.</p>
+          <p className="mt-1">Add one of yours{tenantList.length === 0 ? <> (after <Link href="/tenants" className="font-medium text-indigo-700 underline">creating a tenant</Link>)</> : ''}, or load the demo fleet: simulated vLLM, TGI, llama.cpp, Ollama and OpenAI-compatible servers served by this console.</p>
           {canControl ? (
             <div className="mt-3 flex flex-wrap items-center gap-3">
               <button type="button" disabled={loadDemo.isPending || !demo.data?.enabled} onClick={() => loadDemo.mutate()} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">

@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { TenantView } from '@/server/tenants/tenants.schemas';
@@ -110,7 +111,7 @@ export function TenantsBoard() {
       {feedback ? <p role="status" className={`mb-4 text-sm ${feedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>{feedback.text}</p> : null}
 
       {list.data.length === 0 ? (
-        <p className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">No tenants yet. Create one above, or load the demo data on the Inference page.</p>
+        <p className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">No tenants yet. Create one above, or load the demo data on the <Link href="/inference" className="font-medium text-indigo-700 underline">Inference page</Link>.</p>
       ) : (
         <Table
           framed
