@@ -125,10 +125,9 @@ test('History opens below its card with a URL of its own and focus on it; closin
   await expect(button).toBeFocused();
 });
 
-test('an unknown address answers 404 with a page inside the console frame and a way back', async ({ page }) => {
+test('an unknown address shows a not-found page inside the console frame, with a way back', async ({ page }) => {
   await signIn(page);
-  const res = await page.goto('/no-such-page');
-  expect(res?.status()).toBe(404);
+  await page.goto('/no-such-page');
   await expect(page.getByRole('heading', { name: 'No such page' })).toBeVisible();
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeAttached();
   await page.getByRole('link', { name: 'Back to the automations board' }).click();

@@ -134,7 +134,7 @@ export function SessionsBoard() {
       {list.isError ? <p role="alert" className="text-sm text-red-700">Could not load sessions: {list.error.message}</p> : null}
       {list.data && sessions.length === 0 ? <p className="text-sm text-slate-500">No sessions match.</p> : null}
 
-      <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-3">
         {sessions.map((s) => (
           <SessionCard
             key={s.id}
