@@ -17,9 +17,10 @@ const WIDTHS = [
 
 test('screenshots of the board, Inference and Alert rules at both widths, light and dark', async ({ page }) => {
   test.skip(!process.env.UI_SCREENSHOTS, 'set UI_SCREENSHOTS=1 to refresh docs/images');
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   await signIn(page);
   await page.goto('/inference');
+  await expect(page.getByText(/^Loading/)).toHaveCount(0);
   const demo = page.getByRole('button', { name: 'Load demo data' });
   if (await demo.isVisible()) await demo.click();
   await expect(page.locator('article[data-testid^="server-"]')).toHaveCount(5);
@@ -29,7 +30,7 @@ test('screenshots of the board, Inference and Alert rules at both widths, light 
   await card.getByRole('button', { name: 'Run now' }).click();
   await expect(card.getByTestId('card-feedback')).toContainText(/Run finished/, { timeout: 30_000 });
   await page.goto('/inference');
-  await expect(page.locator('figure svg[role="img"]').first()).toBeVisible({ timeout: 75_000 });
+  await expect.poll(() => page.locator('figure svg[role="img"]').count(), { timeout: 100_000 }).toBeGreaterThanOrEqual(8);
   await page.goto('/alerts');
   if ((await page.getByTestId('rule-row').count()) === 0) {
     await page.getByRole('button', { name: 'New rule' }).click();
