@@ -148,3 +148,18 @@ test('a role change waits for its confirmation, and says what it did', async ({ 
   await expect(page.getByTestId('operators-feedback')).toHaveText(/^role-viewer@e2e\.test is now an admin · \d\d:\d\d:\d\d UTC$/);
   await expect(role).toHaveValue('admin');
 });
+
+test('the pause dialog refuses an end time already past before it closes, and keeps the typed reason', async ({ page }) => {
+  await signIn(page);
+  const card = page.getByTestId('card-browser-session-reaper');
+  await card.getByRole('button', { name: 'Pause' }).click();
+  const dialog = page.getByRole('dialog', { name: /Pause Browser Session Reaper/ });
+  await dialog.getByLabel(/Reason/).fill('kept reason');
+  await expect(dialog.getByText(/your time: .*UTC[+-]\d\d:\d\d/)).toBeVisible();
+  await dialog.getByLabel(/Resume automatically at/).fill('2020-01-01T00:00');
+  await dialog.getByRole('button', { name: 'Pause' }).click();
+  await expect(dialog.getByRole('alert')).toContainText('That time has passed');
+  await expect(dialog.getByLabel(/Reason/)).toHaveValue('kept reason');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(card.getByTestId('state-badge')).not.toHaveAttribute('data-state', 'paused');
+});
