@@ -44,7 +44,7 @@ export function AccountPage() {
         </Field>
         {change.error ? <p role="alert" className="text-sm text-red-700">{change.error.message}</p> : null}
         {change.isSuccess ? <p role="status" className="text-sm text-emerald-700">Password changed. Your other sessions were signed out.</p> : null}
-        <button type="submit" disabled={change.isPending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+        <button type="submit" disabled={change.isPending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
           {change.isPending ? 'Changing…' : 'Change password'}
         </button>
       </form>

@@ -4,7 +4,8 @@ import { type FormEvent, useState } from 'react';
 import { Field } from '@/components/ui/field';
 import { trpc } from '@/lib/trpc';
 
-export function LoginForm() {
+/** `sessionEnded`: the page came here because its session ended elsewhere (signed out, disabled); it says so. */
+export function LoginForm({ sessionEnded = false }: { sessionEnded?: boolean }) {
   const router = useRouter();
   const utils = trpc.useUtils();
   const [email, setEmail] = useState('');
@@ -27,6 +28,11 @@ export function LoginForm() {
         <h1 id="login-title" className="text-xl font-semibold">Automations Console</h1>
         <p className="mt-1 text-sm text-slate-600">Sign in with your operator account.</p>
       </div>
+      {sessionEnded ? (
+        <p role="status" data-testid="session-ended" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          Your session ended: you were signed out in another window, or an administrator ended it. Sign in again to continue.
+        </p>
+      ) : null}
       <Field label="Email">
         {(control) => <input {...control} type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />}
       </Field>
@@ -41,7 +47,7 @@ export function LoginForm() {
       <button
         type="submit"
         disabled={login.isPending}
-        className="w-full rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
+        className="w-full rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-60"
       >
         {login.isPending ? 'Signing in…' : 'Sign in'}
       </button>

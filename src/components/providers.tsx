@@ -1,5 +1,5 @@
 'use client';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import { type ReactNode, useState } from 'react';
 import { z } from 'zod';
@@ -10,9 +10,19 @@ import { trpc } from '@/lib/trpc';
 z.config({ jitless: true });
 
 export function Providers({ children }: { children: ReactNode }) {
-  const [queryClient] = useState(
-    () => new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: true, staleTime: 5_000 } } }),
-  );
+  const [queryClient] = useState(() => {
+    // A call refused as UNAUTHORIZED means the session ended (signed out elsewhere, operator disabled): the shell
+    // re-reads who is signed in and, finding no one, takes the page to the sign-in page.
+    const onError = (error: unknown) => {
+      if (isUnauthorized(error)) void client.invalidateQueries({ queryKey: [['auth', 'me']] });
+    };
+    const client: QueryClient = new QueryClient({
+      queryCache: new QueryCache({ onError }),
+      mutationCache: new MutationCache({ onError }),
+      defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: true, staleTime: 5_000 } },
+    });
+    return client;
+  });
   const [client] = useState(() =>
     trpc.createClient({
       links: [
@@ -35,4 +45,9 @@ export function Providers({ children }: { children: ReactNode }) {
       <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>
     </trpc.Provider>
   );
+}
+
+function isUnauthorized(error: unknown): boolean {
+  const data = (error as { data?: { code?: unknown } } | null)?.data;
+  return data?.code === 'UNAUTHORIZED';
 }

@@ -45,3 +45,8 @@ const METRIC_LABELS: Record<string, string> = {
 export function metricLabel(key: string): string {
   return METRIC_LABELS[key] ?? key;
 }
+
+/** A wall-clock time in UTC with its zone, for feedback that says when it happened: "12:01:07 UTC". */
+export function formatClockUtc(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+}

@@ -43,7 +43,7 @@ export function AuditLogView({ now }: { now: number }) {
             )}
           </Field>
         ))}
-        <button type="submit" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">Filter</button>
+        <button type="submit" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500">Filter</button>
       </form>
       {audit.isError ? <p role="alert" className="text-sm text-red-700">{audit.error.message}</p> : null}
       <section aria-label="Audit entries" className="overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm">

@@ -4,7 +4,7 @@ import { trpc } from '@/lib/trpc';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { Field } from '@/components/ui/field';
 import { Table } from '@/components/ui/table';
-import { formatExact, formatRelative } from '@/lib/format';
+import { formatClockUtc, formatExact, formatRelative } from '@/lib/format';
 import { useMe } from '../shell';
 import { OperatorSessions } from './operator-sessions';
 
@@ -18,16 +18,31 @@ export function OperatorsAdmin({ now }: { now: number }) {
   const [role, setRole] = useState<'admin' | 'viewer'>('viewer');
   const [sessionsOf, setSessionsOf] = useState<string | null>(null);
   const [disableTarget, setDisableTarget] = useState<{ id: string; email: string } | null>(null);
+  // A role change waits for a confirmation: a select changes on one arrow key.
+  const [roleTarget, setRoleTarget] = useState<{ id: string; email: string; role: 'admin' | 'viewer' } | null>(null);
+  const [done, setDone] = useState<string | null>(null);
   const refresh = () => utils.admin.operators.invalidate();
+  const said = (text: string) => setDone(`${text} · ${formatClockUtc(Date.now())}`);
   const create = trpc.admin.createOperator.useMutation({
     onSuccess: async () => {
+      said(`Created ${email} (${role})`);
       setEmail('');
       setPassword('');
       await refresh();
     },
   });
-  const setRoleOf = trpc.admin.setOperatorRole.useMutation({ onSuccess: refresh });
-  const setDisabled = trpc.admin.setOperatorDisabled.useMutation({ onSuccess: refresh });
+  const setRoleOf = trpc.admin.setOperatorRole.useMutation({
+    onSuccess: async (_r, input) => {
+      said(`${operators.data?.find((o) => o.id === input.id)?.email ?? 'Operator'} is now ${input.role === 'admin' ? 'an admin' : 'a viewer'}`);
+      await refresh();
+    },
+  });
+  const setDisabled = trpc.admin.setOperatorDisabled.useMutation({
+    onSuccess: async (_r, input) => {
+      said(`${input.disabled ? 'Disabled' : 'Enabled'} ${operators.data?.find((o) => o.id === input.id)?.email ?? 'the operator'}`);
+      await refresh();
+    },
+  });
   const error = create.error ?? setRoleOf.error ?? setDisabled.error;
 
   function submit(event: FormEvent) {
@@ -51,11 +66,12 @@ export function OperatorsAdmin({ now }: { now: number }) {
             </select>
           )}
         </Field>
-        <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+        <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
           {create.isPending ? 'Creating…' : 'Create operator'}
         </button>
       </form>
       {error ? <p role="alert" className="text-sm text-red-700">{error.message}</p> : null}
+      <p role="status" data-testid="operators-feedback" className="text-sm text-emerald-700 empty:hidden">{error ? null : done}</p>
       <section aria-labelledby="operator-list" className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
         <h2 id="operator-list" className="font-semibold">Operators</h2>
         <Table
@@ -73,7 +89,7 @@ export function OperatorsAdmin({ now }: { now: number }) {
                   aria-label={`Role of ${o.email}`}
                   value={o.role}
                   disabled={setRoleOf.isPending}
-                  onChange={(e) => setRoleOf.mutate({ id: o.id, role: e.target.value === 'admin' ? 'admin' : 'viewer' })}
+                  onChange={(e) => setRoleTarget({ id: o.id, email: o.email, role: e.target.value === 'admin' ? 'admin' : 'viewer' })}
                   className="rounded-md border border-slate-300 px-2 py-1 text-sm"
                 >
                   <option value="viewer">viewer</option>
@@ -118,6 +134,23 @@ export function OperatorsAdmin({ now }: { now: number }) {
         }}
       >
         They cannot sign in until enabled again, and their sessions end at once on every console.
+        {disableTarget?.email === me.email ? <strong className="mt-2 block">This is you: this page signs out at once.</strong> : null}
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={roleTarget !== null}
+        title={roleTarget?.role === 'admin' ? `Make ${roleTarget.email} an admin?` : `Make ${roleTarget?.email ?? ''} a viewer?`}
+        confirmLabel={roleTarget?.role === 'admin' ? 'Make admin' : 'Make viewer'}
+        onCancel={() => setRoleTarget(null)}
+        onConfirm={() => {
+          if (roleTarget) setRoleOf.mutate({ id: roleTarget.id, role: roleTarget.role });
+          setRoleTarget(null);
+        }}
+      >
+        {roleTarget?.role === 'admin'
+          ? 'An admin controls every automation, creates tokens and operators, and can change roles.'
+          : 'A viewer sees every page but controls nothing.'}{' '}
+        Their open pages follow the new role at once.
+        {roleTarget?.email === me.email ? <strong className="mt-2 block">This is you: you lose admin rights, including this page.</strong> : null}
       </ConfirmDialog>
     </div>
   );

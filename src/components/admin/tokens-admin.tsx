@@ -92,7 +92,7 @@ export function TokensAdmin({ now }: { now: number }) {
           )}
         </Field>
         {create.error ? <p role="alert" className="text-sm text-red-700">{create.error.message}</p> : null}
-        <button type="submit" disabled={create.isPending || scopes.size === 0} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+        <button type="submit" disabled={create.isPending || scopes.size === 0} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
           {create.isPending ? 'Creating…' : 'Create token'}
         </button>
       </form>

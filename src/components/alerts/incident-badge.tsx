@@ -20,7 +20,7 @@ export function IncidentBadge() {
       aria-label={label}
       title={label}
       data-testid="incident-badge"
-      className={`ml-1 inline-flex min-w-5 items-center justify-center rounded-full px-1.5 text-xs font-semibold tabular-nums ${open > 0 ? 'bg-red-600 text-white' : 'bg-amber-200 text-amber-900'}`}
+      className={`ml-1 inline-flex min-w-5 items-center justify-center rounded-full px-1.5 text-xs font-semibold tabular-nums ${open > 0 ? 'bg-red-600 text-[#fff]' : 'bg-amber-200 text-amber-900'}`}
     >
       {open > 0 ? open : acknowledged}
     </span>

@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { IncidentStatus } from '@/shared/alert-metrics';
@@ -64,7 +65,7 @@ export function IncidentsBoard() {
               type="button"
               aria-pressed={filter === f.value}
               onClick={() => setFilter(f.value)}
-              className={`rounded-md px-2.5 py-1 text-sm ${filter === f.value ? 'bg-indigo-600 text-white' : 'border border-slate-300 hover:bg-slate-50'}`}
+              className={`rounded-md px-2.5 py-1 text-sm ${filter === f.value ? 'bg-indigo-600 text-[#fff]' : 'border border-slate-300 hover:bg-slate-50'}`}
             >
               {f.label}
             </button>
@@ -78,7 +79,7 @@ export function IncidentsBoard() {
           {list.isError ? <p role="alert" className="text-sm text-red-700">Could not load incidents: {list.error.message}</p> : null}
           {list.data?.length === 0 ? (
             <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
-              {filter === 'all' ? 'No incidents. They open here when an enabled alert rule breaches on a server.' : `No ${filter} incidents.`}
+              {filter === 'all' ? <>No incidents. They open here when an enabled <Link href="/alerts" className="font-medium text-indigo-700 underline">alert rule</Link> breaches on a server.</> : `No ${filter} incidents.`}
             </p>
           ) : null}
           <ul className="space-y-2">
@@ -131,7 +132,7 @@ export function IncidentsBoard() {
                   </label>
                   <div className="flex flex-wrap gap-2">
                     {incident.status === 'open' ? (
-                      <button type="button" disabled={busy} onClick={() => acknowledge.mutate({ id: incident.id, note: note.trim() || undefined })} className="rounded-md bg-amber-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-amber-500 disabled:opacity-50">
+                      <button type="button" disabled={busy} onClick={() => acknowledge.mutate({ id: incident.id, note: note.trim() || undefined })} className="rounded-md bg-[#b45309] px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-[#92400e] disabled:opacity-50">
                         {acknowledge.isPending ? 'Acknowledging…' : 'Acknowledge'}
                       </button>
                     ) : null}

@@ -1,5 +1,5 @@
 'use client';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import {
   AGGREGATIONS,
   type Aggregation,
@@ -115,6 +115,11 @@ export function RuleForm({
   const servers = targets.find((t) => t.tenantId === draft.tenantId)?.servers ?? [];
 
   useEffect(() => onPreviewChange(previewOf(draft)), [draft, onPreviewChange]);
+  // Opening the form moves focus into it (its first field that can change), not back to the page body.
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLElement>('input:not([disabled]), select:not([disabled])')?.focus();
+  }, []);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -143,7 +148,7 @@ export function RuleForm({
 
   const unit = METRICS[draft.metric].unit;
   return (
-    <form onSubmit={submit} aria-labelledby="rule-form-title" className="grid gap-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-[3fr_2fr]">
+    <form ref={formRef} onSubmit={submit} aria-labelledby="rule-form-title" className="grid gap-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-[3fr_2fr]">
       <div className="space-y-3">
         <h2 id="rule-form-title" className="text-lg font-semibold">{rule ? `Edit “${rule.name}”` : 'New alert rule'}</h2>
         <div className="grid gap-3 sm:grid-cols-2">
@@ -180,28 +185,28 @@ export function RuleForm({
         <fieldset className="grid gap-3 sm:grid-cols-4">
           <legend className="mb-1 text-sm font-medium">Condition</legend>
           <label className={label}>
-            <span className="sr-only">Aggregation</span>
-            <select aria-label="Aggregation" value={draft.aggregation} onChange={(e) => set('aggregation', e.target.value as Aggregation)} className={field}>
+            <span>Aggregation</span>
+            <select value={draft.aggregation} onChange={(e) => set('aggregation', e.target.value as Aggregation)} className={field}>
               {AGGREGATIONS.map((a) => (
                 <option key={a} value={a}>{AGGREGATION_TABLE[a]}</option>
               ))}
             </select>
           </label>
           <label className={label}>
-            <span className="sr-only">Operator</span>
-            <select aria-label="Operator" value={draft.operator} onChange={(e) => set('operator', e.target.value as Operator)} className={field}>
+            <span>Operator</span>
+            <select value={draft.operator} onChange={(e) => set('operator', e.target.value as Operator)} className={field}>
               {OPERATORS.map((o) => (
                 <option key={o} value={o}>{o}</option>
               ))}
             </select>
           </label>
           <label className={label}>
-            <span className="sr-only">Threshold</span>
-            <input aria-label={`Threshold${unit ? ` in ${unit}` : ''}`} inputMode="decimal" value={draft.threshold} onChange={(e) => set('threshold', e.target.value)} className={field} />
+            <span>Threshold{unit ? ` in ${unit}` : ''}</span>
+            <input inputMode="decimal" value={draft.threshold} onChange={(e) => set('threshold', e.target.value)} className={field} />
           </label>
           <label className={label}>
-            <span className="sr-only">Window in minutes</span>
-            <input aria-label="Window in minutes" inputMode="numeric" value={draft.windowMinutes} onChange={(e) => set('windowMinutes', e.target.value)} className={field} />
+            <span>Window in minutes</span>
+            <input inputMode="numeric" value={draft.windowMinutes} onChange={(e) => set('windowMinutes', e.target.value)} className={field} />
           </label>
           <p className="text-xs text-slate-500 sm:col-span-4">
             {AGGREGATION_TABLE[draft.aggregation]} over the last {draft.windowMinutes || '?'} min {draft.operator} {draft.threshold || '?'}
@@ -272,7 +277,7 @@ export function RuleForm({
         </label>
         {localError || error ? <p role="alert" className="text-sm text-red-700">{localError ?? error}</p> : null}
         <div className="flex gap-2">
-          <button type="submit" disabled={pending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+          <button type="submit" disabled={pending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
             {pending ? 'Saving…' : rule ? 'Save changes' : 'Create rule'}
           </button>
           <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Cancel</button>

@@ -1,5 +1,6 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
+import Link from 'next/link';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { PreviewInput, RuleView } from '@/server/alerts/alerts.schemas';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
@@ -38,6 +39,15 @@ export function RulesBoard() {
     refetchInterval: 15_000,
   });
   const onPreviewChange = useCallback((input: PreviewInput | null) => setPreviewInput(input), []);
+  // When the form closes, focus goes back to what opened it: "New rule" (rendered anew) or the row's Edit button.
+  const opener = useRef<HTMLElement | 'new' | null>(null);
+  const newRuleButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (editing !== null || opener.current === null) return;
+    const target = opener.current === 'new' ? newRuleButton.current : opener.current;
+    opener.current = null;
+    if (target?.isConnected) target.focus();
+  }, [editing]);
 
   const saved = (rule: RuleView, verb: string) => {
     void utils.alerts.rules.invalidate();
@@ -86,7 +96,7 @@ export function RulesBoard() {
         <h1 id="rules-title" className="text-xl font-semibold">Alert rules</h1>
         <p className="text-sm text-slate-500">Evaluated by the alert-evaluation automation against the inference samples.</p>
         {isAdmin && editing === null && targets.data.length > 0 ? (
-          <button type="button" onClick={() => { setFeedback(null); setEditing('new'); }} className="ml-auto rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">
+          <button ref={newRuleButton} type="button" onClick={() => { opener.current = 'new'; setFeedback(null); setEditing('new'); }} className="ml-auto rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500">
             New rule
           </button>
         ) : null}
@@ -126,7 +136,7 @@ export function RulesBoard() {
 
       {targets.data.length === 0 ? (
         <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
-          No tenants yet. Create a tenant and add its inference servers first; rules watch those servers’ samples.
+          No tenants yet. <Link href="/tenants" className="font-medium text-indigo-700 underline">Create a tenant</Link> and <Link href="/inference" className="font-medium text-indigo-700 underline">add its inference servers</Link> first; rules watch those servers’ samples.
         </p>
       ) : rules.data.length === 0 ? (
         <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
@@ -164,7 +174,7 @@ export function RulesBoard() {
           ]}
           actions={isAdmin ? (r) => (
             <>
-              <button type="button" onClick={() => { setFeedback(null); setEditing(r); }} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Edit</button>{' '}
+              <button type="button" onClick={(e) => { opener.current = e.currentTarget; setFeedback(null); setEditing(r); }} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Edit</button>{' '}
               <button type="button" disabled={toggle.isPending} onClick={() => toggle.mutate({ id: r.id, enabled: !r.enabled })} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 disabled:opacity-50">
                 {r.enabled ? 'Disable' : 'Enable'}
               </button>{' '}

@@ -1,5 +1,5 @@
 'use client';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import { DurationChart } from './duration-chart';
 import { formatDuration, formatExact, formatMetricValue, formatRelative, metricLabel } from '@/lib/format';
@@ -16,16 +16,22 @@ const OUTCOME_STYLE: Record<string, string> = {
 };
 
 /** The last runs of one automation, newest first, with a duration chart and paging. */
-export function RunHistory({ automationKey, name, now, onClose }: { automationKey: string; name: string; now: number; onClose(): void }) {
+export function RunHistory({ automationKey, name, now, focusOnOpen = false, onClose }: { automationKey: string; name: string; now: number; focusOnOpen?: boolean; onClose(): void }) {
+  // Opened by its button: focus moves to the panel's heading, so the keyboard is where the eyes are.
+  const heading = useRef<HTMLHeadingElement>(null);
+  const focusFirst = useRef(focusOnOpen);
+  useEffect(() => {
+    if (focusFirst.current) heading.current?.focus();
+  }, []);
   // Cursors of the pages seen so far; the last one is the page on screen (undefined = newest page).
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const cursor = cursors[cursors.length - 1];
   const history = trpc.automations.runs.useQuery({ key: automationKey, limit: PAGE, cursor }, { refetchInterval: cursor === undefined ? 5_000 : false });
 
   return (
-    <section aria-labelledby="history-title" className="mt-6 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="run-history">
+    <section aria-labelledby="history-title" className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="run-history">
       <div className="flex flex-wrap items-center gap-3">
-        <h2 id="history-title" className="font-semibold">Run history — {name}</h2>
+        <h2 id="history-title" ref={heading} tabIndex={-1} className="font-semibold">Run history — {name}</h2>
         <button type="button" onClick={onClose} className="ml-auto rounded-md border border-slate-300 px-2 py-1 text-sm hover:bg-slate-50">
           Close
         </button>

@@ -54,7 +54,7 @@ export function CreateSessionForm({
         Max lifetime (s)
         <input type="number" min={1} step={1} value={lifetimeSeconds} onChange={(e) => setLifetimeSeconds(e.target.value)} placeholder="default" className="mt-1 block w-28 rounded-md border border-slate-300 px-2 py-1.5 text-sm" />
       </label>
-      <button type="submit" disabled={pending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+      <button type="submit" disabled={pending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
         {pending ? 'Opening…' : 'Open session'}
       </button>
     </form>

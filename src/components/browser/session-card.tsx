@@ -61,7 +61,7 @@ export function SessionCard({
   }
 
   return (
-    <article aria-labelledby={`session-${s.id}-title`} data-testid={`session-${s.id}`} className="flex flex-col rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
+    <article aria-labelledby={`session-${s.id}-title`} data-testid={`session-${s.id}`} className="flex min-w-0 flex-col rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
       <header className="flex items-start justify-between gap-3">
         <div className="min-w-0">
           <h2 id={`session-${s.id}-title`} className="truncate font-semibold" title={s.title ?? undefined}>

@@ -4,7 +4,7 @@ import { trpc } from '@/lib/trpc';
 import { applyLiveMessage } from '@/shared/live-message';
 import type { SessionView } from '@/server/browser/browser.schemas';
 import { SESSION_STATUSES, type SessionStatus } from '@/shared/session-statuses';
-import { useMe } from '../shell';
+import { useMe, useSessionCheckOn } from '../shell';
 import { CreateSessionForm } from './create-session-form';
 import { type Feedback, type SessionAction, SessionCard } from './session-card';
 import { SESSION_STATUS_TABLE } from './session-status';
@@ -28,6 +28,7 @@ export function SessionsBoard() {
   });
   // Read before any early return: the hook re-renders only for properties read during render.
   const liveStatus = live.status;
+  useSessionCheckOn(liveStatus);
 
   const [now, setNow] = useState(() => Date.now());
   const [pending, setPending] = useState<Record<string, SessionAction | null>>({});
@@ -135,7 +136,7 @@ export function SessionsBoard() {
       {list.isError ? <p role="alert" className="text-sm text-red-700">Could not load sessions: {list.error.message}</p> : null}
       {list.data && sessions.length === 0 ? <p className="text-sm text-slate-500">No sessions match.</p> : null}
 
-      <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-3">
         {sessions.map((s) => (
           <SessionCard
             key={s.id}

@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { useEffect, useMemo, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { ServerView } from '@/server/inference/inference.schemas';
@@ -13,6 +14,8 @@ const REFRESH_MS = 10_000;
 const CHART_SAMPLES = 360;
 
 type Feedback = { tone: 'ok' | 'error'; text: string };
+/** A page caption that promises a poll ("the next poll run fills the charts") is true only until that poll came. */
+type PageFeedback = Feedback & { untilPolled?: 'all' | string };
 
 /** Owns the data of the inference page: tenants, servers, their samples, and the mutations. */
 export function InferenceBoard() {
@@ -27,7 +30,7 @@ export function InferenceBoard() {
   const [deleteTarget, setDeleteTarget] = useState<ServerView | null>(null);
   const [pending, setPending] = useState<Record<string, ServerCardActions['pending']>>({});
   const [feedback, setFeedback] = useState<Record<string, Feedback>>({});
-  const [pageFeedback, setPageFeedback] = useState<Feedback | null>(null);
+  const [pageFeedback, setPageFeedback] = useState<PageFeedback | null>(null);
 
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
@@ -43,7 +46,7 @@ export function InferenceBoard() {
   const create = trpc.inference.create.useMutation({
     onSuccess: (server) => {
       setForm({ open: false, server: null, error: null });
-      setPageFeedback({ tone: 'ok', text: `Added ${server.name}; the next poll run polls it` });
+      setPageFeedback({ tone: 'ok', text: `Added ${server.name}; the next poll run polls it`, untilPolled: server.id });
       void refresh();
     },
     onError: (error) => setForm((f) => ({ ...f, error: error.message })),
@@ -68,7 +71,7 @@ export function InferenceBoard() {
   });
   const loadDemo = trpc.inference.loadDemo.useMutation({
     onSuccess: (result) => {
-      setPageFeedback({ tone: 'ok', text: result.created > 0 ? `Created tenant "${result.tenant.name}" with ${result.created} demo servers; the next poll run (within 30 s) fills the charts` : 'The demo data was already loaded' });
+      setPageFeedback({ tone: 'ok', text: result.created > 0 ? `Created tenant "${result.tenant.name}" with ${result.created} demo servers; the next poll run (within 30 s) fills the charts` : 'The demo data was already loaded', ...(result.created > 0 ? { untilPolled: 'all' as const } : {}) });
       void refresh();
     },
     onError: (error) => setPageFeedback({ tone: 'error', text: `Demo data not loaded: ${error.message}` }),
@@ -123,21 +126,21 @@ export function InferenceBoard() {
             disabled={tenantList.length === 0}
             title={tenantList.length === 0 ? 'Create a tenant first (Tenants page)' : undefined}
             onClick={() => setForm({ open: true, server: null, error: null })}
-            className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50"
+            className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50"
           >
             Add server
           </button>
         ) : null}
       </div>
-      {pageFeedback ? <p role="status" className={`mb-4 text-sm ${pageFeedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>{pageFeedback.text}</p> : null}
+      {pageFeedback && !promiseKept(pageFeedback, servers.data) ? <p role="status" className={`mb-4 text-sm ${pageFeedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>{pageFeedback.text}</p> : null}
 
       {empty ? (
         <div className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">
           <p className="font-medium text-slate-800">No inference servers yet.</p>
-          <p className="mt-1">Add one of yours{tenantList.length === 0 ? ' (after creating a tenant)' : ''}, or load the demo fleet: simulated vLLM, TGI, llama.cpp, Ollama and OpenAI-compatible servers served by this console.</p>
+          <p className="mt-1">Add one of yours{tenantList.length === 0 ? <> (after <Link href="/tenants" className="font-medium text-indigo-700 underline">creating a tenant</Link>)</> : ''}, or load the demo fleet: simulated vLLM, TGI, llama.cpp, Ollama and OpenAI-compatible servers served by this console.</p>
           {canControl ? (
             <div className="mt-3 flex flex-wrap items-center gap-3">
-              <button type="button" disabled={loadDemo.isPending || !demo.data?.enabled} onClick={() => loadDemo.mutate()} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+              <button type="button" disabled={loadDemo.isPending || !demo.data?.enabled} onClick={() => loadDemo.mutate()} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
                 {loadDemo.isPending ? 'Loading…' : 'Load demo data'}
               </button>
               {demo.data && !demo.data.enabled ? <span className="text-xs text-slate-500">The demo fleet is off: start the console with DEMO_FLEET=on to use it.</span> : null}
@@ -149,9 +152,9 @@ export function InferenceBoard() {
       {groups.map(({ tenant, servers: list }) => (
         <section key={tenant.id} aria-labelledby={`tenant-${tenant.id}`} className="mb-6">
           <h2 id={`tenant-${tenant.id}`} className="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">
-            {tenant.name} <span className="font-mono normal-case text-slate-400">{tenant.slug}</span>
+            {tenant.name} <span className="font-mono normal-case text-slate-600">{tenant.slug}</span>
           </h2>
-          <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
+          <div className="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-3">
             {list.map((s) => (
               <ServerPanel
                 key={s.id}
@@ -208,4 +211,10 @@ function ServerPanel({ server, now, actions, feedback }: { server: ServerView; n
   const samples = trpc.inference.samples.useQuery({ id: server.id, limit: CHART_SAMPLES }, { refetchInterval: REFRESH_MS });
   const ordered = useMemo(() => [...(samples.data ?? [])].reverse(), [samples.data]);
   return <ServerCard server={server} samples={ordered} now={now} actions={actions} feedback={feedback} />;
+}
+
+function promiseKept(feedback: PageFeedback, servers: readonly ServerView[]): boolean {
+  if (feedback.untilPolled === undefined) return false;
+  if (feedback.untilPolled === 'all') return servers.length > 0 && servers.every((s) => s.lastPolledAt !== null);
+  return servers.some((s) => s.id === feedback.untilPolled && s.lastPolledAt !== null);
 }

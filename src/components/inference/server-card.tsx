@@ -19,7 +19,7 @@ export function ServerCard({ server: s, samples, now, actions, feedback }: { ser
   const latest = samples.at(-1) ?? null;
   const busy = actions.pending !== null;
   return (
-    <article aria-labelledby={`server-${s.id}`} data-testid={`server-${s.name}`} className="flex flex-col rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
+    <article aria-labelledby={`server-${s.id}`} data-testid={`server-${s.name}`} className="flex min-w-0 flex-col rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
       <header className="flex items-start justify-between gap-3">
         <div className="min-w-0">
           <h3 id={`server-${s.id}`} className="truncate font-semibold">{s.name}</h3>

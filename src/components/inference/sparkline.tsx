@@ -32,7 +32,7 @@ export function Sparkline({ title, series, unit, format = (v) => `${Math.round(v
     <figure className="text-xs">
       <figcaption className="flex flex-wrap items-baseline justify-between gap-2">
         <span className="font-medium text-slate-600">{title}</span>
-        <span className="flex gap-3">
+        <span className="flex flex-wrap gap-x-3">
           {series.map((s) => {
             const last = [...s.points].reverse().find((p) => p.v !== null)?.v ?? null;
             return (
@@ -57,7 +57,7 @@ export function Sparkline({ title, series, unit, format = (v) => `${Math.round(v
           )),
         )}
       </svg>
-      <div className="flex justify-between text-[10px] text-slate-400">
+      <div className="flex justify-between text-[10px] text-slate-500">
         <span>{new Date(tMin).toLocaleTimeString()}</span>
         <span>max {format(vMax)}{unit}</span>
         <span>{new Date(tMax).toLocaleTimeString()}</span>

@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { type FormEvent, useState } from 'react';
 import { trpc } from '@/lib/trpc';
 import type { TenantView } from '@/server/tenants/tenants.schemas';
@@ -102,7 +103,7 @@ export function TenantsBoard() {
               className="mt-1 block w-48 rounded-md border border-slate-300 px-3 py-2 font-mono text-sm"
             />
           </label>
-          <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-50">
+          <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
             {create.isPending ? 'Creating…' : 'Create tenant'}
           </button>
         </form>
@@ -110,7 +111,7 @@ export function TenantsBoard() {
       {feedback ? <p role="status" className={`mb-4 text-sm ${feedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>{feedback.text}</p> : null}
 
       {list.data.length === 0 ? (
-        <p className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">No tenants yet. Create one above, or load the demo data on the Inference page.</p>
+        <p className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">No tenants yet. Create one above, or load the demo data on the <Link href="/inference" className="font-medium text-indigo-700 underline">Inference page</Link>.</p>
       ) : (
         <Table
           framed
@@ -131,7 +132,7 @@ export function TenantsBoard() {
                     className="flex gap-2"
                   >
                     <input autoFocus aria-label="New name" required maxLength={100} value={editing.name} onChange={(e) => setEditing({ id: t.id, name: e.target.value })} className="w-48 rounded-md border border-slate-300 px-2 py-1 text-sm" />
-                    <button type="submit" disabled={update.isPending} className="rounded-md bg-indigo-600 px-2 py-1 text-xs font-semibold text-white disabled:opacity-50">Save</button>
+                    <button type="submit" disabled={update.isPending} className="rounded-md bg-indigo-600 px-2 py-1 text-xs font-semibold text-[#fff] disabled:opacity-50">Save</button>
                     <button type="button" onClick={() => setEditing(null)} className="rounded-md border border-slate-300 px-2 py-1 text-xs">Cancel</button>
                   </form>
                 ) : (

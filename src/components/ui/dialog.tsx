@@ -63,7 +63,7 @@ export function Dialog({ open, title, width = 'sm', onOpen, onCancel, onSubmit, 
 
 const TONE = {
   danger: 'bg-red-600 hover:bg-red-500',
-  warning: 'bg-amber-600 hover:bg-amber-500',
+  warning: 'bg-[#b45309] hover:bg-[#92400e]',
   primary: 'bg-indigo-600 hover:bg-indigo-500',
 } as const;
 
@@ -72,7 +72,7 @@ export function DialogActions({ label, tone, onCancel, onConfirm, disabled = fal
   return (
     <div className="flex justify-end gap-2 pt-1">
       <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Cancel</button>
-      <button type={onConfirm ? 'button' : 'submit'} onClick={onConfirm} disabled={disabled} className={`rounded-md px-3 py-1.5 text-sm font-semibold text-white disabled:opacity-50 ${TONE[tone]}`}>
+      <button type={onConfirm ? 'button' : 'submit'} onClick={onConfirm} disabled={disabled} className={`rounded-md px-3 py-1.5 text-sm font-semibold text-[#fff] disabled:opacity-50 ${TONE[tone]}`}>
         {label}
       </button>
     </div>

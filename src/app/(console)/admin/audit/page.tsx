@@ -1,5 +1,7 @@
 import { AdminPage } from '@/components/admin/admin-page';
 
+export const metadata = { title: 'Audit log · Automations Console' };
+
 export default function AdminAuditPage() {
   return <AdminPage section="audit" />;
 }

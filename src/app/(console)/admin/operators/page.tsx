@@ -1,5 +1,7 @@
 import { AdminPage } from '@/components/admin/admin-page';
 
+export const metadata = { title: 'Operators · Automations Console' };
+
 export default function AdminOperatorsPage() {
   return <AdminPage section="operators" />;
 }
