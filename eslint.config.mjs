@@ -7,13 +7,19 @@ const DOMAINS = ['alerts', 'inference', 'browser', 'tenants', 'auth', 'automatio
 const TESTS = ['**/*.test.ts', '**/*.test.tsx'];
 
 /** Server code runs under Next, the CLI, tests and the bench alike: it does not depend on the framework or React. */
-const noFramework = { group: ['next', 'next/*', 'react', 'react/*', 'react-dom', 'react-dom/*'], message: 'Server code does not import Next or React; only src/app and src/proxy.ts do.' };
+const noFramework = {
+  group: ['next', 'next/*', 'react', 'react/*', 'react-dom', 'react-dom/*'],
+  message: 'Server code does not import Next or React; only src/app and src/proxy.ts do.',
+};
 const noTrpc = { group: ['@trpc/*'], message: 'Only the tRPC adapter (src/server/trpc/) and test support import @trpc.' };
 
 /** An arrow back up: a domain importing an adapter or the composition root (relative or through the `@/` alias). */
 const adaptersAndRoot = [
   { regex: '(^|/)(http|trpc)(/|$)', message: 'A domain does not import an adapter (http/, trpc/): the adapters call the domains.' },
-  { regex: '^((\\.\\./)+|@/server/)(container|boot)$', message: 'A domain does not import the composition root (container, boot): it gets its dependencies through its constructor.' },
+  {
+    regex: '^((\\.\\./)+|@/server/)(container|boot)$',
+    message: 'A domain does not import the composition root (container, boot): it gets its dependencies through its constructor.',
+  },
 ];
 
 const testSupport = { regex: '(^|/)testing(/|$)', message: 'Test support (src/server/testing/) is for tests only.' };
@@ -70,10 +76,21 @@ export default tseslint.config(
     files: ['src/server/db/**/*.ts'],
     ignores: TESTS,
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [noFramework, noTrpc, ...adaptersAndRoot, testSupport,
-          { regex: '^(\\.\\./)+(alerts|inference|browser|tenants|auth|automations|audit|coordination)(/|$)', message: 'db/ imports no domain: a table type belongs in db/tables/, a vocabulary in src/shared/.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noFramework,
+            noTrpc,
+            ...adaptersAndRoot,
+            testSupport,
+            {
+              regex: '^(\\.\\./)+(alerts|inference|browser|tenants|auth|automations|audit|coordination)(/|$)',
+              message: 'db/ imports no domain: a table type belongs in db/tables/, a vocabulary in src/shared/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -81,10 +98,21 @@ export default tseslint.config(
     files: ['src/server/config/**/*.ts'],
     ignores: TESTS,
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [noFramework, noTrpc, ...adaptersAndRoot, testSupport,
-          { regex: '^(\\.\\./)+(alerts|inference|browser|tenants|auth|automations|audit)(/|$)', message: 'config/ imports no domain: a domain\'s variables are declared in config/<domain>.config.ts.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noFramework,
+            noTrpc,
+            ...adaptersAndRoot,
+            testSupport,
+            {
+              regex: '^(\\.\\./)+(alerts|inference|browser|tenants|auth|automations|audit)(/|$)',
+              message: "config/ imports no domain: a domain's variables are declared in config/<domain>.config.ts.",
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -96,9 +124,14 @@ export default tseslint.config(
     files: ['src/components/**/*.{ts,tsx}', 'src/lib/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [testSupport] }],
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ regex: '^(@/server|(\\.\\./)+server)(/|$)', allowTypeImports: true, message: 'The UI imports from src/server with `import type` only.' }],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(@/server|(\\.\\./)+server)(/|$)', allowTypeImports: true, message: 'The UI imports from src/server with `import type` only.' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -110,9 +143,16 @@ export default tseslint.config(
     // Vocabularies both sides read (scopes, session statuses, alert metrics): pure data, importing nothing of ours.
     files: ['src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [noFramework, noTrpc, { regex: '^(@/|(\\.\\./)+)(server|components|lib|app)(/|$)', message: 'src/shared is pure data: it imports nothing of the server or the UI.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noFramework,
+            noTrpc,
+            { regex: '^(@/|(\\.\\./)+)(server|components|lib|app)(/|$)', message: 'src/shared is pure data: it imports nothing of the server or the UI.' },
+          ],
+        },
+      ],
     },
   },
 );

@@ -108,7 +108,11 @@ export async function seedRules(c: Container, count: number, now: number): Promi
   });
   const batch = c.database.dialect === 'postgres' ? 2_000 : 500;
   await c.database.writeTransaction(async (trx) => {
-    for (let i = 0; i < rows.length; i += batch) await trx.insertInto('alert_rules').values(rows.slice(i, i + batch)).execute();
+    for (let i = 0; i < rows.length; i += batch)
+      await trx
+        .insertInto('alert_rules')
+        .values(rows.slice(i, i + batch))
+        .execute();
   });
   await settle(c);
 }
@@ -124,7 +128,9 @@ async function settle(c: Container): Promise<void> {
     return;
   }
   // Our tables only: the database may hold other schemas (tests, other benchmarks).
-  await sql`VACUUM ANALYZE tenants, inference_servers, inference_samples, alert_rules, alert_channels, incidents, incident_events, notification_outbox`.execute(db);
+  await sql`VACUUM ANALYZE tenants, inference_servers, inference_samples, alert_rules, alert_channels, incidents, incident_events, notification_outbox`.execute(
+    db,
+  );
 }
 
 /**
@@ -151,7 +157,16 @@ async function touchRule(c: Container): Promise<void> {
 
 async function evaluate(c: Container, now: number): Promise<{ ms: number; fired: number; tenants: number }> {
   const t0 = performance.now();
-  const result = await c.alerts.port.evaluateAll({ runId: randomUUID(), trigger: 'api', instanceId: 'bench', lockProvider: 'local', signal: new AbortController().signal, now: () => now, log: () => {}, progress: () => {} });
+  const result = await c.alerts.port.evaluateAll({
+    runId: randomUUID(),
+    trigger: 'api',
+    instanceId: 'bench',
+    lockProvider: 'local',
+    signal: new AbortController().signal,
+    now: () => now,
+    log: () => {},
+    progress: () => {},
+  });
   return { ms: performance.now() - t0, fired: result.firedCount, tenants: result.processedTenants };
 }
 
@@ -208,10 +223,15 @@ export async function alertEvaluationBenchmark(options: BenchOptions, services: 
           }
         }
         const ms = median(evals);
-        process.stdout.write(`  ${topology.label}: ${rules.toLocaleString('en-US')} rules — first run ${fmt(cold.ms, 0)} ms (fired ${cold.fired}, tenants ${cold.tenants}), steady ${fmt(ms, 0)} ms, scan ${fmt(median(scans), 0)} ms\n`);
+        process.stdout.write(
+          `  ${topology.label}: ${rules.toLocaleString('en-US')} rules — first run ${fmt(cold.ms, 0)} ms (fired ${cold.fired}, tenants ${cold.tenants}), steady ${fmt(ms, 0)} ms, scan ${fmt(median(scans), 0)} ms\n`,
+        );
         if (rules === judgedRules) {
           compare(table, `${topology.label}: evaluation vs window scan`, median(scans), ms, { unit: 'ms', digits: 0, target: { op: '<=', limit: 2 } });
-          compare(table, `${topology.label}: evaluation right after a rule changed (every rule read again)`, median(scans), median(afterChange), { unit: 'ms', digits: 0 });
+          compare(table, `${topology.label}: evaluation right after a rule changed (every rule read again)`, median(scans), median(afterChange), {
+            unit: 'ms',
+            digits: 0,
+          });
           note(table, `${topology.label}: first run (opens ${cold.fired.toLocaleString('en-US')} rules' incidents)`, `${fmt(cold.ms, 0)} ms`);
         }
         if (growth.includes(rules)) {

@@ -18,7 +18,10 @@ async function signIn(server: ServerProcess): Promise<string> {
     body: JSON.stringify({ email: 'admin@console.local', password: PASSWORD }),
   });
   await res.arrayBuffer();
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c?.startsWith('ac_session='));
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .find((c) => c?.startsWith('ac_session='));
   if (res.status !== 200 || !cookie) throw new Error(`sign-in answered ${res.status}`);
   return cookie;
 }
@@ -125,8 +128,17 @@ export async function fanoutBenchmark(options: BenchOptions, services: Services)
       );
       const goal = n === 10_000;
       note(table, `${n}: server RSS per stream`, `${fmt(perStreamKb, 1)} KB`, { baseline: `${fmt(baseRss / 2 ** 20, 0)} MiB with none` });
-      note(table, `${n}: pause-to-all p50 / p95 / last stream (median of ${lastPerTrial.length})`, `${fmt(percentile(latencies, 50), 1)} / ${fmt(p95, 1)} / ${fmt(percentile(lastPerTrial, 50), 1)} ms`, goal ? { target: 'p95 < 200 ms', ok: p95 < 200 && missing === 0 } : {});
-      compare(table, `${n}: /api/health p95 (${idle.length} / ${during.length} samples)`, idleP95, duringP95, { unit: 'ms', digits: 1, ...(goal ? { target: { op: '<=', limit: 2 } } : {}) });
+      note(
+        table,
+        `${n}: pause-to-all p50 / p95 / last stream (median of ${lastPerTrial.length})`,
+        `${fmt(percentile(latencies, 50), 1)} / ${fmt(p95, 1)} / ${fmt(percentile(lastPerTrial, 50), 1)} ms`,
+        goal ? { target: 'p95 < 200 ms', ok: p95 < 200 && missing === 0 } : {},
+      );
+      compare(table, `${n}: /api/health p95 (${idle.length} / ${during.length} samples)`, idleP95, duringP95, {
+        unit: 'ms',
+        digits: 1,
+        ...(goal ? { target: { op: '<=', limit: 2 } } : {}),
+      });
       if (missing > 0) note(table, `${n}: arrivals missing`, String(missing), { ok: false });
     }
   } finally {

@@ -67,7 +67,18 @@ export async function footprintBenchmark(options: BenchOptions, _services: Servi
     { baseline: 'bare', candidate: 'console' },
   );
   try {
-    consoleApp = await startNext({ label: 'console', readyPath: '/api/health', env: { ...topology.env, INSTANCE_ID: 'bench-footprint', CHROMIUM_PATH: CHROMIUM, BROWSER_MAX_SESSIONS: String(sessions + 1), TENANT_MAX_BROWSER_SESSIONS: String(sessions), OUTBOUND_ALLOW_BROWSER: new URL(pages.url).host } });
+    consoleApp = await startNext({
+      label: 'console',
+      readyPath: '/api/health',
+      env: {
+        ...topology.env,
+        INSTANCE_ID: 'bench-footprint',
+        CHROMIUM_PATH: CHROMIUM,
+        BROWSER_MAX_SESSIONS: String(sessions + 1),
+        TENANT_MAX_BROWSER_SESSIONS: String(sessions),
+        OUTBOUND_ALLOW_BROWSER: new URL(pages.url).host,
+      },
+    });
     bare = await startNext({ label: 'bare Next app', dir: BARE_APP, readyPath: '/api/constant' });
     const auth = { authorization: `Bearer ${token}` };
     await warm(consoleApp.url, ['/login', '/api/health', '/api/client/v1/automations'], auth);
@@ -95,11 +106,23 @@ export async function footprintBenchmark(options: BenchOptions, _services: Servi
     const perConsoleSession = (consoleAfter - consoleBefore) / sessions;
 
     // Bare contexts, same Chromium and arguments, in a process of their own.
-    worker = spawn(process.execPath, ['--require', path.join(ROOT, 'scripts', 'server-only-outside-next.cjs'), '--import', 'tsx', path.join(ROOT, 'bench', 'workers', 'bare-contexts.ts'), pages.url, CHROMIUM], {
-      cwd: ROOT,
-      env: childEnv(),
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    worker = spawn(
+      process.execPath,
+      [
+        '--require',
+        path.join(ROOT, 'scripts', 'server-only-outside-next.cjs'),
+        '--import',
+        'tsx',
+        path.join(ROOT, 'bench', 'workers', 'bare-contexts.ts'),
+        pages.url,
+        CHROMIUM,
+      ],
+      {
+        cwd: ROOT,
+        env: childEnv(),
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     const lines = readline.createInterface({ input: worker.stdout as NodeJS.ReadableStream });
     const replies = lines[Symbol.asyncIterator]();
     const ready = async () => {

@@ -36,7 +36,20 @@ export async function pollingBenchmark(options: BenchOptions, _services: Service
   try {
     const worker = spawn(
       process.execPath,
-      ['--expose-gc', '--require', path.join(ROOT, 'scripts', 'server-only-outside-next.cjs'), '--import', 'tsx', path.join(ROOT, 'bench', 'workers', 'poll-worker.ts'), fleet.url, String(SERVERS), concurrencies.join(','), String(runsEach), String(lastRuns), String(pauseMs)],
+      [
+        '--expose-gc',
+        '--require',
+        path.join(ROOT, 'scripts', 'server-only-outside-next.cjs'),
+        '--import',
+        'tsx',
+        path.join(ROOT, 'bench', 'workers', 'poll-worker.ts'),
+        fleet.url,
+        String(SERVERS),
+        concurrencies.join(','),
+        String(runsEach),
+        String(lastRuns),
+        String(pauseMs),
+      ],
       { cwd: ROOT, env: childEnv({ LOG_LEVEL: 'silent' }), stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const killer = setTimeout(() => worker.kill('SIGKILL'), 10 * 60_000);
@@ -50,7 +63,9 @@ export async function pollingBenchmark(options: BenchOptions, _services: Service
         if (line.startsWith('{')) {
           const run = JSON.parse(line) as PollRun;
           runs.push(run);
-          process.stdout.write(`  C=${run.concurrency}: ${run.polled}/${run.servers} polled in ${fmt(run.ms, 0)} ms (CPU ${fmt(run.cpuMs, 0)} ms); heap ${fmt(run.heapBeforeMb)} → ${fmt(run.heapAfterMb)} MiB, peak RSS ${fmt(run.peakRssMb)} MiB\n`);
+          process.stdout.write(
+            `  C=${run.concurrency}: ${run.polled}/${run.servers} polled in ${fmt(run.ms, 0)} ms (CPU ${fmt(run.cpuMs, 0)} ms); heap ${fmt(run.heapBeforeMb)} → ${fmt(run.heapAfterMb)} MiB, peak RSS ${fmt(run.peakRssMb)} MiB\n`,
+          );
         }
         newline = buffer.indexOf('\n');
       }
@@ -72,13 +87,20 @@ export async function pollingBenchmark(options: BenchOptions, _services: Service
     const here = runs.filter((r) => r.concurrency === concurrency);
     if (here.length === 0) continue;
     const short = here.filter((r) => r.polled !== SERVERS);
-    if (short.length > 0) note(table, `C=${concurrency}: servers polled`, short.map((r) => `${r.polled} of ${SERVERS}`).join(', '), { ok: false, target: String(SERVERS) });
+    if (short.length > 0)
+      note(table, `C=${concurrency}: servers polled`, short.map((r) => `${r.polled} of ${SERVERS}`).join(', '), { ok: false, target: String(SERVERS) });
     const ms = here.map((r) => r.ms);
-    compare(table, `C=${concurrency}: wall time (median of ${here.length}: ${ms.map((m) => fmt(m, 0)).join(', ')} ms)`, (SERVERS * DELAY_MS) / concurrency, median(ms), {
-      unit: 'ms',
-      digits: 0,
-      target: { op: '<=', limit: 1.25 },
-    });
+    compare(
+      table,
+      `C=${concurrency}: wall time (median of ${here.length}: ${ms.map((m) => fmt(m, 0)).join(', ')} ms)`,
+      (SERVERS * DELAY_MS) / concurrency,
+      median(ms),
+      {
+        unit: 'ms',
+        digits: 0,
+        target: { op: '<=', limit: 1.25 },
+      },
+    );
   }
   const cpu = runs.map((r) => r.cpuMs / r.servers);
   note(table, 'poller CPU per server (all runs)', `${fmt(Math.min(...cpu), 2)}–${fmt(Math.max(...cpu), 2)} ms`);
@@ -88,10 +110,15 @@ export async function pollingBenchmark(options: BenchOptions, _services: Service
   const final = repeated[repeated.length - 1];
   if (first && final) {
     const growth = final.heapAfterMb - first.heapAfterMb;
-    note(table, `C=${last}: heap after GC, run 1 → run ${repeated.length}`, `${fmt(first.heapAfterMb)} → ${fmt(final.heapAfterMb)} MiB (${growth >= 0 ? '+' : ''}${fmt(growth)} MiB)`, {
-      target: 'flat (< +5 MiB)',
-      ok: growth < 5,
-    });
+    note(
+      table,
+      `C=${last}: heap after GC, run 1 → run ${repeated.length}`,
+      `${fmt(first.heapAfterMb)} → ${fmt(final.heapAfterMb)} MiB (${growth >= 0 ? '+' : ''}${fmt(growth)} MiB)`,
+      {
+        target: 'flat (< +5 MiB)',
+        ok: growth < 5,
+      },
+    );
     note(table, `C=${last}: peak RSS per run`, repeated.map((r) => fmt(r.peakRssMb, 0)).join(' → ') + ' MiB');
   }
 }

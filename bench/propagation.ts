@@ -34,7 +34,10 @@ async function signIn(server: ServerProcess): Promise<string> {
     body: JSON.stringify({ email: 'admin@console.local', password: PASSWORD }),
   });
   await res.arrayBuffer();
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c?.startsWith('ac_session='));
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .find((c) => c?.startsWith('ac_session='));
   if (res.status !== 200 || !cookie) throw new Error(`sign-in on ${server.url} answered ${res.status}`);
   return cookie;
 }
@@ -123,12 +126,14 @@ export async function propagationBenchmark(options: BenchOptions, services: Serv
     const q = summary(cross.map((t) => t.fromAnswer));
     const r = summary(cross.map((t) => t.resume));
     const l = summary(local.map((t) => t.fromSend));
-    process.stdout.write(`  pause on A → B: p50 ${fmt(p.p50, 1)} ms, p95 ${fmt(p.p95, 1)} ms (from A's answer p50 ${fmt(q.p50, 1)}, p95 ${fmt(q.p95, 1)}); pause on B → B: p50 ${fmt(l.p50, 1)}, p95 ${fmt(l.p95, 1)} ms; ${p.n} trials\n`);
+    process.stdout.write(
+      `  pause on A → B: p50 ${fmt(p.p50, 1)} ms, p95 ${fmt(p.p95, 1)} ms (from A's answer p50 ${fmt(q.p50, 1)}, p95 ${fmt(q.p95, 1)}); pause on B → B: p50 ${fmt(l.p50, 1)}, p95 ${fmt(l.p95, 1)} ms; ${p.n} trials\n`,
+    );
 
     const table = newTable(
       'propagation',
       `5. Live propagation — REST pause on instance A → onChange event on instance B (PostgreSQL + Redis, ${p.n} trials)`,
-      'Two consoles (`next start`) on one PostgreSQL schema and one Redis prefix. A subscriber signed in on B reads GET /api/trpc/automations.onChange (SSE). Time from sending the pause until B\'s stream delivers a list in which the automation is paused: it includes the pause itself (write, audit, publish), the Redis fan-out, B\'s view refresh and the stream\'s 50 ms debounce. Baseline, interleaved: the same pause sent to B itself (no fan-out).',
+      "Two consoles (`next start`) on one PostgreSQL schema and one Redis prefix. A subscriber signed in on B reads GET /api/trpc/automations.onChange (SSE). Time from sending the pause until B's stream delivers a list in which the automation is paused: it includes the pause itself (write, audit, publish), the Redis fan-out, B's view refresh and the stream's 50 ms debounce. Baseline, interleaved: the same pause sent to B itself (no fan-out).",
       { baseline: 'pause on B → B', candidate: 'pause on A → B' },
     );
     compare(table, 'p50', l.p50, p.p50, { unit: 'ms', digits: 1 });

@@ -42,9 +42,9 @@ export async function restReadBenchmark(options: BenchOptions, _services: Servic
     const seconds = options.quick ? 3 : 10;
     const runs = { baseline: [] as LoadResult[], candidate: [] as LoadResult[] };
     const measure = async (which: 'baseline' | 'candidate') => {
-      const r = await load(which === 'baseline'
-        ? { url: constantUrl, connections: CONNECTIONS, seconds }
-        : { url: listUrl, headers: auth, connections: CONNECTIONS, seconds });
+      const r = await load(
+        which === 'baseline' ? { url: constantUrl, connections: CONNECTIONS, seconds } : { url: listUrl, headers: auth, connections: CONNECTIONS, seconds },
+      );
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${which}: ${r.non2xx} non-2xx and ${r.errors} errors`);
       runs[which].push(r);
       process.stdout.write(`  ${which.padEnd(9)} ${fmt(r.rps)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (${fmt(r.bytesPerResponse, 0)} B/response)\n`);
@@ -76,10 +76,31 @@ export async function restReadBenchmark(options: BenchOptions, _services: Servic
       `Baseline: GET /api/bench/constant of the same build and process (BENCH_ROUTES=on), a route handler answering ${bytes} bytes of constant JSON without auth, database or proxy. Candidate: the real list with a valid Bearer token, ${bytes} bytes. SQLite, scheduler on.`,
       { baseline: 'constant route', candidate: 'automations list' },
     );
-    compare(table, 'throughput (req/s)', mid(runs.baseline, (r) => r.rps), mid(runs.candidate, (r) => r.rps), { digits: 0, target: { op: '>=', limit: 0.9 } });
-    compare(table, 'p99 latency', mid(runs.baseline, (r) => r.p99), mid(runs.candidate, (r) => r.p99), { unit: 'ms', target: { op: '<=', limit: 1.5 } });
-    compare(table, 'p50 latency', mid(runs.baseline, (r) => r.p50), mid(runs.candidate, (r) => r.p50), { unit: 'ms' });
-    note(table, 'bare node:http ceiling (req/s)', fmt(ceiling.rps, 0), { baseline: '', ratio: `list = ${(mid(runs.candidate, (r) => r.rps) / ceiling.rps).toFixed(3)} of it` });
+    compare(
+      table,
+      'throughput (req/s)',
+      mid(runs.baseline, (r) => r.rps),
+      mid(runs.candidate, (r) => r.rps),
+      { digits: 0, target: { op: '>=', limit: 0.9 } },
+    );
+    compare(
+      table,
+      'p99 latency',
+      mid(runs.baseline, (r) => r.p99),
+      mid(runs.candidate, (r) => r.p99),
+      { unit: 'ms', target: { op: '<=', limit: 1.5 } },
+    );
+    compare(
+      table,
+      'p50 latency',
+      mid(runs.baseline, (r) => r.p50),
+      mid(runs.candidate, (r) => r.p50),
+      { unit: 'ms' },
+    );
+    note(table, 'bare node:http ceiling (req/s)', fmt(ceiling.rps, 0), {
+      baseline: '',
+      ratio: `list = ${(mid(runs.candidate, (r) => r.rps) / ceiling.rps).toFixed(3)} of it`,
+    });
     note(table, 'bare node:http p99', `${ceiling.p99} ms`);
   } finally {
     await app.stop();

@@ -15,9 +15,7 @@ const KEYS = ['alert-evaluation', 'inference-monitoring-poll', 'browser-session-
  */
 export async function runOverheadBenchmark(options: BenchOptions, services: Services): Promise<void> {
   const count = options.quick ? 60 : 200;
-  const setups: Array<{ topology: Topology; judged: boolean }> = [
-    { topology: sqliteTopology('run-local'), judged: true },
-  ];
+  const setups: Array<{ topology: Topology; judged: boolean }> = [{ topology: sqliteTopology('run-local'), judged: true }];
   if (services.redis) setups.push({ topology: sqliteTopology('run-redis', { redis: true }), judged: true });
   else console.log('  Redis not reachable: the Redis lock provider is not measured');
   if (services.redis && services.postgres) setups.push({ topology: postgresTopology('run-pg', { redis: true }), judged: false });
@@ -25,7 +23,7 @@ export async function runOverheadBenchmark(options: BenchOptions, services: Serv
   const table = newTable(
     'run-overhead',
     `2. Run-now overhead — POST /automations/{key}/run with nothing to do vs the constant route (${count} sequential requests each, interleaved)`,
-    'Baseline: GET /api/bench/constant padded to the run answer\'s size, on the same console. Candidate: run-now over REST with a valid token, empty tables; the answer carries the fresh view. p50 of one-at-a-time latency. The issue\'s target (p50 ratio ≤ 3) is judged for the in-process and the Redis lock provider; PostgreSQL + Redis is shown for the scaled-out topology.',
+    "Baseline: GET /api/bench/constant padded to the run answer's size, on the same console. Candidate: run-now over REST with a valid token, empty tables; the answer carries the fresh view. p50 of one-at-a-time latency. The issue's target (p50 ratio ≤ 3) is judged for the in-process and the Redis lock provider; PostgreSQL + Redis is shown for the scaled-out topology.",
     { baseline: 'constant route p50', candidate: 'run-now p50' },
   );
   for (const { topology, judged } of setups) {
@@ -68,7 +66,9 @@ export async function runOverheadBenchmark(options: BenchOptions, services: Serv
         }
         const b = summary(base);
         const r = summary(runs);
-        process.stdout.write(`  ${topology.label.padEnd(26)} ${key.padEnd(31)} constant p50 ${fmt(b.p50, 2)} ms  run p50 ${fmt(r.p50, 2)} ms  run p95 ${fmt(r.p95, 2)} ms\n`);
+        process.stdout.write(
+          `  ${topology.label.padEnd(26)} ${key.padEnd(31)} constant p50 ${fmt(b.p50, 2)} ms  run p50 ${fmt(r.p50, 2)} ms  run p95 ${fmt(r.p95, 2)} ms\n`,
+        );
         compare(table, `${topology.label}: ${key}`, b.p50, r.p50, { unit: 'ms', digits: 2, target: judged ? { op: '<=', limit: 3 } : undefined });
       }
     } finally {

@@ -43,7 +43,10 @@ function machine(): string[] {
     `os: ${os.type()} ${os.release()}`,
     `node: ${process.version}`,
     `next ${pkg('next')}, react ${pkg('react')}, kysely ${pkg('kysely')}, better-sqlite3 ${pkg('better-sqlite3')}, pg ${pkg('pg')}, ioredis ${pkg('ioredis')}, playwright ${pkg('playwright')}, autocannon ${pkg('autocannon')}`,
-    `load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   ];
 }
 
@@ -59,7 +62,9 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(`npm run bench -- [--only=${Object.keys(BENCHMARKS).join(',')}] [--quick] [--rounds=N] [--update-docs] [--strict]\nSee docs/performance.md "How to reproduce".`);
+    console.log(
+      `npm run bench -- [--only=${Object.keys(BENCHMARKS).join(',')}] [--quick] [--rounds=N] [--update-docs] [--strict]\nSee docs/performance.md "How to reproduce".`,
+    );
     return 0;
   }
   const names = (values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(BENCHMARKS)) as Name[];
@@ -96,10 +101,12 @@ async function main(): Promise<number> {
   const verdicts = tables.flatMap((t) => t.rows.filter((r) => r.verdict !== '').map((r) => `${r.verdict}  ${t.title.split(' — ')[0]}: ${r.metric}`));
   console.log(`\nTargets:\n${verdicts.map((v) => `  ${v}`).join('\n')}`);
   const failed = verdicts.filter((v) => v.startsWith('FAIL')).length;
-  console.log(`\n${verdicts.length - failed} targets met, ${failed} missed${failures.length ? `, ${failures.length} benchmark(s) could not run` : ''}; ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  console.log(
+    `\n${verdicts.length - failed} targets met, ${failed} missed${failures.length ? `, ${failures.length} benchmark(s) could not run` : ''}; ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  );
 
   const markdown = [
-    `Run of ${new Date().toISOString()} (${options.quick ? 'quick: NOT the issue\'s durations' : 'full'}${values.only ? `, only ${values.only}` : ''}).`,
+    `Run of ${new Date().toISOString()} (${options.quick ? "quick: NOT the issue's durations" : 'full'}${values.only ? `, only ${values.only}` : ''}).`,
     '',
     '```',
     ...header,

@@ -67,7 +67,10 @@ test('a token created in the console works against REST, and once revoked gets 4
   expect(((await ok.json()) as { automations: unknown[] }).automations).toHaveLength(4);
 
   await page.getByTestId(`token-row-${name}`).getByRole('button', { name: 'Revoke' }).click();
-  await page.getByRole('dialog', { name: `Revoke token “${name}”?` }).getByRole('button', { name: 'Revoke token' }).click();
+  await page
+    .getByRole('dialog', { name: `Revoke token “${name}”?` })
+    .getByRole('button', { name: 'Revoke token' })
+    .click();
   await expect(page.getByTestId(`token-row-${name}`)).toContainText('revoked');
   const refused = await request.get('/api/client/v1/automations', { headers: { authorization: `Bearer ${token}` } });
   expect(refused.status()).toBe(401);

@@ -12,12 +12,18 @@ test('an admin ends another session of theirs from the Operators page, after con
   await signIn(page, ADMIN.email, ADMIN.password);
 
   await page.goto('/admin/operators');
-  await page.getByRole('row', { name: new RegExp(ADMIN.email) }).getByRole('button', { name: 'Sessions' }).click();
+  await page
+    .getByRole('row', { name: new RegExp(ADMIN.email) })
+    .getByRole('button', { name: 'Sessions' })
+    .click();
   const panel = page.getByRole('region', { name: `Sessions of ${ADMIN.email}` });
   await expect(panel.getByRole('row')).toHaveCount(3); // header + this session + the other browser's
   await expect(panel.getByText('(this session)')).toBeVisible();
 
-  const otherRow = panel.getByRole('row').filter({ hasNotText: '(this session)' }).filter({ has: page.getByRole('button', { name: 'End' }) });
+  const otherRow = panel
+    .getByRole('row')
+    .filter({ hasNotText: '(this session)' })
+    .filter({ has: page.getByRole('button', { name: 'End' }) });
   await otherRow.getByRole('button', { name: 'End' }).click();
   const dialog = page.getByRole('dialog', { name: `End this session of ${ADMIN.email}?` });
   await expect(dialog).toBeVisible();

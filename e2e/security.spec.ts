@@ -7,11 +7,24 @@ test('no page of the console violates its own Content Security Policy', async ({
   await page.addInitScript(() => {
     const seen: string[] = [];
     (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      seen.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber}`),
+    );
   });
   await signIn(page);
   await expect(page.getByTestId('live-status')).toHaveText(/Live/);
-  for (const path of ['/automations', '/inference', '/alerts', '/incidents', '/browser', '/tenants', '/admin/tokens', '/admin/operators', '/admin/audit', '/account']) {
+  for (const path of [
+    '/automations',
+    '/inference',
+    '/alerts',
+    '/incidents',
+    '/browser',
+    '/tenants',
+    '/admin/tokens',
+    '/admin/operators',
+    '/admin/audit',
+    '/account',
+  ]) {
     await page.goto(path);
     await expect(page.locator('main').first()).toBeVisible();
     // Hydrated: the page's client code ran (a refused script would leave the server HTML inert).

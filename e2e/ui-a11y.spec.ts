@@ -12,7 +12,19 @@ const WIDTHS = [
 ] as const;
 
 // The last is the 404, which renders inside the shell.
-const PAGES = ['/automations', '/inference', '/alerts', '/incidents', '/browser', '/tenants', '/admin/tokens', '/admin/operators', '/admin/audit', '/account', '/no-such-page'];
+const PAGES = [
+  '/automations',
+  '/inference',
+  '/alerts',
+  '/incidents',
+  '/browser',
+  '/tenants',
+  '/admin/tokens',
+  '/admin/operators',
+  '/admin/audit',
+  '/account',
+  '/no-such-page',
+];
 
 /** Opens one dialog on the current page; the scan then runs with it open. */
 type Opener = { page: string; name: string; open(page: Page): Promise<void> };
@@ -20,13 +32,49 @@ type Opener = { page: string; name: string; open(page: Page): Promise<void> };
 const DIALOGS: Opener[] = [
   { page: '/automations', name: 'pause', open: (p) => p.getByTestId('card-alert-evaluation').getByRole('button', { name: 'Pause' }).click() },
   { page: '/inference', name: 'add server', open: (p) => p.getByRole('button', { name: 'Add server' }).click() },
-  { page: '/alerts', name: 'delete rule', open: (p) => p.getByRole('row', { name: /a11y rule/ }).getByRole('button', { name: 'Delete' }).click() },
-  { page: '/tenants', name: 'delete tenant', open: (p) => p.getByRole('row', { name: /a11y tenant/ }).getByRole('button', { name: 'Delete' }).click() },
-  { page: '/admin/tokens', name: 'revoke token', open: (p) => p.getByRole('row', { name: /a11y-token/ }).getByRole('button', { name: 'Revoke' }).click() },
-  { page: '/admin/operators', name: 'change role', open: async (p) => {
-    await p.getByLabel('Role of a11y-viewer@e2e.test').selectOption('admin');
-  } },
-  { page: '/admin/operators', name: 'disable operator', open: (p) => p.getByRole('row', { name: /a11y-viewer/ }).getByRole('button', { name: 'Disable' }).click() },
+  {
+    page: '/alerts',
+    name: 'delete rule',
+    open: (p) =>
+      p
+        .getByRole('row', { name: /a11y rule/ })
+        .getByRole('button', { name: 'Delete' })
+        .click(),
+  },
+  {
+    page: '/tenants',
+    name: 'delete tenant',
+    open: (p) =>
+      p
+        .getByRole('row', { name: /a11y tenant/ })
+        .getByRole('button', { name: 'Delete' })
+        .click(),
+  },
+  {
+    page: '/admin/tokens',
+    name: 'revoke token',
+    open: (p) =>
+      p
+        .getByRole('row', { name: /a11y-token/ })
+        .getByRole('button', { name: 'Revoke' })
+        .click(),
+  },
+  {
+    page: '/admin/operators',
+    name: 'change role',
+    open: async (p) => {
+      await p.getByLabel('Role of a11y-viewer@e2e.test').selectOption('admin');
+    },
+  },
+  {
+    page: '/admin/operators',
+    name: 'disable operator',
+    open: (p) =>
+      p
+        .getByRole('row', { name: /a11y-viewer/ })
+        .getByRole('button', { name: 'Disable' })
+        .click(),
+  },
 ];
 
 async function settled(page: Page, path: string): Promise<void> {
@@ -42,7 +90,9 @@ async function scan(page: Page, where: string, within?: string): Promise<string[
   const result = await builder.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .flatMap((v) => v.nodes.map((n) => `${where}: ${v.id} (${v.impact}) ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1, 2).join('').trim() ?? ''}`));
+    .flatMap((v) =>
+      v.nodes.map((n) => `${where}: ${v.id} (${v.impact}) ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1, 2).join('').trim() ?? ''}`),
+    );
 }
 
 async function overflow(page: Page, where: string): Promise<string[]> {
@@ -59,7 +109,10 @@ async function smallTargets(page: Page, where: string): Promise<string[]> {
       const target = el instanceof HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio') ? (el.closest('label') ?? el) : el;
       const box = target.getBoundingClientRect();
       if (box.width <= 2 || box.height <= 2 || getComputedStyle(target).visibility === 'hidden') continue; // not shown (sr-only)
-      if (box.width < 44 || box.height < 44) out.push(`${el.tagName.toLowerCase()} "${(el.textContent ?? el.getAttribute('aria-label') ?? '').trim().slice(0, 30)}" ${Math.round(box.width)}×${Math.round(box.height)}`);
+      if (box.width < 44 || box.height < 44)
+        out.push(
+          `${el.tagName.toLowerCase()} "${(el.textContent ?? el.getAttribute('aria-label') ?? '').trim().slice(0, 30)}" ${Math.round(box.width)}×${Math.round(box.height)}`,
+        );
     }
     return out;
   });

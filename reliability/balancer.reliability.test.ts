@@ -35,7 +35,9 @@ async function startNginx(upstreams: number[]): Promise<{ url: string; stop: () 
   if (servers !== upstreams.length) throw new Error(`the sample config names ${servers} upstream servers, the test ${upstreams.length}`);
   const confPath = path.join(dir.dir, 'nginx.conf');
   fs.writeFileSync(confPath, conf);
-  const child: ChildProcess = spawn(NGINX, ['-p', dir.dir, '-c', confPath, '-e', path.join(dir.dir, 'logs/error.log'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(NGINX, ['-p', dir.dir, '-c', confPath, '-e', path.join(dir.dir, 'logs/error.log'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -43,7 +45,12 @@ async function startNginx(upstreams: number[]): Promise<{ url: string; stop: () 
   const errors = () => `${stderr}${fs.readFileSync(path.join(dir.dir, 'logs/error.log'), 'utf8')}`;
   await waitFor('nginx listening', 10_000, async () => {
     if (child.exitCode !== null) throw new Error(`nginx exited: ${errors()}`);
-    return (await fetch(`${url}/api/health`).then((r) => r.status, () => 0)) === 200 || undefined;
+    return (
+      (await fetch(`${url}/api/health`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200 || undefined
+    );
   });
   return {
     url,
@@ -91,13 +98,21 @@ describe.skipIf(!available)('two instances behind nginx, round robin', () => {
     });
     const bytes = Buffer.from(await res.arrayBuffer());
     const json = res.headers.get('content-type')?.includes('json') ?? false;
-    return { status: res.status, servedBy: res.headers.get('x-served-by') ?? '', body: json ? (JSON.parse(bytes.toString()) as Record<string, unknown>) : {}, bytes };
+    return {
+      status: res.status,
+      servedBy: res.headers.get('x-served-by') ?? '',
+      body: json ? (JSON.parse(bytes.toString()) as Record<string, unknown>) : {},
+      bytes,
+    };
   }
   const session = (a: Answer) => a.body.session as { id: string; status: string; title: string | null; ownerInstanceId: string; closeReason: string | null };
 
   beforeAll(async () => {
     pages = await startPages();
-    cluster = await startCluster({ ids: ['lb-a', 'lb-b'], env: { TRUSTED_PROXY_HOPS: '1', AUTH_FAILURES_PER_MINUTE: '3', BROWSER_MAX_SESSIONS: '4', TENANT_MAX_BROWSER_SESSIONS: '4' } });
+    cluster = await startCluster({
+      ids: ['lb-a', 'lb-b'],
+      env: { TRUSTED_PROXY_HOPS: '1', AUTH_FAILURES_PER_MINUTE: '3', BROWSER_MAX_SESSIONS: '4', TENANT_MAX_BROWSER_SESSIONS: '4' },
+    });
     const [a, b] = cluster.instances as [ConsoleProcess, ConsoleProcess];
     nginx = await startNginx([a.port, b.port]);
     const scopes = ['automations:read', 'automations:write', 'inference:read', 'inference:write', 'browser:read', 'browser:write'] as const;
@@ -143,10 +158,14 @@ describe.skipIf(!available)('two instances behind nginx, round robin', () => {
     // The failed-authentication limit counts per client address (3 a minute here), shared through Redis.
     const bad = (from: string, forged?: string) =>
       new Promise<number>((resolve, reject) => {
-        const req = http.request(`${nginx.url}/api/client/v1/automations`, { localAddress: from, headers: { authorization: 'Bearer nope', ...(forged ? { 'x-forwarded-for': forged } : {}) } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = http.request(
+          `${nginx.url}/api/client/v1/automations`,
+          { localAddress: from, headers: { authorization: 'Bearer nope', ...(forged ? { 'x-forwarded-for': forged } : {}) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -163,10 +182,16 @@ describe.skipIf(!available)('two instances behind nginx, round robin', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'admin@console.local', password: 'reliability-password' }),
     });
-    const cookie = login.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`))?.split(';')[0];
+    const cookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith(`${SESSION_COOKIE}=`))
+      ?.split(';')[0];
     expect(login.status).toBe(200);
     const controller = new AbortController();
-    const res = await fetch(`${nginx.url}/api/trpc/automations.onChange`, { headers: { accept: 'text/event-stream', cookie: cookie ?? '' }, signal: controller.signal });
+    const res = await fetch(`${nginx.url}/api/trpc/automations.onChange`, {
+      headers: { accept: 'text/event-stream', cookie: cookie ?? '' },
+      signal: controller.signal,
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     let text = '';
@@ -219,7 +244,10 @@ describe.skipIf(!available)('two instances behind nginx, round robin', () => {
     const forwarded = answers.filter((a) => a.servedBy !== portOf(owner)).length;
     // Round robin sends every other call to the instance that does not hold the page.
     expect(forwarded).toBeGreaterThanOrEqual(4);
-    report('balancer browser session', `${answers.length + 1} calls (create, 4 × navigate + screenshot, close) all answered; ${forwarded} reached the other instance and were forwarded to the owner`);
+    report(
+      'balancer browser session',
+      `${answers.length + 1} calls (create, 4 × navigate + screenshot, close) all answered; ${forwarded} reached the other instance and were forwarded to the owner`,
+    );
   });
 
   it('one instance SIGKILLed mid-way: every call the survivor can answer is answered; the dead one’s session ends with it', async () => {

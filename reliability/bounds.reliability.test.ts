@@ -35,7 +35,15 @@ function rawRequest(
     if (Buffer.isBuffer(init.body)) headers['content-length'] = String(init.body.byteLength);
     else if (init.body) headers['transfer-encoding'] = 'chunked';
     const req = http.request(
-      { host: '127.0.0.1', port: target.port, path, method: init.method ?? 'GET', headers, localAddress: init.agent ? undefined : (init.from ?? '127.0.0.1'), agent: init.agent ?? false },
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path,
+        method: init.method ?? 'GET',
+        headers,
+        localAddress: init.agent ? undefined : (init.from ?? '127.0.0.1'),
+        agent: init.agent ?? false,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -94,16 +102,19 @@ async function sessionCookie(target: ConsoleProcess, email: string, password: st
 function openStream(target: ConsoleProcess, cookie: string): { first: Promise<string>; close: () => void } {
   let request: http.ClientRequest | null = null;
   const first = new Promise<string>((resolve, reject) => {
-    request = http.get({ host: '127.0.0.1', port: target.port, path: '/api/trpc/automations.onChange', headers: { cookie, accept: 'text/event-stream' }, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        text += d;
-        if (/alert-evaluation|serialized-error\ndata: [^\n]+\n/.test(text)) resolve(text);
-      });
-      res.on('error', () => undefined);
-      res.on('end', () => resolve(text));
-    });
+    request = http.get(
+      { host: '127.0.0.1', port: target.port, path: '/api/trpc/automations.onChange', headers: { cookie, accept: 'text/event-stream' }, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+          if (/alert-evaluation|serialized-error\ndata: [^\n]+\n/.test(text)) resolve(text);
+        });
+        res.on('error', () => undefined);
+        res.on('end', () => resolve(text));
+      },
+    );
     request.on('error', (error) => reject(error));
   });
   return { first, close: () => request?.destroy() };
@@ -174,7 +185,10 @@ describe('bounded work for callers who are not yet known', () => {
       expect(a.status).toBe(413);
       expect(JSON.parse(a.text)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     }
-    report('10 MB tRPC body', `3 × content-length + 3 × chunked → 413; RSS ${Math.round(baseline / 1024)} → peak ${Math.round(peak / 1024)} → ${Math.round(after / 1024)} MiB (+${Math.round((peak - baseline) / 1024)} MiB at peak)`);
+    report(
+      '10 MB tRPC body',
+      `3 × content-length + 3 × chunked → 413; RSS ${Math.round(baseline / 1024)} → peak ${Math.round(peak / 1024)} → ${Math.round(after / 1024)} MiB (+${Math.round((peak - baseline) / 1024)} MiB at peak)`,
+    );
     // Less than one body: a body read whole would grow the process by its size at least (and a 150 MB one grew it
     // by 530 MB before the cap). Measured +5 to +8 MiB: the capped read, Node's socket buffers and V8's own noise.
     expect(peak - baseline).toBeLessThan(10 * 1024);
@@ -203,9 +217,17 @@ describe('bounded work for callers who are not yet known', () => {
     expect(JSON.parse(batch.text).error).toMatch(/at most 16 calls; this one has 2000/);
     const logins = Array.from({ length: 20 }, () => 'auth.login').join(',');
     const input = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [i, { email: 'admin@console.local', password: `guess-${i}` }]));
-    const batchedLogin = await rawRequest(main, `/api/trpc/${logins}?batch=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(input)) });
+    const batchedLogin = await rawRequest(main, `/api/trpc/${logins}?batch=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(input)),
+    });
     expect(batchedLogin.status).toBe(400);
-    const pair = await rawRequest(main, '/api/trpc/auth.login,auth.me?batch=1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from('{"0":{"email":"a@b.co","password":"xxxxxxxx"}}') });
+    const pair = await rawRequest(main, '/api/trpc/auth.login,auth.me?batch=1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"0":{"email":"a@b.co","password":"xxxxxxxx"}}'),
+    });
     expect(pair.status).toBe(400);
     expect(JSON.parse(pair.text).error).toMatch(/auth.login cannot be batched/);
     report('batch caps', `2,000-call GET batch → ${batch.status}; 20 batched sign-ins → ${batchedLogin.status}; auth.login + another call → ${pair.status}`);
@@ -213,7 +235,9 @@ describe('bounded work for callers who are not yet known', () => {
 
   it('8 parallel batched sign-in floods leave /api/health p95 within 2× its idle value', async () => {
     const logins = Array.from({ length: 20 }, () => 'auth.login').join(',');
-    const batchInput = Buffer.from(JSON.stringify(Object.fromEntries(Array.from({ length: 20 }, (_, k) => [k, { email: `nobody${k}@flood.test`, password: 'guess-guess' }]))));
+    const batchInput = Buffer.from(
+      JSON.stringify(Object.fromEntries(Array.from({ length: 20 }, (_, k) => [k, { email: `nobody${k}@flood.test`, password: 'guess-guess' }]))),
+    );
     /**
      * Times /api/health in rounds that alternate quiet and flooded windows (the machine's other load then falls
      * on both alike), with 8 floods from 8 addresses over keep-alive connections. Each flood sends a batch of 20
@@ -234,7 +258,14 @@ describe('bounded work for callers who are not yet known', () => {
           let stop = false;
           const flood = async (agent: http.Agent, i: number) => {
             while (!stop) {
-              const answers = [await rawRequest(main, `/api/trpc/${logins}?batch=1`, { method: 'POST', agent, headers: { 'content-type': 'application/json' }, body: batchInput })];
+              const answers = [
+                await rawRequest(main, `/api/trpc/${logins}?batch=1`, {
+                  method: 'POST',
+                  agent,
+                  headers: { 'content-type': 'application/json' },
+                  body: batchInput,
+                }),
+              ];
               if (alone) answers.push(await login(main, `flood${i}-${n++}@flood.test`, 'guess-guess', agent));
               for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
               await sleep(100);
@@ -269,11 +300,17 @@ describe('bounded work for callers who are not yet known', () => {
     const statuses: number[] = [];
     let retryAfter = '';
     for (let i = 0; i < 8; i++) {
-      const res = await login(signIn, 'rotate@bounds.test', `wrong-${i}`, '127.0.2.1', { 'x-forwarded-for': `198.51.100.${i + 1}`, 'x-console-peer': `203.0.113.${i + 1}` });
+      const res = await login(signIn, 'rotate@bounds.test', `wrong-${i}`, '127.0.2.1', {
+        'x-forwarded-for': `198.51.100.${i + 1}`,
+        'x-console-peer': `203.0.113.${i + 1}`,
+      });
       statuses.push(res.status);
       if (res.status === 429) retryAfter = String(res.headers['retry-after'] ?? '');
     }
-    report('rotating X-Forwarded-For', `8 wrong sign-ins, each with a new X-Forwarded-For and x-console-peer: ${statuses.join(', ')} (Retry-After ${retryAfter} s)`);
+    report(
+      'rotating X-Forwarded-For',
+      `8 wrong sign-ins, each with a new X-Forwarded-For and x-console-peer: ${statuses.join(', ')} (Retry-After ${retryAfter} s)`,
+    );
     expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     expect(statuses.slice(3).every((s) => s === 429)).toBe(true);
@@ -328,7 +365,10 @@ describe('bounded work for callers who are not yet known', () => {
     }
     const other = await rawRequest(main, '/api/client/v1/automations', { from: '127.0.4.2', headers: { authorization: `Bearer ${cluster.token}` } });
     const first429 = statuses.indexOf(429);
-    report('forged-token flood', `40 well-formed forged tokens: ${statuses.filter((s) => s === 401).length} × 401, then 429 from request ${first429 + 1} (Retry-After ${retryAfter} s); a valid token from another client → ${other.status}`);
+    report(
+      'forged-token flood',
+      `40 well-formed forged tokens: ${statuses.filter((s) => s === 401).length} × 401, then 429 from request ${first429 + 1} (Retry-After ${retryAfter} s); a valid token from another client → ${other.status}`,
+    );
     expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(30).every((s) => s === 429)).toBe(true);
     expect(Number(retryAfter)).toBeGreaterThan(0);
@@ -344,12 +384,18 @@ describe('bounded work for callers who are not yet known', () => {
 
   it('with Redis, the per-token limit holds across two instances', async () => {
     const limit = 20;
-    const [a, b] = await Promise.all([cluster.start('bounds-tok-a', { API_RATE_LIMIT_PER_MINUTE: String(limit) }), cluster.start('bounds-tok-b', { API_RATE_LIMIT_PER_MINUTE: String(limit) })]);
+    const [a, b] = await Promise.all([
+      cluster.start('bounds-tok-a', { API_RATE_LIMIT_PER_MINUTE: String(limit) }),
+      cluster.start('bounds-tok-b', { API_RATE_LIMIT_PER_MINUTE: String(limit) }),
+    ]);
     const { token } = await cluster.shared.c.tokens.create(testCaller('test'), { name: 'bounds-shared-limit', scopes: ['automations:read'] });
     const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => cluster.api(i % 2 ? a : b, '/automations', { token })));
     const allowed = answers.filter((r) => r.status === 200).length;
     const limited = answers.filter((r) => r.status === 429).length;
-    report('per-token limit across instances', `limit ${limit}/min on each of 2 instances, 60 requests split between them: ${allowed} allowed, ${limited} × 429`);
+    report(
+      'per-token limit across instances',
+      `limit ${limit}/min on each of 2 instances, 60 requests split between them: ${allowed} allowed, ${limited} × 429`,
+    );
     expect(allowed).toBeLessThanOrEqual(limit);
     expect(allowed + limited).toBe(60);
   });
@@ -376,7 +422,10 @@ describe('bounded work for callers who are not yet known', () => {
       st.close();
     }
     for (const st of [adminFourth, ...viewerStreams, viewerThird]) st.close();
-    report('live-stream caps', `per operator 3, per instance 5: admin's 4th → ${/TOO_MANY_REQUESTS/.test(overOperator) ? 'TOO_MANY_REQUESTS' : 'stream'}; viewer's 3rd with 5 open → ${/TOO_MANY_REQUESTS/.test(overInstance) ? 'TOO_MANY_REQUESTS' : 'stream'}; after the admin's closed → ${/alert-evaluation/.test(again) ? 'stream' : 'refused'}`);
+    report(
+      'live-stream caps',
+      `per operator 3, per instance 5: admin's 4th → ${/TOO_MANY_REQUESTS/.test(overOperator) ? 'TOO_MANY_REQUESTS' : 'stream'}; viewer's 3rd with 5 open → ${/TOO_MANY_REQUESTS/.test(overInstance) ? 'TOO_MANY_REQUESTS' : 'stream'}; after the admin's closed → ${/alert-evaluation/.test(again) ? 'stream' : 'refused'}`,
+    );
     for (const text of opened) expect(text).toMatch(/alert-evaluation/);
     expect(overOperator).toMatch(/TOO_MANY_REQUESTS/);
     expect(overOperator).toMatch(/Too many live views open for this operator \(3\)/);
@@ -398,7 +447,11 @@ describe('bounded work for callers who are not yet known', () => {
     const message = String((JSON.parse(res.text) as { error?: { message?: string } }).error?.message);
     const reference = /^Internal error \(reference ([0-9a-f]{8})\)$/.exec(message)?.[1];
     await sleep(200);
-    const logLine = main.output().split('\n').find((line) => reference !== undefined && line.includes(reference)) ?? '';
+    const logLine =
+      main
+        .output()
+        .split('\n')
+        .find((line) => reference !== undefined && line.includes(reference)) ?? '';
     report('masked tRPC error', `client saw "${message}" (${res.status}); log line has the reference and the cause: ${/audit_log/.test(logLine)}`);
     expect(res.status).toBe(500);
     expect(reference).toBeDefined();

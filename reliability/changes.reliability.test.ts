@@ -49,7 +49,11 @@ function firstRefusal(p: ConsoleProcess, token: string, timeoutMs: number): { re
 
 /** Signs in over tRPC and returns the session cookie's value. */
 async function signIn(p: ConsoleProcess, email: string, password: string): Promise<string> {
-  const res = await fetch(`${p.url}/api/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const res = await fetch(`${p.url}/api/trpc/auth.login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
   const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
   if (res.status !== 200 || !cookie) throw new Error(`sign-in of ${email} failed: ${res.status} ${await res.text()}`);
   return decodeURIComponent(cookie.slice(SESSION_COOKIE.length + 1).split(';')[0] ?? '');
@@ -116,7 +120,9 @@ class BoardStream {
   }
 
   stateOf(key: string): string | undefined {
-    return this.views().at(-1)?.find((v) => v.key === key)?.state;
+    return this.views()
+      .at(-1)
+      ?.find((v) => v.key === key)?.state;
   }
 
   /** When the server ended the stream (0 while open). */
@@ -187,7 +193,10 @@ describe('changes from other processes, embedded default (two consoles and the C
       watch.stop();
       delays.push(refusedAt - Number(row.revoked_at));
     }
-    report('CLI tokens revoke → refused (SQLite, change feed)', `${delays.join(', ')} ms after the revocation was written (3 rounds; bound ${BOUND_MS} ms; the lookup cache alone would allow up to 5,000 ms)`);
+    report(
+      'CLI tokens revoke → refused (SQLite, change feed)',
+      `${delays.join(', ')} ms after the revocation was written (3 rounds; bound ${BOUND_MS} ms; the lookup cache alone would allow up to 5,000 ms)`,
+    );
     for (const delay of delays) expect(delay).toBeLessThan(BOUND_MS);
   });
 
@@ -200,11 +209,16 @@ describe('changes from other processes, embedded default (two consoles and the C
     streams.push(stream);
 
     expect(await cli(env, 'users', 'disable', 'wall@example.com')).toContain('Disabled wall@example.com');
-    const disabledAt = Number((await t.c.database.db.selectFrom('operators').select('disabled_at').where('email', '=', 'wall@example.com').executeTakeFirstOrThrow()).disabled_at);
+    const disabledAt = Number(
+      (await t.c.database.db.selectFrom('operators').select('disabled_at').where('email', '=', 'wall@example.com').executeTakeFirstOrThrow()).disabled_at,
+    );
     const refusedA = await sessionStatus(a, session);
     const refusedB = await sessionStatus(b, session);
     const endedAt = await stream.until('the stream to end', 5_000, () => (stream.endTime() > 0 ? stream.endTime() : undefined));
-    report('CLI users disable → refused (SQLite)', `next request 401 on both consoles; open board stream closed ${endedAt - disabledAt} ms after the disable was written (bound ${BOUND_MS} ms)`);
+    report(
+      'CLI users disable → refused (SQLite)',
+      `next request 401 on both consoles; open board stream closed ${endedAt - disabledAt} ms after the disable was written (bound ${BOUND_MS} ms)`,
+    );
     expect([refusedA, refusedB]).toEqual([401, 401]);
     expect(endedAt - disabledAt).toBeLessThan(BOUND_MS);
   });
@@ -217,7 +231,10 @@ describe('changes from other processes, embedded default (two consoles and the C
     streams.push(stream);
     const delays: number[] = [];
     for (const action of ['pause', 'resume', 'pause'] as const) {
-      const res = await fetch(`${b.url}/api/client/v1/automations/inference-monitoring-poll/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${b.url}/api/client/v1/automations/inference-monitoring-poll/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
       const answeredAt = Date.now();
       expect(res.status).toBe(200);
       const paused = action === 'pause';
@@ -226,7 +243,10 @@ describe('changes from other processes, embedded default (two consoles and the C
       );
       delays.push(shownAt - answeredAt);
     }
-    report('pause on console B → board stream of console A (SQLite)', `${delays.join(', ')} ms after B answered (pause, resume, pause; bound ${BOUND_MS} ms; without the feed, up to the 15 s stream refresh)`);
+    report(
+      'pause on console B → board stream of console A (SQLite)',
+      `${delays.join(', ')} ms after B answered (pause, resume, pause; bound ${BOUND_MS} ms; without the feed, up to the 15 s stream refresh)`,
+    );
     for (const delay of delays) expect(delay).toBeLessThan(BOUND_MS);
   });
 
@@ -248,7 +268,10 @@ describe('changes from other processes, embedded default (two consoles and the C
     expect(res.status).toBe(200);
     expect([await sessionStatus(b, session), await sessionStatus(a, session)]).toEqual([401, 401]);
     const streamEndedAt = await onB.until('the stream on B to end', 5_000, () => (onB.endTime() > 0 ? onB.endTime() : undefined));
-    report('admin ends sessions on A → refused everywhere (SQLite)', `next request 401 on B and A; B's open stream closed ${streamEndedAt - endedAt} ms after A answered (bound ${BOUND_MS} ms)`);
+    report(
+      'admin ends sessions on A → refused everywhere (SQLite)',
+      `next request 401 on B and A; B's open stream closed ${streamEndedAt - endedAt} ms after A answered (bound ${BOUND_MS} ms)`,
+    );
     expect(streamEndedAt - endedAt).toBeLessThan(BOUND_MS);
   });
 });
@@ -276,7 +299,10 @@ describe('changes from other processes, PostgreSQL + Redis', () => {
       watch.stop();
       delays.push(refusedAt - Number(row.revoked_at));
     }
-    report('CLI tokens revoke → refused (PostgreSQL + Redis pub/sub)', `${delays.join(', ')} ms after the revocation was written (3 rounds; bound ${BOUND_MS} ms)`);
+    report(
+      'CLI tokens revoke → refused (PostgreSQL + Redis pub/sub)',
+      `${delays.join(', ')} ms after the revocation was written (3 rounds; bound ${BOUND_MS} ms)`,
+    );
     for (const delay of delays) expect(delay).toBeLessThan(BOUND_MS);
   });
 });

@@ -67,7 +67,11 @@ export interface Cluster {
   token: string;
   /** Starts (or restarts) an instance with the given id and extra environment. */
   start(id: string, extra?: Record<string, string>): Promise<ConsoleProcess>;
-  api(instance: ConsoleProcess, path: string, init?: { method?: string; body?: unknown; token?: string }): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
+  api(
+    instance: ConsoleProcess,
+    path: string,
+    init?: { method?: string; body?: unknown; token?: string },
+  ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>;
   stop(): Promise<void>;
 }
 
@@ -85,7 +89,10 @@ export async function startCluster(options: { ids: string[]; env?: Record<string
     API_RATE_LIMIT_PER_MINUTE: '1000000',
     ...options.env,
   };
-  const { token } = await shared.c.tokens.create(systemCaller('reliability', 'api'), { name: 'reliability', scopes: ['automations:read', 'automations:write', 'metrics:read'] });
+  const { token } = await shared.c.tokens.create(systemCaller('reliability', 'api'), {
+    name: 'reliability',
+    scopes: ['automations:read', 'automations:write', 'metrics:read'],
+  });
   const instances: ConsoleProcess[] = [];
   const byId = new Map<string, ConsoleProcess>();
   const cluster: Cluster = {

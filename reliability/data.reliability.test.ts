@@ -59,7 +59,13 @@ describe('data safety on the embedded SQLite database', () => {
     await sleep(1500);
     const restarted = await startConsole({ ...env, INSTANCE_ID: 'sqlite-a' });
     processes.push(restarted);
-    const stuck = await db.c.database.db.selectFrom('automation_runs').select(['id', 'started_at']).where('instance_id', '=', 'sqlite-a').where('outcome', '=', 'running').where('started_at', '<', Date.now() - 5000).execute();
+    const stuck = await db.c.database.db
+      .selectFrom('automation_runs')
+      .select(['id', 'started_at'])
+      .where('instance_id', '=', 'sqlite-a')
+      .where('outcome', '=', 'running')
+      .where('started_at', '<', Date.now() - 5000)
+      .execute();
     expect(stuck).toEqual([]);
     const integrity = await sql<{ integrity_check: string }>`PRAGMA integrity_check`.execute(db.c.database.db);
     expect(integrity.rows[0]?.integrity_check).toBe('ok');

@@ -70,7 +70,9 @@ describe('faults', () => {
     const scheduler = await cluster.start('r11-scheduler');
     const server = await cluster.start('r11-server', { SCHEDULER: 'off' });
     const c = cluster;
-    await waitFor('a scheduled run', 20_000, async () => ((await c.shared.c.runs.history('alert-evaluation', 5)).some((r) => r.trigger === 'schedule') ? true : undefined));
+    await waitFor('a scheduled run', 20_000, async () =>
+      (await c.shared.c.runs.history('alert-evaluation', 5)).some((r) => r.trigger === 'schedule') ? true : undefined,
+    );
     scheduler.child.kill('SIGSTOP');
     try {
       const frozenAt = Date.now();
@@ -78,7 +80,10 @@ describe('faults', () => {
         const view = (await c.api(server, '/automations/alert-evaluation')).body.automation as View | undefined;
         return view?.state === 'degraded' && view.lastError?.startsWith('Overdue') ? view : undefined;
       });
-      report('overdue detection', `"${overdue.value.lastError}" on the serving instance ${Date.now() - frozenAt} ms after the only scheduler froze (schedule every 2 s, grace 10 s)`);
+      report(
+        'overdue detection',
+        `"${overdue.value.lastError}" on the serving instance ${Date.now() - frozenAt} ms after the only scheduler froze (schedule every 2 s, grace 10 s)`,
+      );
     } finally {
       scheduler.child.kill('SIGCONT');
     }

@@ -60,7 +60,8 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
     cleanup = temp.cleanup;
     const env = { DATA_DIR: temp.dir, DATABASE_URL: '', REDIS_URL: '' };
     const c = await createContainer({ ...env, LOG_LEVEL: 'silent' });
-    token = (await c.tokens.create(testCaller('test'), { name: 'edges', scopes: ['automations:read', 'inference:write', 'inference:read', 'metrics:read'] })).token;
+    token = (await c.tokens.create(testCaller('test'), { name: 'edges', scopes: ['automations:read', 'inference:write', 'inference:read', 'metrics:read'] }))
+      .token;
     await c.close();
     console_ = await startConsole({ ...env, CONSOLE_ADMIN_PASSWORD: 'edges-password', CORS_ALLOWED_ORIGINS: ORIGIN });
   });
@@ -76,15 +77,29 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
     contract = contractChecker(served.body);
     const before = console_.output().length;
     let checked = 0;
-    const targets = [...PATHS, { target: '/metrics', methods: ['GET'] }, { target: '/api/health', methods: ['GET'] }, { target: '/api/trpc/auth.me', methods: ['GET', 'POST'] }];
+    const targets = [
+      ...PATHS,
+      { target: '/metrics', methods: ['GET'] },
+      { target: '/api/health', methods: ['GET'] },
+      { target: '/api/trpc/auth.me', methods: ['GET', 'POST'] },
+    ];
     for (const { target, methods } of targets) {
       for (const method of ['TRACE', 'PROPFIND', 'PATCH', 'MKCOL', 'PUT']) {
         if (methods.includes(method)) continue;
         const res = await raw(console_.url, method, target, { authorization: `Bearer ${token}` });
         expect(res.status, `${method} ${target}: ${res.body}`).toBe(405);
         expect(res.headers.allow, `${method} ${target}`).toBe(methods.join(', '));
-        expect(JSON.parse(res.body), `${method} ${target}`).toEqual({ error: `Method ${method} is not allowed here; use ${methods.join(', ')}`, code: 'METHOD_NOT_ALLOWED' });
-        if (target.startsWith(API)) contract.checkComponent('MethodNotAllowed', { status: res.status, headers: new Headers(res.headers as Record<string, string>), text: res.body, body: JSON.parse(res.body) as Record<string, unknown> });
+        expect(JSON.parse(res.body), `${method} ${target}`).toEqual({
+          error: `Method ${method} is not allowed here; use ${methods.join(', ')}`,
+          code: 'METHOD_NOT_ALLOWED',
+        });
+        if (target.startsWith(API))
+          contract.checkComponent('MethodNotAllowed', {
+            status: res.status,
+            headers: new Headers(res.headers as Record<string, string>),
+            text: res.body,
+            body: JSON.parse(res.body) as Record<string, unknown>,
+          });
         checked++;
       }
     }
@@ -100,7 +115,12 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
     }
     const unknown = await raw(console_.url, 'TRACE', `${API}/nothing/here`);
     expect(unknown.status).toBe(404);
-    contract.checkComponent('NoSuchEndpoint', { status: unknown.status, headers: new Headers(unknown.headers as Record<string, string>), text: unknown.body, body: JSON.parse(unknown.body) as Record<string, unknown> });
+    contract.checkComponent('NoSuchEndpoint', {
+      status: unknown.status,
+      headers: new Headers(unknown.headers as Record<string, string>),
+      text: unknown.body,
+      body: JSON.parse(unknown.body) as Record<string, unknown>,
+    });
     const log = console_.output().slice(before);
     expect(log).not.toMatch(/\n\s+at /);
     expect(log).not.toMatch(/unexpected error|TypeError|request failed/i);
@@ -112,7 +132,12 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
       const res = await raw(console_.url, 'GET', `${API}/automations?pad=${'a'.repeat(length)}`, { authorization: `Bearer ${token}` });
       expect(res.status, `${length}`).toBe(414);
       expect(JSON.parse(res.body)).toMatchObject({ code: 'URI_TOO_LONG' });
-      contract.check('GET', '/automations', { status: res.status, headers: new Headers(res.headers as Record<string, string>), text: res.body, body: JSON.parse(res.body) as Record<string, unknown> });
+      contract.check('GET', '/automations', {
+        status: res.status,
+        headers: new Headers(res.headers as Record<string, string>),
+        text: res.body,
+        body: JSON.parse(res.body) as Record<string, unknown>,
+      });
     }
     // A method Node's parser does not know at all: still the JSON 405, written by the server itself.
     const foreign = await rawSocket(console_.port, `BREW ${API}/automations HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -128,7 +153,11 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
 
   it('201 carries Location; the polled reads carry ETag and answer If-None-Match with 304', async () => {
     const auth = { authorization: `Bearer ${token}` };
-    const created = await fetch(`${console_.url}${API}/tenants`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Edge', slug: 'edge' }) });
+    const created = await fetch(`${console_.url}${API}/tenants`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Edge', slug: 'edge' }),
+    });
     expect(created.status).toBe(201);
     const { tenant } = (await created.json()) as { tenant: { id: string } };
     expect(created.headers.get('location')).toBe(`${API}/tenants/${tenant.id}`);
@@ -149,7 +178,8 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
   });
 
   it('CORS: named origins only, off for the others; the OpenAPI document readable from any origin', async () => {
-    const preflight = (origin: string) => raw(console_.url, 'OPTIONS', `${API}/automations`, { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' });
+    const preflight = (origin: string) =>
+      raw(console_.url, 'OPTIONS', `${API}/automations`, { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' });
     const allowed = await preflight(ORIGIN);
     expect(allowed.status).toBe(204);
     expect(allowed.headers['access-control-allow-origin']).toBe(ORIGIN);
@@ -168,7 +198,10 @@ describe('HTTP edges of a real console, as curl meets them (issue 15 §2)', () =
     expect(trpc.headers.get('access-control-allow-origin')).toBeNull();
     const doc = await fetch(`${console_.url}${API}/openapi.json`, { headers: { origin: 'https://any.example.org' } });
     expect(doc.headers.get('access-control-allow-origin')).toBe('*');
-    const docPreflight = await raw(console_.url, 'OPTIONS', `${API}/openapi.json`, { origin: 'https://any.example.org', 'access-control-request-method': 'GET' });
+    const docPreflight = await raw(console_.url, 'OPTIONS', `${API}/openapi.json`, {
+      origin: 'https://any.example.org',
+      'access-control-request-method': 'GET',
+    });
     expect(docPreflight.status).toBe(204);
     expect(docPreflight.headers['access-control-allow-origin']).toBe('*');
   });

@@ -91,7 +91,10 @@ async function signIn(p: ConsoleProcess): Promise<string> {
     body: JSON.stringify({ email: 'admin@console.local', password: 'reliability-password' }),
   });
   await res.arrayBuffer();
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').find((c) => c.startsWith('ac_session='));
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0] ?? '')
+    .find((c) => c.startsWith('ac_session='));
   if (res.status !== 200 || !cookie) throw new Error(`sign-in answered ${res.status}`);
   return cookie;
 }
@@ -123,7 +126,11 @@ describe('live streams followed by an EventSource client', () => {
       relay.cut();
       const lastSeen = client.events.at(-1) as Received;
       const before = observer.events.length;
-      for (const [key, action] of [['alert-evaluation', 'pause'], ['inference-monitoring-poll', 'pause'], ['alert-evaluation', 'resume']] as const) {
+      for (const [key, action] of [
+        ['alert-evaluation', 'pause'],
+        ['inference-monitoring-poll', 'pause'],
+        ['alert-evaluation', 'resume'],
+      ] as const) {
         const seen = observer.events.length;
         expect((await cluster.api(consoleA, `/automations/${key}/${action}`, { method: 'POST' })).status).toBe(200);
         await until(`the observer's event for ${action} ${key}`, 10_000, () => observer.events.length > seen);
@@ -171,13 +178,20 @@ describe('live streams followed by an EventSource client', () => {
     const live = follow(url, cookie);
     try {
       await until('the snapshot', 15_000, () => live.events.length > 0);
-      const logout = await fetch(`${consoleA.url}/api/trpc/auth.logout`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: '{}' });
+      const logout = await fetch(`${consoleA.url}/api/trpc/auth.logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: '{}',
+      });
       expect(logout.status).toBe(200);
       await until('the ended stream to give up', 15_000, () => live.es.readyState === EventSource.CLOSED);
       // Longer than EventSource's 3 s retry: no further attempt comes.
       await sleep(4_000);
       const attempts = relay.heads.filter((h) => h.startsWith('GET /api/trpc/automations.onChange'));
-      report('live 401', `anonymous: ${anonymous.errors.map((e) => e.code).join(',')}; signed out mid-stream: ${attempts.length - 1} request(s) then ${live.errors.map((e) => e.code ?? 'drop').join(',')}`);
+      report(
+        'live 401',
+        `anonymous: ${anonymous.errors.map((e) => e.code).join(',')}; signed out mid-stream: ${attempts.length - 1} request(s) then ${live.errors.map((e) => e.code ?? 'drop').join(',')}`,
+      );
       expect(anonymous.errors.map((e) => e.code)).toEqual([401]);
       // anonymous 1, the live stream 1, its one reconnect after the sign-out 1
       expect(attempts).toHaveLength(3);

@@ -49,7 +49,16 @@ interface Console {
 async function openConsole(env: Record<string, string>): Promise<Console> {
   const data = await testContainer('sqlite-local');
   const tenantId = (await data.c.tenants.service.create(testToken(), { name: 'Acme', slug: 'acme' })).id;
-  const scopes = ['automations:read', 'automations:write', 'inference:read', 'inference:write', 'alerts:read', 'alerts:write', 'browser:read', 'browser:write'] as const;
+  const scopes = [
+    'automations:read',
+    'automations:write',
+    'inference:read',
+    'inference:write',
+    'alerts:read',
+    'alerts:write',
+    'browser:read',
+    'browser:write',
+  ] as const;
   const platform = (await data.c.tokens.create(testCaller('test'), { name: 'platform', scopes: [...scopes] })).token;
   const tenant = (await data.c.tokens.create(testCaller('test'), { name: 'acme', scopes: [...scopes], tenantId })).token;
   const process = await startConsole({
@@ -90,7 +99,17 @@ function deliveriesOf(incident: Json): Json[] {
 }
 
 function downRule(tenantId: string, serverId: string, url: string): Json {
-  return { tenantId, name: `down ${url}`, metric: 'up', aggregation: 'last', operator: '==', threshold: 0, windowMinutes: 5, serverId, channels: [{ type: 'webhook', url }] };
+  return {
+    tenantId,
+    name: `down ${url}`,
+    metric: 'up',
+    aggregation: 'last',
+    operator: '==',
+    threshold: 0,
+    windowMinutes: 5,
+    serverId,
+    channels: [{ type: 'webhook', url }],
+  };
 }
 
 describe('outbound reach on a default install, with DEMO_FLEET=on', () => {
@@ -128,7 +147,9 @@ describe('outbound reach on a default install, with DEMO_FLEET=on', () => {
     // Polls: a literal is refused at creation, naming the variables; a name that resolves to loopback is refused at connect.
     const byLiteral = await c.call('POST', '/inference-servers', tenant, { tenantId: c.tenantId, name: 'literal', kind: 'vllm', baseUrl: literal });
     expect(byLiteral.status).toBe(400);
-    expect(byLiteral.body.error).toBe(`baseUrl points to 127.0.0.1, which is a loopback address; to allow it for polls set OUTBOUND_ALLOW_POLL (for tenants: OUTBOUND_TENANT_ALLOW_POLL)`);
+    expect(byLiteral.body.error).toBe(
+      `baseUrl points to 127.0.0.1, which is a loopback address; to allow it for polls set OUTBOUND_ALLOW_POLL (for tenants: OUTBOUND_TENANT_ALLOW_POLL)`,
+    );
     const byName = await c.call('POST', '/inference-servers', tenant, { tenantId: c.tenantId, name: 'named', kind: 'vllm', baseUrl: named });
     expect(byName.status).toBe(201);
     const serverId = String((byName.body.server as Json).id);
@@ -152,13 +173,20 @@ describe('outbound reach on a default install, with DEMO_FLEET=on', () => {
     expect(delivery).toMatchObject({ status: 'failed', lastError: 'refused by outbound policy' });
 
     expect(internal.hits()).toBe(0);
-    report('outbound: tenant on a default install', `browser 3/3, polls 2/2, webhooks 2/2 refused; requests that reached the loopback service: ${internal.hits()}`);
+    report(
+      'outbound: tenant on a default install',
+      `browser 3/3, polls 2/2, webhooks 2/2 refused; requests that reached the loopback service: ${internal.hits()}`,
+    );
   });
 
   it('DEMO_FLEET=on: the demo data polls succeed, and no other loopback port opens with it', async () => {
     const c = defaults;
     if (!c) throw new Error('console');
-    const login = await fetch(`${c.process.url}/api/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+    const login = await fetch(`${c.process.url}/api/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    });
     expect(login.status).toBe(200);
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const loaded = await fetch(`${c.process.url}/api/trpc/inference.loadDemo`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' } });
@@ -173,15 +201,30 @@ describe('outbound reach on a default install, with DEMO_FLEET=on', () => {
     }
     // The platform itself gets the fleet's own port only: another loopback port, or the console's own, is refused.
     for (const port of [internal.port, c.process.port, demoPort + 1]) {
-      const other = await c.call('POST', '/inference-servers', c.tokens.platform, { tenantId: c.tenantId, name: `other-${port}`, kind: 'vllm', baseUrl: `http://127.0.0.1:${port}` });
+      const other = await c.call('POST', '/inference-servers', c.tokens.platform, {
+        tenantId: c.tenantId,
+        name: `other-${port}`,
+        kind: 'vllm',
+        baseUrl: `http://127.0.0.1:${port}`,
+      });
       expect(other.status, String(port)).toBe(400);
     }
-    const viaName = await c.call('POST', '/inference-servers', c.tokens.platform, { tenantId: c.tenantId, name: 'other-named', kind: 'vllm', baseUrl: `http://localhost:${internal.port}` });
+    const viaName = await c.call('POST', '/inference-servers', c.tokens.platform, {
+      tenantId: c.tenantId,
+      name: 'other-named',
+      kind: 'vllm',
+      baseUrl: `http://localhost:${internal.port}`,
+    });
     expect(viaName.status).toBe(201);
     await runPoll(c);
-    expect(((await c.call('GET', `/inference-servers/${String((viaName.body.server as Json).id)}`, c.tokens.platform)).body.server as Json).lastError).toBe('GET /health: refused by outbound policy');
+    expect(((await c.call('GET', `/inference-servers/${String((viaName.body.server as Json).id)}`, c.tokens.platform)).body.server as Json).lastError).toBe(
+      'GET /health: refused by outbound policy',
+    );
     expect(internal.hits()).toBe(0);
-    report('outbound: demo fleet', `${servers.filter((s) => s.status === 'up').length}/5 demo servers up on DEMO_FLEET_PORT=${demoPort}; 3 other loopback ports refused at creation, 1 name refused at connect`);
+    report(
+      'outbound: demo fleet',
+      `${servers.filter((s) => s.status === 'up').length}/5 demo servers up on DEMO_FLEET_PORT=${demoPort}; 3 other loopback ports refused at creation, 1 name refused at connect`,
+    );
   });
 });
 
@@ -193,7 +236,11 @@ describe('upstream bodies never travel back', () => {
     ensureBuild();
     internal = await internalService();
     // The platform lists exactly the internal service for polls and webhooks; it answers 503 with a secret page.
-    listed = await openConsole({ ...DEFAULT_OUTBOUND_ENV, OUTBOUND_ALLOW_POLL: `127.0.0.1:${internal.port}`, OUTBOUND_ALLOW_WEBHOOK: `127.0.0.1:${internal.port}` });
+    listed = await openConsole({
+      ...DEFAULT_OUTBOUND_ENV,
+      OUTBOUND_ALLOW_POLL: `127.0.0.1:${internal.port}`,
+      OUTBOUND_ALLOW_WEBHOOK: `127.0.0.1:${internal.port}`,
+    });
   });
   afterAll(async () => {
     await closeConsole(listed);
@@ -208,7 +255,9 @@ describe('upstream bodies never travel back', () => {
     expect(created.status).toBe(201);
     const serverId = String((created.body.server as Json).id);
     // The platform's list is not the tenant's: the same URL set by the tenant is refused.
-    expect((await c.call('POST', '/inference-servers', c.tokens.tenant, { tenantId: c.tenantId, name: 'mine', kind: 'llamacpp', baseUrl: base })).status).toBe(400);
+    expect((await c.call('POST', '/inference-servers', c.tokens.tenant, { tenantId: c.tenantId, name: 'mine', kind: 'llamacpp', baseUrl: base })).status).toBe(
+      400,
+    );
     await runPoll(c);
     const server = (await c.call('GET', `/inference-servers/${serverId}`, c.tokens.tenant)).body.server as Json;
     expect(server).toMatchObject({ status: 'down', lastError: 'GET /health: HTTP 503' });
@@ -228,6 +277,9 @@ describe('upstream bodies never travel back', () => {
     expect(internal.hits()).toBeGreaterThanOrEqual(2);
     expect(c.process.output()).not.toContain(SECRET_TEXT);
     expect(c.process.output()).not.toContain('hunter2');
-    report('outbound: upstream bodies', `${internal.hits()} requests answered with a secret error page; it appears in 0 of lastError, samples, deliveries and ${c.process.output().split('\n').length} log lines`);
+    report(
+      'outbound: upstream bodies',
+      `${internal.hits()} requests answered with a secret error page; it appears in 0 of lastError, samples, deliveries and ${c.process.output().split('\n').length} log lines`,
+    );
   });
 });

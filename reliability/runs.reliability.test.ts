@@ -22,7 +22,14 @@ async function slowVllm(delayMs: number): Promise<{ url: string; close(): Promis
 
 async function addSlowServer(cluster: Cluster, url: string, name: string): Promise<void> {
   const tenant = await cluster.shared.c.tenants.service.create(testToken(), { name, slug: name });
-  await cluster.shared.c.inference.servers.create(testCaller('test'), { tenantId: tenant.id, name, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 10, enabled: true });
+  await cluster.shared.c.inference.servers.create(testCaller('test'), {
+    tenantId: tenant.id,
+    name,
+    kind: 'vllm',
+    baseUrl: url,
+    pollIntervalSeconds: 10,
+    enabled: true,
+  });
 }
 
 const POLL = 'inference-monitoring-poll';
@@ -39,10 +46,15 @@ describe('runs under slowness, crashes and shutdown', () => {
 
   it('never runs two polls at once: slow scheduled runs plus 50 concurrent run-now requests across instances', async () => {
     fixture = await slowVllm(3_000);
-    cluster = await startCluster({ ids: ['r2-a', 'r2-b', 'r2-c'], env: { AUTOMATION_SCHEDULE_INFERENCE_MONITORING_POLL: '*/2 * * * * *', POLL_DEADLINE_MS: '20000' } });
+    cluster = await startCluster({
+      ids: ['r2-a', 'r2-b', 'r2-c'],
+      env: { AUTOMATION_SCHEDULE_INFERENCE_MONITORING_POLL: '*/2 * * * * *', POLL_DEADLINE_MS: '20000' },
+    });
     await addSlowServer(cluster, fixture.url, 'slow-overlap');
     const c = cluster;
-    await waitFor('a slow poll in flight', 20_000, async () => ((await c.shared.c.runs.history(POLL, 5)).some((r) => r.outcome === 'running') ? true : undefined));
+    await waitFor('a slow poll in flight', 20_000, async () =>
+      (await c.shared.c.runs.history(POLL, 5)).some((r) => r.outcome === 'running') ? true : undefined,
+    );
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) => c.api(c.instances[i % 3] ?? (c.instances[0] as never), `/automations/${POLL}/run`, { method: 'POST' })),
     );
@@ -59,17 +71,25 @@ describe('runs under slowness, crashes and shutdown', () => {
       if (previous && current && current.startedAt < (previous.finishedAt ?? 0)) overlaps++;
     }
     const count = (k: string) => kinds.filter((x) => x === k).length;
-    report('no overlap', `${runs.length} poll runs over 3 instances (slowest ${Math.max(...runs.map((r) => r.durationMs ?? 0))} ms, schedule every 2 s), ${overlaps} overlapping; 50 run-now answers: ${count('finished')} finished, ${count('already-running')} already running, ${kinds.length - count('finished') - count('already-running')} other`);
+    report(
+      'no overlap',
+      `${runs.length} poll runs over 3 instances (slowest ${Math.max(...runs.map((r) => r.durationMs ?? 0))} ms, schedule every 2 s), ${overlaps} overlapping; 50 run-now answers: ${count('finished')} finished, ${count('already-running')} already running, ${kinds.length - count('finished') - count('already-running')} other`,
+    );
     expect(overlaps).toBe(0);
     expect(kinds.every((k) => k === 'finished' || k === 'already-running')).toBe(true);
   });
 
   it('kill -9 of the instance running a poll: abandoned within one lease, the lock lapses with it, the next slot runs elsewhere', async () => {
     fixture = await slowVllm(60_000);
-    cluster = await startCluster({ ids: ['r3-a', 'r3-b'], env: { AUTOMATION_SCHEDULE_INFERENCE_MONITORING_POLL: '*/2 * * * * *', POLL_DEADLINE_MS: '120000' } });
+    cluster = await startCluster({
+      ids: ['r3-a', 'r3-b'],
+      env: { AUTOMATION_SCHEDULE_INFERENCE_MONITORING_POLL: '*/2 * * * * *', POLL_DEADLINE_MS: '120000' },
+    });
     await addSlowServer(cluster, fixture.url, 'slow-crash');
     const c = cluster;
-    const { value: running } = await waitFor('a poll in flight', 20_000, async () => (await c.shared.c.runs.history(POLL, 5)).find((r) => r.outcome === 'running'));
+    const { value: running } = await waitFor('a poll in flight', 20_000, async () =>
+      (await c.shared.c.runs.history(POLL, 5)).find((r) => r.outcome === 'running'),
+    );
     const holder = c.byId.get(running.instanceId);
     if (!holder) throw new Error('holder not found');
     holder.child.kill('SIGKILL');
@@ -86,16 +106,24 @@ describe('runs under slowness, crashes and shutdown', () => {
     const next = await waitFor('a scheduled poll on the survivor', 30_000, async () =>
       (await c.shared.c.runs.history(POLL, 10)).find((r) => r.startedAt > killedAt && r.instanceId === survivor && r.trigger === 'schedule'),
     );
-    report('crash', `run abandoned ${abandoned.elapsedMs} ms after kill -9 (lease 15 s, sweep every 1 s); dead instance's mutex gone after ${abandoned.elapsedMs + lockGone.elapsedMs} ms at most; next scheduled run on ${survivor} ${abandoned.elapsedMs + lockGone.elapsedMs + next.elapsedMs} ms after the kill`);
+    report(
+      'crash',
+      `run abandoned ${abandoned.elapsedMs} ms after kill -9 (lease 15 s, sweep every 1 s); dead instance's mutex gone after ${abandoned.elapsedMs + lockGone.elapsedMs} ms at most; next scheduled run on ${survivor} ${abandoned.elapsedMs + lockGone.elapsedMs + next.elapsedMs} ms after the kill`,
+    );
     expect(abandoned.value.error).toContain(running.instanceId);
   });
 
   it('SIGTERM during a run: the run finishes and is recorded, the lock is released at once, the process exits 0', async () => {
     fixture = await slowVllm(3_000);
-    cluster = await startCluster({ ids: ['r5-a', 'r5-b'], env: { AUTOMATION_SCHEDULE_INFERENCE_MONITORING_POLL: '*/2 * * * * *', POLL_DEADLINE_MS: '20000', SHUTDOWN_GRACE_MS: '10000' } });
+    cluster = await startCluster({
+      ids: ['r5-a', 'r5-b'],
+      env: { AUTOMATION_SCHEDULE_INFERENCE_MONITORING_POLL: '*/2 * * * * *', POLL_DEADLINE_MS: '20000', SHUTDOWN_GRACE_MS: '10000' },
+    });
     await addSlowServer(cluster, fixture.url, 'slow-shutdown');
     const c = cluster;
-    const { value: running } = await waitFor('a poll in flight', 20_000, async () => (await c.shared.c.runs.history(POLL, 5)).find((r) => r.outcome === 'running'));
+    const { value: running } = await waitFor('a poll in flight', 20_000, async () =>
+      (await c.shared.c.runs.history(POLL, 5)).find((r) => r.outcome === 'running'),
+    );
     const holder = c.byId.get(running.instanceId);
     if (!holder) throw new Error('holder');
     const signalledAt = Date.now();
@@ -105,7 +133,10 @@ describe('runs under slowness, crashes and shutdown', () => {
     const run = await c.shared.c.runs.byId(running.id);
     expect(run?.outcome).toBe('succeeded');
     expect(await c.shared.c.locks.holder(`run:${POLL}`)).toBeNull();
-    report('graceful shutdown', `SIGTERM during a 3 s poll: run ${run?.outcome} in ${run?.durationMs} ms, process exited ${exitedAt - signalledAt} ms after the signal with code ${code}, run mutex free at exit`);
+    report(
+      'graceful shutdown',
+      `SIGTERM during a 3 s poll: run ${run?.outcome} in ${run?.durationMs} ms, process exited ${exitedAt - signalledAt} ms after the signal with code ${code}, run mutex free at exit`,
+    );
     const instances = await c.shared.c.instances.live();
     expect(instances.map((i) => i.id)).not.toContain(running.instanceId);
   });

@@ -38,7 +38,10 @@ describe('scheduling across three instances', () => {
     for (const key of ['alert-evaluation', 'inference-monitoring-poll']) {
       const runs = scheduled(await cluster.shared.c.runs.history(key, 1000));
       const { slots, duplicates, gaps } = slotStats(runs);
-      report(`exactly once per slot (${key})`, `${slots.length} slots in ${Math.round(elapsedMs / 1000)} s across 3 instances, ${duplicates} duplicates, ${gaps.length} gaps, runs by instance ${JSON.stringify(countBy(runs, (r) => r.instanceId))}`);
+      report(
+        `exactly once per slot (${key})`,
+        `${slots.length} slots in ${Math.round(elapsedMs / 1000)} s across 3 instances, ${duplicates} duplicates, ${gaps.length} gaps, runs by instance ${JSON.stringify(countBy(runs, (r) => r.instanceId))}`,
+      );
       expect(duplicates).toBe(0);
       expect(gaps).toEqual([]);
       expect(runs.every((r) => r.outcome === 'succeeded')).toBe(true);

@@ -93,9 +93,54 @@ describe('tokens, scopes and hostile input against real consoles', () => {
     if (!b) throw new Error('instances');
     const random = prng(20261129);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-    const badSegments = ['', '..', '%2e%2e', '%00', '%ff', 'A'.repeat(3000), '%F0%9F%92%A5', '<script>', "'%20OR%201=1--", '..%2f..%2fetc%2fpasswd', 'alert-evaluation%0d%0aX:1', 'Alert-Evaluation', 'a--b', '-', '%20', '%25', 'null', '0', '-1', '1e309'];
-    const tokens = [undefined, '', 'Bearer', 'Bearer ', `Bearer ${cluster.token}x`, `Bearer cpeer_${'A'.repeat(38)}`, `Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${'x'.repeat(8000)}`, `bearer ${cluster.token}`, `Bearer ${cluster.token}`];
-    const bodies = [undefined, '', '{', '[]', 'null', '{"reason": 1}', '{"until": "yesterday"}', JSON.stringify({ reason: 'x'.repeat(1_000_000) }), '{"a":'.repeat(500), '\u0000\u0001', '{"__proto__": {"admin": true}}', '{"reason": "ok", "until": "2999-01-01T00:00:00Z"}'];
+    const badSegments = [
+      '',
+      '..',
+      '%2e%2e',
+      '%00',
+      '%ff',
+      'A'.repeat(3000),
+      '%F0%9F%92%A5',
+      '<script>',
+      "'%20OR%201=1--",
+      '..%2f..%2fetc%2fpasswd',
+      'alert-evaluation%0d%0aX:1',
+      'Alert-Evaluation',
+      'a--b',
+      '-',
+      '%20',
+      '%25',
+      'null',
+      '0',
+      '-1',
+      '1e309',
+    ];
+    const tokens = [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      `Bearer ${cluster.token}x`,
+      `Bearer cpeer_${'A'.repeat(38)}`,
+      `Basic ${Buffer.from('a:b').toString('base64')}`,
+      `Bearer ${'x'.repeat(8000)}`,
+      `bearer ${cluster.token}`,
+      `Bearer ${cluster.token}`,
+    ];
+    const bodies = [
+      undefined,
+      '',
+      '{',
+      '[]',
+      'null',
+      '{"reason": 1}',
+      '{"until": "yesterday"}',
+      JSON.stringify({ reason: 'x'.repeat(1_000_000) }),
+      '{"a":'.repeat(500),
+      '\u0000\u0001',
+      '{"__proto__": {"admin": true}}',
+      '{"reason": "ok", "until": "2999-01-01T00:00:00Z"}',
+    ];
     const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
     const templates = [...CLIENT_API_ROUTES.map((r) => r.path), '/automations/{key}/unknown', '/nothing/here', '/automations//run'];
     // 414 (targets over 8 KiB) and 431 (oversized heads) are answered by scripts/server.mjs and Node before any route runs.
@@ -114,7 +159,8 @@ describe('tokens, scopes and hostile input against real consoles', () => {
         const body = method === 'GET' || method === 'OPTIONS' ? undefined : pick(bodies);
         const headers: Record<string, string> = {};
         if (auth !== undefined) headers.authorization = auth;
-        if (random() < 0.3) headers['content-type'] = pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '']);
+        if (random() < 0.3)
+          headers['content-type'] = pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '']);
         let status: number;
         let text = '';
         try {
@@ -136,13 +182,24 @@ describe('tokens, scopes and hostile input against real consoles', () => {
     expect(b.child.exitCode).toBeNull();
     expect((await fetch(`${b.url}/api/health`)).status).toBe(200);
     const after = rssKb(b.child.pid);
-    report('hostile input', `${count} requests, statuses ${JSON.stringify(statusCounts)}, unexpected ${unexpected.length}, RSS ${Math.round(baseline / 1024)} → ${Math.round(after / 1024)} MiB`);
+    report(
+      'hostile input',
+      `${count} requests, statuses ${JSON.stringify(statusCounts)}, unexpected ${unexpected.length}, RSS ${Math.round(baseline / 1024)} → ${Math.round(after / 1024)} MiB`,
+    );
     expect(unexpected.slice(0, 20)).toEqual([]);
 
     // tRPC: malformed inputs to every kind of procedure, signed out
     const trpcStatuses: Record<number, number> = {};
     const trpcInputs = ['{', '[]', 'null', '{"email": 5}', JSON.stringify({ email: 'a'.repeat(100_000), password: 'x' }), '{"key": "../../x"}'];
-    for (const procedure of ['auth.login', 'automations.pause', 'automations.run', 'automations.list', 'admin.createToken', 'nope.nothing', 'automations.list,automations.get']) {
+    for (const procedure of [
+      'auth.login',
+      'automations.pause',
+      'automations.run',
+      'automations.list',
+      'admin.createToken',
+      'nope.nothing',
+      'automations.list,automations.get',
+    ]) {
       for (const input of trpcInputs) {
         for (const method of ['GET', 'POST']) {
           const url = method === 'GET' ? `${b.url}/api/trpc/${procedure}?input=${encodeURIComponent(input)}` : `${b.url}/api/trpc/${procedure}`;

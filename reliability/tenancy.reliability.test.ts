@@ -33,7 +33,16 @@ const ENV = {
   ALERTS_DELIVERY_POLL_MS: '100',
 };
 
-const ALL_SCOPES: Scope[] = ['automations:read', 'automations:write', 'inference:read', 'inference:write', 'alerts:read', 'alerts:write', 'browser:read', 'browser:write'];
+const ALL_SCOPES: Scope[] = [
+  'automations:read',
+  'automations:write',
+  'inference:read',
+  'inference:write',
+  'alerts:read',
+  'alerts:write',
+  'browser:read',
+  'browser:write',
+];
 
 interface Received {
   body: string;
@@ -144,7 +153,11 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     const token = await tenantToken(tenantId);
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        cluster.api(a, '/inference-servers', { method: 'POST', body: { tenantId, name: `race-${i}`, kind: 'vllm', baseUrl: 'http://127.0.0.1:9', enabled: false }, token }),
+        cluster.api(a, '/inference-servers', {
+          method: 'POST',
+          body: { tenantId, name: `race-${i}`, kind: 'vllm', baseUrl: 'http://127.0.0.1:9', enabled: false },
+          token,
+        }),
       ),
     );
     const statuses = results.map((r) => r.status);
@@ -153,25 +166,40 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     const refused = results.find((r) => r.status === 409);
     expect(refused?.body).toMatchObject({ code: 'QUOTA_EXCEEDED' });
     expect(String(refused?.body.error)).toContain('TENANT_MAX_INFERENCE_SERVERS');
-    const { n } = await db().selectFrom('inference_servers').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+    const { n } = await db()
+      .selectFrom('inference_servers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirstOrThrow();
     expect(Number(n)).toBe(1000);
-    report('server quota', `20 concurrent creates at 990/1000: ${statuses.filter((s) => s === 201).length} × 201, ${statuses.filter((s) => s === 409).length} × 409; stored ${n}`);
+    report(
+      'server quota',
+      `20 concurrent creates at 990/1000: ${statuses.filter((s) => s === 201).length} × 201, ${statuses.filter((s) => s === 409).length} × 409; stored ${n}`,
+    );
 
     const rulesTenant = await newTenant('quota-rules');
     const rulesToken = await tenantToken(rulesTenant);
     const rule = (i: number, channels: unknown[] = []) => ({ tenantId: rulesTenant, name: `rule-${i}`, metric: 'up', operator: '<', threshold: 1, channels });
     const slack = (i: number) => ({ type: 'slack', url: `https://hooks.slack.com/services/T0000${i}/B0000${i}/secretpart${i}` });
-    const tooManyChannels = await cluster.api(a, '/alert-rules', { method: 'POST', body: rule(0, [slack(1), slack(2), slack(3), slack(4), slack(5)]), token: rulesToken });
+    const tooManyChannels = await cluster.api(a, '/alert-rules', {
+      method: 'POST',
+      body: rule(0, [slack(1), slack(2), slack(3), slack(4), slack(5)]),
+      token: rulesToken,
+    });
     expect(tooManyChannels.status).toBe(409);
     expect(String(tooManyChannels.body.error)).toContain('TENANT_MAX_NOTIFICATION_CHANNELS');
     const made = [];
-    for (let i = 1; i <= 3; i++) made.push((await cluster.api(a, '/alert-rules', { method: 'POST', body: rule(i, i === 1 ? [slack(1), slack(2)] : []), token: rulesToken })).status);
+    for (let i = 1; i <= 3; i++)
+      made.push((await cluster.api(a, '/alert-rules', { method: 'POST', body: rule(i, i === 1 ? [slack(1), slack(2)] : []), token: rulesToken })).status);
     expect(made).toEqual([201, 201, 201]);
     const fourth = await cluster.api(a, '/alert-rules', { method: 'POST', body: rule(4), token: rulesToken });
     expect(fourth.status).toBe(409);
     expect(fourth.body).toMatchObject({ code: 'QUOTA_EXCEEDED' });
     expect(String(fourth.body.error)).toContain('TENANT_MAX_ALERT_RULES');
-    report('rule and channel quotas', `5 channels → ${tooManyChannels.status}; rules 1–3 → ${made.join(', ')}; rule 4 → ${fourth.status} ${String(fourth.body.code)}`);
+    report(
+      'rule and channel quotas',
+      `5 channels → ${tooManyChannels.status}; rules 1–3 → ${made.join(', ')}; rule 4 → ${fourth.status} ${String(fourth.body.code)}`,
+    );
 
     // Slack URLs are credentials: masked in every answer, stored whole.
     const listed = await cluster.api(a, `/alert-rules?tenantId=${rulesTenant}`, { token: rulesToken });
@@ -185,7 +213,14 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
   it('a tenant token polls no more often than TENANT_MIN_POLL_INTERVAL_SECONDS; the platform keeps 10 s', async () => {
     const tenantId = await newTenant('poll-interval');
     const token = await tenantToken(tenantId);
-    const body = (name: string, pollIntervalSeconds: number) => ({ tenantId, name, kind: 'vllm', baseUrl: 'http://127.0.0.1:9', pollIntervalSeconds, enabled: false });
+    const body = (name: string, pollIntervalSeconds: number) => ({
+      tenantId,
+      name,
+      kind: 'vllm',
+      baseUrl: 'http://127.0.0.1:9',
+      pollIntervalSeconds,
+      enabled: false,
+    });
     const fast = await cluster.api(a, '/inference-servers', { method: 'POST', body: body('fast', 10), token });
     expect(fast.status).toBe(400);
     expect(fast.body.issues).toEqual([{ path: 'pollIntervalSeconds', message: expect.stringContaining('TENANT_MIN_POLL_INTERVAL_SECONDS') }]);
@@ -210,7 +245,9 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     const walkStarted = performance.now();
     do {
       const started = performance.now();
-      const res = await fetch(`${a.url}/api/client/v1/inference-servers?limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${platform}` } });
+      const res = await fetch(`${a.url}/api/client/v1/inference-servers?limit=500${cursor ? `&cursor=${cursor}` : ''}`, {
+        headers: { authorization: `Bearer ${platform}` },
+      });
       const text = await res.text();
       if (pages === 0) firstPage = { bytes: text.length, ms: performance.now() - started };
       expect(res.status, text.slice(0, 300)).toBe(200);
@@ -234,7 +271,11 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     }
 
     // The former all-at-once answer, as the console still loads it (tRPC through the same service).
-    const login = await fetch(`${a.url}/api/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@console.local', password: 'reliability-password' }) });
+    const login = await fetch(`${a.url}/api/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@console.local', password: 'reliability-password' }),
+    });
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     let whole = 'not measured (console sign-in failed)';
     if (login.ok && cookie) {
@@ -255,12 +296,36 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     const serverId = randomUUID();
     await db()
       .insertInto('inference_servers')
-      .values({ id: serverId, tenant_id: tenantId, name: 'gpu', kind: 'vllm', base_url: 'http://127.0.0.1:9', reach: 'tenant' as const, api_key_enc: null, poll_interval_s: 30, enabled: 1, status: 'up', last_polled_at: null, last_latency_ms: null, last_error: null, created_at: Date.now(), updated_at: Date.now() })
+      .values({
+        id: serverId,
+        tenant_id: tenantId,
+        name: 'gpu',
+        kind: 'vllm',
+        base_url: 'http://127.0.0.1:9',
+        reach: 'tenant' as const,
+        api_key_enc: null,
+        poll_interval_s: 30,
+        enabled: 1,
+        status: 'up',
+        last_polled_at: null,
+        last_latency_ms: null,
+        last_error: null,
+        created_at: Date.now(),
+        updated_at: Date.now(),
+      })
       .execute();
     const first = 'first-secret-of-the-receiver-0123';
     const created = await cluster.api(a, '/alert-rules', {
       method: 'POST',
-      body: { tenantId, name: 'kv', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 1, channels: [{ type: 'webhook', url: `${receiver.url}/hook`, secret: first }] },
+      body: {
+        tenantId,
+        name: 'kv',
+        metric: 'kvCacheUsagePct',
+        operator: '>',
+        threshold: 90,
+        windowMinutes: 1,
+        channels: [{ type: 'webhook', url: `${receiver.url}/hook`, secret: first }],
+      },
       token,
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -287,7 +352,10 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     const verify = (r: Received, secret: string) =>
       verifyWebhook({ secret, body: r.body, signatureHeader: r.signature, timestampHeader: r.timestamp, nowSeconds: Math.floor(r.at / 1000) });
     const evaluate = async (kv: number) => {
-      await db().insertInto('inference_samples').values({ id: randomUUID(), server_id: serverId, tenant_id: tenantId, at: Date.now(), up: 1, kv_cache_usage_pct: kv }).execute();
+      await db()
+        .insertInto('inference_samples')
+        .values({ id: randomUUID(), server_id: serverId, tenant_id: tenantId, at: Date.now(), up: 1, kv_cache_usage_pct: kv })
+        .execute();
       const run = await cluster.api(a, '/automations/alert-evaluation/run', { method: 'POST' });
       expect(run.status, JSON.stringify(run.body)).toBe(200);
     };
@@ -305,7 +373,10 @@ describe('tenancy: quotas, pages, secrets and what tenants see', () => {
     expect(resolved.signature.split(',')).toHaveLength(1);
     expect(verify(resolved, next)).toBeNull();
     expect(verify(resolved, first)).toBe('signature does not match');
-    report('secret rotation', `during the ${overlapSeconds} s overlap: 2 signatures, both verify; after it: 1, only the new secret verifies; no secret in the row`);
+    report(
+      'secret rotation',
+      `during the ${overlapSeconds} s overlap: 2 signatures, both verify; after it: 1, only the new secret verifies; no secret in the row`,
+    );
   });
 
   it('a tenant token sees a paused automation without the operator’s email or the reason; the platform sees both', async () => {

@@ -28,8 +28,7 @@ function sourceStamp() {
 /** Returns false (after printing why) when the build fails. */
 export function buildIfNeeded(env) {
   const stamp = sourceStamp();
-  const current =
-    fs.existsSync(path.join(root, '.next', 'BUILD_ID')) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp;
+  const current = fs.existsSync(path.join(root, '.next', 'BUILD_ID')) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp;
   if (current) return true;
   console.log('No build of the current sources: building first (next build)…');
   const build = spawnSync(process.execPath, [nextBin, 'build'], { cwd: root, env, stdio: 'inherit' });

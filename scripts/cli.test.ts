@@ -39,7 +39,9 @@ describe('admin CLI (embedded database)', () => {
   });
 
   it('creates operators with the password from stdin, and explains bad input with exit code 2', async () => {
-    expect((await cliWithInput('long-enough\n', 'users', 'create', '--email', 'ops@example.com', '--role', 'viewer')).stdout).toContain('Created viewer ops@example.com');
+    expect((await cliWithInput('long-enough\n', 'users', 'create', '--email', 'ops@example.com', '--role', 'viewer')).stdout).toContain(
+      'Created viewer ops@example.com',
+    );
     await expect(cliWithInput('long-enough', 'users', 'create', '--email', 'nope', '--role', 'root')).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/--email: must be an email address[\s\S]*--role/),
@@ -71,12 +73,17 @@ describe('admin CLI (embedded database)', () => {
       code: 2,
       stderr: expect.stringContaining('passwords are read from stdin'),
     });
-    await expect(cli('users', 'disable', 'argv@example.com')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('No operator with email argv@example.com') });
+    await expect(cli('users', 'disable', 'argv@example.com')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('No operator with email argv@example.com'),
+    });
   });
 
   it('sets a password from stdin and ends an operator’s sessions', async () => {
     await cliWithInput('first-password', 'users', 'create', '--email', 'cycle@example.com', '--role', 'viewer');
-    expect((await cliWithInput('second-password\n', 'users', 'passwd', '--email', 'cycle@example.com')).stdout).toContain('Set the password of cycle@example.com');
+    expect((await cliWithInput('second-password\n', 'users', 'passwd', '--email', 'cycle@example.com')).stdout).toContain(
+      'Set the password of cycle@example.com',
+    );
     expect((await cli('users', 'end-sessions', 'cycle@example.com')).stdout).toContain('Ended 0 session(s) of cycle@example.com');
   });
 

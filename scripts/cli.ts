@@ -54,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
   if (values.password !== undefined) {
     throw new UsageError(
       '--password is not accepted: a password on the command line shows in `ps`, shell history and CI logs.\n' +
-        'Type it at the prompt, or pipe it: printf \'%s\' "$PASSWORD" | npm run cli -- ' + `${group} ${command ?? ''} …`,
+        'Type it at the prompt, or pipe it: printf \'%s\' "$PASSWORD" | npm run cli -- ' +
+        `${group} ${command ?? ''} …`,
     );
   }
 
@@ -126,7 +127,9 @@ async function dispatch(c: Container, command: string, values: Record<string, st
       const input = createTokenInputSchema.safeParse({ name, scopes, expiresInSeconds });
       if (!input.success) throw new UsageError(input.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
       const { token, view } = await c.tokens.create(CLI_CALLER, { ...input.data, tenantId });
-      console.log(`Created token "${view.name}" (${view.prefix}…) with scopes ${view.scopes.join(', ')}${view.expiresAt ? `, expires ${view.expiresAt}` : ''}.`);
+      console.log(
+        `Created token "${view.name}" (${view.prefix}…) with scopes ${view.scopes.join(', ')}${view.expiresAt ? `, expires ${view.expiresAt}` : ''}.`,
+      );
       console.log('Store it now: it is shown only once.');
       console.log(token);
       return 0;

@@ -104,13 +104,21 @@ function lingerOnClose(socket) {
 // and CONNECT, get the console's JSON 405. The rest answer as Node would, without a body.
 const MAX_TARGET_BYTES = 8 * 1024; // as http-edge.ts
 const PARSER_STATUS = { HPE_HEADER_OVERFLOW: 431, HPE_CHUNK_EXTENSIONS_OVERFLOW: 413, ERR_HTTP_REQUEST_TIMEOUT: 408 };
-const REASONS = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Content Too Large', 414: 'URI Too Long', 431: 'Request Header Fields Too Large' };
+const REASONS = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  431: 'Request Header Fields Too Large',
+};
 server.on('clientError', (error, socket) => {
   if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
   const head = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 64 * 1024).toString('latin1') : '';
   const end = head.indexOf('\r\n');
   const requestLine = end < 0 ? head : head.slice(0, end);
-  if (error.code === 'HPE_HEADER_OVERFLOW' && /^[A-Z]+ /.test(requestLine) && requestLine.length > MAX_TARGET_BYTES) return writeRaw(socket, globalThis[EDGE_KEY]?.uriTooLong(), 414);
+  if (error.code === 'HPE_HEADER_OVERFLOW' && /^[A-Z]+ /.test(requestLine) && requestLine.length > MAX_TARGET_BYTES)
+    return writeRaw(socket, globalThis[EDGE_KEY]?.uriTooLong(), 414);
   const line = /^([A-Z][A-Z_-]{0,19}) (\S+) HTTP\/1\.[01]\r\n/.exec(head);
   if (error.code === 'HPE_INVALID_METHOD' && line) return writeRaw(socket, globalThis[EDGE_KEY]?.early(line[1], line[2], {}));
   writeRaw(socket, null, PARSER_STATUS[error.code] ?? 400);
@@ -122,7 +130,9 @@ function writeRaw(socket, answer, fallbackStatus = 400) {
   const status = answer?.status ?? fallbackStatus;
   const body = answer?.body ?? '';
   const headers = { ...answer?.headers, 'content-length': Buffer.byteLength(body), connection: 'close' };
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const lines = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n${lines}\r\n${body}`);
 }
 

@@ -18,7 +18,13 @@ export interface LoadResult {
  * Closed-loop load with autocannon: `connections` keep-alive connections, each sending its next request when the
  * previous one answered. Bounded in time (`seconds`) and in count (`maxRequests`), whichever comes first.
  */
-export async function load(options: { url: string; headers?: Record<string, string>; connections: number; seconds: number; maxRequests?: number }): Promise<LoadResult> {
+export async function load(options: {
+  url: string;
+  headers?: Record<string, string>;
+  connections: number;
+  seconds: number;
+  maxRequests?: number;
+}): Promise<LoadResult> {
   const result = await autocannon({
     url: options.url,
     headers: options.headers,
@@ -45,7 +51,10 @@ export async function load(options: { url: string; headers?: Record<string, stri
  * Latency of one request at a time, `count` times (bounded by `maxSeconds` too), after `warmup` untimed calls.
  * Returns milliseconds per call.
  */
-export async function sequential(call: () => Promise<void>, options: { count: number; warmup?: number; maxSeconds: number; pauseMs?: number }): Promise<number[]> {
+export async function sequential(
+  call: () => Promise<void>,
+  options: { count: number; warmup?: number; maxSeconds: number; pauseMs?: number },
+): Promise<number[]> {
   for (let i = 0; i < (options.warmup ?? 0); i++) await call();
   const samples: number[] = [];
   const deadline = Date.now() + options.maxSeconds * 1000;

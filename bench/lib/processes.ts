@@ -26,10 +26,12 @@ export function buildConsole(): void {
 export function buildBareApp(): void {
   const buildId = path.join(BARE_APP, '.next', 'BUILD_ID');
   const newest = (dir: string): number =>
-    Math.max(...fs.readdirSync(dir, { withFileTypes: true }).map((e) => {
-      const full = path.join(dir, e.name);
-      return e.isDirectory() ? (e.name === '.next' ? 0 : newest(full)) : fs.statSync(full).mtimeMs;
-    }));
+    Math.max(
+      ...fs.readdirSync(dir, { withFileTypes: true }).map((e) => {
+        const full = path.join(dir, e.name);
+        return e.isDirectory() ? (e.name === '.next' ? 0 : newest(full)) : fs.statSync(full).mtimeMs;
+      }),
+    );
   if (fs.existsSync(buildId) && fs.statSync(buildId).mtimeMs > Math.max(newest(BARE_APP), fs.statSync(NEXT_BIN).mtimeMs)) return;
   const result = spawnSync(process.execPath, [NEXT_BIN, 'build', BARE_APP], { cwd: ROOT, env: childEnv(), stdio: 'inherit' });
   if (result.status !== 0) throw new Error('next build of bench/bare-next failed');
@@ -49,7 +51,13 @@ const started = new Set<ServerProcess>();
  * Starts `next start` for `dir` on 127.0.0.1 and a free port, and waits until `readyPath` answers 200 (the
  * console's /api/health answers once its container is built, i.e. migrations ran).
  */
-export async function startNext(options: { dir?: string; env?: Record<string, string>; readyPath: string; label: string; consoleServer?: boolean }): Promise<ServerProcess> {
+export async function startNext(options: {
+  dir?: string;
+  env?: Record<string, string>;
+  readyPath: string;
+  label: string;
+  consoleServer?: boolean;
+}): Promise<ServerProcess> {
   const port = await freePort();
   // consoleServer: the console's own server (scripts/server.mjs, what `npm start` runs) instead of `next start`.
   const args = options.consoleServer

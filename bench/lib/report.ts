@@ -97,15 +97,7 @@ export function renderText(table: Table): string {
   const line = (row: string[]) => `│ ${row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' │ ')} │`;
   const rule = (l: string, m: string, r: string) => `${l}${widths.map((w) => '─'.repeat(w + 2)).join(m)}${r}`;
   const [head, ...body] = cells;
-  return [
-    `\n${table.title}`,
-    table.note,
-    rule('┌', '┬', '┐'),
-    line(head ?? []),
-    rule('├', '┼', '┤'),
-    ...body.map(line),
-    rule('└', '┴', '┘'),
-  ].join('\n');
+  return [`\n${table.title}`, table.note, rule('┌', '┬', '┐'), line(head ?? []), rule('├', '┼', '┤'), ...body.map(line), rule('└', '┴', '┘')].join('\n');
 }
 
 export function renderMarkdown(table: Table): string {

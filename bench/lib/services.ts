@@ -67,7 +67,9 @@ export async function openContainer(topology: Topology, extra: Record<string, st
 export async function createToken(topology: Topology, name: string): Promise<string> {
   const handle = await openContainer(topology);
   try {
-    return (await handle.c.tokens.create(systemCaller('bench', 'api'), { name, scopes: ['automations:read', 'automations:write', 'browser:read', 'browser:write'] })).token;
+    return (
+      await handle.c.tokens.create(systemCaller('bench', 'api'), { name, scopes: ['automations:read', 'automations:write', 'browser:read', 'browser:write'] })
+    ).token;
   } finally {
     await handle.close();
   }

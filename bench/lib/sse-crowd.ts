@@ -38,7 +38,14 @@ export class SseCrowd {
       this.sockets.push(socket);
       let answered = false;
       let opened = false;
-      const head = [`GET ${this.path} HTTP/1.1`, 'Host: 127.0.0.1', 'Accept: text/event-stream', ...Object.entries(this.headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+      const head = [
+        `GET ${this.path} HTTP/1.1`,
+        'Host: 127.0.0.1',
+        'Accept: text/event-stream',
+        ...Object.entries(this.headers).map(([k, v]) => `${k}: ${v}`),
+        '',
+        '',
+      ].join('\r\n');
       socket.setNoDelay(true);
       socket.on('connect', () => socket.write(head));
       socket.on('data', (chunk: Buffer) => {

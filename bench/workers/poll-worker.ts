@@ -20,9 +20,23 @@ function gc(): void {
 
 async function main(): Promise<void> {
   const topology = sqliteTopology('poll');
-  const runs: Array<{ concurrency: number; servers: number; polled: number; ms: number; heapBeforeMb: number; heapAfterMb: number; peakRssMb: number; rssAfterMb: number; cpuMs: number }> = [];
+  const runs: Array<{
+    concurrency: number;
+    servers: number;
+    polled: number;
+    ms: number;
+    heapBeforeMb: number;
+    heapAfterMb: number;
+    peakRssMb: number;
+    rssAfterMb: number;
+    cpuMs: number;
+  }> = [];
   for (const concurrency of concurrencies) {
-    const handle = await openContainer(topology, { POLL_CONCURRENCY: String(concurrency), POLL_MAX_SERVERS_PER_RUN: String(servers), OUTBOUND_ALLOW_POLL: new URL(fleetUrl).host });
+    const handle = await openContainer(topology, {
+      POLL_CONCURRENCY: String(concurrency),
+      POLL_MAX_SERVERS_PER_RUN: String(servers),
+      OUTBOUND_ALLOW_POLL: new URL(fleetUrl).host,
+    });
     const c = handle.c;
     const db = c.database.db;
     const now = Date.now();
@@ -45,7 +59,11 @@ async function main(): Promise<void> {
         created_at: now,
         updated_at: now,
       }));
-      for (let i = 0; i < rows.length; i += 200) await db.insertInto('inference_servers').values(rows.slice(i, i + 200)).execute();
+      for (let i = 0; i < rows.length; i += 200)
+        await db
+          .insertInto('inference_servers')
+          .values(rows.slice(i, i + 200))
+          .execute();
     }
     const runsHere = concurrency === concurrencies[concurrencies.length - 1] ? lastRuns : runsEach;
     for (let r = 0; r < runsHere; r++) {
@@ -71,7 +89,17 @@ async function main(): Promise<void> {
       clearInterval(sampler);
       gc();
       const mb = (b: number) => b / 2 ** 20;
-      runs.push({ concurrency, servers, polled: result.dueServers, ms, heapBeforeMb: mb(heapBefore), heapAfterMb: mb(process.memoryUsage().heapUsed), peakRssMb: mb(peakRss), rssAfterMb: mb(process.memoryUsage.rss()), cpuMs: (cpu.user + cpu.system) / 1000 });
+      runs.push({
+        concurrency,
+        servers,
+        polled: result.dueServers,
+        ms,
+        heapBeforeMb: mb(heapBefore),
+        heapAfterMb: mb(process.memoryUsage().heapUsed),
+        peakRssMb: mb(peakRss),
+        rssAfterMb: mb(process.memoryUsage.rss()),
+        cpuMs: (cpu.user + cpu.system) / 1000,
+      });
       process.stdout.write(`${JSON.stringify(runs[runs.length - 1])}\n`);
     }
     await handle.close();

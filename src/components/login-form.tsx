@@ -25,7 +25,9 @@ export function LoginForm({ sessionEnded = false }: { sessionEnded?: boolean }) 
   return (
     <form onSubmit={submit} className="w-full max-w-sm space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm" aria-labelledby="login-title">
       <div>
-        <h1 id="login-title" className="text-xl font-semibold">Automations Console</h1>
+        <h1 id="login-title" className="text-xl font-semibold">
+          Automations Console
+        </h1>
         <p className="mt-1 text-sm text-slate-600">Sign in with your operator account.</p>
       </div>
       {sessionEnded ? (
@@ -34,10 +36,22 @@ export function LoginForm({ sessionEnded = false }: { sessionEnded?: boolean }) 
         </p>
       ) : null}
       <Field label="Email">
-        {(control) => <input {...control} type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />}
+        {(control) => (
+          <input {...control} type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        )}
       </Field>
       <Field label="Password">
-        {(control) => <input {...control} type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />}
+        {(control) => (
+          <input
+            {...control}
+            type="password"
+            name="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        )}
       </Field>
       {login.error ? (
         <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
@@ -51,9 +65,7 @@ export function LoginForm({ sessionEnded = false }: { sessionEnded?: boolean }) 
       >
         {login.isPending ? 'Signing in…' : 'Sign in'}
       </button>
-      <p className="text-xs text-slate-500">
-        First start? The admin password was printed once in the server log, unless CONSOLE_ADMIN_PASSWORD was set.
-      </p>
+      <p className="text-xs text-slate-500">First start? The admin password was printed once in the server log, unless CONSOLE_ADMIN_PASSWORD was set.</p>
     </form>
   );
 }

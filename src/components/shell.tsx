@@ -99,48 +99,53 @@ export function Shell({ children }: { children: ReactNode }) {
   return (
     <MeContext.Provider value={me.data}>
       <SessionCheckContext.Provider value={check}>
-      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
-        Skip to content
-      </a>
-      <header className="border-b border-slate-200 bg-white">
-        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
-          <span className="font-semibold">Automations Console</span>
-          <button
-            type="button"
-            aria-expanded={menuOpen}
-            aria-controls="site-menu"
-            onClick={() => setMenuOpen((open) => !open)}
-            className="ml-auto rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium sm:hidden"
-          >
-            {menuOpen ? 'Close menu' : 'Menu'}
-          </button>
-          <div id="site-menu" className={`${menuOpen ? 'flex' : 'hidden'} w-full flex-col gap-3 sm:flex sm:w-auto sm:flex-1 sm:flex-row sm:flex-wrap sm:items-center sm:gap-x-6`}>
-            <nav aria-label="Main" className="flex flex-col text-sm sm:flex-row sm:flex-wrap sm:gap-x-4 sm:gap-y-1">
-              {NAV.filter((item) => !item.adminOnly || me.data?.role === 'admin').map((item) => (
-                <Link
-                  key={item.href}
-                  href={item.href}
-                  aria-current={pathname === item.href ? 'page' : undefined}
-                  className={pathname === item.href ? 'font-semibold text-indigo-700' : 'text-slate-600 hover:text-slate-900'}
-                >
-                  {item.label}
-                  {item.badge ? <IncidentBadge /> : null}
+        <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+          Skip to content
+        </a>
+        <header className="border-b border-slate-200 bg-white">
+          <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
+            <span className="font-semibold">Automations Console</span>
+            <button
+              type="button"
+              aria-expanded={menuOpen}
+              aria-controls="site-menu"
+              onClick={() => setMenuOpen((open) => !open)}
+              className="ml-auto rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium sm:hidden"
+            >
+              {menuOpen ? 'Close menu' : 'Menu'}
+            </button>
+            <div
+              id="site-menu"
+              className={`${menuOpen ? 'flex' : 'hidden'} w-full flex-col gap-3 sm:flex sm:w-auto sm:flex-1 sm:flex-row sm:flex-wrap sm:items-center sm:gap-x-6`}
+            >
+              <nav aria-label="Main" className="flex flex-col text-sm sm:flex-row sm:flex-wrap sm:gap-x-4 sm:gap-y-1">
+                {NAV.filter((item) => !item.adminOnly || me.data?.role === 'admin').map((item) => (
+                  <Link
+                    key={item.href}
+                    href={item.href}
+                    aria-current={pathname === item.href ? 'page' : undefined}
+                    className={pathname === item.href ? 'font-semibold text-indigo-700' : 'text-slate-600 hover:text-slate-900'}
+                  >
+                    {item.label}
+                    {item.badge ? <IncidentBadge /> : null}
+                  </Link>
+                ))}
+              </nav>
+              <div className="flex flex-wrap items-center gap-3 text-sm sm:ml-auto">
+                <ThemeToggle />
+                <Link href="/account" className="tap text-slate-600 hover:text-slate-900" title="Your account">
+                  {me.data.email} <span className="ml-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs uppercase text-slate-700">{me.data.role}</span>
                 </Link>
-              ))}
-            </nav>
-            <div className="flex flex-wrap items-center gap-3 text-sm sm:ml-auto">
-              <ThemeToggle />
-              <Link href="/account" className="tap text-slate-600 hover:text-slate-900" title="Your account">
-                {me.data.email} <span className="ml-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs uppercase text-slate-700">{me.data.role}</span>
-              </Link>
-              <button type="button" onClick={() => logout.mutate()} className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
-                Sign out
-              </button>
+                <button type="button" onClick={() => logout.mutate()} className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                  Sign out
+                </button>
+              </div>
             </div>
           </div>
-        </div>
-      </header>
-      <main id="main" className="mx-auto max-w-7xl p-4">{children}</main>
+        </header>
+        <main id="main" className="mx-auto max-w-7xl p-4">
+          {children}
+        </main>
       </SessionCheckContext.Provider>
     </MeContext.Provider>
   );

@@ -14,7 +14,15 @@ export function formatRelative(iso: string | null, now: number): string {
   const delta = Date.parse(iso) - now;
   const abs = Math.abs(delta);
   const text =
-    abs < 1500 ? 'now' : abs < 60_000 ? `${Math.round(abs / 1000)} s` : abs < 3_600_000 ? `${Math.round(abs / 60_000)} min` : abs < 86_400_000 ? `${Math.round(abs / 3_600_000)} h` : `${Math.round(abs / 86_400_000)} d`;
+    abs < 1500
+      ? 'now'
+      : abs < 60_000
+        ? `${Math.round(abs / 1000)} s`
+        : abs < 3_600_000
+          ? `${Math.round(abs / 60_000)} min`
+          : abs < 86_400_000
+            ? `${Math.round(abs / 3_600_000)} h`
+            : `${Math.round(abs / 86_400_000)} d`;
   if (text === 'now') return 'just now';
   return delta < 0 ? `${text} ago` : `in ${text}`;
 }

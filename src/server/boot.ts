@@ -71,7 +71,11 @@ export async function boot(c: Container, options: { handleSignals: boolean }): P
     void (async () => {
       try {
         await c.instances.heartbeat(stats());
-        if (c.redis) await c.locks.ping().then(() => c.lockHealth.reportSuccess(), () => undefined);
+        if (c.redis)
+          await c.locks.ping().then(
+            () => c.lockHealth.reportSuccess(),
+            () => undefined,
+          );
       } catch (error) {
         log.warn({ error: errorMessage(error) }, 'heartbeat failed');
       }

@@ -154,7 +154,11 @@ export async function createContainer(env: Record<string, string | undefined>, n
 
   publishHealth = () => void bus.publish({ type: 'automation', key: '*', reason: 'lock-store-health' });
   const db = database.db;
-  const instances = new InstanceRegistry(db, { id: config.instanceId, version: APP_VERSION, lockProvider: locks.kind, scheduler: config.SCHEDULER === 'on' }, now);
+  const instances = new InstanceRegistry(
+    db,
+    { id: config.instanceId, version: APP_VERSION, lockProvider: locks.kind, scheduler: config.SCHEDULER === 'on' },
+    now,
+  );
   const audit = new AuditLog(db, config.instanceId, now);
   const outbound = new OutboundPolicy({ allow: allowListsOf(config) });
   const metrics = new ConsoleMetrics(config.instanceId);

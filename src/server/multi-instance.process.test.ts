@@ -44,11 +44,14 @@ describe.skipIf(!ready)('two console processes behind one PostgreSQL and Redis',
     expect(pause.status).toBe(200);
     let seenOnB = 0;
     await expect
-      .poll(async () => {
-        const view = (await (await api(b, '/automations/alert-evaluation')).json()) as { automation: { state: string } };
-        seenOnB = Date.now() - pausedAt;
-        return view.automation.state;
-      }, { timeout: 5_000, interval: 20 })
+      .poll(
+        async () => {
+          const view = (await (await api(b, '/automations/alert-evaluation')).json()) as { automation: { state: string } };
+          seenOnB = Date.now() - pausedAt;
+          return view.automation.state;
+        },
+        { timeout: 5_000, interval: 20 },
+      )
       .toBe('paused');
     console.log(`pause made on instance A visible on instance B after ${seenOnB} ms`);
 

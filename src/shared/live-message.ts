@@ -3,9 +3,7 @@
  * list) when a stream opens without a usable Last-Event-ID, then deltas — the items that changed or appeared, the
  * ids that left, and the new order of ids when it changed. {@link applyLiveMessage} merges one into a list.
  */
-export type LiveMessage<T> =
-  | { kind: 'snapshot'; items: T[] }
-  | { kind: 'delta'; upsert: T[]; remove: string[]; order?: string[] };
+export type LiveMessage<T> = { kind: 'snapshot'; items: T[] } | { kind: 'delta'; upsert: T[]; remove: string[]; order?: string[] };
 
 /** The list after `message`: a snapshot replaces it; a delta updates, removes, adds and re-orders by id. */
 export function applyLiveMessage<T>(list: readonly T[] | undefined, message: LiveMessage<T>, idOf: (item: T) => string): T[] {

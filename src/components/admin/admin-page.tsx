@@ -18,9 +18,17 @@ export function AdminPage({ section }: { section: keyof typeof SECTIONS }) {
   const { title, intro, Body } = SECTIONS[section];
   return (
     <section aria-labelledby="admin-title">
-      <h1 id="admin-title" className="text-xl font-semibold">{title}</h1>
+      <h1 id="admin-title" className="text-xl font-semibold">
+        {title}
+      </h1>
       <p className="mb-4 mt-1 text-sm text-slate-600">{intro}</p>
-      {me.role === 'admin' ? <Body now={now} /> : <p role="alert" className="text-sm text-slate-700">This page is for admins. Ask an admin to change your role if you need it.</p>}
+      {me.role === 'admin' ? (
+        <Body now={now} />
+      ) : (
+        <p role="alert" className="text-sm text-slate-700">
+          This page is for admins. Ask an admin to change your role if you need it.
+        </p>
+      )}
     </section>
   );
 }

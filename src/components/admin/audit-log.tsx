@@ -30,7 +30,11 @@ export function AuditLogView({ now }: { now: number }) {
 
   return (
     <div className="space-y-4">
-      <form onSubmit={apply} className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end" aria-label="Filter the audit log">
+      <form
+        onSubmit={apply}
+        className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end"
+        aria-label="Filter the audit log"
+      >
         {(['actor', 'action', 'target'] as const).map((field) => (
           <Field key={field} label={FILTER_LABEL[field]}>
             {(control) => (
@@ -43,11 +47,19 @@ export function AuditLogView({ now }: { now: number }) {
             )}
           </Field>
         ))}
-        <button type="submit" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500">Filter</button>
+        <button type="submit" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500">
+          Filter
+        </button>
       </form>
-      {audit.isError ? <p role="alert" className="text-sm text-red-700">{audit.error.message}</p> : null}
+      {audit.isError ? (
+        <p role="alert" className="text-sm text-red-700">
+          {audit.error.message}
+        </p>
+      ) : null}
       <section aria-label="Audit entries" className="overflow-x-auto rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
-        {audit.data?.entries.length === 0 ? <p className="text-sm text-slate-600">Nothing recorded{Object.values(filter).some(Boolean) ? ' for this filter' : ' yet'}.</p> : null}
+        {audit.data?.entries.length === 0 ? (
+          <p className="text-sm text-slate-600">Nothing recorded{Object.values(filter).some(Boolean) ? ' for this filter' : ' yet'}.</p>
+        ) : null}
         {audit.data && audit.data.entries.length > 0 ? (
           <Table
             label="Audit entries"

@@ -25,7 +25,9 @@ export function OperatorSessions({ operator, now }: { operator: { id: string; em
   return (
     <section aria-labelledby={`sessions-${operator.id}`} className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
       <div className="flex flex-wrap items-center justify-between gap-2">
-        <h2 id={`sessions-${operator.id}`} className="font-semibold">Sessions of {operator.email}</h2>
+        <h2 id={`sessions-${operator.id}`} className="font-semibold">
+          Sessions of {operator.email}
+        </h2>
         <button
           type="button"
           disabled={end.isPending || list.length === 0}
@@ -70,8 +72,16 @@ export function OperatorSessions({ operator, now }: { operator: { id: string; em
           )}
         />
       ) : null}
-      {feedback ? <p role="status" className="mt-2 text-sm text-slate-700">{feedback}</p> : null}
-      {end.error ?? sessions.error ? <p role="alert" className="mt-2 text-sm text-red-700">{(end.error ?? sessions.error)?.message}</p> : null}
+      {feedback ? (
+        <p role="status" className="mt-2 text-sm text-slate-700">
+          {feedback}
+        </p>
+      ) : null}
+      {(end.error ?? sessions.error) ? (
+        <p role="alert" className="mt-2 text-sm text-red-700">
+          {(end.error ?? sessions.error)?.message}
+        </p>
+      ) : null}
       <ConfirmDialog
         open={target !== null}
         title={target?.sessionId ? `End this session of ${operator.email}?` : `End every session of ${operator.email}?`}

@@ -52,11 +52,27 @@ export function OperatorsAdmin({ now }: { now: number }) {
 
   return (
     <div className="space-y-6">
-      <form onSubmit={submit} className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end" aria-labelledby="new-operator">
-        <h2 id="new-operator" className="font-semibold sm:col-span-4">New operator</h2>
+      <form
+        onSubmit={submit}
+        className="grid gap-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-4 sm:items-end"
+        aria-labelledby="new-operator"
+      >
+        <h2 id="new-operator" className="font-semibold sm:col-span-4">
+          New operator
+        </h2>
         <Field label="Email">{(control) => <input {...control} type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />}</Field>
         <Field label="Initial password">
-          {(control) => <input {...control} type="password" required minLength={8} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />}
+          {(control) => (
+            <input
+              {...control}
+              type="password"
+              required
+              minLength={8}
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
         </Field>
         <Field label="Role">
           {(control) => (
@@ -66,14 +82,26 @@ export function OperatorsAdmin({ now }: { now: number }) {
             </select>
           )}
         </Field>
-        <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
+        <button
+          type="submit"
+          disabled={create.isPending}
+          className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50"
+        >
           {create.isPending ? 'Creating…' : 'Create operator'}
         </button>
       </form>
-      {error ? <p role="alert" className="text-sm text-red-700">{error.message}</p> : null}
-      <p role="status" data-testid="operators-feedback" className="text-sm text-emerald-700 empty:hidden">{error ? null : done}</p>
+      {error ? (
+        <p role="alert" className="text-sm text-red-700">
+          {error.message}
+        </p>
+      ) : null}
+      <p role="status" data-testid="operators-feedback" className="text-sm text-emerald-700 empty:hidden">
+        {error ? null : done}
+      </p>
       <section aria-labelledby="operator-list" className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
-        <h2 id="operator-list" className="font-semibold">Operators</h2>
+        <h2 id="operator-list" className="font-semibold">
+          Operators
+        </h2>
         <Table
           className="mt-2"
           label="Operators"
@@ -81,7 +109,15 @@ export function OperatorsAdmin({ now }: { now: number }) {
           rows={operators.data ?? []}
           rowKey={(o) => o.id}
           columns={[
-            { header: 'Email', cell: (o) => <>{o.email}{o.email === me.email ? <span className="ml-1 text-xs text-slate-500">(you)</span> : null}</> },
+            {
+              header: 'Email',
+              cell: (o) => (
+                <>
+                  {o.email}
+                  {o.email === me.email ? <span className="ml-1 text-xs text-slate-500">(you)</span> : null}
+                </>
+              ),
+            },
             {
               header: 'Role',
               cell: (o) => (
@@ -122,7 +158,11 @@ export function OperatorsAdmin({ now }: { now: number }) {
           )}
         />
       </section>
-      {operators.data?.filter((o) => o.id === sessionsOf).map((o) => <OperatorSessions key={o.id} operator={o} now={now} />)}
+      {operators.data
+        ?.filter((o) => o.id === sessionsOf)
+        .map((o) => (
+          <OperatorSessions key={o.id} operator={o} now={now} />
+        ))}
       <ConfirmDialog
         open={disableTarget !== null}
         title={`Disable ${disableTarget?.email ?? ''}?`}

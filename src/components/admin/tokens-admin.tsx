@@ -44,7 +44,9 @@ export function TokensAdmin({ now }: { now: number }) {
   return (
     <div className="space-y-6">
       <form onSubmit={submit} className="space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="new-token">
-        <h2 id="new-token" className="font-semibold">New API token</h2>
+        <h2 id="new-token" className="font-semibold">
+          New API token
+        </h2>
         <Field label="Name" className="max-w-sm">
           {(control) => <input {...control} name="token-name" required maxLength={64} value={name} onChange={(e) => setName(e.target.value)} />}
         </Field>
@@ -91,8 +93,16 @@ export function TokensAdmin({ now }: { now: number }) {
             </select>
           )}
         </Field>
-        {create.error ? <p role="alert" className="text-sm text-red-700">{create.error.message}</p> : null}
-        <button type="submit" disabled={create.isPending || scopes.size === 0} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
+        {create.error ? (
+          <p role="alert" className="text-sm text-red-700">
+            {create.error.message}
+          </p>
+        ) : null}
+        <button
+          type="submit"
+          disabled={create.isPending || scopes.size === 0}
+          className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50"
+        >
           {create.isPending ? 'Creating…' : 'Create token'}
         </button>
       </form>
@@ -101,11 +111,16 @@ export function TokensAdmin({ now }: { now: number }) {
         <div role="status" className="rounded-xl border border-emerald-300 bg-emerald-50 p-4" data-testid="new-token">
           <p className="text-sm font-medium text-emerald-900">Token “{created.name}” created. Copy it now: it is shown only once.</p>
           <div className="mt-2 flex flex-wrap items-center gap-2">
-            <code className="break-all rounded bg-white px-2 py-1 font-mono text-sm" data-testid="token-value">{created.token}</code>
+            <code className="break-all rounded bg-white px-2 py-1 font-mono text-sm" data-testid="token-value">
+              {created.token}
+            </code>
             <button
               type="button"
               onClick={() => {
-                void navigator.clipboard?.writeText(created.token).then(() => setCopied(true), () => setCopied(false));
+                void navigator.clipboard?.writeText(created.token).then(
+                  () => setCopied(true),
+                  () => setCopied(false),
+                );
               }}
               className="rounded-md border border-emerald-400 px-2 py-1 text-sm"
             >
@@ -119,9 +134,17 @@ export function TokensAdmin({ now }: { now: number }) {
       ) : null}
 
       <section aria-labelledby="token-list" className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
-        <h2 id="token-list" className="font-semibold">Tokens</h2>
-        {tokens.data?.length === 0 ? <p className="mt-2 text-sm text-slate-600">No tokens yet. Scripts and other services need one to use the REST API.</p> : null}
-        {revoke.error ? <p role="alert" className="mt-2 text-sm text-red-700">{revoke.error.message}</p> : null}
+        <h2 id="token-list" className="font-semibold">
+          Tokens
+        </h2>
+        {tokens.data?.length === 0 ? (
+          <p className="mt-2 text-sm text-slate-600">No tokens yet. Scripts and other services need one to use the REST API.</p>
+        ) : null}
+        {revoke.error ? (
+          <p role="alert" className="mt-2 text-sm text-red-700">
+            {revoke.error.message}
+          </p>
+        ) : null}
         {tokens.data && tokens.data.length > 0 ? (
           <Table
             className="mt-2"
@@ -139,7 +162,9 @@ export function TokensAdmin({ now }: { now: number }) {
                 cell: (t) => (
                   <>
                     {t.scopes.join(', ')}
-                    {t.tenantId ? <span className="block font-sans text-slate-500">tenant {tenants.data?.find((x) => x.id === t.tenantId)?.slug ?? t.tenantId}</span> : null}
+                    {t.tenantId ? (
+                      <span className="block font-sans text-slate-500">tenant {tenants.data?.find((x) => x.id === t.tenantId)?.slug ?? t.tenantId}</span>
+                    ) : null}
                   </>
                 ),
               },
@@ -160,7 +185,8 @@ export function TokensAdmin({ now }: { now: number }) {
                 >
                   Revoke
                 </button>
-              )}
+              )
+            }
           />
         ) : null}
       </section>

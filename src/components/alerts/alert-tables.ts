@@ -19,9 +19,24 @@ export const SEVERITY_TABLE: Record<Severity, { label: string; className: string
 };
 
 export const INCIDENT_STATUS_TABLE: Record<IncidentStatus, { label: string; className: string; dot: string; help: string }> = {
-  open: { label: 'Open', className: 'bg-red-100 text-red-800 ring-red-600/20', dot: 'bg-red-500 animate-pulse', help: 'Breaching now; nobody has acknowledged it' },
-  acknowledged: { label: 'Acknowledged', className: 'bg-amber-100 text-amber-900 ring-amber-600/20', dot: 'bg-amber-500', help: 'Someone is on it; no reminders are sent; it still resolves by itself' },
-  resolved: { label: 'Resolved', className: 'bg-emerald-100 text-emerald-800 ring-emerald-600/20', dot: 'bg-emerald-500', help: 'The condition cleared or the rule stopped evaluating it' },
+  open: {
+    label: 'Open',
+    className: 'bg-red-100 text-red-800 ring-red-600/20',
+    dot: 'bg-red-500 animate-pulse',
+    help: 'Breaching now; nobody has acknowledged it',
+  },
+  acknowledged: {
+    label: 'Acknowledged',
+    className: 'bg-amber-100 text-amber-900 ring-amber-600/20',
+    dot: 'bg-amber-500',
+    help: 'Someone is on it; no reminders are sent; it still resolves by itself',
+  },
+  resolved: {
+    label: 'Resolved',
+    className: 'bg-emerald-100 text-emerald-800 ring-emerald-600/20',
+    dot: 'bg-emerald-500',
+    help: 'The condition cleared or the rule stopped evaluating it',
+  },
 };
 
 export const EVENT_TABLE: Record<IncidentEventType, { label: string; dot: string }> = {

@@ -10,12 +10,19 @@ export function IncidentTimeline({ incident: i, now }: { incident: IncidentDetai
     <article aria-labelledby="incident-title" className="space-y-3">
       <header className="space-y-1">
         <div className="flex flex-wrap items-center gap-2">
-          <h2 id="incident-title" className="text-lg font-semibold">{i.ruleName} on {i.serverName}</h2>
-          <span title={status.help} className={`inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${status.className}`}>
+          <h2 id="incident-title" className="text-lg font-semibold">
+            {i.ruleName} on {i.serverName}
+          </h2>
+          <span
+            title={status.help}
+            className={`inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${status.className}`}
+          >
             <span aria-hidden="true" className={`h-1.5 w-1.5 rounded-full ${status.dot}`} />
             {status.label}
           </span>
-          <span className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${SEVERITY_TABLE[i.severity].className}`}>{SEVERITY_TABLE[i.severity].label}</span>
+          <span className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${SEVERITY_TABLE[i.severity].className}`}>
+            {SEVERITY_TABLE[i.severity].label}
+          </span>
         </div>
         <p className="text-sm text-slate-600">{describeCondition(i)}</p>
         <dl className="grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-4">
@@ -38,7 +45,9 @@ export function IncidentTimeline({ incident: i, now }: { incident: IncidentDetai
             <span aria-hidden="true" className={`absolute -left-[1.3rem] top-1.5 h-2.5 w-2.5 rounded-full ${EVENT_TABLE[e.type].dot}`} />
             <p className="text-sm">
               <span className="font-medium">{EVENT_TABLE[e.type].label}</span>{' '}
-              <span className="text-slate-500" title={formatExact(e.at)}>{formatRelative(e.at, now)}</span>{' '}
+              <span className="text-slate-500" title={formatExact(e.at)}>
+                {formatRelative(e.at, now)}
+              </span>{' '}
               <span className="text-slate-500">by {e.actor}</span>
               {e.value !== null ? <span className="tabular-nums"> · {formatMetricValue(i.metric, e.value)}</span> : null}
             </p>
@@ -48,7 +57,9 @@ export function IncidentTimeline({ incident: i, now }: { incident: IncidentDetai
                 {e.deliveries.map((d) => (
                   <li key={d.id} className="flex flex-wrap items-center gap-2 text-xs" data-testid="delivery" data-status={d.status}>
                     <span className={`rounded px-1.5 py-0.5 font-medium ${DELIVERY_TABLE[d.status].className}`}>{DELIVERY_TABLE[d.status].label}</span>
-                    <span className="text-slate-600">{d.channelType === 'slack' ? 'Slack' : 'Webhook'} {hostOf(d.url)}</span>
+                    <span className="text-slate-600">
+                      {d.channelType === 'slack' ? 'Slack' : 'Webhook'} {hostOf(d.url)}
+                    </span>
                     <span className="text-slate-500">
                       {d.attempts} attempt{d.attempts === 1 ? '' : 's'}
                       {d.lastStatusCode !== null ? ` · HTTP ${d.lastStatusCode}` : ''}

@@ -57,7 +57,9 @@ export function IncidentsBoard() {
   return (
     <section aria-labelledby="incidents-title" className="space-y-4">
       <div className="flex flex-wrap items-center gap-3">
-        <h1 id="incidents-title" className="text-xl font-semibold">Incidents</h1>
+        <h1 id="incidents-title" className="text-xl font-semibold">
+          Incidents
+        </h1>
         <div role="group" aria-label="Filter by status" className="flex flex-wrap gap-1">
           {FILTERS.map((f) => (
             <button
@@ -76,10 +78,24 @@ export function IncidentsBoard() {
       <div className="grid gap-4 lg:grid-cols-[2fr_3fr]">
         <div>
           {list.isPending ? <p className="text-sm text-slate-500">Loading incidents…</p> : null}
-          {list.isError ? <p role="alert" className="text-sm text-red-700">Could not load incidents: {list.error.message}</p> : null}
+          {list.isError ? (
+            <p role="alert" className="text-sm text-red-700">
+              Could not load incidents: {list.error.message}
+            </p>
+          ) : null}
           {list.data?.length === 0 ? (
             <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
-              {filter === 'all' ? <>No incidents. They open here when an enabled <Link href="/alerts" className="font-medium text-indigo-700 underline">alert rule</Link> breaches on a server.</> : `No ${filter} incidents.`}
+              {filter === 'all' ? (
+                <>
+                  No incidents. They open here when an enabled{' '}
+                  <Link href="/alerts" className="font-medium text-indigo-700 underline">
+                    alert rule
+                  </Link>{' '}
+                  breaches on a server.
+                </>
+              ) : (
+                `No ${filter} incidents.`
+              )}
             </p>
           ) : null}
           <ul className="space-y-2">
@@ -89,7 +105,10 @@ export function IncidentsBoard() {
                 <li key={i.id}>
                   <button
                     type="button"
-                    onClick={() => { setSelected(i.id); setFeedback(null); }}
+                    onClick={() => {
+                      setSelected(i.id);
+                      setFeedback(null);
+                    }}
                     aria-current={selected === i.id ? 'true' : undefined}
                     data-testid="incident-row"
                     data-status={i.status}
@@ -100,15 +119,19 @@ export function IncidentsBoard() {
                         <span aria-hidden="true" className={`h-1.5 w-1.5 rounded-full ${status.dot}`} />
                         {status.label}
                       </span>
-                      <span className={`rounded-full px-2 py-0.5 text-xs ring-1 ring-inset ${SEVERITY_TABLE[i.severity].className}`}>{SEVERITY_TABLE[i.severity].label}</span>
+                      <span className={`rounded-full px-2 py-0.5 text-xs ring-1 ring-inset ${SEVERITY_TABLE[i.severity].className}`}>
+                        {SEVERITY_TABLE[i.severity].label}
+                      </span>
                       <span className="font-medium">{i.ruleName}</span>
                     </div>
                     <p className="mt-1 text-sm text-slate-600">
-                      {i.serverName} · {formatMetricValue(i.metric, i.status === 'resolved' ? i.lastValue : (i.lastValue ?? i.value))} {i.operator} {formatMetricValue(i.metric, i.threshold)}
+                      {i.serverName} · {formatMetricValue(i.metric, i.status === 'resolved' ? i.lastValue : (i.lastValue ?? i.value))} {i.operator}{' '}
+                      {formatMetricValue(i.metric, i.threshold)}
                     </p>
                     <p className="text-xs text-slate-500" title={formatExact(i.openedAt)}>
                       opened {formatRelative(i.openedAt, now)}
-                      {i.resolvedAt ? ` · resolved ${formatRelative(i.resolvedAt, now)}` : ''} · {i.notificationsSent} notification{i.notificationsSent === 1 ? '' : 's'} delivered
+                      {i.resolvedAt ? ` · resolved ${formatRelative(i.resolvedAt, now)}` : ''} · {i.notificationsSent} notification
+                      {i.notificationsSent === 1 ? '' : 's'} delivered
                     </p>
                   </button>
                 </li>
@@ -120,7 +143,11 @@ export function IncidentsBoard() {
         <div className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
           {selected === null ? <p className="text-sm text-slate-500">Choose an incident to see its timeline.</p> : null}
           {selected !== null && detail.isPending ? <p className="text-sm text-slate-500">Loading…</p> : null}
-          {detail.isError ? <p role="alert" className="text-sm text-red-700">Could not load the incident: {detail.error.message}</p> : null}
+          {detail.isError ? (
+            <p role="alert" className="text-sm text-red-700">
+              Could not load the incident: {detail.error.message}
+            </p>
+          ) : null}
           {incident ? (
             <div className="space-y-4">
               <IncidentTimeline incident={incident} now={now} />
@@ -128,15 +155,30 @@ export function IncidentsBoard() {
                 <form onSubmit={submitNote} className="space-y-2 border-t border-slate-100 pt-3">
                   <label className="block text-sm font-medium">
                     Note <span className="font-normal text-slate-500">(optional with acknowledge)</span>
-                    <textarea value={note} maxLength={2000} rows={2} onChange={(e) => setNote(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />
+                    <textarea
+                      value={note}
+                      maxLength={2000}
+                      rows={2}
+                      onChange={(e) => setNote(e.target.value)}
+                      className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+                    />
                   </label>
                   <div className="flex flex-wrap gap-2">
                     {incident.status === 'open' ? (
-                      <button type="button" disabled={busy} onClick={() => acknowledge.mutate({ id: incident.id, note: note.trim() || undefined })} className="rounded-md bg-[#b45309] px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-[#92400e] disabled:opacity-50">
+                      <button
+                        type="button"
+                        disabled={busy}
+                        onClick={() => acknowledge.mutate({ id: incident.id, note: note.trim() || undefined })}
+                        className="rounded-md bg-[#b45309] px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-[#92400e] disabled:opacity-50"
+                      >
                         {acknowledge.isPending ? 'Acknowledging…' : 'Acknowledge'}
                       </button>
                     ) : null}
-                    <button type="submit" disabled={busy || !note.trim()} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50">
+                    <button
+                      type="submit"
+                      disabled={busy || !note.trim()}
+                      className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50"
+                    >
                       {addNote.isPending ? 'Adding…' : 'Add note'}
                     </button>
                   </div>
@@ -144,12 +186,31 @@ export function IncidentsBoard() {
               ) : null}
               {me.role === 'admin' && incident.status === 'resolved' ? (
                 <form onSubmit={submitNote} className="flex gap-2 border-t border-slate-100 pt-3">
-                  <label className="sr-only" htmlFor="postmortem-note">Note</label>
-                  <input id="postmortem-note" value={note} maxLength={2000} placeholder="Add a note for the record" onChange={(e) => setNote(e.target.value)} className="flex-1 rounded-md border border-slate-300 px-3 py-1.5 text-sm" />
-                  <button type="submit" disabled={busy || !note.trim()} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50">Add note</button>
+                  <label className="sr-only" htmlFor="postmortem-note">
+                    Note
+                  </label>
+                  <input
+                    id="postmortem-note"
+                    value={note}
+                    maxLength={2000}
+                    placeholder="Add a note for the record"
+                    onChange={(e) => setNote(e.target.value)}
+                    className="flex-1 rounded-md border border-slate-300 px-3 py-1.5 text-sm"
+                  />
+                  <button
+                    type="submit"
+                    disabled={busy || !note.trim()}
+                    className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50"
+                  >
+                    Add note
+                  </button>
                 </form>
               ) : null}
-              {feedback ? <p role="status" className={`text-sm ${feedback.tone === 'ok' ? 'text-emerald-700' : 'text-red-700'}`}>{feedback.text}</p> : null}
+              {feedback ? (
+                <p role="status" className={`text-sm ${feedback.tone === 'ok' ? 'text-emerald-700' : 'text-red-700'}`}>
+                  {feedback.text}
+                </p>
+              ) : null}
             </div>
           ) : null}
         </div>

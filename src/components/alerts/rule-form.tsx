@@ -65,7 +65,14 @@ function initial(rule: RuleView | null, tenantId: string): Draft {
     noData: rule?.noData ?? 'keep',
     cooldownMinutes: rule ? String(rule.cooldownMinutes) : '60',
     enabled: rule?.enabled ?? true,
-    channels: rule?.channels.map((c) => ({ type: c.type, url: c.url, secret: '', hasSecret: c.hasSecret, signatureScheme: c.signatureScheme ?? 'x-alert-signature' })) ?? [],
+    channels:
+      rule?.channels.map((c) => ({
+        type: c.type,
+        url: c.url,
+        secret: '',
+        hasSecret: c.hasSecret,
+        signatureScheme: c.signatureScheme ?? 'x-alert-signature',
+      })) ?? [],
   };
 }
 
@@ -77,7 +84,16 @@ function previewOf(d: Draft): PreviewInput | null {
   const threshold = decimal(d.threshold);
   const windowMinutes = wholeNumber(d.windowMinutes);
   if (!d.tenantId || threshold === null || windowMinutes === null || windowMinutes < 1 || windowMinutes > 1440) return null;
-  return { tenantId: d.tenantId, metric: d.metric, aggregation: d.aggregation, operator: d.operator, threshold, windowMinutes, serverId: d.serverId || null, noData: d.noData };
+  return {
+    tenantId: d.tenantId,
+    metric: d.metric,
+    aggregation: d.aggregation,
+    operator: d.operator,
+    threshold,
+    windowMinutes,
+    serverId: d.serverId || null,
+    noData: d.noData,
+  };
 }
 
 const field = 'mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm disabled:bg-slate-100';
@@ -148,15 +164,29 @@ export function RuleForm({
 
   const unit = METRICS[draft.metric].unit;
   return (
-    <form ref={formRef} onSubmit={submit} aria-labelledby="rule-form-title" className="grid gap-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-[3fr_2fr]">
+    <form
+      ref={formRef}
+      onSubmit={submit}
+      aria-labelledby="rule-form-title"
+      className="grid gap-4 rounded-xl border border-slate-200 bg-white p-4 shadow-sm lg:grid-cols-[3fr_2fr]"
+    >
       <div className="space-y-3">
-        <h2 id="rule-form-title" className="text-lg font-semibold">{rule ? `Edit “${rule.name}”` : 'New alert rule'}</h2>
+        <h2 id="rule-form-title" className="text-lg font-semibold">
+          {rule ? `Edit “${rule.name}”` : 'New alert rule'}
+        </h2>
         <div className="grid gap-3 sm:grid-cols-2">
           <label className={label}>
             Tenant
-            <select value={draft.tenantId} disabled={rule !== null} onChange={(e) => setDraft((d) => ({ ...d, tenantId: e.target.value, serverId: '' }))} className={field}>
+            <select
+              value={draft.tenantId}
+              disabled={rule !== null}
+              onChange={(e) => setDraft((d) => ({ ...d, tenantId: e.target.value, serverId: '' }))}
+              className={field}
+            >
               {targets.map((t) => (
-                <option key={t.tenantId} value={t.tenantId}>{t.tenantName}</option>
+                <option key={t.tenantId} value={t.tenantId}>
+                  {t.tenantName}
+                </option>
               ))}
             </select>
           </label>
@@ -168,7 +198,10 @@ export function RuleForm({
             Metric
             <select value={draft.metric} onChange={(e) => set('metric', e.target.value as MetricKey)} className={field}>
               {METRIC_KEYS.map((m) => (
-                <option key={m} value={m}>{METRICS[m].label}{METRICS[m].unit ? ` (${METRICS[m].unit})` : ''}</option>
+                <option key={m} value={m}>
+                  {METRICS[m].label}
+                  {METRICS[m].unit ? ` (${METRICS[m].unit})` : ''}
+                </option>
               ))}
             </select>
           </label>
@@ -177,7 +210,10 @@ export function RuleForm({
             <select value={draft.serverId} onChange={(e) => set('serverId', e.target.value)} className={field}>
               <option value="">Every enabled server of the tenant (each on its own)</option>
               {servers.map((s) => (
-                <option key={s.id} value={s.id}>{s.name}{s.enabled ? '' : ' (disabled)'}</option>
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                  {s.enabled ? '' : ' (disabled)'}
+                </option>
               ))}
             </select>
           </label>
@@ -188,7 +224,9 @@ export function RuleForm({
             <span>Aggregation</span>
             <select value={draft.aggregation} onChange={(e) => set('aggregation', e.target.value as Aggregation)} className={field}>
               {AGGREGATIONS.map((a) => (
-                <option key={a} value={a}>{AGGREGATION_TABLE[a]}</option>
+                <option key={a} value={a}>
+                  {AGGREGATION_TABLE[a]}
+                </option>
               ))}
             </select>
           </label>
@@ -196,7 +234,9 @@ export function RuleForm({
             <span>Operator</span>
             <select value={draft.operator} onChange={(e) => set('operator', e.target.value as Operator)} className={field}>
               {OPERATORS.map((o) => (
-                <option key={o} value={o}>{o}</option>
+                <option key={o} value={o}>
+                  {o}
+                </option>
               ))}
             </select>
           </label>
@@ -218,22 +258,39 @@ export function RuleForm({
             Severity
             <select value={draft.severity} onChange={(e) => set('severity', e.target.value as Severity)} className={field}>
               {SEVERITIES.map((s) => (
-                <option key={s} value={s}>{SEVERITY_TABLE[s].label}</option>
+                <option key={s} value={s}>
+                  {SEVERITY_TABLE[s].label}
+                </option>
               ))}
             </select>
           </label>
           <label className={label}>
             With no data
-            <select value={draft.noData} onChange={(e) => set('noData', e.target.value as NoDataMode)} title={NO_DATA_TABLE[draft.noData].help} className={field}>
+            <select
+              value={draft.noData}
+              onChange={(e) => set('noData', e.target.value as NoDataMode)}
+              title={NO_DATA_TABLE[draft.noData].help}
+              className={field}
+            >
               {NO_DATA_MODES.map((m) => (
-                <option key={m} value={m}>{NO_DATA_TABLE[m].label}</option>
+                <option key={m} value={m}>
+                  {NO_DATA_TABLE[m].label}
+                </option>
               ))}
             </select>
           </label>
           <label className={label}>
             Reminder every (min)
-            <input inputMode="numeric" value={draft.cooldownMinutes} onChange={(e) => set('cooldownMinutes', e.target.value)} className={field} aria-describedby="cooldown-help" />
-            <span id="cooldown-help" className="text-xs font-normal text-slate-500">0 = no reminders; none once acknowledged</span>
+            <input
+              inputMode="numeric"
+              value={draft.cooldownMinutes}
+              onChange={(e) => set('cooldownMinutes', e.target.value)}
+              className={field}
+              aria-describedby="cooldown-help"
+            />
+            <span id="cooldown-help" className="text-xs font-normal text-slate-500">
+              0 = no reminders; none once acknowledged
+            </span>
           </label>
         </div>
         <fieldset className="space-y-2">
@@ -241,13 +298,45 @@ export function RuleForm({
           {draft.channels.length === 0 ? <p className="text-xs text-slate-500">No channels: incidents open and resolve, but nobody is notified.</p> : null}
           {draft.channels.map((c, i) => (
             <div key={i} className="flex flex-wrap items-end gap-2">
-              <select aria-label={`Channel ${i + 1} type`} value={c.type} onChange={(e) => set('channels', draft.channels.map((x, j) => (j === i ? { ...x, type: e.target.value as ChannelType } : x)))} className="rounded-md border border-slate-300 px-2 py-2 text-sm">
+              <select
+                aria-label={`Channel ${i + 1} type`}
+                value={c.type}
+                onChange={(e) =>
+                  set(
+                    'channels',
+                    draft.channels.map((x, j) => (j === i ? { ...x, type: e.target.value as ChannelType } : x)),
+                  )
+                }
+                className="rounded-md border border-slate-300 px-2 py-2 text-sm"
+              >
                 <option value="webhook">Webhook (signed JSON)</option>
                 <option value="slack">Slack-compatible</option>
               </select>
-              <input aria-label={`Channel ${i + 1} URL`} value={c.url} placeholder="https://hooks.example.com/…" onChange={(e) => set('channels', draft.channels.map((x, j) => (j === i ? { ...x, url: e.target.value } : x)))} className="min-w-48 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm" />
+              <input
+                aria-label={`Channel ${i + 1} URL`}
+                value={c.url}
+                placeholder="https://hooks.example.com/…"
+                onChange={(e) =>
+                  set(
+                    'channels',
+                    draft.channels.map((x, j) => (j === i ? { ...x, url: e.target.value } : x)),
+                  )
+                }
+                className="min-w-48 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+              />
               {c.type === 'webhook' ? (
-                <select aria-label={`Channel ${i + 1} signature scheme`} value={c.signatureScheme} title="Standard Webhooks: receivers verify with any Standard Webhooks library; changing the scheme generates a new secret" onChange={(e) => set('channels', draft.channels.map((x, j) => (j === i ? { ...x, signatureScheme: e.target.value as SignatureScheme } : x)))} className="rounded-md border border-slate-300 px-2 py-2 text-sm">
+                <select
+                  aria-label={`Channel ${i + 1} signature scheme`}
+                  value={c.signatureScheme}
+                  title="Standard Webhooks: receivers verify with any Standard Webhooks library; changing the scheme generates a new secret"
+                  onChange={(e) =>
+                    set(
+                      'channels',
+                      draft.channels.map((x, j) => (j === i ? { ...x, signatureScheme: e.target.value as SignatureScheme } : x)),
+                    )
+                  }
+                  className="rounded-md border border-slate-300 px-2 py-2 text-sm"
+                >
                   <option value="x-alert-signature">X-Alert-Signature</option>
                   <option value="standard-webhooks">Standard Webhooks</option>
                 </select>
@@ -258,29 +347,66 @@ export function RuleForm({
                   type="password"
                   autoComplete="off"
                   value={c.secret}
-                  placeholder={c.hasSecret ? 'keep current secret' : c.signatureScheme === 'standard-webhooks' ? 'whsec_… (empty: generate one)' : 'secret (empty: generate one)'}
-                  onChange={(e) => set('channels', draft.channels.map((x, j) => (j === i ? { ...x, secret: e.target.value } : x)))}
+                  placeholder={
+                    c.hasSecret
+                      ? 'keep current secret'
+                      : c.signatureScheme === 'standard-webhooks'
+                        ? 'whsec_… (empty: generate one)'
+                        : 'secret (empty: generate one)'
+                  }
+                  onChange={(e) =>
+                    set(
+                      'channels',
+                      draft.channels.map((x, j) => (j === i ? { ...x, secret: e.target.value } : x)),
+                    )
+                  }
                   className="w-52 rounded-md border border-slate-300 px-3 py-2 text-sm"
                 />
               ) : null}
-              <button type="button" onClick={() => set('channels', draft.channels.filter((_, j) => j !== i))} className="rounded-md border border-slate-300 px-2 py-2 text-sm hover:bg-slate-50">
+              <button
+                type="button"
+                onClick={() =>
+                  set(
+                    'channels',
+                    draft.channels.filter((_, j) => j !== i),
+                  )
+                }
+                className="rounded-md border border-slate-300 px-2 py-2 text-sm hover:bg-slate-50"
+              >
                 Remove
               </button>
             </div>
           ))}
-          <button type="button" disabled={draft.channels.length >= 10} onClick={() => set('channels', [...draft.channels, { type: 'webhook', url: '', secret: '', hasSecret: false, signatureScheme: 'x-alert-signature' }])} className="rounded-md border border-dashed border-slate-400 px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50">
+          <button
+            type="button"
+            disabled={draft.channels.length >= 10}
+            onClick={() =>
+              set('channels', [...draft.channels, { type: 'webhook', url: '', secret: '', hasSecret: false, signatureScheme: 'x-alert-signature' }])
+            }
+            className="rounded-md border border-dashed border-slate-400 px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50"
+          >
             Add channel
           </button>
         </fieldset>
         <label className="flex items-center gap-2 text-sm">
           <input type="checkbox" checked={draft.enabled} onChange={(e) => set('enabled', e.target.checked)} /> Enabled
         </label>
-        {localError || error ? <p role="alert" className="text-sm text-red-700">{localError ?? error}</p> : null}
+        {localError || error ? (
+          <p role="alert" className="text-sm text-red-700">
+            {localError ?? error}
+          </p>
+        ) : null}
         <div className="flex gap-2">
-          <button type="submit" disabled={pending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
+          <button
+            type="submit"
+            disabled={pending}
+            className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50"
+          >
             {pending ? 'Saving…' : rule ? 'Save changes' : 'Create rule'}
           </button>
-          <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Cancel</button>
+          <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
+            Cancel
+          </button>
         </div>
       </div>
       <RulePreview metric={draft.metric} preview={preview} error={previewError} />
@@ -298,7 +424,9 @@ const OUTCOME_TABLE = {
 export function RulePreview({ metric, preview, error }: { metric: MetricKey; preview: PreviewView | undefined; error: string | null }) {
   return (
     <aside aria-labelledby="preview-title" aria-live="polite" className="rounded-lg bg-slate-50 p-3">
-      <h3 id="preview-title" className="text-sm font-semibold">Preview: current value per server</h3>
+      <h3 id="preview-title" className="text-sm font-semibold">
+        Preview: current value per server
+      </h3>
       {error ? <p className="mt-2 text-sm text-red-700">{error}</p> : null}
       {!preview && !error ? <p className="mt-2 text-sm text-slate-500">Complete the condition to see today’s numbers.</p> : null}
       {preview ? (

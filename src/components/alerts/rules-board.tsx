@@ -76,8 +76,18 @@ export function RulesBoard() {
   });
 
   if (rules.isPending || targets.isPending) return <p className="text-sm text-slate-500">Loading alert rules…</p>;
-  if (rules.isError) return <p role="alert" className="text-sm text-red-700">Could not load alert rules: {rules.error.message}</p>;
-  if (targets.isError) return <p role="alert" className="text-sm text-red-700">Could not load tenants: {targets.error.message}</p>;
+  if (rules.isError)
+    return (
+      <p role="alert" className="text-sm text-red-700">
+        Could not load alert rules: {rules.error.message}
+      </p>
+    );
+  if (targets.isError)
+    return (
+      <p role="alert" className="text-sm text-red-700">
+        Could not load tenants: {targets.error.message}
+      </p>
+    );
 
   const tenantName = new Map(targets.data.map((t) => [t.tenantId, t.tenantName]));
   const serverName = new Map(targets.data.flatMap((t) => t.servers.map((s) => [s.id, s.name] as const)));
@@ -93,16 +103,31 @@ export function RulesBoard() {
   return (
     <section aria-labelledby="rules-title" className="space-y-4">
       <div className="flex flex-wrap items-baseline gap-3">
-        <h1 id="rules-title" className="text-xl font-semibold">Alert rules</h1>
+        <h1 id="rules-title" className="text-xl font-semibold">
+          Alert rules
+        </h1>
         <p className="text-sm text-slate-500">Evaluated by the alert-evaluation automation against the inference samples.</p>
         {isAdmin && editing === null && targets.data.length > 0 ? (
-          <button ref={newRuleButton} type="button" onClick={() => { opener.current = 'new'; setFeedback(null); setEditing('new'); }} className="ml-auto rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500">
+          <button
+            ref={newRuleButton}
+            type="button"
+            onClick={() => {
+              opener.current = 'new';
+              setFeedback(null);
+              setEditing('new');
+            }}
+            className="ml-auto rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500"
+          >
             New rule
           </button>
         ) : null}
       </div>
 
-      {feedback ? <p role="status" className={`text-sm ${feedback.tone === 'ok' ? 'text-emerald-700' : 'text-red-700'}`}>{feedback.text}</p> : null}
+      {feedback ? (
+        <p role="status" className={`text-sm ${feedback.tone === 'ok' ? 'text-emerald-700' : 'text-red-700'}`}>
+          {feedback.text}
+        </p>
+      ) : null}
       {secrets.length > 0 ? (
         <div role="status" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm">
           <p className="font-medium">Signing secrets generated for these webhooks. They are shown only now: give them to the receivers.</p>
@@ -111,11 +136,19 @@ export function RulesBoard() {
               <li key={s.url} className="flex flex-wrap items-center gap-2">
                 <span className="text-slate-600">{s.url}</span>
                 <code className="rounded bg-white px-1.5 py-0.5 font-mono text-xs">{s.secret}</code>
-                <button type="button" onClick={() => void navigator.clipboard.writeText(s.secret)} className="rounded border border-slate-300 px-2 py-0.5 text-xs">Copy</button>
+                <button
+                  type="button"
+                  onClick={() => void navigator.clipboard.writeText(s.secret)}
+                  className="rounded border border-slate-300 px-2 py-0.5 text-xs"
+                >
+                  Copy
+                </button>
               </li>
             ))}
           </ul>
-          <button type="button" onClick={() => setSecrets([])} className="mt-2 text-xs underline">I have stored them</button>
+          <button type="button" onClick={() => setSecrets([])} className="mt-2 text-xs underline">
+            I have stored them
+          </button>
         </div>
       ) : null}
 
@@ -136,11 +169,20 @@ export function RulesBoard() {
 
       {targets.data.length === 0 ? (
         <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
-          No tenants yet. <Link href="/tenants" className="font-medium text-indigo-700 underline">Create a tenant</Link> and <Link href="/inference" className="font-medium text-indigo-700 underline">add its inference servers</Link> first; rules watch those servers’ samples.
+          No tenants yet.{' '}
+          <Link href="/tenants" className="font-medium text-indigo-700 underline">
+            Create a tenant
+          </Link>{' '}
+          and{' '}
+          <Link href="/inference" className="font-medium text-indigo-700 underline">
+            add its inference servers
+          </Link>{' '}
+          first; rules watch those servers’ samples.
         </p>
       ) : rules.data.length === 0 ? (
         <p className="rounded-xl border border-dashed border-slate-300 p-6 text-sm text-slate-600">
-          No alert rules yet. {isAdmin ? 'Use “New rule”: pick a metric, a threshold and a window, check the preview, and add a webhook.' : 'An admin can create them.'}
+          No alert rules yet.{' '}
+          {isAdmin ? 'Use “New rule”: pick a metric, a threshold and a window, check the preview, and add a webhook.' : 'An admin can create them.'}
         </p>
       ) : (
         <Table
@@ -163,7 +205,11 @@ export function RulesBoard() {
             { header: 'Servers', cell: (r) => (r.serverId ? (serverName.get(r.serverId) ?? 'removed server') : 'All') },
             {
               header: 'Severity',
-              cell: (r) => <span className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${SEVERITY_TABLE[r.severity].className}`}>{SEVERITY_TABLE[r.severity].label}</span>,
+              cell: (r) => (
+                <span className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${SEVERITY_TABLE[r.severity].className}`}>
+                  {SEVERITY_TABLE[r.severity].label}
+                </span>
+              ),
             },
             {
               header: 'Channels',
@@ -172,15 +218,41 @@ export function RulesBoard() {
             },
             { header: 'State', cell: (r) => (r.enabled ? 'Enabled' : <span className="text-slate-500">Disabled</span>) },
           ]}
-          actions={isAdmin ? (r) => (
-            <>
-              <button type="button" onClick={(e) => { opener.current = e.currentTarget; setFeedback(null); setEditing(r); }} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Edit</button>{' '}
-              <button type="button" disabled={toggle.isPending} onClick={() => toggle.mutate({ id: r.id, enabled: !r.enabled })} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 disabled:opacity-50">
-                {r.enabled ? 'Disable' : 'Enable'}
-              </button>{' '}
-              <button type="button" disabled={remove.isPending} onClick={() => setConfirmDelete(r)} className="rounded-md border border-red-300 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-50">Delete</button>
-            </>
-          ) : undefined}
+          actions={
+            isAdmin
+              ? (r) => (
+                  <>
+                    <button
+                      type="button"
+                      onClick={(e) => {
+                        opener.current = e.currentTarget;
+                        setFeedback(null);
+                        setEditing(r);
+                      }}
+                      className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50"
+                    >
+                      Edit
+                    </button>{' '}
+                    <button
+                      type="button"
+                      disabled={toggle.isPending}
+                      onClick={() => toggle.mutate({ id: r.id, enabled: !r.enabled })}
+                      className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 disabled:opacity-50"
+                    >
+                      {r.enabled ? 'Disable' : 'Enable'}
+                    </button>{' '}
+                    <button
+                      type="button"
+                      disabled={remove.isPending}
+                      onClick={() => setConfirmDelete(r)}
+                      className="rounded-md border border-red-300 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-50"
+                    >
+                      Delete
+                    </button>
+                  </>
+                )
+              : undefined
+          }
         />
       )}
 

@@ -55,8 +55,7 @@ export function AutomationsBoard() {
     const basis = view ?? utils.automations.list.getData()?.find((v) => v.key === key);
     setFeedback((f) => ({ ...f, [key]: { ...result, text: `${result.text} · ${formatClockUtc(Date.now())}`, basis: basis ? signature(basis) : '', epoch } }));
   };
-  const replace = (view: AutomationView) =>
-    utils.automations.list.setData(undefined, (old) => old?.map((v) => (v.key === view.key ? view : v)));
+  const replace = (view: AutomationView) => utils.automations.list.setData(undefined, (old) => old?.map((v) => (v.key === view.key ? view : v)));
 
   const run = trpc.automations.run.useMutation({
     onMutate: ({ key }) => setPending((p) => ({ ...p, [key]: 'run' })),
@@ -113,7 +112,9 @@ export function AutomationsBoard() {
   return (
     <section aria-labelledby="board-title">
       <div className="mb-4 flex flex-wrap items-baseline gap-3">
-        <h1 id="board-title" className="text-xl font-semibold">Automations</h1>
+        <h1 id="board-title" className="text-xl font-semibold">
+          Automations
+        </h1>
         <span role="status" data-testid="live-status" className={`text-xs ${connected ? 'text-emerald-700' : 'text-amber-700'}`}>
           {connected ? '● Live' : liveStatus === 'error' || everConnected ? '○ Offline — reconnecting; values may be stale' : '○ Connecting…'}
         </span>
@@ -125,31 +126,38 @@ export function AutomationsBoard() {
       <div className="grid grid-flow-row-dense grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-4">
         {list.data.map((a) => (
           <Fragment key={a.key}>
-          <AutomationCard
-            automation={a}
-            now={now}
-            feedback={currentFeedback(feedback[a.key], a, epoch)}
-            actions={{
-              canControl: me.role === 'admin',
-              pending: pending[a.key] ?? null,
-              onRun: () => run.mutate({ key: a.key }),
-              onPause: () => setPauseTarget(a),
-              onResume: () => resume.mutate({ key: a.key }),
-              onHistory: () => {
-                if (historyKey === a.key) closeHistory();
-                else {
-                  historyOpener.current = a.key;
-                  setHistoryKey(a.key);
-                }
-              },
-              historyOpen: historyKey === a.key,
-            }}
-          />
-          {historyKey === a.key ? (
-            <div className="col-span-full">
-              <RunHistory key={historyKey} automationKey={historyKey} name={a.name} now={now} focusOnOpen={historyOpener.current === a.key} onClose={closeHistory} />
-            </div>
-          ) : null}
+            <AutomationCard
+              automation={a}
+              now={now}
+              feedback={currentFeedback(feedback[a.key], a, epoch)}
+              actions={{
+                canControl: me.role === 'admin',
+                pending: pending[a.key] ?? null,
+                onRun: () => run.mutate({ key: a.key }),
+                onPause: () => setPauseTarget(a),
+                onResume: () => resume.mutate({ key: a.key }),
+                onHistory: () => {
+                  if (historyKey === a.key) closeHistory();
+                  else {
+                    historyOpener.current = a.key;
+                    setHistoryKey(a.key);
+                  }
+                },
+                historyOpen: historyKey === a.key,
+              }}
+            />
+            {historyKey === a.key ? (
+              <div className="col-span-full">
+                <RunHistory
+                  key={historyKey}
+                  automationKey={historyKey}
+                  name={a.name}
+                  now={now}
+                  focusOnOpen={historyOpener.current === a.key}
+                  onClose={closeHistory}
+                />
+              </div>
+            ) : null}
           </Fragment>
         ))}
       </div>

@@ -26,7 +26,13 @@ export function DurationChart({ points }: { points: DurationPoint[] }) {
   const offset = slots - ordered.length;
   return (
     <figure className="mt-2">
-      <svg viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" className="h-16 w-full rounded bg-slate-50" role="img" aria-label={`Durations of the last ${ordered.length} runs; longest ${formatDuration(max)}`}>
+      <svg
+        viewBox={`0 0 ${width} ${height}`}
+        preserveAspectRatio="none"
+        className="h-16 w-full rounded bg-slate-50"
+        role="img"
+        aria-label={`Durations of the last ${ordered.length} runs; longest ${formatDuration(max)}`}
+      >
         {ordered.map((p, i) => {
           const h = Math.max(1, ((p.durationMs ?? 0) / max) * (height - 2));
           return (

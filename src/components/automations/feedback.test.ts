@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { AutomationView } from '@/server/automations/automation.schemas';
 import { currentFeedback, signature } from './feedback';
 
-const base = { key: 'alert-evaluation', state: 'active', pausedAt: null, pausedUntil: null, lastStartedAt: '2026-01-01T00:00:00.000Z' } as unknown as AutomationView;
+const base = {
+  key: 'alert-evaluation',
+  state: 'active',
+  pausedAt: null,
+  pausedUntil: null,
+  lastStartedAt: '2026-01-01T00:00:00.000Z',
+} as unknown as AutomationView;
 const paused = { ...base, state: 'paused', pausedAt: '2026-01-01T00:01:00.000Z' } as AutomationView;
 
 describe('captions follow the card they were written for', () => {

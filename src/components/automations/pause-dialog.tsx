@@ -4,7 +4,17 @@ import { Dialog, DialogActions } from '@/components/ui/dialog';
 import { Field } from '@/components/ui/field';
 
 /** Asks for an optional reason and end time before pausing. */
-export function PauseDialog({ name, open, onCancel, onConfirm }: { name: string; open: boolean; onCancel(): void; onConfirm(input: { reason?: string; until?: string }): void }) {
+export function PauseDialog({
+  name,
+  open,
+  onCancel,
+  onConfirm,
+}: {
+  name: string;
+  open: boolean;
+  onCancel(): void;
+  onConfirm(input: { reason?: string; until?: string }): void;
+}) {
   const [reason, setReason] = useState('');
   const [until, setUntil] = useState('');
   const [untilError, setUntilError] = useState<string | null>(null);

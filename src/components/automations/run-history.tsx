@@ -16,7 +16,19 @@ const OUTCOME_STYLE: Record<string, string> = {
 };
 
 /** The last runs of one automation, newest first, with a duration chart and paging. */
-export function RunHistory({ automationKey, name, now, focusOnOpen = false, onClose }: { automationKey: string; name: string; now: number; focusOnOpen?: boolean; onClose(): void }) {
+export function RunHistory({
+  automationKey,
+  name,
+  now,
+  focusOnOpen = false,
+  onClose,
+}: {
+  automationKey: string;
+  name: string;
+  now: number;
+  focusOnOpen?: boolean;
+  onClose(): void;
+}) {
   // Opened by its button: focus moves to the panel's heading, so the keyboard is where the eyes are.
   const heading = useRef<HTMLHeadingElement>(null);
   const focusFirst = useRef(focusOnOpen);
@@ -31,13 +43,19 @@ export function RunHistory({ automationKey, name, now, focusOnOpen = false, onCl
   return (
     <section aria-labelledby="history-title" className="rounded-xl border border-slate-200 bg-white p-4 shadow-sm" data-testid="run-history">
       <div className="flex flex-wrap items-center gap-3">
-        <h2 id="history-title" ref={heading} tabIndex={-1} className="font-semibold">Run history — {name}</h2>
+        <h2 id="history-title" ref={heading} tabIndex={-1} className="font-semibold">
+          Run history — {name}
+        </h2>
         <button type="button" onClick={onClose} className="ml-auto rounded-md border border-slate-300 px-2 py-1 text-sm hover:bg-slate-50">
           Close
         </button>
       </div>
       {history.isPending ? <p className="mt-3 text-sm text-slate-500">Loading runs…</p> : null}
-      {history.isError ? <p role="alert" className="mt-3 text-sm text-red-700">Could not load runs: {history.error.message}</p> : null}
+      {history.isError ? (
+        <p role="alert" className="mt-3 text-sm text-red-700">
+          Could not load runs: {history.error.message}
+        </p>
+      ) : null}
       {history.data && history.data.runs.length === 0 ? (
         <p className="mt-3 text-sm text-slate-600">No runs yet. Use “Run now”, or wait for the next scheduled run.</p>
       ) : null}

@@ -61,13 +61,19 @@ export function SessionCard({
   }
 
   return (
-    <article aria-labelledby={`session-${s.id}-title`} data-testid={`session-${s.id}`} className="flex min-w-0 flex-col rounded-xl border border-slate-200 bg-white p-4 shadow-sm">
+    <article
+      aria-labelledby={`session-${s.id}-title`}
+      data-testid={`session-${s.id}`}
+      className="flex min-w-0 flex-col rounded-xl border border-slate-200 bg-white p-4 shadow-sm"
+    >
       <header className="flex items-start justify-between gap-3">
         <div className="min-w-0">
           <h2 id={`session-${s.id}-title`} className="truncate font-semibold" title={s.title ?? undefined}>
             {s.title || s.startUrl}
           </h2>
-          <p className="truncate font-mono text-xs text-slate-500" title={s.currentUrl ?? s.startUrl}>{s.currentUrl ?? s.startUrl}</p>
+          <p className="truncate font-mono text-xs text-slate-500" title={s.currentUrl ?? s.startUrl}>
+            {s.currentUrl ?? s.startUrl}
+          </p>
         </div>
         <SessionStatusBadge status={s.status} />
       </header>
@@ -76,9 +82,13 @@ export function SessionCard({
 
       <dl className="mt-3 grid grid-cols-2 gap-x-4 gap-y-1 text-sm">
         <dt className="text-slate-500">Tenant</dt>
-        <dd className="truncate" title={s.tenantId}>{tenantName}</dd>
+        <dd className="truncate" title={s.tenantId}>
+          {tenantName}
+        </dd>
         <dt className="text-slate-500">Instance</dt>
-        <dd className="truncate font-mono text-xs leading-5" title={s.ownerInstanceId}>{s.ownerInstanceId}</dd>
+        <dd className="truncate font-mono text-xs leading-5" title={s.ownerInstanceId}>
+          {s.ownerInstanceId}
+        </dd>
         <dt className="text-slate-500">Created</dt>
         <dd title={formatExact(s.createdAt)}>{formatRelative(s.createdAt, now)}</dd>
         <dt className="text-slate-500">Last activity</dt>
@@ -86,9 +96,13 @@ export function SessionCard({
         {live ? (
           <>
             <dt className="text-slate-500">Idle timeout in</dt>
-            <dd className="tabular-nums" data-testid="idle-countdown" title={`${formatDuration(s.idleTimeoutMs)} after the last activity`}>{countdown(s.idleExpiresAt, now)}</dd>
+            <dd className="tabular-nums" data-testid="idle-countdown" title={`${formatDuration(s.idleTimeoutMs)} after the last activity`}>
+              {countdown(s.idleExpiresAt, now)}
+            </dd>
             <dt className="text-slate-500">Lifetime ends in</dt>
-            <dd className="tabular-nums" data-testid="lifetime-countdown" title={`${formatDuration(s.maxLifetimeMs)} after creation`}>{countdown(s.lifetimeExpiresAt, now)}</dd>
+            <dd className="tabular-nums" data-testid="lifetime-countdown" title={`${formatDuration(s.maxLifetimeMs)} after creation`}>
+              {countdown(s.lifetimeExpiresAt, now)}
+            </dd>
           </>
         ) : (
           <>
@@ -102,7 +116,9 @@ export function SessionCard({
         {s.blockedRequests > 0 ? (
           <>
             <dt className="text-slate-500">Blocked requests</dt>
-            <dd className="tabular-nums" title="Requests of the page refused by the outbound policy">{s.blockedRequests}</dd>
+            <dd className="tabular-nums" title="Requests of the page refused by the outbound policy">
+              {s.blockedRequests}
+            </dd>
           </>
         ) : null}
       </dl>
@@ -114,7 +130,9 @@ export function SessionCard({
           <img src={screenshot} alt={`Screenshot of ${s.currentUrl ?? s.startUrl}`} className="w-full rounded-md border border-slate-200" />
           <figcaption className="mt-1 flex justify-between text-xs text-slate-500">
             <span>Full-size screenshot (PNG)</span>
-            <button type="button" onClick={onHideScreenshot} className="underline">Hide</button>
+            <button type="button" onClick={onHideScreenshot} className="underline">
+              Hide
+            </button>
           </figcaption>
         </figure>
       ) : null}
@@ -122,20 +140,45 @@ export function SessionCard({
       <div className="mt-auto space-y-2 pt-4">
         {actionable && actions.canControl ? (
           <form onSubmit={navigate} className="flex gap-2">
-            <label className="sr-only" htmlFor={`navigate-${s.id}`}>URL to open</label>
-            <input id={`navigate-${s.id}`} type="url" required placeholder="https://…" value={url} onChange={(e) => setUrl(e.target.value)} className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-1 text-sm" />
-            <button type="submit" disabled={busy} className="rounded-md border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-50 disabled:opacity-50">
+            <label className="sr-only" htmlFor={`navigate-${s.id}`}>
+              URL to open
+            </label>
+            <input
+              id={`navigate-${s.id}`}
+              type="url"
+              required
+              placeholder="https://…"
+              value={url}
+              onChange={(e) => setUrl(e.target.value)}
+              className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-1 text-sm"
+            />
+            <button
+              type="submit"
+              disabled={busy}
+              className="rounded-md border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-50 disabled:opacity-50"
+            >
               {actions.pending === 'navigate' ? 'Opening…' : 'Go'}
             </button>
           </form>
         ) : null}
         {actionable ? (
           <div className="flex flex-wrap gap-2">
-            <button type="button" onClick={actions.onScreenshot} disabled={busy} title="Counts as activity: resets the idle timeout" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50 disabled:opacity-50">
+            <button
+              type="button"
+              onClick={actions.onScreenshot}
+              disabled={busy}
+              title="Counts as activity: resets the idle timeout"
+              className="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-50 disabled:opacity-50"
+            >
               {actions.pending === 'screenshot' ? 'Capturing…' : 'Screenshot'}
             </button>
             {actions.canControl ? (
-              <button type="button" onClick={() => setConfirming(true)} disabled={busy} className="rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-50">
+              <button
+                type="button"
+                onClick={() => setConfirming(true)}
+                disabled={busy}
+                className="rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-50"
+              >
                 {actions.pending === 'close' ? 'Closing…' : 'Close'}
               </button>
             ) : null}

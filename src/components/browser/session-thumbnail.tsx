@@ -15,6 +15,7 @@ export function SessionThumbnail({ id, thumbnailAt, label }: { id: string; thumb
   }, [thumbnailAt, id, utils]);
 
   if (thumbnailAt === null) return <p className="flex h-full items-center justify-center text-xs text-slate-500">No picture yet</p>;
-  if (!thumbnail.data?.dataUrl) return <p className="flex h-full items-center justify-center text-xs text-slate-500">{thumbnail.isError ? 'Thumbnail unavailable' : 'Loading…'}</p>;
+  if (!thumbnail.data?.dataUrl)
+    return <p className="flex h-full items-center justify-center text-xs text-slate-500">{thumbnail.isError ? 'Thumbnail unavailable' : 'Loading…'}</p>;
   return <img src={thumbnail.data.dataUrl} alt={`Thumbnail of ${label}`} className="h-full w-full object-cover object-top" />;
 }

@@ -16,10 +16,7 @@ export function SessionsBoard() {
   const utils = trpc.useUtils();
   const [tenantFilter, setTenantFilter] = useState('');
   const [statusFilter, setStatusFilter] = useState<SessionStatus | ''>('');
-  const input = useMemo(
-    () => ({ tenantId: tenantFilter || undefined, status: statusFilter || undefined, limit: 100 }),
-    [tenantFilter, statusFilter],
-  );
+  const input = useMemo(() => ({ tenantId: tenantFilter || undefined, status: statusFilter || undefined, limit: 100 }), [tenantFilter, statusFilter]);
   const list = trpc.browser.list.useQuery(input);
   const tenants = trpc.browser.tenants.useQuery(undefined, { staleTime: 60_000 });
   const live = trpc.browser.onChange.useSubscription(input, {
@@ -65,7 +62,10 @@ export function SessionsBoard() {
     onMutate: ({ id }) => start(id, 'navigate'),
     onSuccess: ({ session }, { id }) => {
       replace(session);
-      settle(id, session.error ? { tone: 'error', text: `Not loaded: ${session.error}` } : { tone: 'ok', text: `Loaded ${session.title || session.currentUrl}` });
+      settle(
+        id,
+        session.error ? { tone: 'error', text: `Not loaded: ${session.error}` } : { tone: 'ok', text: `Loaded ${session.title || session.currentUrl}` },
+      );
     },
     onError: (error, { id }) => settle(id, { tone: 'error', text: `Not navigated: ${error.message}` }),
   });
@@ -95,18 +95,26 @@ export function SessionsBoard() {
   return (
     <section aria-labelledby="sessions-title" className="space-y-4">
       <div className="flex flex-wrap items-baseline gap-3">
-        <h1 id="sessions-title" className="text-xl font-semibold">Browser sessions</h1>
+        <h1 id="sessions-title" className="text-xl font-semibold">
+          Browser sessions
+        </h1>
         <span role="status" data-testid="live-status" className={`text-xs ${connected ? 'text-emerald-700' : 'text-amber-700'}`}>
           {connected ? '● Live' : liveStatus === 'error' ? '○ Offline — reconnecting; values may be stale' : '○ Connecting…'}
         </span>
-        {list.data ? <span className="text-sm text-slate-500">{liveCount} live of {sessions.length} shown</span> : null}
+        {list.data ? (
+          <span className="text-sm text-slate-500">
+            {liveCount} live of {sessions.length} shown
+          </span>
+        ) : null}
       </div>
 
       {me.role === 'admin' ? (
         <div className="space-y-1">
           <CreateSessionForm tenants={tenants.data ?? []} pending={create.isPending} onCreate={(value) => create.mutate(value)} />
           {createFeedback ? (
-            <p role="status" className={`text-sm ${createFeedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>{createFeedback.text}</p>
+            <p role="status" className={`text-sm ${createFeedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>
+              {createFeedback.text}
+            </p>
           ) : null}
         </div>
       ) : null}
@@ -117,23 +125,35 @@ export function SessionsBoard() {
           <select value={tenantFilter} onChange={(e) => setTenantFilter(e.target.value)} className="rounded-md border border-slate-300 px-2 py-1">
             <option value="">All tenants</option>
             {(tenants.data ?? []).map((t) => (
-              <option key={t.id} value={t.id}>{t.name}</option>
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
             ))}
           </select>
         </label>
         <label>
           <span className="mr-2 text-slate-600">Status</span>
-          <select value={statusFilter} onChange={(e) => setStatusFilter(e.target.value as SessionStatus | '')} className="rounded-md border border-slate-300 px-2 py-1">
+          <select
+            value={statusFilter}
+            onChange={(e) => setStatusFilter(e.target.value as SessionStatus | '')}
+            className="rounded-md border border-slate-300 px-2 py-1"
+          >
             <option value="">All statuses</option>
             {SESSION_STATUSES.map((status) => (
-              <option key={status} value={status}>{SESSION_STATUS_TABLE[status].label}</option>
+              <option key={status} value={status}>
+                {SESSION_STATUS_TABLE[status].label}
+              </option>
             ))}
           </select>
         </label>
       </div>
 
       {list.isPending ? <p className="text-sm text-slate-500">Loading sessions…</p> : null}
-      {list.isError ? <p role="alert" className="text-sm text-red-700">Could not load sessions: {list.error.message}</p> : null}
+      {list.isError ? (
+        <p role="alert" className="text-sm text-red-700">
+          Could not load sessions: {list.error.message}
+        </p>
+      ) : null}
       {list.data && sessions.length === 0 ? <p className="text-sm text-slate-500">No sessions match.</p> : null}
 
       <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 xl:grid-cols-3">

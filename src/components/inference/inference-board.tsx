@@ -71,7 +71,14 @@ export function InferenceBoard() {
   });
   const loadDemo = trpc.inference.loadDemo.useMutation({
     onSuccess: (result) => {
-      setPageFeedback({ tone: 'ok', text: result.created > 0 ? `Created tenant "${result.tenant.name}" with ${result.created} demo servers; the next poll run (within 30 s) fills the charts` : 'The demo data was already loaded', ...(result.created > 0 ? { untilPolled: 'all' as const } : {}) });
+      setPageFeedback({
+        tone: 'ok',
+        text:
+          result.created > 0
+            ? `Created tenant "${result.tenant.name}" with ${result.created} demo servers; the next poll run (within 30 s) fills the charts`
+            : 'The demo data was already loaded',
+        ...(result.created > 0 ? { untilPolled: 'all' as const } : {}),
+      });
       void refresh();
     },
     onError: (error) => setPageFeedback({ tone: 'error', text: `Demo data not loaded: ${error.message}` }),
@@ -80,7 +87,12 @@ export function InferenceBoard() {
   const tenantList = tenants.data ?? [];
   const tenantName = useMemo(() => new Map(tenantList.map((t) => [t.id, t.name])), [tenantList]);
   if (servers.isPending || tenants.isPending) return <p className="text-sm text-slate-500">Loading inference servers…</p>;
-  if (servers.isError) return <p role="alert" className="text-sm text-red-700">Could not load inference servers: {servers.error.message}</p>;
+  if (servers.isError)
+    return (
+      <p role="alert" className="text-sm text-red-700">
+        Could not load inference servers: {servers.error.message}
+      </p>
+    );
 
   const canControl = me.role === 'admin';
   const visible = servers.data.filter((s) => tenantFilter === 'all' || s.tenantId === tenantFilter);
@@ -110,13 +122,17 @@ export function InferenceBoard() {
   return (
     <section aria-labelledby="inference-title">
       <div className="mb-4 flex flex-wrap items-center gap-3">
-        <h1 id="inference-title" className="text-xl font-semibold">Inference servers</h1>
+        <h1 id="inference-title" className="text-xl font-semibold">
+          Inference servers
+        </h1>
         <label className="ml-auto text-sm">
           <span className="sr-only">Tenant</span>
           <select value={tenantFilter} onChange={(e) => setTenantFilter(e.target.value)} className="rounded-md border border-slate-300 px-2 py-1.5 text-sm">
             <option value="all">All tenants</option>
             {tenantList.map((t) => (
-              <option key={t.id} value={t.id}>{t.name}</option>
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
             ))}
           </select>
         </label>
@@ -132,18 +148,44 @@ export function InferenceBoard() {
           </button>
         ) : null}
       </div>
-      {pageFeedback && !promiseKept(pageFeedback, servers.data) ? <p role="status" className={`mb-4 text-sm ${pageFeedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>{pageFeedback.text}</p> : null}
+      {pageFeedback && !promiseKept(pageFeedback, servers.data) ? (
+        <p role="status" className={`mb-4 text-sm ${pageFeedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>
+          {pageFeedback.text}
+        </p>
+      ) : null}
 
       {empty ? (
         <div className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">
           <p className="font-medium text-slate-800">No inference servers yet.</p>
-          <p className="mt-1">Add one of yours{tenantList.length === 0 ? <> (after <Link href="/tenants" className="font-medium text-indigo-700 underline">creating a tenant</Link>)</> : ''}, or load the demo fleet: simulated vLLM, TGI, llama.cpp, Ollama and OpenAI-compatible servers served by this console.</p>
+          <p className="mt-1">
+            Add one of yours
+            {tenantList.length === 0 ? (
+              <>
+                {' '}
+                (after{' '}
+                <Link href="/tenants" className="font-medium text-indigo-700 underline">
+                  creating a tenant
+                </Link>
+                )
+              </>
+            ) : (
+              ''
+            )}
+            , or load the demo fleet: simulated vLLM, TGI, llama.cpp, Ollama and OpenAI-compatible servers served by this console.
+          </p>
           {canControl ? (
             <div className="mt-3 flex flex-wrap items-center gap-3">
-              <button type="button" disabled={loadDemo.isPending || !demo.data?.enabled} onClick={() => loadDemo.mutate()} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
+              <button
+                type="button"
+                disabled={loadDemo.isPending || !demo.data?.enabled}
+                onClick={() => loadDemo.mutate()}
+                className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50"
+              >
                 {loadDemo.isPending ? 'Loading…' : 'Load demo data'}
               </button>
-              {demo.data && !demo.data.enabled ? <span className="text-xs text-slate-500">The demo fleet is off: start the console with DEMO_FLEET=on to use it.</span> : null}
+              {demo.data && !demo.data.enabled ? (
+                <span className="text-xs text-slate-500">The demo fleet is off: start the console with DEMO_FLEET=on to use it.</span>
+              ) : null}
             </div>
           ) : null}
         </div>
@@ -200,7 +242,8 @@ export function InferenceBoard() {
           setDeleteTarget(null);
         }}
       >
-        The server of tenant {deleteTarget ? (tenantName.get(deleteTarget.tenantId) ?? '') : ''} and all its samples are deleted. Alert rules that watch it stop seeing data.
+        The server of tenant {deleteTarget ? (tenantName.get(deleteTarget.tenantId) ?? '') : ''} and all its samples are deleted. Alert rules that watch it stop
+        seeing data.
       </ConfirmDialog>
     </section>
   );

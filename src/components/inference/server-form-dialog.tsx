@@ -71,30 +71,58 @@ export function ServerFormDialog({
           {(control) => (
             <select {...control} required value={values.tenantId} onChange={(e) => set('tenantId', e.target.value)}>
               {tenants.map((t) => (
-                <option key={t.id} value={t.id}>{t.name}</option>
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
               ))}
             </select>
           )}
         </Field>
       )}
-      <Field label="Name">{(control) => <input {...control} required maxLength={100} value={values.name} onChange={(e) => set('name', e.target.value)} />}</Field>
+      <Field label="Name">
+        {(control) => <input {...control} required maxLength={100} value={values.name} onChange={(e) => set('name', e.target.value)} />}
+      </Field>
       <Field label="Kind" help={`Reads ${KIND_TABLE[values.kind].reads} under the base URL.`}>
         {(control) => (
           <select {...control} value={values.kind} onChange={(e) => set('kind', e.target.value as ServerKind)}>
             {KINDS.map((k) => (
-              <option key={k} value={k}>{KIND_TABLE[k].label}</option>
+              <option key={k} value={k}>
+                {KIND_TABLE[k].label}
+              </option>
             ))}
           </select>
         )}
       </Field>
       <Field label="Base URL" hint="a path prefix is kept">
-        {(control) => <input {...control} required type="url" value={values.baseUrl} placeholder={KIND_TABLE[values.kind].example} onChange={(e) => set('baseUrl', e.target.value)} />}
+        {(control) => (
+          <input
+            {...control}
+            required
+            type="url"
+            value={values.baseUrl}
+            placeholder={KIND_TABLE[values.kind].example}
+            onChange={(e) => set('baseUrl', e.target.value)}
+          />
+        )}
       </Field>
       <Field label="Poll every (seconds, 10–3600)">
-        {(control) => <input {...control} required type="number" min={10} max={3600} step={1} value={values.pollIntervalSeconds} onChange={(e) => set('pollIntervalSeconds', Number(e.target.value))} />}
+        {(control) => (
+          <input
+            {...control}
+            required
+            type="number"
+            min={10}
+            max={3600}
+            step={1}
+            value={values.pollIntervalSeconds}
+            onChange={(e) => set('pollIntervalSeconds', Number(e.target.value))}
+          />
+        )}
       </Field>
       <Field label="API key" hint={server?.hasApiKey ? 'stored; type a new one to replace it' : 'optional, sent as Bearer'}>
-        {(control) => <input {...control} type="password" autoComplete="off" value={apiKeyText} disabled={removeKey} onChange={(e) => setApiKeyText(e.target.value)} />}
+        {(control) => (
+          <input {...control} type="password" autoComplete="off" value={apiKeyText} disabled={removeKey} onChange={(e) => setApiKeyText(e.target.value)} />
+        )}
       </Field>
       {server?.hasApiKey ? (
         <label className="flex items-center gap-2 text-sm">
@@ -104,7 +132,11 @@ export function ServerFormDialog({
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" checked={values.enabled} onChange={(e) => set('enabled', e.target.checked)} /> Enabled (polled on its interval)
       </label>
-      {error ? <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{error}</p> : null}
+      {error ? (
+        <p role="alert" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">
+          {error}
+        </p>
+      ) : null}
       <DialogActions label={pending ? 'Saving…' : server ? 'Save changes' : 'Add server'} tone="primary" disabled={pending} onCancel={onCancel} />
     </Dialog>
   );
@@ -112,6 +144,14 @@ export function ServerFormDialog({
 
 function initial(server: ServerView | null, tenantId: string | null): ServerFormValues {
   return server
-    ? { tenantId: server.tenantId, name: server.name, kind: server.kind, baseUrl: server.baseUrl, pollIntervalSeconds: server.pollIntervalSeconds, enabled: server.enabled, apiKey: undefined }
+    ? {
+        tenantId: server.tenantId,
+        name: server.name,
+        kind: server.kind,
+        baseUrl: server.baseUrl,
+        pollIntervalSeconds: server.pollIntervalSeconds,
+        enabled: server.enabled,
+        apiKey: undefined,
+      }
     : { tenantId: tenantId ?? '', name: '', kind: 'vllm', baseUrl: '', pollIntervalSeconds: 30, enabled: true, apiKey: undefined };
 }

@@ -11,7 +11,17 @@ export interface ChartSeries {
 const WIDTH = 300;
 const HEIGHT = 64;
 
-export function Sparkline({ title, series, unit, format = (v) => `${Math.round(v * 10) / 10}` }: { title: string; series: ChartSeries[]; unit: string; format?: (v: number) => string }) {
+export function Sparkline({
+  title,
+  series,
+  unit,
+  format = (v) => `${Math.round(v * 10) / 10}`,
+}: {
+  title: string;
+  series: ChartSeries[];
+  unit: string;
+  format?: (v: number) => string;
+}) {
   const all = series.flatMap((s) => s.points);
   const values = all.map((p) => p.v).filter((v): v is number => v !== null);
   const times = all.map((p) => p.t);
@@ -43,7 +53,13 @@ export function Sparkline({ title, series, unit, format = (v) => `${Math.round(v
           })}
         </span>
       </figcaption>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={`${title}, up to ${format(vMax)}${unit}`} className="mt-1 h-16 w-full rounded bg-slate-50">
+      <svg
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`${title}, up to ${format(vMax)}${unit}`}
+        className="mt-1 h-16 w-full rounded bg-slate-50"
+      >
         {series.map((s) =>
           segments(s.points).map((segment, i) => (
             <polyline
@@ -59,7 +75,10 @@ export function Sparkline({ title, series, unit, format = (v) => `${Math.round(v
       </svg>
       <div className="flex justify-between text-[10px] text-slate-500">
         <span>{new Date(tMin).toLocaleTimeString()}</span>
-        <span>max {format(vMax)}{unit}</span>
+        <span>
+          max {format(vMax)}
+          {unit}
+        </span>
         <span>{new Date(tMax).toLocaleTimeString()}</span>
       </div>
     </figure>

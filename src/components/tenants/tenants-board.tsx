@@ -62,7 +62,12 @@ export function TenantsBoard() {
   });
 
   if (list.isPending) return <p className="text-sm text-slate-500">Loading tenants…</p>;
-  if (list.isError) return <p role="alert" className="text-sm text-red-700">Could not load tenants: {list.error.message}</p>;
+  if (list.isError)
+    return (
+      <p role="alert" className="text-sm text-red-700">
+        Could not load tenants: {list.error.message}
+      </p>
+    );
   const canControl = me.role === 'admin';
 
   function submit(event: FormEvent) {
@@ -72,7 +77,9 @@ export function TenantsBoard() {
 
   return (
     <section aria-labelledby="tenants-title">
-      <h1 id="tenants-title" className="mb-4 text-xl font-semibold">Tenants</h1>
+      <h1 id="tenants-title" className="mb-4 text-xl font-semibold">
+        Tenants
+      </h1>
       {canControl ? (
         <form onSubmit={submit} className="mb-4 flex flex-wrap items-end gap-3 rounded-xl border border-slate-200 bg-white p-4">
           <label className="text-sm font-medium">
@@ -103,15 +110,29 @@ export function TenantsBoard() {
               className="mt-1 block w-48 rounded-md border border-slate-300 px-3 py-2 font-mono text-sm"
             />
           </label>
-          <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50">
+          <button
+            type="submit"
+            disabled={create.isPending}
+            className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-[#fff] hover:bg-indigo-500 disabled:opacity-50"
+          >
             {create.isPending ? 'Creating…' : 'Create tenant'}
           </button>
         </form>
       ) : null}
-      {feedback ? <p role="status" className={`mb-4 text-sm ${feedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>{feedback.text}</p> : null}
+      {feedback ? (
+        <p role="status" className={`mb-4 text-sm ${feedback.tone === 'error' ? 'text-red-700' : 'text-emerald-700'}`}>
+          {feedback.text}
+        </p>
+      ) : null}
 
       {list.data.length === 0 ? (
-        <p className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">No tenants yet. Create one above, or load the demo data on the <Link href="/inference" className="font-medium text-indigo-700 underline">Inference page</Link>.</p>
+        <p className="rounded-xl border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600">
+          No tenants yet. Create one above, or load the demo data on the{' '}
+          <Link href="/inference" className="font-medium text-indigo-700 underline">
+            Inference page
+          </Link>
+          .
+        </p>
       ) : (
         <Table
           framed
@@ -131,9 +152,25 @@ export function TenantsBoard() {
                     }}
                     className="flex gap-2"
                   >
-                    <input autoFocus aria-label="New name" required maxLength={100} value={editing.name} onChange={(e) => setEditing({ id: t.id, name: e.target.value })} className="w-48 rounded-md border border-slate-300 px-2 py-1 text-sm" />
-                    <button type="submit" disabled={update.isPending} className="rounded-md bg-indigo-600 px-2 py-1 text-xs font-semibold text-[#fff] disabled:opacity-50">Save</button>
-                    <button type="button" onClick={() => setEditing(null)} className="rounded-md border border-slate-300 px-2 py-1 text-xs">Cancel</button>
+                    <input
+                      autoFocus
+                      aria-label="New name"
+                      required
+                      maxLength={100}
+                      value={editing.name}
+                      onChange={(e) => setEditing({ id: t.id, name: e.target.value })}
+                      className="w-48 rounded-md border border-slate-300 px-2 py-1 text-sm"
+                    />
+                    <button
+                      type="submit"
+                      disabled={update.isPending}
+                      className="rounded-md bg-indigo-600 px-2 py-1 text-xs font-semibold text-[#fff] disabled:opacity-50"
+                    >
+                      Save
+                    </button>
+                    <button type="button" onClick={() => setEditing(null)} className="rounded-md border border-slate-300 px-2 py-1 text-xs">
+                      Cancel
+                    </button>
                   </form>
                 ) : (
                   t.name
@@ -143,23 +180,33 @@ export function TenantsBoard() {
             { header: 'Owns', className: 'text-slate-600', cell: (t) => ownedSummary(t.usage) || 'nothing' },
             { header: 'Created', className: 'text-slate-600', title: (t) => formatExact(t.createdAt), cell: (t) => new Date(t.createdAt).toLocaleDateString() },
           ]}
-          actions={canControl ? (t) => {
-            const owns = ownedSummary(t.usage);
-            return (
-              <div className="flex justify-end gap-2">
-                <button type="button" onClick={() => setEditing({ id: t.id, name: t.name })} className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50">Rename</button>
-                <button
-                  type="button"
-                  disabled={owns !== '' || remove.isPending}
-                  title={owns ? `Still owns ${owns}; delete those first` : undefined}
-                  onClick={() => setDeleteTarget(t)}
-                  className="rounded-md border border-red-300 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-40"
-                >
-                  Delete
-                </button>
-              </div>
-            );
-          } : undefined}
+          actions={
+            canControl
+              ? (t) => {
+                  const owns = ownedSummary(t.usage);
+                  return (
+                    <div className="flex justify-end gap-2">
+                      <button
+                        type="button"
+                        onClick={() => setEditing({ id: t.id, name: t.name })}
+                        className="rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50"
+                      >
+                        Rename
+                      </button>
+                      <button
+                        type="button"
+                        disabled={owns !== '' || remove.isPending}
+                        title={owns ? `Still owns ${owns}; delete those first` : undefined}
+                        onClick={() => setDeleteTarget(t)}
+                        className="rounded-md border border-red-300 px-2 py-1 text-xs text-red-700 hover:bg-red-50 disabled:opacity-40"
+                      >
+                        Delete
+                      </button>
+                    </div>
+                  );
+                }
+              : undefined
+          }
         />
       )}
       <ConfirmDialog

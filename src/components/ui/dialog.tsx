@@ -9,7 +9,23 @@ const WIDTH = { sm: 'w-[min(28rem,calc(100vw-2rem))]', md: 'w-[min(34rem,calc(10
  * never disagree); on close, focus goes back to what had it before (usually the button that opened it).
  * `onOpen` runs each time it opens, for forms that start blank. With `onSubmit`, the body is a `<form>`.
  */
-export function Dialog({ open, title, width = 'sm', onOpen, onCancel, onSubmit, children }: { open: boolean; title: ReactNode; width?: keyof typeof WIDTH; onOpen?(): void; onCancel(): void; onSubmit?(event: FormEvent): void; children: ReactNode }) {
+export function Dialog({
+  open,
+  title,
+  width = 'sm',
+  onOpen,
+  onCancel,
+  onSubmit,
+  children,
+}: {
+  open: boolean;
+  title: ReactNode;
+  width?: keyof typeof WIDTH;
+  onOpen?(): void;
+  onCancel(): void;
+  onSubmit?(event: FormEvent): void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   // The latest onOpen without re-running the effect when the parent passes a new closure.
@@ -37,7 +53,9 @@ export function Dialog({ open, title, width = 'sm', onOpen, onCancel, onSubmit, 
 
   const body = (
     <>
-      <h2 id={titleId} className="text-lg font-semibold">{title}</h2>
+      <h2 id={titleId} className="text-lg font-semibold">
+        {title}
+      </h2>
       {children}
     </>
   );
@@ -53,7 +71,9 @@ export function Dialog({ open, title, width = 'sm', onOpen, onCancel, onSubmit, 
       className={`m-auto ${WIDTH[width]} rounded-xl p-0 shadow-xl`}
     >
       {onSubmit ? (
-        <form onSubmit={onSubmit} className="space-y-4 p-5">{body}</form>
+        <form onSubmit={onSubmit} className="space-y-4 p-5">
+          {body}
+        </form>
       ) : (
         <div className="space-y-4 p-5">{body}</div>
       )}
@@ -68,11 +88,30 @@ const TONE = {
 } as const;
 
 /** Cancel and the dialog's one action, right-aligned. Without `onConfirm` the action submits the dialog's form. */
-export function DialogActions({ label, tone, onCancel, onConfirm, disabled = false }: { label: string; tone: keyof typeof TONE; onCancel(): void; onConfirm?(): void; disabled?: boolean }) {
+export function DialogActions({
+  label,
+  tone,
+  onCancel,
+  onConfirm,
+  disabled = false,
+}: {
+  label: string;
+  tone: keyof typeof TONE;
+  onCancel(): void;
+  onConfirm?(): void;
+  disabled?: boolean;
+}) {
   return (
     <div className="flex justify-end gap-2 pt-1">
-      <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">Cancel</button>
-      <button type={onConfirm ? 'button' : 'submit'} onClick={onConfirm} disabled={disabled} className={`rounded-md px-3 py-1.5 text-sm font-semibold text-[#fff] disabled:opacity-50 ${TONE[tone]}`}>
+      <button type="button" onClick={onCancel} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
+        Cancel
+      </button>
+      <button
+        type={onConfirm ? 'button' : 'submit'}
+        onClick={onConfirm}
+        disabled={disabled}
+        className={`rounded-md px-3 py-1.5 text-sm font-semibold text-[#fff] disabled:opacity-50 ${TONE[tone]}`}
+      >
         {label}
       </button>
     </div>

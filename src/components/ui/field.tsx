@@ -17,7 +17,23 @@ export interface ControlProps {
  * label ("optional"); `help` explains; `fit` sizes the control to its content (a short select).
  * The control is rendered by `children` with the props it must spread.
  */
-export function Field({ label, hint, help, error, fit = false, className, children }: { label: ReactNode; hint?: string; help?: ReactNode; error?: string | null; fit?: boolean; className?: string; children(control: ControlProps): ReactNode }) {
+export function Field({
+  label,
+  hint,
+  help,
+  error,
+  fit = false,
+  className,
+  children,
+}: {
+  label: ReactNode;
+  hint?: string;
+  help?: ReactNode;
+  error?: string | null;
+  fit?: boolean;
+  className?: string;
+  children(control: ControlProps): ReactNode;
+}) {
   const id = useId();
   const describedBy = [help ? `${id}-help` : null, error ? `${id}-error` : null].filter(Boolean).join(' ');
   return (
@@ -26,9 +42,22 @@ export function Field({ label, hint, help, error, fit = false, className, childr
         {label}
         {hint ? <span className="font-normal text-slate-500"> ({hint})</span> : null}
       </label>
-      {children({ id, className: fit ? INPUT_CLASS : `${INPUT_CLASS} w-full`, 'aria-describedby': describedBy || undefined, 'aria-invalid': error ? true : undefined })}
-      {help ? <p id={`${id}-help`} className="mt-1 text-xs text-slate-500">{help}</p> : null}
-      {error ? <p id={`${id}-error`} role="alert" className="mt-1 text-xs text-red-700">{error}</p> : null}
+      {children({
+        id,
+        className: fit ? INPUT_CLASS : `${INPUT_CLASS} w-full`,
+        'aria-describedby': describedBy || undefined,
+        'aria-invalid': error ? true : undefined,
+      })}
+      {help ? (
+        <p id={`${id}-help`} className="mt-1 text-xs text-slate-500">
+          {help}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${id}-error`} role="alert" className="mt-1 text-xs text-red-700">
+          {error}
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -26,7 +26,27 @@ export interface Column<Row> {
  * `label` names the table for screen readers. `rowTestId` keeps rows findable by tests; `className` places it
  * (margins). `actions` fills a last, right-aligned column of row buttons.
  */
-export function Table<Row>({ columns, rows, rowKey, label, framed = false, minWidth, rowTestId, className = '', actions }: { columns: ReadonlyArray<Column<Row> | false>; rows: readonly Row[]; rowKey(row: Row): string; label?: string; framed?: boolean; minWidth?: keyof typeof MIN_WIDTH; rowTestId?(row: Row): string; className?: string; actions?(row: Row): ReactNode }) {
+export function Table<Row>({
+  columns,
+  rows,
+  rowKey,
+  label,
+  framed = false,
+  minWidth,
+  rowTestId,
+  className = '',
+  actions,
+}: {
+  columns: ReadonlyArray<Column<Row> | false>;
+  rows: readonly Row[];
+  rowKey(row: Row): string;
+  label?: string;
+  framed?: boolean;
+  minWidth?: keyof typeof MIN_WIDTH;
+  rowTestId?(row: Row): string;
+  className?: string;
+  actions?(row: Row): ReactNode;
+}) {
   const shown = columns.filter((c): c is Column<Row> => c !== false);
   const pad = framed ? 'sm:px-3 sm:py-2' : 'sm:py-1.5 sm:pr-3 sm:last:pr-0';
   return (
@@ -52,11 +72,21 @@ export function Table<Row>({ columns, rows, rowKey, label, framed = false, minWi
           {rows.map((row) => (
             <tr key={rowKey(row)} role="row" data-testid={rowTestId?.(row)} className="border-t border-slate-100 align-top max-sm:block max-sm:py-2">
               {shown.map((c) => (
-                <td key={c.header} role="cell" data-label={c.hideHeader ? undefined : c.header} title={c.title?.(row)} className={`${pad} ${typeof c.className === 'function' ? c.className(row) : (c.className ?? '')} ${STACK_CELL}`}>
+                <td
+                  key={c.header}
+                  role="cell"
+                  data-label={c.hideHeader ? undefined : c.header}
+                  title={c.title?.(row)}
+                  className={`${pad} ${typeof c.className === 'function' ? c.className(row) : (c.className ?? '')} ${STACK_CELL}`}
+                >
                   {c.cell(row)}
                 </td>
               ))}
-              {actions ? <td role="cell" className={`${pad} whitespace-nowrap text-right max-sm:block max-sm:whitespace-normal max-sm:pt-1 max-sm:text-left`}>{actions(row)}</td> : null}
+              {actions ? (
+                <td role="cell" className={`${pad} whitespace-nowrap text-right max-sm:block max-sm:whitespace-normal max-sm:pt-1 max-sm:text-left`}>
+                  {actions(row)}
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>

@@ -2,10 +2,7 @@ import 'server-only';
 import type { NoDataMode, Operator } from '../../shared/alert-metrics';
 
 /** The verdict for one (rule, server): breaching, fine, or "leave the incident state as it is" (noData `keep`). */
-export type Verdict =
-  | { kind: 'breaching'; value: number | null }
-  | { kind: 'ok'; value: number | null; noData: boolean }
-  | { kind: 'keep' };
+export type Verdict = { kind: 'breaching'; value: number | null } | { kind: 'ok'; value: number | null; noData: boolean } | { kind: 'keep' };
 
 export function compare(value: number, operator: Operator, threshold: number): boolean {
   switch (operator) {

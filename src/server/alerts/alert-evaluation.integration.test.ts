@@ -1,4 +1,12 @@
-import { type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow, sql } from 'kysely';
+import {
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+  sql,
+} from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TOPOLOGIES, type TestContainer, testContainer } from '../testing/container';
 import { ALL_TENANTS } from '../tenants/tenant-access';
@@ -49,7 +57,16 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
     await insertSample(db(), tenant, other, T0 - MINUTE, { kv_cache_usage_pct: 1 }); // a server nobody asked about
 
     const windows = (column: MetricColumn, minutes: number, servers: string[]): WindowQuery[] =>
-      AGGREGATIONS.flatMap((aggregation) => servers.map((serverId) => ({ ruleId: `${column}/${aggregation}/${minutes}`, serverId, serverName: serverId, column, windowMinutes: minutes, aggregation })));
+      AGGREGATIONS.flatMap((aggregation) =>
+        servers.map((serverId) => ({
+          ruleId: `${column}/${aggregation}/${minutes}`,
+          serverId,
+          serverName: serverId,
+          column,
+          windowMinutes: minutes,
+          aggregation,
+        })),
+      );
     const queries = [...windows('kv_cache_usage_pct', 5, [a, b]), ...windows('kv_cache_usage_pct', 10, [a, b]), ...windows('up', 5, [a])];
     // Both ways of reading: each server's range (few servers), and the whole window (a fleet).
     for (const filterServersUpTo of [500, 0]) {
@@ -60,8 +77,18 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
       };
       const kv = (aggregation: string, minutes: number, serverId = a) => of('kv_cache_usage_pct', aggregation, minutes, serverId);
       expect([samples.length, values.length]).toEqual([queries.length, queries.length]);
-      expect([kv('avg', 5), kv('min', 5), kv('max', 5), kv('last', 5)]).toEqual([{ samples: 2, value: 50 }, { samples: 2, value: 40 }, { samples: 2, value: 60 }, { samples: 2, value: 60 }]);
-      expect([kv('avg', 10), kv('min', 10), kv('max', 10), kv('last', 10)]).toEqual([{ samples: 3, value: 60 }, { samples: 3, value: 40 }, { samples: 3, value: 80 }, { samples: 3, value: 60 }]);
+      expect([kv('avg', 5), kv('min', 5), kv('max', 5), kv('last', 5)]).toEqual([
+        { samples: 2, value: 50 },
+        { samples: 2, value: 40 },
+        { samples: 2, value: 60 },
+        { samples: 2, value: 60 },
+      ]);
+      expect([kv('avg', 10), kv('min', 10), kv('max', 10), kv('last', 10)]).toEqual([
+        { samples: 3, value: 60 },
+        { samples: 3, value: 40 },
+        { samples: 3, value: 80 },
+        { samples: 3, value: 60 },
+      ]);
       for (const aggregation of AGGREGATIONS) expect(kv(aggregation, 10, b)).toEqual({ samples: 0, value: null });
       const up = (aggregation: string) => of('up', aggregation, 5, a)?.value;
       expect([up('avg'), up('min'), up('max'), up('last')]).toEqual([2 / 3, 0, 1, 0]);
@@ -79,7 +106,10 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
     await insertSample(db(), tenant, warm, T0 - MINUTE, { kv_cache_usage_pct: 90 });
     const rule = await createRule({ name: 'kv', metric: 'kvCacheUsagePct', aggregation: 'last', operator: '>', threshold: 90 });
     const other = await insertTenant(db(), 'Other');
-    await t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId: other, name: 'quiet', metric: 'up', operator: '<', threshold: 1, channels: [] }));
+    await t.c.alerts.service.createRule(
+      testCaller('test'),
+      createRuleInputSchema.parse({ tenantId: other, name: 'quiet', metric: 'up', operator: '<', threshold: 1, channels: [] }),
+    );
 
     expect(await evaluate(T0)).toEqual({ firedCount: 1, processedTenants: 2 });
     const open = await incidents();
@@ -140,7 +170,15 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
 
   it('re-notifies once per cooldown while unacknowledged, never after acknowledgement', async () => {
     const s = await insertServer(db(), tenant, 'gpu');
-    await createRule({ name: 'ttft', metric: 'ttftMs', operator: '>', threshold: 500, windowMinutes: 60, cooldownMinutes: 10, channels: [{ type: 'slack', url: 'http://127.0.0.1:9/slack' }] });
+    await createRule({
+      name: 'ttft',
+      metric: 'ttftMs',
+      operator: '>',
+      threshold: 500,
+      windowMinutes: 60,
+      cooldownMinutes: 10,
+      channels: [{ type: 'slack', url: 'http://127.0.0.1:9/slack' }],
+    });
     await insertSample(db(), tenant, s, T0 - MINUTE, { ttft_ms: 900 });
     const types = async () => (await outboxRows()).map((r) => r.event_type);
 
@@ -183,7 +221,12 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
     // three out-of-scope resolutions and the disabled rule's; the deleted rule's channels went with it
     expect(resolvedNotices).toHaveLength(4);
     // what was still waiting for the deleted rule's channel is cancelled: fired on a and b, resolved on b
-    expect((await outboxRows()).filter((r) => r.status === 'cancelled').map((r) => r.event_type).sort()).toEqual(['fired', 'fired', 'resolved']);
+    expect(
+      (await outboxRows())
+        .filter((r) => r.status === 'cancelled')
+        .map((r) => r.event_type)
+        .sort(),
+    ).toEqual(['fired', 'fired', 'resolved']);
     await evaluate(T0 + 2000);
     expect((await incidents()).filter((i) => i.resolved_at === null)).toHaveLength(1);
   });
@@ -248,7 +291,14 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
       dialect: t.c.database.dialect,
     };
     const outbox = new NotificationOutbox(handle.db);
-    const service = new AlertEvaluationService({ database: handle, incidents: new IncidentRepository(handle, outbox), outbox, servers: new InferenceRepository(handle), onQueued: () => undefined, retention: { ms: 90 * 86_400_000, batch: 500 } });
+    const service = new AlertEvaluationService({
+      database: handle,
+      incidents: new IncidentRepository(handle, outbox),
+      outbox,
+      servers: new InferenceRepository(handle),
+      onQueued: () => undefined,
+      retention: { ms: 90 * 86_400_000, batch: 500 },
+    });
 
     const measure = async (rules: number, servers: number, offset: number) => {
       const tenantId = await insertTenant(db(), `T${rules}x${servers}`);
@@ -257,7 +307,18 @@ describe.each(TOPOLOGIES)('alert evaluation on %s', (topology, available) => {
         for (let k = 0; k < 5; k++) await insertSample(db(), tenantId, id, T0 + offset - k * 1000, { latency_ms: 2000 + k });
       }
       for (let r = 0; r < rules; r++) {
-        await t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId, name: `r${r}`, metric: 'latencyMs', operator: '>', threshold: r, windowMinutes: 1, channels: [{ type: 'slack', url: 'http://127.0.0.1:9/a' }] }));
+        await t.c.alerts.service.createRule(
+          testCaller('test'),
+          createRuleInputSchema.parse({
+            tenantId,
+            name: `r${r}`,
+            metric: 'latencyMs',
+            operator: '>',
+            threshold: r,
+            windowMinutes: 1,
+            channels: [{ type: 'slack', url: 'http://127.0.0.1:9/a' }],
+          }),
+        );
       }
       counter.count = 0;
       await service.evaluateAll(runContext(T0 + offset));

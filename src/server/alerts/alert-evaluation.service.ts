@@ -38,7 +38,14 @@ export function ruleWindows(rules: Rule[], servers: ServerScope[]): WindowQuery[
   for (const rule of rules) {
     for (const server of byTenant.get(rule.tenant_id) ?? []) {
       if (rule.server_id !== null && rule.server_id !== server.id) continue;
-      queries.push({ ruleId: rule.id, serverId: server.id, serverName: server.name, column: rule.metric, windowMinutes: rule.window_minutes, aggregation: rule.aggregation });
+      queries.push({
+        ruleId: rule.id,
+        serverId: server.id,
+        serverName: server.name,
+        column: rule.metric,
+        windowMinutes: rule.window_minutes,
+        aggregation: rule.aggregation,
+      });
     }
   }
   return queries;

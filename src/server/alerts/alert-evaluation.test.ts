@@ -10,17 +10,50 @@ const MINUTE = 60_000;
 
 function rule(id: string, cooldownMinutes = 10): Selectable<AlertRuleTable> {
   return {
-    id, tenant_id: 't', name: id, metric: 'latency_ms', aggregation: 'avg', operator: '>', threshold: 1, window_minutes: 5,
-    server_id: null, severity: 'warning', no_data: 'keep', cooldown_minutes: cooldownMinutes, enabled: 1, created_at: 0, updated_at: 0,
+    id,
+    tenant_id: 't',
+    name: id,
+    metric: 'latency_ms',
+    aggregation: 'avg',
+    operator: '>',
+    threshold: 1,
+    window_minutes: 5,
+    server_id: null,
+    severity: 'warning',
+    no_data: 'keep',
+    cooldown_minutes: cooldownMinutes,
+    enabled: 1,
+    created_at: 0,
+    updated_at: 0,
   };
 }
 
 function incident(ruleId: string, serverId: string, overrides: Partial<IncidentRow> = {}): IncidentRow {
   return {
-    id: `${ruleId}/${serverId}`, tenant_id: 't', rule_id: ruleId, server_id: serverId, rule_name: ruleId, server_name: serverId,
-    metric: 'latency_ms', aggregation: 'avg', operator: '>', threshold: 1, window_minutes: 5, severity: 'warning', status: 'open',
-    value: 5, last_value: 5, opened_at: AT - 60 * MINUTE, last_evaluated_at: AT - MINUTE, acknowledged_at: null, acknowledged_by: null,
-    resolved_at: null, resolution: null, last_notified_at: AT - 60 * MINUTE, renotify_count: 0, ...overrides,
+    id: `${ruleId}/${serverId}`,
+    tenant_id: 't',
+    rule_id: ruleId,
+    server_id: serverId,
+    rule_name: ruleId,
+    server_name: serverId,
+    metric: 'latency_ms',
+    aggregation: 'avg',
+    operator: '>',
+    threshold: 1,
+    window_minutes: 5,
+    severity: 'warning',
+    status: 'open',
+    value: 5,
+    last_value: 5,
+    opened_at: AT - 60 * MINUTE,
+    last_evaluated_at: AT - MINUTE,
+    acknowledged_at: null,
+    acknowledged_by: null,
+    resolved_at: null,
+    resolution: null,
+    last_notified_at: AT - 60 * MINUTE,
+    renotify_count: 0,
+    ...overrides,
   };
 }
 
@@ -31,7 +64,11 @@ describe('planEvaluation', () => {
     const rules = new Map([['r', rule('r')]]);
     const plan = planEvaluation(
       rules,
-      [judged('r', 'new', { kind: 'breaching', value: 7 }), judged('r', 'old', { kind: 'breaching', value: 8 }), judged('r', 'fine', { kind: 'ok', value: 0, noData: false })],
+      [
+        judged('r', 'new', { kind: 'breaching', value: 7 }),
+        judged('r', 'old', { kind: 'breaching', value: 8 }),
+        judged('r', 'fine', { kind: 'ok', value: 0, noData: false }),
+      ],
       [incident('r', 'old'), incident('r', 'fine')],
       () => true,
       AT,
@@ -43,7 +80,11 @@ describe('planEvaluation', () => {
   });
 
   it('does not re-notify before the cooldown, with cooldown 0, or once acknowledged', () => {
-    const rules = new Map([['soon', rule('soon', 90)], ['never', rule('never', 0)], ['acked', rule('acked', 1)]]);
+    const rules = new Map([
+      ['soon', rule('soon', 90)],
+      ['never', rule('never', 0)],
+      ['acked', rule('acked', 1)],
+    ]);
     const plan = planEvaluation(
       rules,
       ['soon', 'never', 'acked'].map((r) => judged(r, 's', { kind: 'breaching', value: 9 })),
@@ -58,19 +99,19 @@ describe('planEvaluation', () => {
 
   it('keep changes nothing; no data under "ok" resolves as no-data', () => {
     const rules = new Map([['r', rule('r')]]);
-    const plan = planEvaluation(rules, [judged('r', 'a', { kind: 'keep' }), judged('r', 'b', { kind: 'ok', value: null, noData: true })], [incident('r', 'a'), incident('r', 'b')], () => true, AT);
+    const plan = planEvaluation(
+      rules,
+      [judged('r', 'a', { kind: 'keep' }), judged('r', 'b', { kind: 'ok', value: null, noData: true })],
+      [incident('r', 'a'), incident('r', 'b')],
+      () => true,
+      AT,
+    );
     expect(plan).toEqual({ open: [], refresh: [], renotify: [], resolve: [{ incidentId: 'r/b', value: null, resolution: 'no-data' }] });
   });
 
   it('resolves incidents that were not evaluated: out of scope, rule disabled, rule deleted', () => {
     const rules = new Map([['live', rule('live')]]);
-    const plan = planEvaluation(
-      rules,
-      [],
-      [incident('live', 'gone'), incident('disabled', 's'), incident('deleted', 's')],
-      (id) => id === 'disabled',
-      AT,
-    );
+    const plan = planEvaluation(rules, [], [incident('live', 'gone'), incident('disabled', 's'), incident('deleted', 's')], (id) => id === 'disabled', AT);
     expect(plan.resolve.map((r) => [r.incidentId, r.resolution, r.value])).toEqual([
       ['live/gone', 'out-of-scope', 5],
       ['disabled/s', 'rule-disabled', 5],
@@ -86,7 +127,10 @@ describe('ruleWindows', () => {
       { id: 'b', tenant_id: 't', name: 'gpu-b' },
       { id: 'x', tenant_id: 'other', name: 'gpu-x' },
     ];
-    const windows = ruleWindows([rule('all'), { ...rule('one'), server_id: 'b', aggregation: 'max', window_minutes: 15 }, { ...rule('gone'), server_id: 'disabled' }], servers);
+    const windows = ruleWindows(
+      [rule('all'), { ...rule('one'), server_id: 'b', aggregation: 'max', window_minutes: 15 }, { ...rule('gone'), server_id: 'disabled' }],
+      servers,
+    );
     expect(windows).toEqual([
       { ruleId: 'all', serverId: 'a', serverName: 'gpu-a', column: 'latency_ms', windowMinutes: 5, aggregation: 'avg' },
       { ruleId: 'all', serverId: 'b', serverName: 'gpu-b', column: 'latency_ms', windowMinutes: 5, aggregation: 'avg' },

@@ -13,10 +13,28 @@ const SECRET = 'receiver-shared-secret-0123456789';
 const TEST_CONSOLE_SECRET = 'notifications-test-secret-0123456789-0123';
 type Receiver = Awaited<ReturnType<typeof webhookReceiver>>;
 const outbox = (c: Container) => c.database.db.selectFrom('notification_outbox').selectAll().orderBy('created_at').execute();
-const bodyOf = (r: { body: string }) => JSON.parse(r.body) as { type: string; text: string; incident: { id: string; status: string; value: number | null; lastValue: number | null }; server: { name: string } };
+const bodyOf = (r: { body: string }) =>
+  JSON.parse(r.body) as {
+    type: string;
+    text: string;
+    incident: { id: string; status: string; value: number | null; lastValue: number | null };
+    server: { name: string };
+  };
 
 async function kvRule(c: Container, tenantId: string, channels: unknown[]) {
-  return c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId, name: 'KV cache full', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 1, severity: 'critical', channels }));
+  return c.alerts.service.createRule(
+    testCaller('test'),
+    createRuleInputSchema.parse({
+      tenantId,
+      name: 'KV cache full',
+      metric: 'kvCacheUsagePct',
+      operator: '>',
+      threshold: 90,
+      windowMinutes: 1,
+      severity: 'critical',
+      channels,
+    }),
+  );
 }
 
 describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
@@ -75,7 +93,11 @@ describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
       const fired = receiver.received[0];
       expect(fired?.signatureProblem).toBeNull();
       expect(fired?.headers[WEBHOOK_HEADERS.event]).toBe('incident.fired');
-      expect(bodyOf(fired ?? { body: '{}' })).toMatchObject({ type: 'incident.fired', incident: { id: incidents[0]?.id, status: 'open', value: 96 }, server: { name: 'gpu-1' } });
+      expect(bodyOf(fired ?? { body: '{}' })).toMatchObject({
+        type: 'incident.fired',
+        incident: { id: incidents[0]?.id, status: 'open', value: 96 },
+        server: { name: 'gpu-1' },
+      });
       expect(slack.received).toHaveLength(1);
       expect(JSON.parse(slack.received[0]?.body ?? '{}')).toEqual({ text: expect.stringContaining('[CRITICAL] Firing: KV cache full on gpu-1 (Acme)') });
 
@@ -92,7 +114,10 @@ describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
       expect(resolved?.signatureProblem).toBeNull();
       expect(bodyOf(resolved ?? { body: '{}' })).toMatchObject({ type: 'incident.resolved', incident: { id: incidents[0]?.id, status: 'resolved' } });
       expect(new Set(receiver.received.map((r) => r.headers[WEBHOOK_HEADERS.idempotencyKey])).size).toBe(2);
-      expect(slack.received.map((r) => (JSON.parse(r.body) as { text: string }).text)).toEqual([expect.stringContaining('Firing'), expect.stringContaining('Resolved')]);
+      expect(slack.received.map((r) => (JSON.parse(r.body) as { text: string }).text)).toEqual([
+        expect.stringContaining('Firing'),
+        expect.stringContaining('Resolved'),
+      ]);
       expect(await c.alerts.port.pendingDeliveries()).toBe(0);
 
       const detail = await c.alerts.service.getIncident(readerOf(ALL_TENANTS), incidents[0]?.id ?? '');
@@ -200,7 +225,20 @@ describe.each(TOPOLOGIES)('notifications on %s', (topology, available) => {
     const server = await insertServer(c.database.db, tenantId, 'gpu-1');
     const rule = await kvRule(c, tenantId, [{ type: 'webhook', url: receiver.url, secret: SECRET }]);
     // Saving refuses such a URL; one written behind the service's back is still refused when sending.
-    await c.database.db.insertInto('alert_channels').values({ id: 'metadata', rule_id: rule.id, tenant_id: tenantId, type: 'slack', url: 'http://169.254.169.254/latest', reach: 'platform', secret: null, position: 1, created_at: Date.now() }).execute();
+    await c.database.db
+      .insertInto('alert_channels')
+      .values({
+        id: 'metadata',
+        rule_id: rule.id,
+        tenant_id: tenantId,
+        type: 'slack',
+        url: 'http://169.254.169.254/latest',
+        reach: 'platform',
+        secret: null,
+        position: 1,
+        created_at: Date.now(),
+      })
+      .execute();
     await insertSample(c.database.db, tenantId, server, Date.now() - 1000, { kv_cache_usage_pct: 99 });
     await c.alerts.port.evaluateAll(runContext(Date.now()));
     await c.alerts.delivery.runOnce();

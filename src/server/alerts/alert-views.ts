@@ -95,5 +95,13 @@ export function toDeliveryView(d: Selectable<NotificationOutboxTable>): Delivery
 }
 
 export function toTimelineEntry(e: Selectable<IncidentEventTable>, deliveries: DeliveryView[], access: TenantAccess) {
-  return { id: e.id, at: new Date(Number(e.at)).toISOString(), type: e.type, actor: actorFor(access, e.actor), value: e.value === null ? null : Number(e.value), note: e.note, deliveries };
+  return {
+    id: e.id,
+    at: new Date(Number(e.at)).toISOString(),
+    type: e.type,
+    actor: actorFor(access, e.actor),
+    value: e.value === null ? null : Number(e.value),
+    note: e.note,
+    deliveries,
+  };
 }

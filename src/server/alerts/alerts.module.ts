@@ -23,7 +23,12 @@ export function createAlertsModule(deps: ModuleDeps) {
   const config = alertsConfig(deps.config);
   const secrets = new ChannelSecrets(
     new ApiKeyCipher(
-      resolveKeySource({ consoleSecret: deps.config.CONSOLE_SECRET, databaseUrl: deps.config.DATABASE_URL, dataDir: deps.config.dataDir, purpose: 'alert-channel-secret:v1' }),
+      resolveKeySource({
+        consoleSecret: deps.config.CONSOLE_SECRET,
+        databaseUrl: deps.config.DATABASE_URL,
+        dataDir: deps.config.dataDir,
+        purpose: 'alert-channel-secret:v1',
+      }),
     ),
   );
   const logger = deps.logger.child({ module: 'alerts' });
@@ -43,8 +48,27 @@ export function createAlertsModule(deps: ModuleDeps) {
   // Stateless handles on the tenants and inference domains: rules read tenants and servers through them, not their tables.
   const tenants = new TenantService({ database: deps.database, audit: deps.audit, now: deps.now });
   const servers = new InferenceRepository(deps.database);
-  const evaluation = new AlertEvaluationService({ database: deps.database, incidents, outbox, servers, onQueued, retention: { ms: config.retentionMs, batch: config.retentionBatch } });
-  const service = new AlertsService({ database: deps.database, incidents, outbox, audit: deps.audit, policy: deps.outbound, secrets, quotas, tenants, servers, now: deps.now, onQueued });
+  const evaluation = new AlertEvaluationService({
+    database: deps.database,
+    incidents,
+    outbox,
+    servers,
+    onQueued,
+    retention: { ms: config.retentionMs, batch: config.retentionBatch },
+  });
+  const service = new AlertsService({
+    database: deps.database,
+    incidents,
+    outbox,
+    audit: deps.audit,
+    policy: deps.outbound,
+    secrets,
+    quotas,
+    tenants,
+    servers,
+    now: deps.now,
+    onQueued,
+  });
   const port: AlertsPort = evaluation;
   const lifecycle: Lifecycle = {
     start: async () => {

@@ -44,12 +44,17 @@ export const channelInputSchema = z
      */
     signatureScheme: z
       .enum(SIGNATURE_SCHEMES)
-      .describe('Webhook channels: how deliveries are signed. x-alert-signature (default) or standard-webhooks (webhook-id, webhook-timestamp, webhook-signature; whsec_ secret).')
+      .describe(
+        'Webhook channels: how deliveries are signed. x-alert-signature (default) or standard-webhooks (webhook-id, webhook-timestamp, webhook-signature; whsec_ secret).',
+      )
       .optional(),
   })
   .strict()
   .refine((c) => c.type === 'webhook' || c.secret === undefined, { message: 'secret applies to webhook channels only', path: ['secret'] })
-  .refine((c) => c.type === 'webhook' || c.signatureScheme === undefined, { message: 'signatureScheme applies to webhook channels only', path: ['signatureScheme'] })
+  .refine((c) => c.type === 'webhook' || c.signatureScheme === undefined, {
+    message: 'signatureScheme applies to webhook channels only',
+    path: ['signatureScheme'],
+  })
   .superRefine((c, ctx) => {
     const problem = c.signatureScheme === 'standard-webhooks' && c.secret !== undefined ? standardSecretProblem(c.secret) : null;
     if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['secret'] });
@@ -135,7 +140,12 @@ export const rotateSecretInputSchema = z
   .object({
     secret: z.string().min(16, 'secret must be at least 16 characters').max(256, 'secret must be at most 256 characters').optional(),
     /** Seconds during which deliveries carry the old secret's signature as well; 0 drops the old secret at once. */
-    overlapSeconds: z.number().int('overlapSeconds must be a whole number').min(0).max(7 * 86_400, 'overlapSeconds must be at most 604800 (a week)').optional(),
+    overlapSeconds: z
+      .number()
+      .int('overlapSeconds must be a whole number')
+      .min(0)
+      .max(7 * 86_400, 'overlapSeconds must be at most 604800 (a week)')
+      .optional(),
   })
   .strict();
 export type RotateSecretInput = z.infer<typeof rotateSecretInputSchema>;

@@ -101,9 +101,20 @@ export class AlertsService {
         ]),
       );
     }
-    const rules = await q.orderBy('tenant_id').orderBy('name').orderBy('id').limit(page.limit + 1).execute();
+    const rules = await q
+      .orderBy('tenant_id')
+      .orderBy('name')
+      .orderBy('id')
+      .limit(page.limit + 1)
+      .execute();
     const channels = await this.channels.of(rules.slice(0, page.limit).map((r) => r.id));
-    return toPage('alert-rules', rules, page.limit, (r) => [r.tenant_id, r.name, r.id], (r) => toRuleView(r, channels.get(r.id) ?? []));
+    return toPage(
+      'alert-rules',
+      rules,
+      page.limit,
+      (r) => [r.tenant_id, r.name, r.id],
+      (r) => toRuleView(r, channels.get(r.id) ?? []),
+    );
   }
 
   async getRule(caller: Caller, id: string): Promise<RuleView> {
@@ -145,7 +156,13 @@ export class AlertsService {
       await this.channels.checkQuota(trx, rule.tenant_id, input.channels.length);
       return replaced;
     });
-    await this.deps.audit.record({ actor, action: 'alerts.rule.create', target: rule.id, outcome: 'created', detail: { tenantId: rule.tenant_id, name: rule.name } });
+    await this.deps.audit.record({
+      actor,
+      action: 'alerts.rule.create',
+      target: rule.id,
+      outcome: 'created',
+      detail: { tenantId: rule.tenant_id, name: rule.name },
+    });
     return toRuleView(rule, channels, generated);
   }
 
@@ -185,7 +202,9 @@ export class AlertsService {
       if (patch.channels) await lockTenantForQuota(trx, this.deps.database.dialect, next.tenant_id);
       await trx.updateTable('alert_rules').set(changes).where('id', '=', id).execute();
       const current = await trx.selectFrom('alert_channels').selectAll().where('rule_id', '=', id).orderBy('position').execute();
-      const replaced = patch.channels ? await this.channels.replace(trx, next, current, patch.channels, now, reachOf(access.restrictedTo)) : { channels: current, generated: new Map<string, string>() };
+      const replaced = patch.channels
+        ? await this.channels.replace(trx, next, current, patch.channels, now, reachOf(access.restrictedTo))
+        : { channels: current, generated: new Map<string, string>() };
       if (patch.channels && patch.channels.length > current.length) await this.channels.checkQuota(trx, next.tenant_id, patch.channels.length - current.length);
       let queued = 0;
       if (before.enabled === 1 && next.enabled === 0) {
@@ -201,7 +220,13 @@ export class AlertsService {
       return { ...replaced, queued };
     });
     if (queued > 0) this.deps.onQueued();
-    await this.deps.audit.record({ actor, action: 'alerts.rule.update', target: id, outcome: 'updated', detail: { tenantId: next.tenant_id, fields: Object.keys(patch) } });
+    await this.deps.audit.record({
+      actor,
+      action: 'alerts.rule.update',
+      target: id,
+      outcome: 'updated',
+      detail: { tenantId: next.tenant_id, fields: Object.keys(patch) },
+    });
     return toRuleView(next, channels, generated);
   }
 
@@ -223,11 +248,22 @@ export class AlertsService {
         actor,
         { notify: false, trx },
       );
-      await this.deps.outbox.cancelForChannels(trx, channels.map((c) => c.id), 'The rule was deleted', now);
+      await this.deps.outbox.cancelForChannels(
+        trx,
+        channels.map((c) => c.id),
+        'The rule was deleted',
+        now,
+      );
       await trx.deleteFrom('alert_channels').where('rule_id', '=', id).execute();
       await trx.deleteFrom('alert_rules').where('id', '=', id).execute();
     });
-    await this.deps.audit.record({ actor, action: 'alerts.rule.delete', target: id, outcome: 'deleted', detail: { tenantId: rule.tenant_id, name: rule.name } });
+    await this.deps.audit.record({
+      actor,
+      action: 'alerts.rule.delete',
+      target: id,
+      outcome: 'deleted',
+      detail: { tenantId: rule.tenant_id, name: rule.name },
+    });
     return toRuleView(rule, channels);
   }
 
@@ -243,7 +279,13 @@ export class AlertsService {
     const rule = await this.findRule(access, ruleId);
     const now = this.deps.now();
     const { secret, overlapSeconds } = await this.deps.database.writeTransaction((trx) => this.channels.rotateSecret(trx, rule.id, channelId, input, now));
-    await this.deps.audit.record({ actor, action: 'alerts.channel.rotate-secret', target: channelId, outcome: 'rotated', detail: { ruleId: rule.id, overlapSeconds } });
+    await this.deps.audit.record({
+      actor,
+      action: 'alerts.channel.rotate-secret',
+      target: channelId,
+      outcome: 'rotated',
+      detail: { ruleId: rule.id, overlapSeconds },
+    });
     const channels = (await this.channels.of([rule.id])).get(rule.id) ?? [];
     return toRuleView(rule, channels, input.secret === undefined ? new Map([[channelId, secret]]) : undefined, now);
   }

@@ -27,12 +27,16 @@ export function logUnevaluated(ctx: Log, rules: readonly Rule[], windows: readon
     if (!counts) ctx.log('warn', `Rule ${rule.name} not evaluated: no enabled server in its scope`, { ...fields, reason: 'no-server' });
     else if (counts.empty === counts.windows) {
       const setting = `its no-data setting "${rule.no_data}" applies`;
-      ctx.log('warn', `Rule ${rule.name} not evaluated on data: no samples in its ${rule.window_minutes}-minute window on ${counts.windows} server(s); ${setting}`, {
-        ...fields,
-        reason: 'no-data',
-        noData: rule.no_data,
-        servers: counts.windows,
-      });
+      ctx.log(
+        'warn',
+        `Rule ${rule.name} not evaluated on data: no samples in its ${rule.window_minutes}-minute window on ${counts.windows} server(s); ${setting}`,
+        {
+          ...fields,
+          reason: 'no-data',
+          noData: rule.no_data,
+          servers: counts.windows,
+        },
+      );
     }
   }
 }

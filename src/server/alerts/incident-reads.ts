@@ -52,8 +52,19 @@ export class IncidentReads {
         ]),
       );
     }
-    const rows = await q.orderBy(rank).orderBy('opened_at', 'desc').orderBy('id').limit(page.limit + 1).execute();
-    return toPage('incidents', rows, page.limit, (i) => [STATUS_RANK[i.status], Number(i.opened_at), i.id], (i) => toIncidentView(i, access));
+    const rows = await q
+      .orderBy(rank)
+      .orderBy('opened_at', 'desc')
+      .orderBy('id')
+      .limit(page.limit + 1)
+      .execute();
+    return toPage(
+      'incidents',
+      rows,
+      page.limit,
+      (i) => [STATUS_RANK[i.status], Number(i.opened_at), i.id],
+      (i) => toIncidentView(i, access),
+    );
   }
 
   /** The incident with its timeline: each event with the deliveries of its notifications. */

@@ -115,8 +115,18 @@ export class IncidentRepository {
     for (const batch of chunks(sorted, REFRESH_CHUNK)) {
       await this.database.db
         .updateTable('incidents')
-        .set({ last_value: caseById<number | null>(batch.map((v) => [v.incidentId, v.value]), 'DOUBLE PRECISION'), last_evaluated_at: at })
-        .where('id', 'in', batch.map((v) => v.incidentId))
+        .set({
+          last_value: caseById<number | null>(
+            batch.map((v) => [v.incidentId, v.value]),
+            'DOUBLE PRECISION',
+          ),
+          last_evaluated_at: at,
+        })
+        .where(
+          'id',
+          'in',
+          batch.map((v) => v.incidentId),
+        )
         .where('resolved_at', 'is', null)
         .execute();
     }
@@ -163,10 +173,20 @@ export class IncidentRepository {
           status: 'resolved',
           resolved_at: at,
           last_evaluated_at: at,
-          last_value: caseById<number | null>(batch.map((r) => [r.incidentId, r.value]), 'DOUBLE PRECISION'),
-          resolution: caseById<Resolution | null>(batch.map((r) => [r.incidentId, r.resolution]), 'TEXT'),
+          last_value: caseById<number | null>(
+            batch.map((r) => [r.incidentId, r.value]),
+            'DOUBLE PRECISION',
+          ),
+          resolution: caseById<Resolution | null>(
+            batch.map((r) => [r.incidentId, r.resolution]),
+            'TEXT',
+          ),
         })
-        .where('id', 'in', batch.map((r) => r.incidentId))
+        .where(
+          'id',
+          'in',
+          batch.map((r) => r.incidentId),
+        )
         .where('resolved_at', 'is', null)
         .returningAll()
         .execute();
@@ -195,7 +215,11 @@ export class IncidentRepository {
           .where('o.status', 'in', ['queued', 'in_flight']),
       );
     const old = (db: Kysely<Database>, ids?: string[]) => {
-      let query = db.selectFrom('incidents').select('id').where('resolved_at', '<', cutoff).where((eb) => eb.not(unsettled(eb)));
+      let query = db
+        .selectFrom('incidents')
+        .select('id')
+        .where('resolved_at', '<', cutoff)
+        .where((eb) => eb.not(unsettled(eb)));
       if (ids) query = query.where('id', 'in', ids);
       return query.orderBy('resolved_at').limit(batch).execute();
     };

@@ -202,9 +202,16 @@ export class NotificationDelivery {
       const permanent = result.ok ? !isRetryableStatus(result.status) : result.code === 'refused';
       const exhausted = row.attempts >= config.maxAttempts;
       const retryAt = permanent || exhausted ? null : now() + backoffMs(row.attempts, config, this.random, retryAfterMs(result));
-      await outbox.markAttemptFailed(row, { statusCode, error: exhausted && !permanent ? `${error} (gave up after ${row.attempts} attempts)` : error, retryAt }, now());
+      await outbox.markAttemptFailed(
+        row,
+        { statusCode, error: exhausted && !permanent ? `${error} (gave up after ${row.attempts} attempts)` : error, retryAt },
+        now(),
+      );
       this.deps.onAttempt?.(row.channel_type, retryAt === null ? 'failed' : 'retrying');
-      logger.warn({ notification: row.id, url: shownChannelUrl(row.channel_type, row.url), attempt: row.attempts, error, retrying: retryAt !== null }, 'notification delivery failed');
+      logger.warn(
+        { notification: row.id, url: shownChannelUrl(row.channel_type, row.url), attempt: row.attempts, error, retrying: retryAt !== null },
+        'notification delivery failed',
+      );
     } catch (error) {
       // The database write-back failed; the claim lapses and another pass retries the row.
       logger.warn({ notification: row.id, error: errorMessage(error) }, 'notification delivery: could not record the outcome');

@@ -106,10 +106,7 @@ export class NotificationOutbox {
           .limit(limit),
       )
       .where((w) =>
-        w.or([
-          w.and([w('status', '=', 'queued'), w('next_attempt_at', '<=', at)]),
-          w.and([w('status', '=', 'in_flight'), w('lease_expires_at', '<=', at)]),
-        ]),
+        w.or([w.and([w('status', '=', 'queued'), w('next_attempt_at', '<=', at)]), w.and([w('status', '=', 'in_flight'), w('lease_expires_at', '<=', at)])]),
       )
       .returningAll()
       .execute();
@@ -118,7 +115,11 @@ export class NotificationOutbox {
   /** Secrets and current URLs of the channels of claimed rows. A channel that is gone means "do not send". */
   async channels(ids: string[]): Promise<Map<string, Channel>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db.selectFrom('alert_channels').selectAll().where('id', 'in', [...new Set(ids)]).execute();
+    const rows = await this.db
+      .selectFrom('alert_channels')
+      .selectAll()
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
     return new Map(rows.map((r) => [r.id, r]));
   }
 

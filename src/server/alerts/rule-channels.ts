@@ -35,7 +35,12 @@ export class RuleChannels {
   async of(ruleIds: string[]): Promise<Map<string, Channel[]>> {
     const byRule = new Map<string, Channel[]>();
     for (let i = 0; i < ruleIds.length; i += 500) {
-      const rows = await this.deps.db.selectFrom('alert_channels').selectAll().where('rule_id', 'in', ruleIds.slice(i, i + 500)).orderBy('position').execute();
+      const rows = await this.deps.db
+        .selectFrom('alert_channels')
+        .selectAll()
+        .where('rule_id', 'in', ruleIds.slice(i, i + 500))
+        .orderBy('position')
+        .execute();
       for (const row of rows) byRule.set(row.rule_id, [...(byRule.get(row.rule_id) ?? []), row]);
     }
     return byRule;
@@ -54,7 +59,8 @@ export class RuleChannels {
   async checkQuota(trx: Kysely<Database>, tenantId: string, added: number): Promise<void> {
     if (added <= 0) return;
     const quota = this.deps.quotas.notificationChannels;
-    if ((await countForTenant(trx, 'alert_channels', tenantId)) > quota) throw quotaExceeded('notification channels', quota, 'TENANT_MAX_NOTIFICATION_CHANNELS');
+    if ((await countForTenant(trx, 'alert_channels', tenantId)) > quota)
+      throw quotaExceeded('notification channels', quota, 'TENANT_MAX_NOTIFICATION_CHANNELS');
   }
 
   /**
@@ -152,7 +158,11 @@ export class RuleChannels {
 
 /** How many rows of an alerts table belong to a tenant, for its quotas (inside the write that adds them). */
 export async function countForTenant(trx: Kysely<Database>, table: 'alert_rules' | 'alert_channels', tenantId: string): Promise<number> {
-  const { n } = await trx.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+  const { n } = await trx
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirstOrThrow();
   return Number(n);
 }
 

@@ -51,8 +51,17 @@ export class RuleScope {
     await this.requireTenant(caller, input.tenantId);
     await this.checkServer(input.tenantId, input.serverId);
     const column: MetricColumn = METRICS[input.metric].column;
-    const inScope = (await this.deps.servers.listServers({ tenantId: input.tenantId })).filter((s) => s.enabled === 1 && (input.serverId === null || s.id === input.serverId));
-    const windows = inScope.map((s) => ({ ruleId: 'draft', serverId: s.id, serverName: s.name, column, windowMinutes: input.windowMinutes, aggregation: input.aggregation }));
+    const inScope = (await this.deps.servers.listServers({ tenantId: input.tenantId })).filter(
+      (s) => s.enabled === 1 && (input.serverId === null || s.id === input.serverId),
+    );
+    const windows = inScope.map((s) => ({
+      ruleId: 'draft',
+      serverId: s.id,
+      serverName: s.name,
+      column,
+      windowMinutes: input.windowMinutes,
+      aggregation: input.aggregation,
+    }));
     const { samples, values } = await aggregateWindows(this.deps.db, windows, now, { countSamples: true });
     const servers = windows
       .map((w, i) => {

@@ -189,7 +189,10 @@ async function newestValues(db: Kysely<Database>, columns: MetricColumn[], wante
   for (const [serverId, times] of wanted) for (const t of times) keys.push([serverId, t]);
   const values = new Map<string, number>();
   if (keys.length === 0 || columns.length === 0) return values;
-  const selected = sql.join(columns.map((c) => sql`x.${sql.ref(c)} AS ${sql.ref(c)}`), sql`, `);
+  const selected = sql.join(
+    columns.map((c) => sql`x.${sql.ref(c)} AS ${sql.ref(c)}`),
+    sql`, `,
+  );
   // PostgreSQL numbers its parameters ($1); SQLite does not (?). Only this list needs a dialect's own JSON reader.
   const postgres = sql`SELECT ${0}`.compile(db).sql.includes('$1');
   const rows = postgres

@@ -62,15 +62,27 @@ describe.each(TOPOLOGIES)('standard webhooks on %s', (topology, available) => {
     receivers.push(standard, legacy);
     const tenantId = await insertTenant(c.database.db);
     const server = await insertServer(c.database.db, tenantId, 'gpu-1');
-    const rule = await c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({
-      tenantId, name: 'KV cache full', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, windowMinutes: 1,
-      channels: [
-        { type: 'webhook', url: standard.url, signatureScheme: 'standard-webhooks' },
-        { type: 'webhook', url: legacy.url, secret: LEGACY_SECRET },
-      ],
-    }));
+    const rule = await c.alerts.service.createRule(
+      testCaller('test'),
+      createRuleInputSchema.parse({
+        tenantId,
+        name: 'KV cache full',
+        metric: 'kvCacheUsagePct',
+        operator: '>',
+        threshold: 90,
+        windowMinutes: 1,
+        channels: [
+          { type: 'webhook', url: standard.url, signatureScheme: 'standard-webhooks' },
+          { type: 'webhook', url: legacy.url, secret: LEGACY_SECRET },
+        ],
+      }),
+    );
     const [standardChannel, legacyChannel] = rule.channels;
-    expect(standardChannel).toMatchObject({ signatureScheme: 'standard-webhooks', hasSecret: true, generatedSecret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
+    expect(standardChannel).toMatchObject({
+      signatureScheme: 'standard-webhooks',
+      hasSecret: true,
+      generatedSecret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+    });
     expect(legacyChannel).toMatchObject({ signatureScheme: 'x-alert-signature', hasSecret: true });
     const firstSecret = standardChannel?.generatedSecret ?? '';
 
@@ -131,25 +143,55 @@ describe.each(TOPOLOGIES)('standard webhooks on %s', (topology, available) => {
     const base = { tenantId, name: 'Down', metric: 'up', operator: '<', threshold: 1 };
     const url = 'http://127.0.0.1:9/hook';
 
-    expect(createRuleInputSchema.safeParse({ ...base, channels: [{ type: 'webhook', url, signatureScheme: 'standard-webhooks', secret: 'plain-text-secret-0123456789' }] }).error?.issues).toEqual([
-      expect.objectContaining({ path: ['channels', 0, 'secret'], message: expect.stringContaining('whsec_') }),
-    ]);
-    expect(createRuleInputSchema.safeParse({ ...base, channels: [{ type: 'webhook', url, signatureScheme: 'standard-webhooks', secret: `whsec_${Buffer.alloc(8).toString('base64')}` }] }).error?.issues[0]?.message).toContain('24–64 bytes');
-    expect(createRuleInputSchema.safeParse({ ...base, channels: [{ type: 'slack', url, signatureScheme: 'standard-webhooks' }] }).error?.issues[0]?.path).toEqual(['channels', 0, 'signatureScheme']);
+    expect(
+      createRuleInputSchema.safeParse({
+        ...base,
+        channels: [{ type: 'webhook', url, signatureScheme: 'standard-webhooks', secret: 'plain-text-secret-0123456789' }],
+      }).error?.issues,
+    ).toEqual([expect.objectContaining({ path: ['channels', 0, 'secret'], message: expect.stringContaining('whsec_') })]);
+    expect(
+      createRuleInputSchema.safeParse({
+        ...base,
+        channels: [{ type: 'webhook', url, signatureScheme: 'standard-webhooks', secret: `whsec_${Buffer.alloc(8).toString('base64')}` }],
+      }).error?.issues[0]?.message,
+    ).toContain('24–64 bytes');
+    expect(
+      createRuleInputSchema.safeParse({ ...base, channels: [{ type: 'slack', url, signatureScheme: 'standard-webhooks' }] }).error?.issues[0]?.path,
+    ).toEqual(['channels', 0, 'signatureScheme']);
 
     // A channel of today's scheme (the default) switched to Standard Webhooks: same id, a new whsec_ secret shown once.
-    const rule = await c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ ...base, channels: [{ type: 'webhook', url, secret: LEGACY_SECRET }] }));
+    const rule = await c.alerts.service.createRule(
+      testCaller('test'),
+      createRuleInputSchema.parse({ ...base, channels: [{ type: 'webhook', url, secret: LEGACY_SECRET }] }),
+    );
     expect(rule.channels[0]).toMatchObject({ signatureScheme: 'x-alert-signature' });
     const kept = await c.alerts.service.updateRule(testCaller('test'), rule.id, updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url }] }));
-    expect(kept.channels[0]).toEqual({ id: rule.channels[0]?.id, type: 'webhook', url, hasSecret: true, signatureScheme: 'x-alert-signature', previousSecretExpiresAt: null });
-    const switched = await c.alerts.service.updateRule(testCaller('test'), rule.id, updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url, signatureScheme: 'standard-webhooks' }] }));
-    expect(switched.channels[0]).toMatchObject({ id: rule.channels[0]?.id, signatureScheme: 'standard-webhooks', generatedSecret: expect.stringMatching(/^whsec_/) });
+    expect(kept.channels[0]).toEqual({
+      id: rule.channels[0]?.id,
+      type: 'webhook',
+      url,
+      hasSecret: true,
+      signatureScheme: 'x-alert-signature',
+      previousSecretExpiresAt: null,
+    });
+    const switched = await c.alerts.service.updateRule(
+      testCaller('test'),
+      rule.id,
+      updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url, signatureScheme: 'standard-webhooks' }] }),
+    );
+    expect(switched.channels[0]).toMatchObject({
+      id: rule.channels[0]?.id,
+      signatureScheme: 'standard-webhooks',
+      generatedSecret: expect.stringMatching(/^whsec_/),
+    });
 
     // Given again without a scheme it stays Standard Webhooks, so a plain secret for it is refused; so is one to rotate to.
     await expect(
       c.alerts.service.updateRule(testCaller('test'), rule.id, updateRuleInputSchema.parse({ channels: [{ type: 'webhook', url, secret: LEGACY_SECRET }] })),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('channels.0.secret: a standard-webhooks secret starts with whsec_') });
-    await expect(c.alerts.service.rotateChannelSecret(testCaller('test'), rule.id, rule.channels[0]?.id ?? '', { secret: LEGACY_SECRET })).rejects.toMatchObject({
+    await expect(
+      c.alerts.service.rotateChannelSecret(testCaller('test'), rule.id, rule.channels[0]?.id ?? '', { secret: LEGACY_SECRET }),
+    ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       message: expect.stringContaining('secret: a standard-webhooks secret starts with whsec_'),
     });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { generateStandardSecret, signStandardWebhook, signWebhook, signatureHeader, standardSecretProblem, standardSignatureHeader, verifyWebhook } from './webhook-signature';
+import {
+  generateStandardSecret,
+  signStandardWebhook,
+  signWebhook,
+  signatureHeader,
+  standardSecretProblem,
+  standardSignatureHeader,
+  verifyWebhook,
+} from './webhook-signature';
 
 describe('webhook signatures during a rotation', () => {
   const body = '{"type":"incident.fired"}';
@@ -28,7 +36,9 @@ describe('Standard Webhooks signatures', () => {
 
   it('are what the standardwebhooks library computes for the same id, timestamp and body; several are space-separated', () => {
     expect(signStandardWebhook(secret, 'msg-1', at, body)).toBe(new Webhook(secret).sign('msg-1', new Date(at * 1000), body));
-    expect(standardSignatureHeader([secret, previous], 'msg-1', at, body)).toBe(`${signStandardWebhook(secret, 'msg-1', at, body)} ${signStandardWebhook(previous, 'msg-1', at, body)}`);
+    expect(standardSignatureHeader([secret, previous], 'msg-1', at, body)).toBe(
+      `${signStandardWebhook(secret, 'msg-1', at, body)} ${signStandardWebhook(previous, 'msg-1', at, body)}`,
+    );
     expect(signStandardWebhook(secret, 'msg-2', at, body)).not.toBe(signStandardWebhook(secret, 'msg-1', at, body));
   });
 

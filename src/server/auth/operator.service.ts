@@ -66,7 +66,10 @@ export class OperatorService {
   }
 
   async count(): Promise<number> {
-    const row = await this.db.selectFrom('operators').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('operators')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -129,7 +132,11 @@ export class OperatorService {
     if (!(await argon2Verify(row.password_hash, current).catch(() => false))) {
       throw new AppError('INVALID_INPUT', 'The current password is wrong', { issues: [{ path: 'current', message: 'wrong password' }] });
     }
-    await this.db.updateTable('operators').set({ password_hash: await argon2Hash(next) }).where('id', '=', operatorId).execute();
+    await this.db
+      .updateTable('operators')
+      .set({ password_hash: await argon2Hash(next) })
+      .where('id', '=', operatorId)
+      .execute();
     let others = this.db.deleteFrom('operator_sessions').where('operator_id', '=', operatorId);
     if (keepSessionToken) others = others.where('id_hash', '!=', sha256(keepSessionToken));
     await others.execute();
@@ -144,7 +151,11 @@ export class OperatorService {
   async setPassword(caller: Caller, id: string, password: string): Promise<OperatorView> {
     const actor = caller.label;
     const row = await this.byId(id);
-    await this.db.updateTable('operators').set({ password_hash: await argon2Hash(password) }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('operators')
+      .set({ password_hash: await argon2Hash(password) })
+      .where('id', '=', id)
+      .execute();
     await this.db.deleteFrom('operator_sessions').where('operator_id', '=', id).execute();
     await this.bus.publish({ type: 'sessions', operatorId: id });
     await this.audit.record({ actor, action: 'operator.password', target: row.email, outcome: 'set' });
@@ -216,11 +227,20 @@ export class OperatorService {
     const actor = caller.label;
     const row = await this.byId(id);
     if (disabled && row.role === 'admin' && row.disabled_at === null) await this.assertAnotherAdmin(id);
-    await this.db.updateTable('operators').set({ disabled_at: disabled ? (row.disabled_at ?? this.now()) : null }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('operators')
+      .set({ disabled_at: disabled ? (row.disabled_at ?? this.now()) : null })
+      .where('id', '=', id)
+      .execute();
     if (disabled) await this.db.deleteFrom('operator_sessions').where('operator_id', '=', id).execute();
     await this.bus.publish({ type: 'operators' });
     if (disabled) await this.bus.publish({ type: 'sessions', operatorId: id });
-    await this.audit.record({ actor, action: disabled ? 'operator.disable' : 'operator.enable', target: row.email, outcome: disabled ? 'disabled' : 'enabled' });
+    await this.audit.record({
+      actor,
+      action: disabled ? 'operator.disable' : 'operator.enable',
+      target: row.email,
+      outcome: disabled ? 'disabled' : 'enabled',
+    });
     return toView(await this.byId(id));
   }
 

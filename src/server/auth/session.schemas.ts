@@ -18,5 +18,8 @@ export const operatorSessionsInputSchema = z.object({ operatorId: z.string().min
 /** Without `sessionId`, every session of the operator ends. */
 export const endSessionsInputSchema = z.object({
   operatorId: z.string().min(1).max(100),
-  sessionId: z.string().regex(/^[0-9a-f]{16}$/, 'must be a session id from the list').optional(),
+  sessionId: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, 'must be a session id from the list')
+    .optional(),
 });

@@ -23,9 +23,19 @@ function describeTopology(topology: Topology, available: boolean): void {
       let clock = Date.now();
       const now = () => clock;
       const audit = new AuditLog(t.c.database.db, 'test', now);
-      const signIn = new SignInGuard({ redis: null, prefix: 'session-test:' }, { concurrency: 1, queue: 16, freeAttempts: 5, backoffBaseSeconds: 2, backoffMaxSeconds: 900, clientFailures: 100, accountFailures: 100 });
+      const signIn = new SignInGuard(
+        { redis: null, prefix: 'session-test:' },
+        { concurrency: 1, queue: 16, freeAttempts: 5, backoffBaseSeconds: 2, backoffMaxSeconds: 900, clientFailures: 100, accountFailures: 100 },
+      );
       const operators = new OperatorService(t.c.database.db, t.c.bus, audit, now, signIn, idleMinutes * MINUTE);
-      const sessions = new SessionService(t.c.database.db, t.c.bus, audit, { idleTimeoutMs: idleMinutes * MINUTE, failedLoginRetentionMs: 30 * 1440 * MINUTE }, () => undefined, now);
+      const sessions = new SessionService(
+        t.c.database.db,
+        t.c.bus,
+        audit,
+        { idleTimeoutMs: idleMinutes * MINUTE, failedLoginRetentionMs: 30 * 1440 * MINUTE },
+        () => undefined,
+        now,
+      );
       const ops = await operators.create(testCaller('test'), { email: 'ops@example.com', password: 'ops-password', role: 'viewer' });
       const events: Envelope[] = [];
       t.c.bus.subscribe((event) => events.push(event));

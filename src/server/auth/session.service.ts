@@ -77,7 +77,13 @@ export class SessionService {
     await this.operatorEmail(operatorId);
     const now = this.now();
     const current = currentSessionToken ? sessionIdHash(currentSessionToken) : null;
-    const rows = await this.db.selectFrom('operator_sessions').selectAll().where('operator_id', '=', operatorId).where('expires_at', '>', now).orderBy('created_at', 'desc').execute();
+    const rows = await this.db
+      .selectFrom('operator_sessions')
+      .selectAll()
+      .where('operator_id', '=', operatorId)
+      .where('expires_at', '>', now)
+      .orderBy('created_at', 'desc')
+      .execute();
     return rows
       .filter((row) => idleDeadline(row, this.policy.idleTimeoutMs) > now)
       .map((row) => ({

@@ -159,7 +159,10 @@ export class TokenService {
 
 export function parseScopes(text: string): Scope[] {
   if (text.trim() === 'all') return [...SCOPES];
-  const scopes = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const scopes = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (unknown.length > 0) throw new AppError('INVALID_INPUT', `Unknown scope(s): ${unknown.join(', ')}. Known scopes: ${SCOPES.join(', ')}, or "all"`);
   if (scopes.length === 0) throw new AppError('INVALID_INPUT', 'At least one scope is required');

@@ -18,7 +18,16 @@ describe('automation state across instances', () => {
     const now = Date.now();
     await t.c.database.db
       .insertInto('instances')
-      .values({ id, version: 'test', started_at: now - startedAgoMs, heartbeat_at: now - heartbeatAgoMs, stopped_at: stopped ? now : null, lock_provider: 'local', scheduler: scheduler ? 1 : 0, stats: '{}' })
+      .values({
+        id,
+        version: 'test',
+        started_at: now - startedAgoMs,
+        heartbeat_at: now - heartbeatAgoMs,
+        stopped_at: stopped ? now : null,
+        lock_provider: 'local',
+        scheduler: scheduler ? 1 : 0,
+        stats: '{}',
+      })
       .execute();
     t.c.automations.invalidate();
   }

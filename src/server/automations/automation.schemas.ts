@@ -60,9 +60,7 @@ export type RunView = z.infer<typeof runViewSchema>;
 export const pauseInputSchema = z
   .object({
     reason: z.string().trim().max(500, 'reason must be at most 500 characters').optional(),
-    until: z.iso
-      .datetime({ offset: true, message: 'until must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00Z' })
-      .optional(),
+    until: z.iso.datetime({ offset: true, message: 'until must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00Z' }).optional(),
   })
   .strict();
 export type PauseInput = z.infer<typeof pauseInputSchema>;
@@ -76,5 +74,4 @@ export type RunsQuery = z.infer<typeof runsQuerySchema>;
 
 /** What run-now did: the run finished, or one was already in flight and this request started nothing. */
 export type RunNowResult =
-  | { outcome: 'finished'; run: RunView; automation: AutomationView }
-  | { outcome: 'already-running'; runningOn: string[]; automation: AutomationView };
+  { outcome: 'finished'; run: RunView; automation: AutomationView } | { outcome: 'already-running'; runningOn: string[]; automation: AutomationView };

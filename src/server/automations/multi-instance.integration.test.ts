@@ -67,7 +67,8 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
     expect(new Set(slots).size).toBe(20);
     expect(runs.every((r) => r.trigger === 'schedule' && r.outcome === 'succeeded')).toBe(true);
     const skipped = { ...a.c.scheduler.skippedTicks(), ...b.c.scheduler.skippedTicks() };
-    const claimedElsewhere = (a.c.scheduler.skippedTicks()['alert-evaluation:claimed-elsewhere'] ?? 0) + (b.c.scheduler.skippedTicks()['alert-evaluation:claimed-elsewhere'] ?? 0);
+    const claimedElsewhere =
+      (a.c.scheduler.skippedTicks()['alert-evaluation:claimed-elsewhere'] ?? 0) + (b.c.scheduler.skippedTicks()['alert-evaluation:claimed-elsewhere'] ?? 0);
     expect(claimedElsewhere, JSON.stringify(skipped)).toBe(20);
     // fences grow with every grant, across instances
     const fences = runs.map((r) => r.fence).sort((x, y) => x - y);
@@ -103,7 +104,17 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
 
   it('a run whose instance stopped renewing its lease is closed as abandoned', async () => {
     const now = Date.now();
-    await a.c.runs.start({ id: '00000000-0000-4000-8000-000000000001', key: 'alert-evaluation', trigger: 'schedule', actor: null, instanceId: 'dead-instance', slot: null, fence: 1, startedAt: now - 60_000, leaseExpiresAt: now - 1 });
+    await a.c.runs.start({
+      id: '00000000-0000-4000-8000-000000000001',
+      key: 'alert-evaluation',
+      trigger: 'schedule',
+      actor: null,
+      instanceId: 'dead-instance',
+      slot: null,
+      fence: 1,
+      startedAt: now - 60_000,
+      leaseExpiresAt: now - 1,
+    });
     expect(await b.c.runs.abandonLapsed(Date.now())).toEqual(['alert-evaluation']);
     const run = await a.c.runs.byId('00000000-0000-4000-8000-000000000001');
     expect(run).toMatchObject({ outcome: 'abandoned' });

@@ -6,12 +6,7 @@ import { browserSessionReconciliation } from './definitions/browser-session-reco
 import { inferenceMonitoringPoll } from './definitions/inference-monitoring-poll';
 
 /** The four automations, in the order the client API lists them. */
-export const AUTOMATIONS = [
-  browserSessionReaper,
-  browserSessionReconciliation,
-  inferenceMonitoringPoll,
-  alertEvaluation,
-] as const;
+export const AUTOMATIONS = [browserSessionReaper, browserSessionReconciliation, inferenceMonitoringPoll, alertEvaluation] as const;
 
 export type AutomationKey = (typeof AUTOMATIONS)[number]['key'];
 

@@ -22,10 +22,7 @@ export const RUN_LEASE_MS = 15_000;
  * How a request to run ended. `already-running`: the run mutex is held (another run of this automation is in flight);
  * `claimed-elsewhere`: the scheduled slot already has its run (the database's backstop of the scheduler's claim).
  */
-export type ExecuteResult =
-  | { outcome: 'finished'; run: RunRecord }
-  | { outcome: 'already-running'; holder: string | null }
-  | { outcome: 'claimed-elsewhere' };
+export type ExecuteResult = { outcome: 'finished'; run: RunRecord } | { outcome: 'already-running'; holder: string | null } | { outcome: 'claimed-elsewhere' };
 
 export interface ExecuteRequest {
   trigger: RunTrigger;
@@ -100,7 +97,17 @@ export class RunExecutor {
       const lease = await withLease(leaseDeps, this.mutexName(definition), RUN_LEASE_MS, async ({ fence, signal }): Promise<ExecuteResult> => {
         const startedAt = now();
         const slot = request.slot === null ? null : `${new Date(request.slot).toISOString()}${definition.scope === 'instance' ? `@${instanceId}` : ''}`;
-        const run = await runs.start({ id: randomUUID(), key: definition.key, trigger: request.trigger, actor: request.actor, instanceId, slot, fence, startedAt, leaseExpiresAt: startedAt + RUN_LEASE_MS });
+        const run = await runs.start({
+          id: randomUUID(),
+          key: definition.key,
+          trigger: request.trigger,
+          actor: request.actor,
+          instanceId,
+          slot,
+          fence,
+          startedAt,
+          leaseExpiresAt: startedAt + RUN_LEASE_MS,
+        });
         if (run === null) return { outcome: 'claimed-elsewhere' };
         current.run = run;
         log = this.deps.logger.child({ runId: run.id, automation: definition.key, trigger: request.trigger, fence });
@@ -140,7 +147,12 @@ export class RunExecutor {
    * The definition's run, until it ends, exceeds the maximum duration, is cut short by shutdown, or its lease is
    * lost; whichever comes first is the outcome. Never rejects: a failure is the error message.
    */
-  private async work(definition: AutomationDefinition, run: RunRecord, leaseLost: AbortSignal, runLog: RunLog): Promise<{ metrics: Metrics | null; error: string | null }> {
+  private async work(
+    definition: AutomationDefinition,
+    run: RunRecord,
+    leaseLost: AbortSignal,
+    runLog: RunLog,
+  ): Promise<{ metrics: Metrics | null; error: string | null }> {
     const abort = new AbortController();
     // Every concurrent outbound request of the run listens on this signal (and removes itself when done);
     // Node's default warning at 10 listeners would only be noise.

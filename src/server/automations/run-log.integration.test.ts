@@ -33,7 +33,17 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
 
   async function startRun(key = 'alert-evaluation'): Promise<string> {
     const id = randomUUID();
-    await t.c.runs.start({ id, key, trigger: 'api', actor: 'token:ops-bot', instanceId: t.c.config.instanceId, slot: null, fence: 1, startedAt: clock, leaseExpiresAt: clock + 15_000 });
+    await t.c.runs.start({
+      id,
+      key,
+      trigger: 'api',
+      actor: 'token:ops-bot',
+      instanceId: t.c.config.instanceId,
+      slot: null,
+      fence: 1,
+      startedAt: clock,
+      leaseExpiresAt: clock + 15_000,
+    });
     return id;
   }
 
@@ -112,7 +122,11 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
     const { lines, logLines, logDropped } = await page(runId);
     expect(lines).toHaveLength(10);
     expect(lines.slice(0, 9).map((l) => l.message)).toEqual(Array.from({ length: 9 }, (_, i) => `line ${i + 1}`));
-    expect(lines[9]).toMatchObject({ seq: 10, level: 'warn', message: expect.stringMatching(/^Log truncated: this run reached its limit of 10 lines \(RUN_LOG_MAX_LINES\)/) });
+    expect(lines[9]).toMatchObject({
+      seq: 10,
+      level: 'warn',
+      message: expect.stringMatching(/^Log truncated: this run reached its limit of 10 lines \(RUN_LOG_MAX_LINES\)/),
+    });
     expect([logLines, logDropped]).toEqual([10, 16]);
   });
 
@@ -131,10 +145,20 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
   it('redacts the fields the process log redacts, at the top level and one down', async () => {
     const runId = await startRun();
     const log = runLog(runId);
-    log.log('info', 'calling upstream', { token: 'tok-1', headers: { authorization: 'Bearer s3cret', accept: 'json' }, list: [{ password: 'pw' }], kept: 'yes' });
+    log.log('info', 'calling upstream', {
+      token: 'tok-1',
+      headers: { authorization: 'Bearer s3cret', accept: 'json' },
+      list: [{ password: 'pw' }],
+      kept: 'yes',
+    });
     await log.close();
     const [line] = (await page(runId)).lines;
-    expect(line?.fields).toEqual({ token: '[redacted]', headers: { authorization: '[redacted]', accept: 'json' }, list: [{ password: '[redacted]' }], kept: 'yes' });
+    expect(line?.fields).toEqual({
+      token: '[redacted]',
+      headers: { authorization: '[redacted]', accept: 'json' },
+      list: [{ password: '[redacted]' }],
+      kept: 'yes',
+    });
     expect(JSON.stringify(line)).not.toMatch(/tok-1|s3cret|"pw"/);
     expect(REDACTED_FIELDS).toEqual(['token', 'password', 'authorization']);
   });
@@ -153,7 +177,9 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
 
     const notFound = { code: 'NOT_FOUND', message: `Run not found: ${runId}` };
     await expect(t.c.automations.runLog(testToken(), 'inference-monitoring-poll', runId, runLogQuerySchema.parse({}))).rejects.toMatchObject(notFound);
-    await expect(t.c.automations.runLog(testToken(), 'alert-evaluation', randomUUID(), runLogQuerySchema.parse({}))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(t.c.automations.runLog(testToken(), 'alert-evaluation', randomUUID(), runLogQuerySchema.parse({}))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     await expect(t.c.automations.runLog(testToken(), 'no-such-thing', runId, runLogQuerySchema.parse({}))).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
@@ -162,14 +188,38 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
     const tenant = await insertTenant(db);
     const server = await insertServer(db, tenant, 'gpu-hot');
     await insertSample(db, tenant, server, Date.now() - 30_000, { kv_cache_usage_pct: 97 });
-    const create = (input: Record<string, unknown>) => t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId: tenant, channels: [], ...input }));
+    const create = (input: Record<string, unknown>) =>
+      t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId: tenant, channels: [], ...input }));
     await create({ name: 'kv-hot', metric: 'kvCacheUsagePct', aggregation: 'last', operator: '>', threshold: 90 });
     const otherTenant = await insertTenant(db, 'Empty');
-    await t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId: otherTenant, channels: [], name: 'lonely', metric: 'kvCacheUsagePct', aggregation: 'last', operator: '>', threshold: 90 }));
+    await t.c.alerts.service.createRule(
+      testCaller('test'),
+      createRuleInputSchema.parse({
+        tenantId: otherTenant,
+        channels: [],
+        name: 'lonely',
+        metric: 'kvCacheUsagePct',
+        aggregation: 'last',
+        operator: '>',
+        threshold: 90,
+      }),
+    );
 
     const quiet = await insertTenant(db, 'Quiet');
     await insertServer(db, quiet, 'gpu-quiet'); // never sampled
-    await t.c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId: quiet, channels: [], name: 'silent', metric: 'kvCacheUsagePct', aggregation: 'last', operator: '>', threshold: 90, noData: 'keep' }));
+    await t.c.alerts.service.createRule(
+      testCaller('test'),
+      createRuleInputSchema.parse({
+        tenantId: quiet,
+        channels: [],
+        name: 'silent',
+        metric: 'kvCacheUsagePct',
+        aggregation: 'last',
+        operator: '>',
+        threshold: 90,
+        noData: 'keep',
+      }),
+    );
 
     const result = await t.c.automations.run(testToken(), 'alert-evaluation');
     if (result.outcome !== 'finished') throw new Error(`expected a finished run, got ${result.outcome}`);
@@ -178,7 +228,10 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
     expect(log.progress).toMatchObject({ done: 3, total: 3, unit: 'rules' });
     expect(log.complete).toBe(true);
     // The rules come in the database's order; what is said about each is fixed.
-    const unjudged = log.lines.filter((l) => l.level === 'warn').map((l) => l.message).sort();
+    const unjudged = log.lines
+      .filter((l) => l.level === 'warn')
+      .map((l) => l.message)
+      .sort();
     expect(unjudged).toEqual([
       'Rule lonely not evaluated: no enabled server in its scope',
       expect.stringMatching(/^Rule silent not evaluated on data: no samples in its \d+-minute window on 1 server\(s\); its no-data setting "keep" applies$/),
@@ -195,7 +248,11 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
 
     // Retention deletes the run and, with it, its lines.
     expect(await t.c.runs.prune('alert-evaluation', 0, 0)).toBe(2);
-    const left = await db.selectFrom('automation_run_logs').select((eb) => eb.fn.countAll<number>().as('n')).where('run_id', '=', result.run.id).executeTakeFirstOrThrow();
+    const left = await db
+      .selectFrom('automation_run_logs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('run_id', '=', result.run.id)
+      .executeTakeFirstOrThrow();
     expect(Number(left.n)).toBe(0);
   });
 

@@ -44,7 +44,10 @@ export class RunLogRepository {
   async append(runId: string, lines: AutomationRunLogTable[], state: RunLogState): Promise<void> {
     await this.writeTransaction(async (trx) => {
       for (let i = 0; i < lines.length; i += INSERT_CHUNK) {
-        await trx.insertInto('automation_run_logs').values(lines.slice(i, i + INSERT_CHUNK)).execute();
+        await trx
+          .insertInto('automation_run_logs')
+          .values(lines.slice(i, i + INSERT_CHUNK))
+          .execute();
       }
       await trx
         .updateTable('automation_runs')

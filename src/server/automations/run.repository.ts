@@ -47,7 +47,9 @@ export class RunRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Inserts a running row and returns it as a record; null when the slot already has a run. */
-  async start(run: Pick<RunRecord, 'id' | 'key' | 'trigger' | 'actor' | 'instanceId' | 'slot' | 'fence' | 'startedAt'> & { leaseExpiresAt: number }): Promise<RunRecord | null> {
+  async start(
+    run: Pick<RunRecord, 'id' | 'key' | 'trigger' | 'actor' | 'instanceId' | 'slot' | 'fence' | 'startedAt'> & { leaseExpiresAt: number },
+  ): Promise<RunRecord | null> {
     try {
       await this.db
         .insertInto('automation_runs')
@@ -69,7 +71,21 @@ export class RunRepository {
         })
         .execute();
       const { id, key, trigger, actor, instanceId, slot, fence, startedAt } = run;
-      return { id, key, trigger, actor, instanceId, slot, fence, startedAt, finishedAt: null, durationMs: null, outcome: 'running', error: null, metrics: null };
+      return {
+        id,
+        key,
+        trigger,
+        actor,
+        instanceId,
+        slot,
+        fence,
+        startedAt,
+        finishedAt: null,
+        durationMs: null,
+        outcome: 'running',
+        error: null,
+        metrics: null,
+      };
     } catch (error) {
       if (run.slot !== null && isUniqueViolation(error)) return null;
       throw error;
@@ -77,12 +93,7 @@ export class RunRepository {
   }
 
   async renewLease(id: string, leaseExpiresAt: number): Promise<void> {
-    await this.db
-      .updateTable('automation_runs')
-      .set({ lease_expires_at: leaseExpiresAt })
-      .where('id', '=', id)
-      .where('outcome', '=', 'running')
-      .execute();
+    await this.db.updateTable('automation_runs').set({ lease_expires_at: leaseExpiresAt }).where('id', '=', id).where('outcome', '=', 'running').execute();
   }
 
   /**
@@ -201,10 +212,7 @@ export class RunRepository {
     let query = this.db.selectFrom('automation_runs').selectAll().where('automation_key', '=', key);
     if (before) {
       query = query.where((eb) =>
-        eb.or([
-          eb('started_at', '<', before.startedAt),
-          eb.and([eb('started_at', '=', before.startedAt), eb('id', '<', before.id)]),
-        ]),
+        eb.or([eb('started_at', '<', before.startedAt), eb.and([eb('started_at', '=', before.startedAt), eb('id', '<', before.id)])]),
       );
     }
     const rows = await query.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();

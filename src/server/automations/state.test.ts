@@ -38,9 +38,7 @@ describe('deriveState', () => {
     });
 
     it('paused beats degraded', () => {
-      expect(deriveState({ ...healthy, paused: true, lastRunFailed: true, dependencyDown: true, overdue: true })).toBe(
-        'paused',
-      );
+      expect(deriveState({ ...healthy, paused: true, lastRunFailed: true, dependencyDown: true, overdue: true })).toBe('paused');
     });
 
     it('degraded beats idle', () => {

@@ -56,10 +56,7 @@ export function composeView(definition: AutomationDefinition, input: ViewInputs,
   const running = summary.running.length > 0;
   const state = deriveState({ running, paused, lastRunFailed, dependencyDown: dependencyProblem !== null, overdue: overdue !== null, scheduled });
 
-  const lastError =
-    dependencyProblem ??
-    (lastRunFailed ? (lastFinished?.error ?? 'Run failed') : null) ??
-    overdue;
+  const lastError = dependencyProblem ?? (lastRunFailed ? (lastFinished?.error ?? 'Run failed') : null) ?? overdue;
 
   return {
     key: definition.key,

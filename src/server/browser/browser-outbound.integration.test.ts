@@ -43,9 +43,15 @@ describe('browser sessions and outbound reach', () => {
     internal = http.createServer((_req, res) => res.writeHead(500, { 'content-type': 'text/html' }).end('<title>SECRET-INTERNAL-TEXT</title>'));
     internalPort = await listen(internal);
     // The platform may open both servers; tenants the page server only (the tenant list).
-    t = await testContainer('sqlite-local', { OUTBOUND_ALLOW_BROWSER: `127.0.0.1:${pagePort},127.0.0.1:${internalPort}`, OUTBOUND_TENANT_ALLOW_BROWSER: `127.0.0.1:${pagePort}` });
+    t = await testContainer('sqlite-local', {
+      OUTBOUND_ALLOW_BROWSER: `127.0.0.1:${pagePort},127.0.0.1:${internalPort}`,
+      OUTBOUND_TENANT_ALLOW_BROWSER: `127.0.0.1:${pagePort}`,
+    });
     tenantId = uniqueId('tenant');
-    await t.c.database.db.insertInto('tenants').values({ id: tenantId, name: 'T', slug: tenantId.replaceAll('_', '-'), created_at: Date.now() }).execute();
+    await t.c.database.db
+      .insertInto('tenants')
+      .values({ id: tenantId, name: 'T', slug: tenantId.replaceAll('_', '-'), created_at: Date.now() })
+      .execute();
   });
   afterAll(async () => {
     await t.c.browser.upkeep.shutdown();
@@ -70,7 +76,9 @@ describe('browser sessions and outbound reach', () => {
     } catch (error) {
       refused = error;
     }
-    expect(isAppError(refused) && refused.message).toContain('a loopback address; to allow it for browser sessions set OUTBOUND_ALLOW_BROWSER (for tenants: OUTBOUND_TENANT_ALLOW_BROWSER)');
+    expect(isAppError(refused) && refused.message).toContain(
+      'a loopback address; to allow it for browser sessions set OUTBOUND_ALLOW_BROWSER (for tenants: OUTBOUND_TENANT_ALLOW_BROWSER)',
+    );
     const session = await t.c.browser.sessions.create(tenant, { tenantId, url: `http://127.0.0.1:${pagePort}/peek` });
     expect(session).toMatchObject({ status: 'ready', title: 'peek' });
     expect(session.blockedRequests).toBeGreaterThanOrEqual(1);
@@ -138,7 +146,10 @@ describe('the policy proxy says only "blocked" or "unreachable"', () => {
     const closedPort = await listen(closed);
     await new Promise((resolve) => closed.close(resolve));
     const blocks: string[] = [];
-    const proxy = await startPolicyProxy(() => scope, (block) => blocks.push(block.reason));
+    const proxy = await startPolicyProxy(
+      () => scope,
+      (block) => blocks.push(block.reason),
+    );
     try {
       const toClosed = await viaProxy(proxy.url, `http://127.0.0.1:${closedPort}/`);
       const toGarbage = await viaProxy(proxy.url, `http://127.0.0.1:${garbagePort}/`);
@@ -159,7 +170,9 @@ describe('the policy proxy says only "blocked" or "unreachable"', () => {
 describe('Chromium flags', () => {
   it('keep WebRTC off non-proxied UDP always, and the sandbox on unless running as root', () => {
     for (const root of [true, false]) {
-      expect(chromiumArgs(root)).toEqual(expect.arrayContaining(['--force-webrtc-ip-handling-policy=disable_non_proxied_udp', '--webrtc-ip-handling-policy=disable_non_proxied_udp']));
+      expect(chromiumArgs(root)).toEqual(
+        expect.arrayContaining(['--force-webrtc-ip-handling-policy=disable_non_proxied_udp', '--webrtc-ip-handling-policy=disable_non_proxied_udp']),
+      );
     }
     expect(chromiumArgs(true)).toContain('--no-sandbox');
     expect(chromiumArgs(false)).not.toContain('--no-sandbox');

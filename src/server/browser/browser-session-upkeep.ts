@@ -66,11 +66,15 @@ export class SessionUpkeep implements BrowserPort {
       if (reason === null) continue;
       await runtime.closeSession(row.id);
       closed++;
-      ctx.log('info', `Closed session ${row.id}: ${reason === 'idle-timeout' ? 'idle past its timeout' : reason === 'max-lifetime' ? 'past its maximum lifetime' : reason}`, {
-        sessionId: row.id,
-        reason,
-        tenantId: row.tenant_id,
-      });
+      ctx.log(
+        'info',
+        `Closed session ${row.id}: ${reason === 'idle-timeout' ? 'idle past its timeout' : reason === 'max-lifetime' ? 'past its maximum lifetime' : reason}`,
+        {
+          sessionId: row.id,
+          reason,
+          tenantId: row.tenant_id,
+        },
+      );
     }
     ctx.progress(checked, rows.length, 'sessions');
     const strays = await this.closeStrays(ctx);
@@ -163,7 +167,8 @@ export class SessionUpkeep implements BrowserPort {
     const strays = open.filter((id) => !live.has(id));
     await Promise.all(strays.map((id) => runtime.closeSession(id)));
     // Their rows are gone or ended, so their tenants are not known here: one line, without ids (shown to every reader).
-    if (strays.length > 0) ctx.log('info', `Closed ${strays.length} runtime context(s) of sessions that are no longer live`, { reason: 'stray-context', contexts: strays.length });
+    if (strays.length > 0)
+      ctx.log('info', `Closed ${strays.length} runtime context(s) of sessions that are no longer live`, { reason: 'stray-context', contexts: strays.length });
     return strays.length;
   }
 

@@ -130,11 +130,7 @@ export class BrowserSessionsRepository {
 
   /** Every live session, of any owner. */
   async allLive(): Promise<Array<Pick<SessionRow, 'id' | 'tenant_id' | 'owner_instance_id'>>> {
-    return this.db
-      .selectFrom('browser_sessions')
-      .select(['id', 'tenant_id', 'owner_instance_id'])
-      .where('status', 'in', LIVE_SESSION_STATUSES)
-      .execute();
+    return this.db.selectFrom('browser_sessions').select(['id', 'tenant_id', 'owner_instance_id']).where('status', 'in', LIVE_SESSION_STATUSES).execute();
   }
 
   /** `starting` → `ready` after the start URL loaded; false when the session ended meanwhile. */
@@ -230,12 +226,7 @@ export class BrowserSessionsRepository {
   /** Which of these ids the database still calls live. */
   async liveAmong(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom('browser_sessions')
-      .select('id')
-      .where('id', 'in', ids)
-      .where('status', 'in', LIVE_SESSION_STATUSES)
-      .execute();
+    const rows = await this.db.selectFrom('browser_sessions').select('id').where('id', 'in', ids).where('status', 'in', LIVE_SESSION_STATUSES).execute();
     return new Set(rows.map((r) => r.id));
   }
 }

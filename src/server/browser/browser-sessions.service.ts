@@ -118,7 +118,16 @@ export class BrowserSessionsService {
       );
     }
     try {
-      await repository.insertStarting({ id, tenantId: input.tenantId, ownerInstanceId: this.deps.instanceId, startUrl: url.href, reach, now: now(), idleTimeoutMs, maxLifetimeMs });
+      await repository.insertStarting({
+        id,
+        tenantId: input.tenantId,
+        ownerInstanceId: this.deps.instanceId,
+        startUrl: url.href,
+        reach,
+        now: now(),
+        idleTimeoutMs,
+        maxLifetimeMs,
+      });
       if ((await repository.liveCountOfTenant(input.tenantId)) > quota) {
         await repository.deleteStarting(id);
         throw sessionQuota(quota);
@@ -292,8 +301,6 @@ export class BrowserSessionsService {
     const soonest = deadlines.length > 0 ? Math.min(...deadlines) : now;
     return Math.max(1, Math.ceil((soonest - now) / 1000));
   }
-
-
 }
 
 function sessionQuota(quota: number): AppError {

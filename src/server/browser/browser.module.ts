@@ -65,7 +65,16 @@ export function createBrowserModule(deps: ModuleDeps) {
     logger: deps.logger.child({ module: 'browser' }),
   });
   const sessions = withForwarding(local, forwarding);
-  const upkeep = new SessionUpkeep({ repository, runtime, changes, settings, instanceId, isInstanceLive, logger: deps.logger.child({ module: 'browser' }), now: deps.now });
+  const upkeep = new SessionUpkeep({
+    repository,
+    runtime,
+    changes,
+    settings,
+    instanceId,
+    isInstanceLive,
+    logger: deps.logger.child({ module: 'browser' }),
+    now: deps.now,
+  });
   const port: BrowserPort = upkeep;
   let stopAnswering: (() => void) | null = null;
   const lifecycle: Lifecycle = {

@@ -9,7 +9,15 @@ import { pageQueryShape } from '../db/keyset-page';
  */
 
 // The session vocabulary lives in src/shared (the console's pages read it too); server code keeps importing it here.
-export { CLOSE_REASONS, LIVE_SESSION_STATUSES, SESSION_STATUSES, isLiveStatus, type LiveSessionStatus, type SessionCloseReason, type SessionStatus } from '../../shared/session-statuses';
+export {
+  CLOSE_REASONS,
+  LIVE_SESSION_STATUSES,
+  SESSION_STATUSES,
+  isLiveStatus,
+  type LiveSessionStatus,
+  type SessionCloseReason,
+  type SessionStatus,
+} from '../../shared/session-statuses';
 
 const MAX_TIMEOUT_MS = 7 * 86_400_000;
 

@@ -69,9 +69,7 @@ export async function startPolicyProxy(scope: () => OutboundScope, onBlocked: (b
     }
     const refuse = (reason: string) => {
       onBlocked({ target: target.href, reason, tunnel: false });
-      res
-        .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', [BLOCKED_HEADER]: encodeURIComponent(reason) })
-        .end(BLOCKED_PAGE);
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', [BLOCKED_HEADER]: encodeURIComponent(reason) }).end(BLOCKED_PAGE);
     };
     if (target.protocol !== 'http:') return refuse(`${target.protocol} requests are not allowed (http and https only)`);
     const host = unbracket(target.hostname);

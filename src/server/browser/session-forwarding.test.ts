@@ -25,7 +25,13 @@ function pair(owner: Partial<Record<'navigate' | 'screenshot' | 'close', (...arg
   const busB = new LinkedBus('b');
   busA.peers.push(busB);
   busB.peers.push(busA);
-  const deps = (bus: LinkedBus, instanceId: string) => ({ bus, instanceId, isInstanceLive: async (id: string) => id !== 'b' || live.b, replyWaitMs: 10_000, logger: silent });
+  const deps = (bus: LinkedBus, instanceId: string) => ({
+    bus,
+    instanceId,
+    isInstanceLive: async (id: string) => id !== 'b' || live.b,
+    replyWaitMs: 10_000,
+    logger: silent,
+  });
   const forwardingA = new SessionForwarding(deps(busA, 'a'));
   const forwardingB = new SessionForwarding(deps(busB, 'b'));
   const heldByB = async () => {
@@ -36,7 +42,10 @@ function pair(owner: Partial<Record<'navigate' | 'screenshot' | 'close', (...arg
 }
 
 async function failure(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
   return error;
 }
@@ -100,13 +109,18 @@ describe('session forwarding', () => {
 
   it('ignores requests for actions it does not forward, and keeps other errors as they are', async () => {
     const bus = new LinkedBus('b');
-    new SessionForwarding({ bus, instanceId: 'b', isInstanceLive: async () => true, replyWaitMs: 1_000, logger: silent }).listen({ list: () => Promise.reject(new Error('called')) } as never);
+    new SessionForwarding({ bus, instanceId: 'b', isInstanceLive: async () => true, replyWaitMs: 1_000, logger: silent }).listen({
+      list: () => Promise.reject(new Error('called')),
+    } as never);
     const replies: Envelope[] = [];
     bus.subscribe((e) => e.type === 'browser-action-reply' && replies.push(e));
     await bus.publish({ type: 'browser-action', requestId: 'r', target: 'b', action: 'list', args: [] });
     expect(replies).toEqual([]);
     const notFound = { navigate: () => Promise.reject(new AppError('NOT_FOUND', 'nope')) } as unknown as BrowserSessionsService;
-    const facade = withForwarding(notFound, new SessionForwarding({ bus, instanceId: 'a', isInstanceLive: async () => true, replyWaitMs: 1_000, logger: silent }));
+    const facade = withForwarding(
+      notFound,
+      new SessionForwarding({ bus, instanceId: 'a', isInstanceLive: async () => true, replyWaitMs: 1_000, logger: silent }),
+    );
     expect((await failure(facade.navigate(testCaller('l'), ID, 'http://x/'))).code).toBe('NOT_FOUND');
   });
 

@@ -79,7 +79,10 @@ export class SessionForwarding {
     }
     if (reply === 'gone') throw ownerGone(sessionId, owner);
     if (reply === 'timeout') {
-      throw new AppError('INTERNAL', `Instance ${owner} accepted the ${action} of browser session ${sessionId} but sent no result within ${this.deps.replyWaitMs / 1000} s`);
+      throw new AppError(
+        'INTERNAL',
+        `Instance ${owner} accepted the ${action} of browser session ${sessionId} but sent no result within ${this.deps.replyWaitMs / 1000} s`,
+      );
     }
     if (reply.error) {
       const code: ErrorCode = reply.error.code in ERROR_TABLE ? (reply.error.code as ErrorCode) : 'INTERNAL';
@@ -134,10 +137,21 @@ export class SessionForwarding {
       reply =
         size <= MAX_FORWARDED_CHARS
           ? { result }
-          : { error: { code: 'INTERNAL', message: `The ${action.data} result (${size} characters encoded) is larger than a forwarded answer may be (${MAX_FORWARDED_CHARS}); call instance ${this.deps.instanceId} directly` } };
+          : {
+              error: {
+                code: 'INTERNAL',
+                message: `The ${action.data} result (${size} characters encoded) is larger than a forwarded answer may be (${MAX_FORWARDED_CHARS}); call instance ${this.deps.instanceId} directly`,
+              },
+            };
     } catch (error) {
       if (isAppError(error)) {
-        reply = { error: { code: error.code, message: error.message, ...(error.details.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.details.retryAfterSeconds }) } };
+        reply = {
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.details.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.details.retryAfterSeconds }),
+          },
+        };
       } else {
         const reference = errorReference(error);
         this.deps.logger.error({ reference, action: action.data, error: errorMessage(error) }, 'forwarded browser action failed');

@@ -77,12 +77,7 @@ export interface RuntimeSession {
  * A new context for `sessionId` behind its own policy proxy, which reads the session's reach at every connection.
  * No page yet: the runtime registers the session first, so whatever fails next closes it.
  */
-export async function createSessionContext(
-  browser: Browser,
-  sessionId: string,
-  reach: OutboundReach,
-  policy: OutboundPolicy,
-): Promise<RuntimeSession> {
+export async function createSessionContext(browser: Browser, sessionId: string, reach: OutboundReach, policy: OutboundPolicy): Promise<RuntimeSession> {
   const blocks: BlockLog = { count: 0, nextSeq: 0, recent: [] };
   const state = { reach };
   const proxy = await startPolicyProxy(
@@ -141,7 +136,12 @@ export async function gotoInSession(session: RuntimeSession, url: URL, options: 
     const response = await page.goto(url.href, { waitUntil: 'load', timeout: options.navigationTimeoutMs });
     const refused = response?.headers()[BLOCKED_HEADER];
     if (refused !== undefined) {
-      return { ok: false, blocked: true, reason: `Blocked by the outbound policy: ${decodeURIComponent(refused)}`, page: await snapshotOf(session, page, options.logger) };
+      return {
+        ok: false,
+        blocked: true,
+        reason: `Blocked by the outbound policy: ${decodeURIComponent(refused)}`,
+        page: await snapshotOf(session, page, options.logger),
+      };
     }
     return { ok: true, httpStatus: response?.status() ?? null, page: await snapshotOf(session, page, options.logger) };
   } catch (error) {
@@ -197,7 +197,12 @@ async function refusal(session: RuntimeSession, text: string, policy: OutboundPo
 /** Where the page is, what it is called, how much the policy refused, and a thumbnail. */
 export async function snapshotOf(session: RuntimeSession, page: Page, logger: Logger): Promise<PageSnapshot> {
   const title = await page.title().catch(() => '');
-  return { url: page.url(), title: title.slice(0, MAX_TITLE_LENGTH), blockedRequests: session.blocks.count, thumbnail: await thumbnailOf(session, page, logger) };
+  return {
+    url: page.url(),
+    title: title.slice(0, MAX_TITLE_LENGTH),
+    blockedRequests: session.blocks.count,
+    thumbnail: await thumbnailOf(session, page, logger),
+  };
 }
 
 /** A quarter-size JPEG of the viewport via CDP (Playwright's screenshot cannot scale), or null. */

@@ -16,7 +16,12 @@ export const alertsEnv = {
   ALERTS_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   /** Wait before the first retry; doubles with each further attempt, up to the maximum. */
   ALERTS_DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
-  ALERTS_DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(15 * 60_000),
+  ALERTS_DELIVERY_BACKOFF_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400_000)
+    .default(15 * 60_000),
   /** Resolved incidents (with their timeline and notifications) are deleted this long after they resolved. */
   INCIDENT_RETENTION_DAYS: z.coerce.number().min(0.01).max(3_650).default(90),
   /** Most resolved incidents one evaluation run deletes. */

@@ -15,9 +15,19 @@ export const edgeEnv = {
   /** The session cookie's Secure flag: `auto` follows https as seen through the trusted hops. */
   COOKIE_SECURE: z.enum(['auto', 'always', 'never']).default('auto'),
   /** Largest tRPC request body, counted while it streams in; past it the answer is 413. */
-  TRPC_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(256 * 1024),
+  TRPC_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(16 * 1024 * 1024)
+    .default(256 * 1024),
   /** Longest tRPC query string (GET batches carry their inputs there). At least 8 KiB: the console's link stays under 6,000. */
-  TRPC_MAX_QUERY_BYTES: z.coerce.number().int().min(8 * 1024).max(64 * 1024).default(8 * 1024),
+  TRPC_MAX_QUERY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(8 * 1024)
+    .max(64 * 1024)
+    .default(8 * 1024),
   /** Most calls one tRPC batch may hold. At least 16: the console's own batch link sends up to 16. */
   TRPC_MAX_BATCH_SIZE: z.coerce.number().int().min(16).max(256).default(16),
   /** Failed API-token authentications one client may make per minute before 429 (forged tokens included). */
@@ -29,7 +39,12 @@ export const edgeEnv = {
   CORS_ALLOWED_ORIGINS: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
     .refine((origins) => origins.every(isOrigin), 'Each entry must be an origin: scheme://host[:port], without path, wildcard or trailing slash'),
   /**
    * Live (SSE) subscriptions open at once on this instance. The default is from the measured fan-out of one

@@ -20,42 +20,50 @@ const cronExpression = z
 
 const onOff = z.enum(['on', 'off']);
 
-const schema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
-    .optional(),
-  /** PostgreSQL schema to use (tests isolate themselves with one schema each). */
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
-    .optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-  /** Prefix for every Redis key and channel (lets several consoles or test runs share one Redis). */
-  REDIS_PREFIX: z.string().max(64).default('ac:'),
-  INSTANCE_ID: z.string().min(1).max(128).optional(),
-  SCHEDULER: onOff.default('on'),
-  CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
-  CONSOLE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  CONSOLE_ADMIN_EMAIL: z.email().optional(),
-  CONSOLE_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
-  AUTOMATION_SCHEDULE_ALERT_EVALUATION: cronExpression.optional(),
-  AUTOMATION_SCHEDULE_INFERENCE_MONITORING_POLL: cronExpression.optional(),
-  AUTOMATION_SCHEDULE_BROWSER_SESSION_REAPER: cronExpression.optional(),
-  /** Longest a single run may take before it is aborted and recorded as failed. */
-  RUN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(5 * 60_000),
-  /** How long SIGTERM waits for in-flight runs before recording them as failed and exiting. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
-  /** Requests per minute one API token may make. */
-  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
-  RUN_RETENTION_PER_AUTOMATION: z.coerce.number().int().min(10).default(1000),
-  RUN_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-  /** `on` serves the benchmarks' baseline route (GET /api/bench/constant); off, it answers 404 like any unknown path. */
-  BENCH_ROUTES: onOff.default('off'),
-})
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+    /** PostgreSQL schema to use (tests isolate themselves with one schema each). */
+    DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+      .optional(),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
+    /** Prefix for every Redis key and channel (lets several consoles or test runs share one Redis). */
+    REDIS_PREFIX: z.string().max(64).default('ac:'),
+    INSTANCE_ID: z.string().min(1).max(128).optional(),
+    SCHEDULER: onOff.default('on'),
+    CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
+    CONSOLE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    CONSOLE_ADMIN_EMAIL: z.email().optional(),
+    CONSOLE_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+    AUTOMATION_SCHEDULE_ALERT_EVALUATION: cronExpression.optional(),
+    AUTOMATION_SCHEDULE_INFERENCE_MONITORING_POLL: cronExpression.optional(),
+    AUTOMATION_SCHEDULE_BROWSER_SESSION_REAPER: cronExpression.optional(),
+    /** Longest a single run may take before it is aborted and recorded as failed. */
+    RUN_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .default(5 * 60_000),
+    /** How long SIGTERM waits for in-flight runs before recording them as failed and exiting. */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+    /** Requests per minute one API token may make. */
+    API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    RUN_RETENTION_PER_AUTOMATION: z.coerce.number().int().min(10).default(1000),
+    RUN_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** `on` serves the benchmarks' baseline route (GET /api/bench/constant); off, it answers 404 like any unknown path. */
+    BENCH_ROUTES: onOff.default('off'),
+  })
   .extend(automationsEnv)
   .extend(tenantsEnv)
   .extend(inferenceEnv)

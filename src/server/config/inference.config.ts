@@ -11,7 +11,12 @@ export const inferenceEnv = {
   /** Total time for one server's poll: every request it makes, connect to last body byte. */
   POLL_DEADLINE_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   /** Largest response body read from a polled endpoint. */
-  POLL_MAX_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+  POLL_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(64 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
   /** At most this many due servers are polled per run (the oldest-polled first); the rest wait for the next run. */
   POLL_MAX_SERVERS_PER_RUN: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /** Samples older than this are deleted at the end of each poll run. */

@@ -53,7 +53,12 @@ const OTHER_CHANGES: Record<Exclude<ChangeEvent['type'], 'automation'>, ChangeEv
   'run-request': { type: 'run-request', key: 'browser-session-reaper', requestId: 'request-1', actor: 'token:ops' },
   'run-reply': { type: 'run-reply', key: 'browser-session-reaper', requestId: 'request-1', ok: false, error: 'Browser runtime is unavailable' },
   'browser-action': { type: 'browser-action', requestId: 'request-2', target: 'instance-b', action: 'close', args: ['00000000-0000-4000-8000-000000000000'] },
-  'browser-action-reply': { type: 'browser-action-reply', requestId: 'request-2', phase: 'done', error: { code: 'NOT_FOUND', message: 'Browser session not found' } },
+  'browser-action-reply': {
+    type: 'browser-action-reply',
+    requestId: 'request-2',
+    phase: 'done',
+    error: { code: 'NOT_FOUND', message: 'Browser session not found' },
+  },
 };
 
 const EVERY_CHANGE: ChangeEvent[] = [...Object.values(AUTOMATION_CHANGES), ...Object.values(OTHER_CHANGES)];
@@ -299,7 +304,12 @@ describe('DatabaseChangeBus housekeeping', () => {
 
       let clock = Date.now() + 10 * 60_000;
       const errors: string[] = [];
-      const late = new DatabaseChangeBus('late', writer.c.database, { pollMs: 1_000, retentionMs: 5 * 60_000, onError: (m) => errors.push(m), now: () => clock });
+      const late = new DatabaseChangeBus('late', writer.c.database, {
+        pollMs: 1_000,
+        retentionMs: 5 * 60_000,
+        onError: (m) => errors.push(m),
+        now: () => clock,
+      });
       const heard = record(late);
       // The first poll places the cursor at the end of the feed and prunes (its clock is 10 minutes on); the
       // second finds nothing new.

@@ -50,7 +50,13 @@ export type ChangeEvent =
    * The owner's answer: `accepted` at once, then `done` with the encoded result or the coded error. A screenshot's
    * result carries the PNG (base64, bounded by MAX_FORWARDED_CHARS): the one event that is not small.
    */
-  | { type: 'browser-action-reply'; requestId: string; phase: 'accepted' | 'done'; result?: unknown; error?: { code: string; message: string; retryAfterSeconds?: number } };
+  | {
+      type: 'browser-action-reply';
+      requestId: string;
+      phase: 'accepted' | 'done';
+      result?: unknown;
+      error?: { code: string; message: string; retryAfterSeconds?: number };
+    };
 
 export type Envelope = ChangeEvent & { origin: string; at: number };
 

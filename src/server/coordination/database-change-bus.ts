@@ -69,7 +69,10 @@ export class DatabaseChangeBus extends LocalChangeBus {
     this.deliver(envelope);
     if (this.closed) return;
     try {
-      await this.database.db.insertInto('changes').values({ at: envelope.at, origin: this.sender, event: JSON.stringify(envelope) }).execute();
+      await this.database.db
+        .insertInto('changes')
+        .values({ at: envelope.at, origin: this.sender, event: JSON.stringify(envelope) })
+        .execute();
     } catch (error) {
       this.report(`change not written to the feed: ${errorMessage(error)}`);
     }
@@ -119,7 +122,10 @@ export class DatabaseChangeBus extends LocalChangeBus {
       if (unchanged && this.cursor !== null && this.gaps.size === 0) return;
     }
     if (this.cursor === null) {
-      const last = await db.selectFrom('changes').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+      const last = await db
+        .selectFrom('changes')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .executeTakeFirst();
       this.cursor = Number(last?.id ?? 0);
       return;
     }

@@ -72,9 +72,7 @@ export function lockProviderContract(name: string, make: () => Promise<LockProvi
       });
 
       it('answers true to exactly one of 20 concurrent claims of one slot', async () => {
-        const replies = await Promise.all(
-          Array.from({ length: 20 }, () => locks.claimSlot('alert-evaluation', '1700000000000', LONG_TTL_MS)),
-        );
+        const replies = await Promise.all(Array.from({ length: 20 }, () => locks.claimSlot('alert-evaluation', '1700000000000', LONG_TTL_MS)));
         expect(replies.filter((claimed) => claimed)).toHaveLength(1);
       });
     });
@@ -117,9 +115,7 @@ export function lockProviderContract(name: string, make: () => Promise<LockProvi
       });
 
       it('grants exactly one of 20 concurrent acquires of one name', async () => {
-        const grants = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => locks.acquire('run:alert-evaluation', LONG_TTL_MS, `instance-${i}`)),
-        );
+        const grants = await Promise.all(Array.from({ length: 20 }, (_, i) => locks.acquire('run:alert-evaluation', LONG_TTL_MS, `instance-${i}`)));
         expect(grants.filter((grant) => grant !== null)).toHaveLength(1);
         const winner = grants.findIndex((grant) => grant !== null);
         expect(await locks.holder('run:alert-evaluation')).toBe(`instance-${winner}`);

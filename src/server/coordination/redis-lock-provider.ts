@@ -46,9 +46,7 @@ export class RedisLockProvider implements LockProvider {
 
   async acquire(name: string, ttlMs: number, holder: string): Promise<LockGrant | null> {
     const token = randomBytes(16).toString('hex');
-    const fence = await this.call(() =>
-      this.redis.eval(ACQUIRE, 2, this.mutexKey(name), `${this.prefix}fence:${name}`, `${token}|${holder}`, ttlMs),
-    );
+    const fence = await this.call(() => this.redis.eval(ACQUIRE, 2, this.mutexKey(name), `${this.prefix}fence:${name}`, `${token}|${holder}`, ttlMs));
     if (fence === null || fence === undefined) return null;
     return { name, token, fence: Number(fence) };
   }

@@ -91,8 +91,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     max: options.poolSize ?? 10,
     options: options.schema ? `-c search_path=${options.schema}` : undefined,
     types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === 20 ? parseBigint : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? parseBigint : types.getTypeParser(oid, format))) as typeof types.getTypeParser,
     },
   });
   pool.on('error', () => undefined); // idle client errors surface on the next query instead

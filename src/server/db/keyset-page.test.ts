@@ -10,7 +10,11 @@ describe('keyset pages', () => {
     const cursor = encodeCursor('tenants', ['Acme, Inc.', 'acme']);
     expect(cursor).toMatch(/^[\w-]+$/);
     expect(decodeCursor('tenants', cursor, ['string', 'string'])).toEqual(['Acme, Inc.', 'acme']);
-    expect(decodeCursor('incidents', encodeCursor('incidents', [1, 1_764_000_000_000, 'id']), ['number', 'number', 'string'])).toEqual([1, 1_764_000_000_000, 'id']);
+    expect(decodeCursor('incidents', encodeCursor('incidents', [1, 1_764_000_000_000, 'id']), ['number', 'number', 'string'])).toEqual([
+      1,
+      1_764_000_000_000,
+      'id',
+    ]);
   });
 
   it('refuses cursors of another list, of another shape, or not cursors at all, as INVALID_INPUT on cursor', () => {
@@ -44,9 +48,23 @@ describe('keyset pages', () => {
 
   it('cuts limit + 1 rows to a page whose cursor is its last key; no cursor on the last page', () => {
     const rows = [1, 2, 3, 4].map((n) => ({ n }));
-    const page = toPage('numbers', rows, 3, (r) => [r.n], (r) => r.n * 10);
+    const page = toPage(
+      'numbers',
+      rows,
+      3,
+      (r) => [r.n],
+      (r) => r.n * 10,
+    );
     expect(page.items).toEqual([10, 20, 30]);
     expect(page.nextCursor && decodeCursor('numbers', page.nextCursor, ['number'])).toEqual([3]);
-    expect(toPage('numbers', rows.slice(0, 3), 3, (r) => [r.n], (r) => r.n).nextCursor).toBeNull();
+    expect(
+      toPage(
+        'numbers',
+        rows.slice(0, 3),
+        3,
+        (r) => [r.n],
+        (r) => r.n,
+      ).nextCursor,
+    ).toBeNull();
   });
 });

@@ -48,7 +48,10 @@ export function encodeCursor(list: string, key: readonly KeyValue[]): string {
 
 /** The key a cursor holds, checked against the kinds of the list's sort key; INVALID_INPUT on `cursor` otherwise. */
 export function decodeCursor(list: string, cursor: string, kinds: readonly KeyKind[]): KeyValue[] {
-  const invalid = () => new AppError('INVALID_INPUT', 'Invalid query: cursor: not a cursor this list returned', { issues: [{ path: 'cursor', message: 'not a cursor this list returned' }] });
+  const invalid = () =>
+    new AppError('INVALID_INPUT', 'Invalid query: cursor: not a cursor this list returned', {
+      issues: [{ path: 'cursor', message: 'not a cursor this list returned' }],
+    });
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -131,7 +131,20 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
     });
 
     it('applies every known migration once; a second call applies nothing', async () => {
-      expect(knownMigrations()).toEqual(['0001_control_plane', '0002_tenants', '0003_inference', '0004_browser', '0005_alerts', '0006_rule_revision', '0007_incident_retention', '0008_outbound_reach', '0010_tenancy', '0011_change_feed_sessions', '0012_webhook_signature_scheme', '0013_run_logs']);
+      expect(knownMigrations()).toEqual([
+        '0001_control_plane',
+        '0002_tenants',
+        '0003_inference',
+        '0004_browser',
+        '0005_alerts',
+        '0006_rule_revision',
+        '0007_incident_retention',
+        '0008_outbound_reach',
+        '0010_tenancy',
+        '0011_change_feed_sessions',
+        '0012_webhook_signature_scheme',
+        '0013_run_logs',
+      ]);
       expect(await migrate(opened)).toEqual(knownMigrations());
       expect(await migrate(opened)).toEqual([]);
     });
@@ -146,7 +159,9 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
       await migrate(opened);
       const revision = async () => Number((await db.selectFrom('revisions').select('value').where('name', '=', 'alert_rules').executeTakeFirstOrThrow()).value);
       await db.insertInto('tenants').values({ id: 't', name: 'T', slug: 't', created_at: 0 }).execute();
-      const rule = (id: string) => sql`INSERT INTO alert_rules (id, tenant_id, name, metric, aggregation, operator, threshold, window_minutes, server_id, severity, no_data, cooldown_minutes, enabled, created_at, updated_at)
+      const rule = (
+        id: string,
+      ) => sql`INSERT INTO alert_rules (id, tenant_id, name, metric, aggregation, operator, threshold, window_minutes, server_id, severity, no_data, cooldown_minutes, enabled, created_at, updated_at)
         VALUES (${id}, 't', ${id}, 'up', 'min', '<', 1, 5, NULL, 'warning', 'ok', 0, 1, 0, 0)`;
       const seen = [await revision()];
       await rule('a').execute(db);
@@ -182,7 +197,10 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
         detail: null,
       };
       await db.insertInto('audit_log').values(entry).execute();
-      await db.insertInto('audit_log').values({ ...entry, at: entry.at + 1 }).execute();
+      await db
+        .insertInto('audit_log')
+        .values({ ...entry, at: entry.at + 1 })
+        .execute();
 
       const stored = await db.selectFrom('audit_log').selectAll().orderBy('id').execute();
 
@@ -203,9 +221,18 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
 
       expect(isUniqueViolation(error)).toBe(true);
       // The same slot of another automation, and runs without a slot (manual ones), are not duplicates.
-      await db.insertInto('automation_runs').values(run({ automation_key: 'inference-monitoring-poll' })).execute();
-      await db.insertInto('automation_runs').values(run({ slot: null, trigger: 'api' })).execute();
-      await db.insertInto('automation_runs').values(run({ slot: null, trigger: 'api' })).execute();
+      await db
+        .insertInto('automation_runs')
+        .values(run({ automation_key: 'inference-monitoring-poll' }))
+        .execute();
+      await db
+        .insertInto('automation_runs')
+        .values(run({ slot: null, trigger: 'api' }))
+        .execute();
+      await db
+        .insertInto('automation_runs')
+        .values(run({ slot: null, trigger: 'api' }))
+        .execute();
       const rows = await db.selectFrom('automation_runs').select('id').execute();
       expect(rows).toHaveLength(4);
     });
@@ -228,7 +255,10 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
 
       const error = await rejectionOf(
         opened.handle.writeTransaction(async (trx) => {
-          await trx.insertInto('automation_runs').values(run({ id: 'rolled-back' })).execute();
+          await trx
+            .insertInto('automation_runs')
+            .values(run({ id: 'rolled-back' }))
+            .execute();
           throw failure;
         }),
       );
@@ -236,7 +266,10 @@ function describeDialect(name: string, open: () => Promise<OpenedDatabase>): voi
       expect(error).toBe(failure);
       expect(await db.selectFrom('automation_runs').select('id').execute()).toEqual([]);
       await opened.handle.writeTransaction(async (trx) => {
-        await trx.insertInto('automation_runs').values(run({ id: 'committed' })).execute();
+        await trx
+          .insertInto('automation_runs')
+          .values(run({ id: 'committed' }))
+          .execute();
       });
       expect(await db.selectFrom('automation_runs').select('id').execute()).toEqual([{ id: 'committed' }]);
     });

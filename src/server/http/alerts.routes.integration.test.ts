@@ -39,12 +39,31 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
   });
 
   it('creates a rule (201, defaults filled), reads, lists, patches and deletes it; secrets never come back', async () => {
-    const created = await call('POST', '/api/client/v1/alert-rules', ruleBody({ channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }, { type: 'slack', url: 'http://127.0.0.1:9/slack' }] }));
+    const created = await call(
+      'POST',
+      '/api/client/v1/alert-rules',
+      ruleBody({
+        channels: [
+          { type: 'webhook', url: 'http://127.0.0.1:9/hook' },
+          { type: 'slack', url: 'http://127.0.0.1:9/slack' },
+        ],
+      }),
+    );
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const rule = created.body.rule as Json & { id: string; channels: Array<Json & { id: string }> };
     expect(rule).toMatchObject({
-      tenantId: tenant, name: 'KV cache high', metric: 'kvCacheUsagePct', aggregation: 'avg', operator: '>', threshold: 90,
-      windowMinutes: 5, serverId: null, severity: 'warning', noData: 'keep', cooldownMinutes: 60, enabled: true,
+      tenantId: tenant,
+      name: 'KV cache high',
+      metric: 'kvCacheUsagePct',
+      aggregation: 'avg',
+      operator: '>',
+      threshold: 90,
+      windowMinutes: 5,
+      serverId: null,
+      severity: 'warning',
+      noData: 'keep',
+      cooldownMinutes: 60,
+      enabled: true,
     });
     // a webhook without a secret gets one, shown in this answer only
     expect(rule.channels[0]).toMatchObject({ type: 'webhook', hasSecret: true, generatedSecret: expect.stringMatching(/^[\w-]{40,}$/) });
@@ -56,7 +75,14 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
     expect(JSON.stringify(got.body)).not.toContain(String(rule.channels[0]?.generatedSecret));
     // a Slack URL is the credential: masked in every view
     expect((got.body.rule as Json).channels).toEqual([
-      { id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true, signatureScheme: 'x-alert-signature', previousSecretExpiresAt: null },
+      {
+        id: rule.channels[0]?.id,
+        type: 'webhook',
+        url: 'http://127.0.0.1:9/hook',
+        hasSecret: true,
+        signatureScheme: 'x-alert-signature',
+        previousSecretExpiresAt: null,
+      },
       { id: rule.channels[1]?.id, type: 'slack', url: 'http://127.0.0.1:9/****', hasSecret: false, signatureScheme: null, previousSecretExpiresAt: null },
     ]);
     expect(rule.channels[1]?.url).toBe('http://127.0.0.1:9/****');
@@ -65,14 +91,26 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
     expect((listed.body.rules as Json[]).map((r) => r.id)).toEqual([rule.id]);
 
     const patched = await call('PATCH', `/api/client/v1/alert-rules/${rule.id}`, {
-      threshold: 95, serverId: server, metric: 'kv_cache_usage_pct',
-      channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }, { type: 'slack', url: 'http://127.0.0.1:9/other' }],
+      threshold: 95,
+      serverId: server,
+      metric: 'kv_cache_usage_pct',
+      channels: [
+        { type: 'webhook', url: 'http://127.0.0.1:9/hook' },
+        { type: 'slack', url: 'http://127.0.0.1:9/other' },
+      ],
     });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     const after = patched.body.rule as Json & { channels: Json[] };
     expect(after).toMatchObject({ threshold: 95, serverId: server, metric: 'kvCacheUsagePct', name: 'KV cache high' });
     // the same webhook keeps its id and its secret (nothing newly generated); the changed slack URL is a new channel
-    expect(after.channels[0]).toEqual({ id: rule.channels[0]?.id, type: 'webhook', url: 'http://127.0.0.1:9/hook', hasSecret: true, signatureScheme: 'x-alert-signature', previousSecretExpiresAt: null });
+    expect(after.channels[0]).toEqual({
+      id: rule.channels[0]?.id,
+      type: 'webhook',
+      url: 'http://127.0.0.1:9/hook',
+      hasSecret: true,
+      signatureScheme: 'x-alert-signature',
+      previousSecretExpiresAt: null,
+    });
     expect(after.channels[1]?.id).not.toBe(rule.channels[1]?.id);
 
     // sending a view's channels back unchanged (the masked Slack URL included) keeps every channel
@@ -80,7 +118,10 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
     expect(roundTrip.status, JSON.stringify(roundTrip.body)).toBe(200);
     expect((roundTrip.body.rule as Json & { channels: Json[] }).channels.map((c) => c.id)).toEqual(after.channels.map((c) => c.id));
     const stored = await t.c.database.db.selectFrom('alert_channels').select(['url', 'secret']).where('rule_id', '=', rule.id).orderBy('position').execute();
-    expect(stored).toEqual([{ url: 'http://127.0.0.1:9/hook', secret: null }, { url: 'http://127.0.0.1:9/other', secret: null }]);
+    expect(stored).toEqual([
+      { url: 'http://127.0.0.1:9/hook', secret: null },
+      { url: 'http://127.0.0.1:9/other', secret: null },
+    ]);
 
     const deleted = await call('DELETE', `/api/client/v1/alert-rules/${rule.id}`);
     expect(deleted.status).toBe(200);
@@ -132,7 +173,10 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
 
   it('needs alerts:read to read and alerts:write to change', async () => {
     const reader = alertsRestClient(t.c, (await t.c.tokens.create(testCaller('test'), { name: 'reader', scopes: ['alerts:read'] })).token);
-    const other = alertsRestClient(t.c, (await t.c.tokens.create(testCaller('test'), { name: 'automations', scopes: ['automations:read', 'automations:write'] })).token);
+    const other = alertsRestClient(
+      t.c,
+      (await t.c.tokens.create(testCaller('test'), { name: 'automations', scopes: ['automations:read', 'automations:write'] })).token,
+    );
     expect((await reader('GET', '/api/client/v1/alert-rules')).status).toBe(200);
     expect((await reader('GET', '/api/client/v1/incidents')).status).toBe(200);
     const refused = await reader('POST', '/api/client/v1/alert-rules', ruleBody());
@@ -162,7 +206,16 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
       ['gpu-2', 'resolved'],
     ]);
     const [open, resolved] = list;
-    expect(open).toMatchObject({ ruleId, ruleName: 'KV cache high', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, severity: 'warning', value: 99, resolvedAt: null });
+    expect(open).toMatchObject({
+      ruleId,
+      ruleName: 'KV cache high',
+      metric: 'kvCacheUsagePct',
+      operator: '>',
+      threshold: 90,
+      severity: 'warning',
+      value: 99,
+      resolvedAt: null,
+    });
     expect(resolved).toMatchObject({ resolution: 'cleared', lastValue: 10 });
 
     const ack = await call('POST', `/api/client/v1/incidents/${open?.id}/acknowledge`, { note: 'on it' });
@@ -182,8 +235,8 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
     expect(conflict.status).toBe(409);
 
     expect(((await call('GET', '/api/client/v1/incidents?status=acknowledged')).body.incidents as Json[]).map((i) => i.id)).toEqual([open?.id]);
-    expect(((await call('GET', '/api/client/v1/incidents?status=open')).body.incidents as Json[])).toEqual([]);
-    expect(((await call('GET', '/api/client/v1/incidents?limit=1')).body.incidents as Json[])).toHaveLength(1);
+    expect((await call('GET', '/api/client/v1/incidents?status=open')).body.incidents as Json[]).toEqual([]);
+    expect((await call('GET', '/api/client/v1/incidents?limit=1')).body.incidents as Json[]).toHaveLength(1);
     expect((await call('GET', `/api/client/v1/incidents/${resolved?.id}`)).body.incident).toMatchObject({ id: resolved?.id, status: 'resolved' });
     expect((await call('GET', '/api/client/v1/incidents/unknown')).status).toBe(404);
     expect((await t.c.audit.list({ limit: 5, action: 'alerts.incident.acknowledge' })).length).toBe(2);
@@ -212,20 +265,28 @@ describe.each(TOPOLOGIES)('alerts REST API on %s', (topology, available) => {
     // A tenant's own channel URL gets the tenant's reach: public addresses only, on a default install.
     const loopback = await restricted('POST', '/api/client/v1/alert-rules', ruleBody({ name: 'mine too' }));
     expect(loopback.status).toBe(400);
-    expect(String(loopback.body.error)).toContain('127.0.0.1, which is a loopback address; to allow it for webhooks set OUTBOUND_ALLOW_WEBHOOK (for tenants: OUTBOUND_TENANT_ALLOW_WEBHOOK)');
+    expect(String(loopback.body.error)).toContain(
+      '127.0.0.1, which is a loopback address; to allow it for webhooks set OUTBOUND_ALLOW_WEBHOOK (for tenants: OUTBOUND_TENANT_ALLOW_WEBHOOK)',
+    );
     const publicChannel = [{ type: 'webhook', url: 'https://hooks.example.com/acme', secret: 'a-secret-of-16-chars+' }];
     const mine = await restricted('POST', '/api/client/v1/alert-rules', ruleBody({ name: 'mine too', channels: publicChannel }));
     expect(mine.status).toBe(201);
-    const channel = await t.c.database.db.selectFrom('alert_channels').select('reach').where('rule_id', '=', String((mine.body.rule as Json).id)).executeTakeFirst();
+    const channel = await t.c.database.db
+      .selectFrom('alert_channels')
+      .select('reach')
+      .where('rule_id', '=', String((mine.body.rule as Json).id))
+      .executeTakeFirst();
     expect(channel?.reach).toBe('tenant');
     const platformChannel = await t.c.database.db.selectFrom('alert_channels').select('reach').where('rule_id', '=', String(ours.id)).executeTakeFirst();
     expect(platformChannel?.reach).toBe('platform');
     // The tenant may keep the platform's channel as it is (same type and URL: not a URL it sets), not add one like it.
-    const kept = await restricted('PATCH', `/api/client/v1/alert-rules/${String(ours.id)}`, { threshold: 95, channels: (ruleBody().channels as Json[]) });
+    const kept = await restricted('PATCH', `/api/client/v1/alert-rules/${String(ours.id)}`, { threshold: 95, channels: ruleBody().channels as Json[] });
     expect(kept.status).toBe(200);
     const keptChannel = await t.c.database.db.selectFrom('alert_channels').select('reach').where('rule_id', '=', String(ours.id)).executeTakeFirst();
     expect(keptChannel?.reach).toBe('platform');
-    const added = await restricted('PATCH', `/api/client/v1/alert-rules/${String(ours.id)}`, { channels: [...(ruleBody().channels as Json[]), { type: 'webhook', url: 'http://127.0.0.1:10/hook' }] });
+    const added = await restricted('PATCH', `/api/client/v1/alert-rules/${String(ours.id)}`, {
+      channels: [...(ruleBody().channels as Json[]), { type: 'webhook', url: 'http://127.0.0.1:10/hook' }],
+    });
     expect(added.status).toBe(400);
     expect(String(added.body.error)).toContain('channels.1.url points to 127.0.0.1');
     expect((await call('GET', `/api/client/v1/alert-rules/${theirs.id}`)).body.rule).toMatchObject({ threshold: 90 });
@@ -271,7 +332,11 @@ describe('alerts tRPC procedures', () => {
       expect.objectContaining({ serverName: 'gpu-a', value: 92, outcome: 'breaching' }),
     ]);
     expect(await admin.alerts.targets.query()).toEqual([
-      { tenantId, tenantName: 'Acme', servers: [expect.objectContaining({ name: 'gpu-a' }), expect.objectContaining({ name: 'gpu-b' }), expect.objectContaining({ name: 'gpu-c' })] },
+      {
+        tenantId,
+        tenantName: 'Acme',
+        servers: [expect.objectContaining({ name: 'gpu-a' }), expect.objectContaining({ name: 'gpu-b' }), expect.objectContaining({ name: 'gpu-c' })],
+      },
     ]);
 
     const rule = await admin.alerts.createRule.mutate({ ...draft, name: 'KV', channels: [] });
@@ -293,9 +358,10 @@ describe('alerts tRPC procedures', () => {
     const viewer = await signedIn('viewer');
     const tenantId = await insertTenant(t.c.database.db, 'Acme');
     expect(await viewer.alerts.rules.query({})).toEqual([]);
-    const error = await viewer.alerts.createRule
-      .mutate({ tenantId, name: 'x', metric: 'up', operator: '<', threshold: 1, channels: [] })
-      .then(() => null, (e: unknown) => e);
+    const error = await viewer.alerts.createRule.mutate({ tenantId, name: 'x', metric: 'up', operator: '<', threshold: 1, channels: [] }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TRPCClientError);
     expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'FORBIDDEN' });
   });
@@ -315,6 +381,13 @@ describe('alert route docs', () => {
       'POST /incidents/{id}/acknowledge',
     ]);
     const doc = buildOpenApi(alertRouteDocs, 'test') as { paths: Record<string, Record<string, unknown>> };
-    expect(Object.keys(doc.paths)).toEqual(['/alert-rules', '/alert-rules/{id}', '/alert-rules/{id}/channels/{channelId}/rotate-secret', '/incidents', '/incidents/{id}', '/incidents/{id}/acknowledge']);
+    expect(Object.keys(doc.paths)).toEqual([
+      '/alert-rules',
+      '/alert-rules/{id}',
+      '/alert-rules/{id}/channels/{channelId}/rotate-secret',
+      '/incidents',
+      '/incidents/{id}',
+      '/incidents/{id}/acknowledge',
+    ]);
   });
 });

@@ -7,8 +7,20 @@ import { tempDir, uniqueId } from '../testing/services';
 import { testCaller, testToken } from '../testing/callers';
 
 const SPEC_FIELDS = [
-  'key', 'name', 'description', 'domain', 'cadenceLabel', 'distributed', 'metrics', 'state', 'supportsPause',
-  'supportsTrigger', 'lastStartedAt', 'lastCompletedAt', 'lastDurationMs', 'lastError',
+  'key',
+  'name',
+  'description',
+  'domain',
+  'cadenceLabel',
+  'distributed',
+  'metrics',
+  'state',
+  'supportsPause',
+  'supportsTrigger',
+  'lastStartedAt',
+  'lastCompletedAt',
+  'lastDurationMs',
+  'lastError',
 ];
 const SPEC_METRICS: Record<string, string[]> = {
   'alert-evaluation': ['firedCount', 'lockProvider', 'pendingAsyncTasks', 'processedTenants'],
@@ -40,12 +52,8 @@ describe.each(TOPOLOGIES)('REST client API on %s', (topology, available) => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const list = res.body.automations as View[];
-    expect(list.map((a) => a.key)).toEqual([
-      'browser-session-reaper', 'browser-session-reconciliation', 'inference-monitoring-poll', 'alert-evaluation',
-    ]);
-    expect(list.map((a) => a.name)).toEqual([
-      'Browser Session Reaper', 'Browser Session Reconciliation', 'Inference Poll Scheduler', 'Alert Evaluation',
-    ]);
+    expect(list.map((a) => a.key)).toEqual(['browser-session-reaper', 'browser-session-reconciliation', 'inference-monitoring-poll', 'alert-evaluation']);
+    expect(list.map((a) => a.name)).toEqual(['Browser Session Reaper', 'Browser Session Reconciliation', 'Inference Poll Scheduler', 'Alert Evaluation']);
     for (const a of list) {
       for (const field of SPEC_FIELDS) expect(a, `${a.key}.${field}`).toHaveProperty(field);
       expect(Object.keys(a.metrics).sort()).toEqual([...(SPEC_METRICS[a.key as string] ?? [])].sort());
@@ -53,7 +61,14 @@ describe.each(TOPOLOGIES)('REST client API on %s', (topology, available) => {
       expect(typeof a.distributed).toBe('boolean');
     }
     const reconciliation = list[1] as View;
-    expect(reconciliation).toMatchObject({ supportsPause: false, supportsTrigger: true, cadenceLabel: 'Manual maintenance', domain: 'browser', schedule: null, nextRunAt: null });
+    expect(reconciliation).toMatchObject({
+      supportsPause: false,
+      supportsTrigger: true,
+      cadenceLabel: 'Manual maintenance',
+      domain: 'browser',
+      schedule: null,
+      nextRunAt: null,
+    });
     const alerts = list[3] as View;
     expect(alerts).toMatchObject({ supportsPause: true, cadenceLabel: 'Every 30s', domain: 'alerts', schedule: '*/30 * * * * *' });
     expect(alerts.metrics.lockProvider).toBe(topology === 'sqlite-local' ? 'local' : 'redis');
@@ -108,7 +123,11 @@ describe.each(TOPOLOGIES)('REST client API on %s', (topology, available) => {
 
   it('a token restricted to one tenant may read automations but not control them (403)', async () => {
     const tenant = await t.c.tenants.service.create(testToken(), { name: 'Acme', slug: 'acme' });
-    const { token: restricted } = await t.c.tokens.create(testCaller('test'), { name: 'acme-only', scopes: ['automations:read', 'automations:write'], tenantId: tenant.id });
+    const { token: restricted } = await t.c.tokens.create(testCaller('test'), {
+      name: 'acme-only',
+      scopes: ['automations:read', 'automations:write'],
+      tenantId: tenant.id,
+    });
     const acme = restClient(t.c, restricted);
     expect((await acme('GET', '/api/client/v1/automations')).status).toBe(200);
     for (const action of ['run', 'pause', 'resume']) {

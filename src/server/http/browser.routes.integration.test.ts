@@ -21,7 +21,6 @@ import { testCaller, testToken } from '../testing/callers';
  * get a controllable clock, so idle and lifetime deadlines pass by moving the clock instead of sleeping.
  */
 
-
 interface PageServer {
   origin: string;
   close(): Promise<void>;
@@ -104,7 +103,10 @@ async function openHarness(extraEnv: Record<string, string> = {}, shared?: Recor
 }
 
 async function insertTenant(c: Container, id = uniqueId('tenant')): Promise<string> {
-  await c.database.db.insertInto('tenants').values({ id, name: `Tenant ${id}`, slug: id.replaceAll('_', '-'), created_at: Date.now() }).execute();
+  await c.database.db
+    .insertInto('tenants')
+    .values({ id, name: `Tenant ${id}`, slug: id.replaceAll('_', '-'), created_at: Date.now() })
+    .execute();
   return id;
 }
 
@@ -164,15 +166,32 @@ function runContext(c: Container): RunContext {
 }
 
 /** A session row written directly: what another instance, or an earlier process, left in the database. */
-async function insertSessionRow(c: Container, row: { tenantId: string; owner: string; status: SessionStatus; createdAt: number; closedAt?: number }): Promise<string> {
+async function insertSessionRow(
+  c: Container,
+  row: { tenantId: string; owner: string; status: SessionStatus; createdAt: number; closedAt?: number },
+): Promise<string> {
   const id = crypto.randomUUID();
   await c.database.db
     .insertInto('browser_sessions')
     .values({
-      id, tenant_id: row.tenantId, owner_instance_id: row.owner, status: row.status, start_url: 'http://127.0.0.1/', reach: 'platform', current_url: null,
-      title: null, created_at: row.createdAt, last_activity_at: row.createdAt, idle_timeout_ms: 1000, max_lifetime_ms: 1000,
-      closed_at: row.closedAt ?? null, close_reason: row.closedAt === undefined ? null : 'requested', error: null, blocked_requests: 0,
-      thumbnail: null, thumbnail_at: null,
+      id,
+      tenant_id: row.tenantId,
+      owner_instance_id: row.owner,
+      status: row.status,
+      start_url: 'http://127.0.0.1/',
+      reach: 'platform',
+      current_url: null,
+      title: null,
+      created_at: row.createdAt,
+      last_activity_at: row.createdAt,
+      idle_timeout_ms: 1000,
+      max_lifetime_ms: 1000,
+      closed_at: row.closedAt ?? null,
+      close_reason: row.closedAt === undefined ? null : 'requested',
+      error: null,
+      blocked_requests: 0,
+      thumbnail: null,
+      thumbnail_at: null,
     })
     .execute();
   return id;
@@ -190,7 +209,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pages?.close();
 });
-
 
 describe('browser sessions on one instance (SQLite, one shared runtime)', () => {
   let h: Harness;
@@ -282,8 +300,20 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
     const idle = await create({ idleTimeoutMs: 2_000 });
     // Ended sessions are kept for BROWSER_SESSION_RETENTION_DAYS (7), then deleted by the reaper.
     const day = 86_400_000;
-    const ancient = await insertSessionRow(h.c, { tenantId: tenant, owner: 'old-instance', status: 'expired', createdAt: h.clock.now() - 9 * day, closedAt: h.clock.now() - 8 * day });
-    const recent = await insertSessionRow(h.c, { tenantId: tenant, owner: 'old-instance', status: 'closed', createdAt: h.clock.now() - 2 * day, closedAt: h.clock.now() - day });
+    const ancient = await insertSessionRow(h.c, {
+      tenantId: tenant,
+      owner: 'old-instance',
+      status: 'expired',
+      createdAt: h.clock.now() - 9 * day,
+      closedAt: h.clock.now() - 8 * day,
+    });
+    const recent = await insertSessionRow(h.c, {
+      tenantId: tenant,
+      owner: 'old-instance',
+      status: 'closed',
+      createdAt: h.clock.now() - 2 * day,
+      closedAt: h.clock.now() - day,
+    });
     const shortLived = await create({ idleTimeoutMs: 60_000, maxLifetimeMs: 30_000 });
     const keeper = await create({ idleTimeoutMs: 60_000 });
     expect((await reaperView(h.c)).metrics.liveSessions).toBe(3);
@@ -334,7 +364,14 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
   });
 
   it('applies the outbound policy: non-http schemes and refused targets are 400; a redirect or subresource to metadata is blocked', async () => {
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'ftp://127.0.0.1/', 'data:text/html,hi', 'http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/']) {
+    for (const url of [
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'ftp://127.0.0.1/',
+      'data:text/html,hi',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fe80::1]/',
+    ]) {
       const res = await call('POST', PATH, { tenantId: tenant, url });
       expect(res.status, url).toBe(400);
       expect(res.body.code).toBe('INVALID_INPUT');
@@ -370,7 +407,11 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
     const reader = browserRest(h.c, await token(h.c, ['browser:read']));
     expect((await reader('GET', PATH)).status).toBe(200);
     expect((await reader('GET', `${PATH}/${mine.id}/screenshot`)).status).toBe(200);
-    for (const [method, path] of [['POST', PATH], ['DELETE', `${PATH}/${mine.id}`], ['POST', `${PATH}/${mine.id}/navigate`]] as const) {
+    for (const [method, path] of [
+      ['POST', PATH],
+      ['DELETE', `${PATH}/${mine.id}`],
+      ['POST', `${PATH}/${mine.id}/navigate`],
+    ] as const) {
       expect((await reader(method, path, { tenantId: tenant, url: `${pages.origin}/page` })).status, `${method} ${path}`).toBe(403);
     }
 
@@ -422,7 +463,6 @@ describe('browser sessions on one instance (SQLite, one shared runtime)', () => 
     expect((await admin.browser.close.mutate({ id: session.id })).session).toMatchObject({ status: 'closed', closeReason: 'requested' });
   });
 });
-
 
 describe('browser runtime failures and restarts (SQLite)', () => {
   const harnesses: Harness[] = [];
@@ -485,7 +525,9 @@ describe('browser runtime failures and restarts (SQLite)', () => {
       sessionOf(await call('POST', PATH, { tenantId: tenant, url: `${pages.origin}/page?title=one` })),
       sessionOf(await call('POST', PATH, { tenantId: tenant, url: `${pages.origin}/page?title=two` })),
     ];
-    const closedBefore = sessionOf(await call('DELETE', `${PATH}/${sessionOf(await call('POST', PATH, { tenantId: tenant, url: `${pages.origin}/page` })).id}`));
+    const closedBefore = sessionOf(
+      await call('DELETE', `${PATH}/${sessionOf(await call('POST', PATH, { tenantId: tenant, url: `${pages.origin}/page` })).id}`),
+    );
     // The process "dies": the database keeps saying ready; its browser goes away without recording anything.
     await first.abandon();
     await first.c.browser.runtime.shutdown();
@@ -540,7 +582,6 @@ function processAlive(pid: number): boolean {
   }
 }
 
-
 describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on PostgreSQL + Redis', () => {
   it("reconciliation and the reaper never touch another live instance's sessions; owners that lapsed are reconciled", async () => {
     const a = await testContainer('postgres-redis');
@@ -552,7 +593,9 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('two instances on Postgr
       const onB = sessionOf(await callB('POST', PATH, { tenantId: tenant, url: `${pages.origin}/page?title=B` }));
       // A's session that only the database knows about, long past every deadline: still A's to deal with.
       const stale = { id: await insertSessionRow(a.c, { tenantId: tenant, owner: a.c.config.instanceId, status: 'ready', createdAt: Date.now() - 60_000 }) };
-      const ghost = { id: await insertSessionRow(a.c, { tenantId: tenant, owner: uniqueId('gone-instance'), status: 'ready', createdAt: Date.now() - 60_000 }) };
+      const ghost = {
+        id: await insertSessionRow(a.c, { tenantId: tenant, owner: uniqueId('gone-instance'), status: 'ready', createdAt: Date.now() - 60_000 }),
+      };
 
       await b.c.executor.execute(browserSessionReaper, { trigger: 'api', actor: 'token:test', slot: null });
       const result = await b.c.automations.run(testToken(), 'browser-session-reconciliation');

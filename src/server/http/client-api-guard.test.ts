@@ -53,7 +53,10 @@ describe('client API guard', () => {
     const matchers = config.matcher.filter((m) => m.startsWith('/api/client/v1'));
     for (const path of UNGUARDED_PATHS) {
       const name = path.slice(1);
-      expect(matchers.some((m) => m.includes(`(?!${name}$)`)), path).toBe(true);
+      expect(
+        matchers.some((m) => m.includes(`(?!${name}$)`)),
+        path,
+      ).toBe(true);
       const route = fs.readFileSync(routeFile(path), 'utf8');
       for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) expect(route, `${path} ${method}`).toMatch(new RegExp(`\\b${method}\\b`));
     }
@@ -64,7 +67,6 @@ describe('client API guard', () => {
 function routeFile(apiPath: string): string {
   return path.resolve(import.meta.dirname, '../../app/api/client/v1', `.${apiPath}`, 'route.ts');
 }
-
 
 describe('client API guard: HEAD and the OpenAPI document', () => {
   it('answers 405 JSON for HEAD where there is no GET, and for anything but GET on the OpenAPI document', () => {

@@ -99,7 +99,6 @@ function rawPathOf(url: string): string {
  */
 export function refuseMethod(request: Request): Response {
   return (
-    guardClientApi(request.method, rawPathOf(request.url)) ??
-    json({ error: `Method ${request.method} is not allowed here`, code: 'METHOD_NOT_ALLOWED' }, 405)
+    guardClientApi(request.method, rawPathOf(request.url)) ?? json({ error: `Method ${request.method} is not allowed here`, code: 'METHOD_NOT_ALLOWED' }, 405)
   );
 }

@@ -36,10 +36,15 @@ describe('HTTP edge (scripts/server.mjs asks it before Next.js)', () => {
   });
 
   it('CORS: preflights and answers for named origins only; the OpenAPI document for any origin', () => {
-    const preflight = (origin: string, path = `${API}/inference-servers/abc`) => edge.early('OPTIONS', path, { origin, 'access-control-request-method': 'PATCH' });
+    const preflight = (origin: string, path = `${API}/inference-servers/abc`) =>
+      edge.early('OPTIONS', path, { origin, 'access-control-request-method': 'PATCH' });
     const allowed = preflight(ORIGIN);
     expect(allowed?.status).toBe(204);
-    expect(allowed?.headers).toMatchObject({ 'access-control-allow-origin': ORIGIN, 'access-control-allow-methods': 'GET, PATCH, DELETE, HEAD', vary: 'Origin' });
+    expect(allowed?.headers).toMatchObject({
+      'access-control-allow-origin': ORIGIN,
+      'access-control-allow-methods': 'GET, PATCH, DELETE, HEAD',
+      vary: 'Origin',
+    });
     expect(preflight('https://evil.example.net')).toBeNull();
     expect(preflight(ORIGIN, '/api/trpc/auth.login')).toBeNull();
     expect(preflight('https://any.example.org', `${API}/openapi.json`)?.headers['access-control-allow-origin']).toBe('*');

@@ -46,7 +46,11 @@ const json = (answer: EarlyAnswer): EdgeAnswer => ({
 
 /** The 414 of every path outside tRPC. */
 export function uriTooLong(): EdgeAnswer {
-  return json({ status: 414, body: { error: `URI too long: the request target may have at most ${MAX_TARGET_BYTES} bytes`, code: 'URI_TOO_LONG' }, headers: {} });
+  return json({
+    status: 414,
+    body: { error: `URI too long: the request target may have at most ${MAX_TARGET_BYTES} bytes`, code: 'URI_TOO_LONG' },
+    headers: {},
+  });
 }
 
 function pathOf(target: string): string {

@@ -132,7 +132,9 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
       code: 'CONFLICT',
       error: 'Tenant "busy" still owns 1 inference server, 1 alert rule and 1 browser session; delete them first (closed browser sessions count too)',
     });
-    expect((await call('GET', `/api/client/v1/tenants/${id}`)).body.tenant).toMatchObject({ usage: { inferenceServers: 1, alertRules: 1, browserSessions: 1 } });
+    expect((await call('GET', `/api/client/v1/tenants/${id}`)).body.tenant).toMatchObject({
+      usage: { inferenceServers: 1, alertRules: 1, browserSessions: 1 },
+    });
     expect((await t.c.audit.list({ limit: 1, target: id, action: 'tenant.delete' }))[0]?.outcome).toBe('refused');
   });
 
@@ -174,10 +176,18 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
       expect(res.status, JSON.stringify(change)).toBe(message.includes('already has') ? 409 : 400);
       expect(String(res.body.error), JSON.stringify(change)).toContain(message);
     }
-    expect((await call('POST', '/api/client/v1/inference-servers', { tenantId: 'no-such-tenant', name: 'x', kind: 'vllm', baseUrl: 'http://10.0.0.1' })).status).toBe(404);
+    expect(
+      (await call('POST', '/api/client/v1/inference-servers', { tenantId: 'no-such-tenant', name: 'x', kind: 'vllm', baseUrl: 'http://10.0.0.1' })).status,
+    ).toBe(404);
 
     const otherTenant = (await createTenant('other')).id as string;
-    await call('POST', '/api/client/v1/inference-servers', { tenantId: otherTenant, name: 'cpu', kind: 'ollama', baseUrl: 'http://10.0.0.2:11434', enabled: false });
+    await call('POST', '/api/client/v1/inference-servers', {
+      tenantId: otherTenant,
+      name: 'cpu',
+      kind: 'ollama',
+      baseUrl: 'http://10.0.0.2:11434',
+      enabled: false,
+    });
     expect(((await call('GET', '/api/client/v1/inference-servers')).body.servers as unknown[]).length).toBe(2);
     const mine = (await call('GET', `/api/client/v1/inference-servers?tenantId=${tenantId}`)).body.servers as Array<{ id: string }>;
     expect(mine.map((s) => s.id)).toEqual([id]);
@@ -191,7 +201,15 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
     const samples = await call('GET', `/api/client/v1/inference-servers/${id}/samples?limit=5`);
     expect(samples.status).toBe(200);
     expect(samples.body.samples).toEqual([
-      expect.objectContaining({ serverId: id, up: true, requestsRunning: 7, requestsWaiting: 2, kvCacheUsagePct: 42.13, models: ['meta-llama/Llama-3.1-8B-Instruct'], error: null }),
+      expect.objectContaining({
+        serverId: id,
+        up: true,
+        requestsRunning: 7,
+        requestsWaiting: 2,
+        kvCacheUsagePct: 42.13,
+        models: ['meta-llama/Llama-3.1-8B-Instruct'],
+        error: null,
+      }),
     ]);
     expect(Object.keys((samples.body.samples as object[])[0] ?? {})).not.toContain('counters');
     expect(((await call('GET', `/api/client/v1/inference-servers/${id}/samples?since=2999-01-01T00:00:00Z`)).body.samples as unknown[]).length).toBe(0);
@@ -232,14 +250,20 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
     const cleared = await call('PATCH', `/api/client/v1/inference-servers/${id}`, { apiKey: null });
     expect(cleared.body.server).toMatchObject({ hasApiKey: false, lastPolledAt: null });
     await t.c.automations.run(testToken(), 'inference-monitoring-poll');
-    expect((await call('GET', `/api/client/v1/inference-servers/${id}`)).body.server).toMatchObject({ status: 'down', lastError: expect.stringContaining('API key') });
+    expect((await call('GET', `/api/client/v1/inference-servers/${id}`)).body.server).toMatchObject({
+      status: 'down',
+      lastError: expect.stringContaining('API key'),
+    });
   });
 
   it('a tenant-restricted token sees only its tenant: others are 404, and it cannot create or delete tenants', async () => {
     const mine = (await createTenant('mine')).id as string;
     const theirs = (await createTenant('theirs')).id as string;
-    const theirServer = (await call('POST', '/api/client/v1/inference-servers', { tenantId: theirs, name: 's', kind: 'ollama', baseUrl: 'http://10.0.0.3:11434' })).body.server as { id: string };
-    const myServer = (await call('POST', '/api/client/v1/inference-servers', { tenantId: mine, name: 's', kind: 'ollama', baseUrl: 'http://10.0.0.4:11434' })).body.server as { id: string };
+    const theirServer = (
+      await call('POST', '/api/client/v1/inference-servers', { tenantId: theirs, name: 's', kind: 'ollama', baseUrl: 'http://10.0.0.3:11434' })
+    ).body.server as { id: string };
+    const myServer = (await call('POST', '/api/client/v1/inference-servers', { tenantId: mine, name: 's', kind: 'ollama', baseUrl: 'http://10.0.0.4:11434' }))
+      .body.server as { id: string };
     const { token } = await t.c.tokens.create(testCaller('test'), { name: 'restricted', scopes: ['inference:read', 'inference:write'], tenantId: mine });
     const restricted = client(t.c, token);
 
@@ -264,9 +288,16 @@ describe.each(TOPOLOGIES)('tenants and inference-servers REST API on %s', (topol
     expect((await call('GET', `/api/client/v1/inference-servers/${theirServer.id}`)).body.server).toMatchObject({ enabled: true });
 
     // The platform's list is the platform's: a URL the tenant sets reaches public addresses only (no tenant list).
-    const internal = await restricted('POST', '/api/client/v1/inference-servers', { tenantId: mine, name: 'internal', kind: 'vllm', baseUrl: 'http://10.0.0.6:8000' });
+    const internal = await restricted('POST', '/api/client/v1/inference-servers', {
+      tenantId: mine,
+      name: 'internal',
+      kind: 'vllm',
+      baseUrl: 'http://10.0.0.6:8000',
+    });
     expect(internal.status).toBe(400);
-    expect(internal.body.error).toBe('baseUrl points to 10.0.0.6, which is a private address; to allow it for polls set OUTBOUND_ALLOW_POLL (for tenants: OUTBOUND_TENANT_ALLOW_POLL)');
+    expect(internal.body.error).toBe(
+      'baseUrl points to 10.0.0.6, which is a private address; to allow it for polls set OUTBOUND_ALLOW_POLL (for tenants: OUTBOUND_TENANT_ALLOW_POLL)',
+    );
     const moved = await restricted('PATCH', `/api/client/v1/inference-servers/${myServer.id}`, { baseUrl: 'http://10.0.0.4:11435' });
     expect(moved.status).toBe(400);
     const renamed = await restricted('PATCH', `/api/client/v1/inference-servers/${myServer.id}`, { name: 'renamed' });
@@ -300,7 +331,13 @@ describe.skipIf(!(postgresAvailable && redisAvailable))('API keys on PostgreSQL 
     try {
       const call = client(t.c, (await t.c.tokens.create(testCaller('test'), { name: 'ops', scopes: ['inference:read', 'inference:write'] })).token);
       const tenantId = ((await call('POST', '/api/client/v1/tenants', { name: 'pg', slug: 'pg' })).body.tenant as { id: string }).id;
-      const withKey = await call('POST', '/api/client/v1/inference-servers', { tenantId, name: 'gw', kind: 'openai', baseUrl: 'https://10.0.0.9/v1', apiKey: 'sk-123' });
+      const withKey = await call('POST', '/api/client/v1/inference-servers', {
+        tenantId,
+        name: 'gw',
+        kind: 'openai',
+        baseUrl: 'https://10.0.0.9/v1',
+        apiKey: 'sk-123',
+      });
       expect(withKey.status).toBe(400);
       expect(withKey.body.error).toMatch(/Set CONSOLE_SECRET \(at least 32 characters, the same on every instance/);
       expect(withKey.body.issues).toEqual([{ path: 'apiKey', message: 'cannot be stored without CONSOLE_SECRET' }]);

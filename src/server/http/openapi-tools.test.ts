@@ -29,7 +29,19 @@ describe('the OpenAPI document, as the tools users run see it', () => {
     const types = astToString(await openapiTS(JSON.parse(await servedDocument()) as Parameters<typeof openapiTS>[0]));
     fs.writeFileSync(path.join(OUT, 'console-api.d.ts'), types);
     fs.copyFileSync(path.join(ROOT, 'docs/examples/console-client.ts'), path.join(OUT, 'console-client.ts'));
-    const tsconfig = { compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'esnext', moduleResolution: 'bundler', lib: ['ES2023', 'dom'], types: [], skipLibCheck: true }, files: ['console-client.ts'] };
+    const tsconfig = {
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: 'ES2022',
+        module: 'esnext',
+        moduleResolution: 'bundler',
+        lib: ['ES2023', 'dom'],
+        types: [],
+        skipLibCheck: true,
+      },
+      files: ['console-client.ts'],
+    };
     fs.writeFileSync(path.join(OUT, 'tsconfig.json'), JSON.stringify(tsconfig));
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     let output = '';

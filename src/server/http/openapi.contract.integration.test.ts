@@ -34,7 +34,12 @@ describe('the client API answers as its OpenAPI document says', () => {
     pages = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<title>contract</title><p>ok</p>'));
     await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
     pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/`;
-    t = await testContainer('sqlite-local', { AUTH_FAILURES_PER_MINUTE: '2', BROWSER_MAX_SESSIONS: '2', TENANT_MAX_BROWSER_SESSIONS: '1', TENANT_MAX_NOTIFICATION_CHANNELS: '2' });
+    t = await testContainer('sqlite-local', {
+      AUTH_FAILURES_PER_MINUTE: '2',
+      BROWSER_MAX_SESSIONS: '2',
+      TENANT_MAX_BROWSER_SESSIONS: '1',
+      TENANT_MAX_NOTIFICATION_CHANNELS: '2',
+    });
     // A second live instance on the same data: the owner of the session whose calls answer 409 here.
     other = await testContainer('sqlite-local', { INSTANCE_ID: 'contract-other' }, t.env);
     call = contractClient(t.c);
@@ -49,7 +54,12 @@ describe('the client API answers as its OpenAPI document says', () => {
   });
 
   /** Calls, checks against the document, and expects the status: the answer is returned for the next step. */
-  async function expectAnswer(status: number, method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; token?: string | null } = {}): Promise<Answer> {
+  async function expectAnswer(
+    status: number,
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; token?: string | null } = {},
+  ): Promise<Answer> {
     const { op, answer } = await call(method, path, { token, ...options });
     expect(answer.status, `${op.operationId}: ${answer.text.slice(0, 300)}`).toBe(status);
     contract.check(method, op.path, answer);
@@ -58,7 +68,10 @@ describe('the client API answers as its OpenAPI document says', () => {
 
   /** 401, 403 and 429 of one operation, and its 414 and (for path parameters) the guard's 400. */
   async function commonAnswers(method: string, path: string): Promise<void> {
-    const unauthenticated = await expectAnswer(401, method, path, { token: null, headers: { 'x-console-peer': `10.1.${Math.floor(++peer / 250)}.${peer % 250}` } });
+    const unauthenticated = await expectAnswer(401, method, path, {
+      token: null,
+      headers: { 'x-console-peer': `10.1.${Math.floor(++peer / 250)}.${peer % 250}` },
+    });
     expect(unauthenticated.body.code).toBe('UNAUTHENTICATED');
     await expectAnswer(403, method, path, { token: reader });
     // A client that failed authentication AUTH_FAILURES_PER_MINUTE (2) times is refused before its token is read.
@@ -66,7 +79,12 @@ describe('the client API answers as its OpenAPI document says', () => {
     await expectAnswer(429, method, path, { token: 'cpeer_wrong', headers: { 'x-console-peer': '10.99.0.1' } });
     const { op } = await call(method, path, { token: reader });
     const edge = createHttpEdge({ corsOrigins: [] }).early(method, `${path}?q=${'x'.repeat(9000)}`, {});
-    contract.check(method, op.path, { status: edge?.status ?? 0, headers: new Headers(edge?.headers), text: edge?.body ?? '', body: JSON.parse(edge?.body ?? '{}') as Json });
+    contract.check(method, op.path, {
+      status: edge?.status ?? 0,
+      headers: new Headers(edge?.headers),
+      text: edge?.body ?? '',
+      body: JSON.parse(edge?.body ?? '{}') as Json,
+    });
     if (op.path.includes('{')) {
       let first = true;
       const bad = API + op.path.replace(/\{(\w+)\}/g, (_, name: string) => (first ? ((first = false), '%ff') : encodeURIComponent(op.params[name] ?? 'x')));
@@ -109,7 +127,14 @@ describe('the client API answers as its OpenAPI document says', () => {
     await expectAnswer(304, 'GET', `${API}/automations/alert-evaluation/runs?limit=1`, { headers: { 'if-none-match': runs.headers.get('etag') ?? '' } });
     await expectAnswer(400, 'GET', `${API}/automations/alert-evaluation/runs?limit=0`);
     await expectAnswer(404, 'GET', `${API}/automations/no-such-automation/runs`);
-    for (const [method, path] of [['GET', '/automations'], ['GET', '/automations/alert-evaluation'], ['POST', '/automations/alert-evaluation/run'], ['POST', '/automations/alert-evaluation/pause'], ['POST', '/automations/alert-evaluation/resume'], ['GET', '/automations/alert-evaluation/runs']] as const) {
+    for (const [method, path] of [
+      ['GET', '/automations'],
+      ['GET', '/automations/alert-evaluation'],
+      ['POST', '/automations/alert-evaluation/run'],
+      ['POST', '/automations/alert-evaluation/pause'],
+      ['POST', '/automations/alert-evaluation/resume'],
+      ['GET', '/automations/alert-evaluation/runs'],
+    ] as const) {
       await commonAnswers(method, `${API}${path}`);
     }
   });
@@ -156,8 +181,19 @@ describe('the client API answers as its OpenAPI document says', () => {
     const gone = (await expectAnswer(201, 'POST', `${API}/inference-servers`, { body: { ...serverBody, name: 'gpu-3' } })).body.server as Json;
     await expectAnswer(200, 'DELETE', `${API}/inference-servers/${String(gone.id)}`);
     await expectAnswer(404, 'DELETE', `${API}/inference-servers/missing`);
-    for (const [method, path] of [['GET', '/tenants'], ['POST', '/tenants'], ['GET', `/tenants/${tid}`], ['PATCH', `/tenants/${tid}`], ['DELETE', `/tenants/${tid}`],
-      ['GET', '/inference-servers'], ['POST', '/inference-servers'], ['GET', `/inference-servers/${sid}`], ['PATCH', `/inference-servers/${sid}`], ['DELETE', `/inference-servers/${sid}`], ['GET', `/inference-servers/${sid}/samples`]] as const) {
+    for (const [method, path] of [
+      ['GET', '/tenants'],
+      ['POST', '/tenants'],
+      ['GET', `/tenants/${tid}`],
+      ['PATCH', `/tenants/${tid}`],
+      ['DELETE', `/tenants/${tid}`],
+      ['GET', '/inference-servers'],
+      ['POST', '/inference-servers'],
+      ['GET', `/inference-servers/${sid}`],
+      ['PATCH', `/inference-servers/${sid}`],
+      ['DELETE', `/inference-servers/${sid}`],
+      ['GET', `/inference-servers/${sid}/samples`],
+    ] as const) {
       await commonAnswers(method, `${API}${path}`);
     }
   });
@@ -167,7 +203,10 @@ describe('the client API answers as its OpenAPI document says', () => {
     const server = await insertServer(t.c.database.db, tid, 'gpu-a');
     const channel = (n: number) => ({ type: 'webhook', url: `http://127.0.0.1:9/hook-${n}`, secret: 'a-secret-of-16-chars+' });
     const ruleBody = { tenantId: tid, name: 'KV high', metric: 'kvCacheUsagePct', operator: '>', threshold: 90, channels: [channel(1)] };
-    const rule = (await expectAnswer(201, 'POST', `${API}/alert-rules`, { body: ruleBody })).body.rule as Json & { id: string; channels: Array<{ id: string }> };
+    const rule = (await expectAnswer(201, 'POST', `${API}/alert-rules`, { body: ruleBody })).body.rule as Json & {
+      id: string;
+      channels: Array<{ id: string }>;
+    };
     await expectAnswer(400, 'POST', `${API}/alert-rules`, { body: { ...ruleBody, threshold: 'high' } });
     await expectAnswer(404, 'POST', `${API}/alert-rules`, { body: { ...ruleBody, tenantId: 'missing' } });
     await expectAnswer(409, 'POST', `${API}/alert-rules`, { body: { ...ruleBody, name: 'Too many', channels: [channel(2), channel(3)] } });
@@ -200,14 +239,24 @@ describe('the client API answers as its OpenAPI document says', () => {
     await expectAnswer(200, 'DELETE', `${API}/alert-rules/${rule.id}`); // resolves the incident
     await expectAnswer(409, 'POST', `${API}/incidents/${incident}/acknowledge`);
     await expectAnswer(404, 'DELETE', `${API}/alert-rules/missing`);
-    for (const [method, path] of [['GET', '/alert-rules'], ['POST', '/alert-rules'], ['GET', `/alert-rules/${rule.id}`], ['PATCH', `/alert-rules/${rule.id}`], ['DELETE', `/alert-rules/${rule.id}`],
-      ['POST', `/alert-rules/${rule.id}/channels/${channelId}/rotate-secret`], ['GET', '/incidents'], ['GET', `/incidents/${incident}`], ['POST', `/incidents/${incident}/acknowledge`]] as const) {
+    for (const [method, path] of [
+      ['GET', '/alert-rules'],
+      ['POST', '/alert-rules'],
+      ['GET', `/alert-rules/${rule.id}`],
+      ['PATCH', `/alert-rules/${rule.id}`],
+      ['DELETE', `/alert-rules/${rule.id}`],
+      ['POST', `/alert-rules/${rule.id}/channels/${channelId}/rotate-secret`],
+      ['GET', '/incidents'],
+      ['GET', `/incidents/${incident}`],
+      ['POST', `/incidents/${incident}/acknowledge`],
+    ] as const) {
       await commonAnswers(method, `${API}${path}`);
     }
   });
 
   it('browser sessions, on a real Chromium', async () => {
-    const tenant = async (slug: string) => String(((await call('POST', `${API}/tenants`, { token, body: { name: slug, slug } })).answer.body.tenant as Json).id);
+    const tenant = async (slug: string) =>
+      String(((await call('POST', `${API}/tenants`, { token, body: { name: slug, slug } })).answer.body.tenant as Json).id);
     const [a, b, c] = [await tenant('browser-a'), await tenant('browser-b'), await tenant('browser-c')];
     const created = await expectAnswer(201, 'POST', `${API}/browser/sessions`, { body: { tenantId: a, url: pageUrl } });
     const id = String((created.body.session as Json).id);
@@ -238,19 +287,43 @@ describe('the client API answers as its OpenAPI document says', () => {
     await expectAnswer(404, 'GET', `${missing}/screenshot`);
     // A session another live instance owns: only that instance can act on it.
     const foreign = crypto.randomUUID();
-    await t.c.database.db.insertInto('browser_sessions').values({
-      id: foreign, tenant_id: c, owner_instance_id: other.c.config.instanceId, status: 'ready', start_url: pageUrl, reach: 'platform', current_url: null, title: null,
-      created_at: Date.now(), last_activity_at: Date.now(), idle_timeout_ms: 60_000, max_lifetime_ms: 600_000, closed_at: null, close_reason: null, error: null,
-      blocked_requests: 0, thumbnail: null, thumbnail_at: null,
-    }).execute();
+    await t.c.database.db
+      .insertInto('browser_sessions')
+      .values({
+        id: foreign,
+        tenant_id: c,
+        owner_instance_id: other.c.config.instanceId,
+        status: 'ready',
+        start_url: pageUrl,
+        reach: 'platform',
+        current_url: null,
+        title: null,
+        created_at: Date.now(),
+        last_activity_at: Date.now(),
+        idle_timeout_ms: 60_000,
+        max_lifetime_ms: 600_000,
+        closed_at: null,
+        close_reason: null,
+        error: null,
+        blocked_requests: 0,
+        thumbnail: null,
+        thumbnail_at: null,
+      })
+      .execute();
     await expectAnswer(409, 'DELETE', `${API}/browser/sessions/${foreign}`);
     await expectAnswer(409, 'POST', `${API}/browser/sessions/${foreign}/navigate`, { body: { url: pageUrl } });
     await expectAnswer(409, 'GET', `${API}/browser/sessions/${foreign}/screenshot`);
     await expectAnswer(200, 'DELETE', `${API}/browser/sessions/${id}`);
     await expectAnswer(400, 'DELETE', `${API}/browser/sessions/not-a-uuid`);
     await expectAnswer(404, 'DELETE', missing);
-    for (const [method, path] of [['GET', '/browser/sessions'], ['POST', '/browser/sessions'], ['GET', `/browser/sessions/${id}`], ['DELETE', `/browser/sessions/${id}`],
-      ['POST', `/browser/sessions/${id}/navigate`], ['GET', `/browser/sessions/${id}/screenshot`]] as const) {
+    for (const [method, path] of [
+      ['GET', '/browser/sessions'],
+      ['POST', '/browser/sessions'],
+      ['GET', `/browser/sessions/${id}`],
+      ['DELETE', `/browser/sessions/${id}`],
+      ['POST', `/browser/sessions/${id}/navigate`],
+      ['GET', `/browser/sessions/${id}/screenshot`],
+    ] as const) {
       await commonAnswers(method, `${API}${path}`);
     }
   }, 60_000);
@@ -259,14 +332,26 @@ describe('the client API answers as its OpenAPI document says', () => {
     contract.checkComponent('NoSuchEndpoint', await answerOf(guardClientApi('GET', `${API}/nothing/here`) ?? new Response()));
     contract.checkComponent('MethodNotAllowed', await answerOf(guardClientApi('DELETE', `${API}/automations`) ?? new Response()));
     const edge = createHttpEdge({ corsOrigins: [] });
-    for (const [name, method, target] of [['MethodNotAllowed', 'TRACE', `${API}/automations`], ['NoSuchEndpoint', 'PROPFIND', `${API}/nothing`], ['MalformedPath', 'TRACE', `${API}/tenants/%ff`], ['UriTooLong', 'GET', `${API}/automations?${'q'.repeat(9000)}`]] as const) {
+    for (const [name, method, target] of [
+      ['MethodNotAllowed', 'TRACE', `${API}/automations`],
+      ['NoSuchEndpoint', 'PROPFIND', `${API}/nothing`],
+      ['MalformedPath', 'TRACE', `${API}/tenants/%ff`],
+      ['UriTooLong', 'GET', `${API}/automations?${'q'.repeat(9000)}`],
+    ] as const) {
       const answer = edge.early(method, target, {});
-      contract.checkComponent(name, { status: answer?.status ?? 0, headers: new Headers(answer?.headers), text: answer?.body ?? '', body: JSON.parse(answer?.body ?? '{}') as Json });
+      contract.checkComponent(name, {
+        status: answer?.status ?? 0,
+        headers: new Headers(answer?.headers),
+        text: answer?.body ?? '',
+        body: JSON.parse(answer?.body ?? '{}') as Json,
+      });
     }
     const promised = contract.promised();
     const missing = promised.filter((p) => !contract.seen.has(p));
     const operations = new Set(promised.map((p) => p.split(' ')[0]));
-    console.log(`OpenAPI contract: ${operations.size} operations, ${promised.length - missing.length} of ${promised.length} documented answers produced and valid, ${[...contract.seen].filter((s) => s.startsWith('component')).length} answers before routing valid`);
+    console.log(
+      `OpenAPI contract: ${operations.size} operations, ${promised.length - missing.length} of ${promised.length} documented answers produced and valid, ${[...contract.seen].filter((s) => s.startsWith('component')).length} answers before routing valid`,
+    );
     expect(missing).toEqual([]);
     expect(operations.size).toBe(32);
   });

@@ -17,7 +17,9 @@ function routeHandlers(): string[] {
         if (rel.some((s) => s.startsWith('[...')) || rel[0] === 'openapi.json') continue;
         const apiPath = `/${rel.map((s) => s.replace(/^\[(\w+)\]$/, '{$1}')).join('/')}`;
         const text = fs.readFileSync(full, 'utf8');
-        const methods = new Set([...text.matchAll(/export const (GET|POST|PUT|PATCH|DELETE)\b/g), ...text.matchAll(/as (GET|POST|PUT|PATCH|DELETE)\b/g)].map((m) => m[1]));
+        const methods = new Set(
+          [...text.matchAll(/export const (GET|POST|PUT|PATCH|DELETE)\b/g), ...text.matchAll(/as (GET|POST|PUT|PATCH|DELETE)\b/g)].map((m) => m[1]),
+        );
         for (const method of methods) found.push(`${method} ${apiPath}`);
       }
     }
@@ -36,7 +38,16 @@ describe('OpenAPI document of the client API', () => {
 
   it('is OpenAPI 3.1 with schemas generated from the handlers’ zod schemas', async () => {
     const res = await openApiResponse();
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }>; requestBody?: unknown }>> };
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { responses: Record<string, { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }>; requestBody?: unknown }
+        >
+      >;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const list = doc.paths['/automations']?.get?.responses['200']?.content?.['application/json']?.schema;
     expect(Object.keys(list?.properties ?? {})).toEqual(['automations']);

@@ -56,9 +56,12 @@ const MALFORMED_PATH = 'the raw path is not valid percent-encoding (the guard, n
 const GUARD_RESPONSES = {
   MalformedPath: errorResponse(`400 INVALID_INPUT: ${MALFORMED_PATH}`),
   NoSuchEndpoint: errorResponse('404 NOT_FOUND: the path matches no endpoint, whatever the method (no token needed).'),
-  MethodNotAllowed: errorResponse('405 METHOD_NOT_ALLOWED: the path is an endpoint, the method is not one of its methods, or no HTTP method the console serves (TRACE, PROPFIND, …). `Allow` lists the methods.', {
-    Allow: header('The methods of the endpoint, e.g. `GET` or `GET, PATCH, DELETE`.'),
-  }),
+  MethodNotAllowed: errorResponse(
+    '405 METHOD_NOT_ALLOWED: the path is an endpoint, the method is not one of its methods, or no HTTP method the console serves (TRACE, PROPFIND, …). `Allow` lists the methods.',
+    {
+      Allow: header('The methods of the endpoint, e.g. `GET` or `GET, PATCH, DELETE`.'),
+    },
+  ),
   UriTooLong: errorResponse('414 URI_TOO_LONG: the request target (path and query) is over 8 KiB (the server, no token needed).'),
   Error: errorResponse('Any other error (500 INTERNAL with a reference to the server log, 503 while the instance starts); same body.'),
 };
@@ -78,7 +81,13 @@ export function buildOpenApi(routes: RouteDoc[], version: string): Record<string
       }
     }
     if (route.conditional) {
-      parameters.push({ name: 'If-None-Match', in: 'header', required: false, description: 'An ETag of an earlier answer; when it is still current the answer is 304 without a body.', schema: { type: 'string' } });
+      parameters.push({
+        name: 'If-None-Match',
+        in: 'header',
+        required: false,
+        description: 'An ETag of an earlier answer; when it is still current the answer is 304 without a body.',
+        schema: { type: 'string' },
+      });
     }
     const status = route.status ?? 200;
     const successHeaders: Record<string, unknown> = {};
@@ -88,12 +97,18 @@ export function buildOpenApi(routes: RouteDoc[], version: string): Record<string
       [String(status)]: {
         description: status === 201 ? 'Created' : 'OK',
         headers: Object.keys(successHeaders).length > 0 ? successHeaders : undefined,
-        content: route.response ? jsonContent(route.response) : { [route.responseContentType ?? 'application/octet-stream']: { schema: { type: 'string', contentEncoding: 'binary' } } },
+        content: route.response
+          ? jsonContent(route.response)
+          : { [route.responseContentType ?? 'application/octet-stream']: { schema: { type: 'string', contentEncoding: 'binary' } } },
       },
-      ...(route.conditional ? { '304': { description: 'Not Modified: If-None-Match named the current ETag; no body.', headers: { ETag: successHeaders.ETag } } } : {}),
+      ...(route.conditional
+        ? { '304': { description: 'Not Modified: If-None-Match named the current ETag; no body.', headers: { ETag: successHeaders.ETag } } }
+        : {}),
       '401': errorResponse('Missing, malformed, unknown, expired or revoked token.', { 'WWW-Authenticate': header('`Bearer realm="automations-console"`') }),
       '403': errorResponse(`The token lacks the scope ${route.scope}.`),
-      '429': errorResponse('The token exceeded its request rate, or the client failed authentication too often; see Retry-After.', { 'Retry-After': header('Seconds to wait.', { type: 'integer' }) }),
+      '429': errorResponse('The token exceeded its request rate, or the client failed authentication too often; see Retry-After.', {
+        'Retry-After': header('Seconds to wait.', { type: 'integer' }),
+      }),
     };
     for (const [code, why] of Object.entries(route.errors ?? {})) {
       const special = route.errorBodies?.[Number(code)];

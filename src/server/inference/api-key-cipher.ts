@@ -5,9 +5,7 @@ import path from 'node:path';
 import { AppError, errorMessage } from '../errors';
 
 /** Where the key that protects stored API keys comes from; see docs/inference.md "API keys at rest". */
-export type KeySource =
-  | { kind: 'configured' | 'generated'; key: Buffer }
-  | { kind: 'unavailable'; reason: string };
+export type KeySource = { kind: 'configured' | 'generated'; key: Buffer } | { kind: 'unavailable'; reason: string };
 
 /** The file in DATA_DIR that holds the generated console secret of an embedded (single-machine) console. */
 export const GENERATED_SECRET_FILE = 'console-secret';
@@ -128,9 +126,10 @@ export class ApiKeyCipher {
     if (this.source.kind === 'unavailable') return { ok: false, error: `The stored API key cannot be used: ${this.source.reason}` };
     const [format, keyId, payload] = stored.split('.');
     if (format === LEGACY_FORMAT && legacyBoundTo === undefined) {
-      return { ok: false, error: 'The stored API key is not yet bound to this server\'s address; it is bound at the next start, or set it again' };
+      return { ok: false, error: "The stored API key is not yet bound to this server's address; it is bound at the next start, or set it again" };
     }
-    if ((format !== FORMAT && format !== LEGACY_FORMAT) || !keyId || payload === undefined) return { ok: false, error: 'The stored API key is unreadable; set it again' };
+    if ((format !== FORMAT && format !== LEGACY_FORMAT) || !keyId || payload === undefined)
+      return { ok: false, error: 'The stored API key is unreadable; set it again' };
     if (keyId !== this.keyId) {
       return {
         ok: false,

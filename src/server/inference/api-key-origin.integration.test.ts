@@ -38,7 +38,15 @@ describe('an inference server API key is bound to the origin of its base URL', (
   async function setUp(): Promise<{ id: string; first: Fixture; second: Fixture }> {
     const [first, second] = [await openai(), await openai()];
     const tenantId = (await c.tenants.service.create(testToken(), { name: 'keys', slug: 'keys' })).id;
-    const server = await c.inference.servers.create(testCaller('test'), { tenantId, name: 'gw', kind: 'openai', baseUrl: `${first.url}/v1`, pollIntervalSeconds: 30, enabled: true, apiKey: FIXTURE_API_KEY });
+    const server = await c.inference.servers.create(testCaller('test'), {
+      tenantId,
+      name: 'gw',
+      kind: 'openai',
+      baseUrl: `${first.url}/v1`,
+      pollIntervalSeconds: 30,
+      enabled: true,
+      apiKey: FIXTURE_API_KEY,
+    });
     await poll();
     expect(first.requests).toEqual([`GET /v1/models Bearer ${FIXTURE_API_KEY}`]);
     expect(await c.inference.servers.get(readerOf(ALL_TENANTS), server.id)).toMatchObject({ status: 'up', hasApiKey: true });
@@ -68,7 +76,11 @@ describe('an inference server API key is bound to the origin of its base URL', (
     await c.inference.servers.update(testCaller('test'), id, { baseUrl: `${second.url}/v1`, apiKey: null });
     await poll();
     expect(second.requests).toEqual(['GET /v1/models -']);
-    expect(await c.inference.servers.get(readerOf(ALL_TENANTS), id)).toMatchObject({ hasApiKey: false, status: 'down', lastError: expect.stringContaining('HTTP 401') });
+    expect(await c.inference.servers.get(readerOf(ALL_TENANTS), id)).toMatchObject({
+      hasApiKey: false,
+      status: 'down',
+      lastError: expect.stringContaining('HTTP 401'),
+    });
 
     const third = await openai();
     await c.inference.servers.update(testCaller('test'), id, { baseUrl: third.url, apiKey: 'sk-for-the-third-host' });
@@ -79,7 +91,11 @@ describe('an inference server API key is bound to the origin of its base URL', (
   it('a key left on a row whose address changed behind the API is never sent', async () => {
     const { id, second } = await setUp();
     // e.g. a hand-edited database, or a restored backup of another row: the ciphertext is bound to the old origin.
-    await c.database.db.updateTable('inference_servers').set({ base_url: `${second.url}/v1`, last_polled_at: null, updated_at: Date.now() + 1 }).where('id', '=', id).execute();
+    await c.database.db
+      .updateTable('inference_servers')
+      .set({ base_url: `${second.url}/v1`, last_polled_at: null, updated_at: Date.now() + 1 })
+      .where('id', '=', id)
+      .execute();
     await poll();
     expect(second.requests).toEqual([]);
     expect((await c.inference.servers.get(readerOf(ALL_TENANTS), id)).lastError).toMatch(/integrity check for this server and address/);

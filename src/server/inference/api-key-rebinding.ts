@@ -23,6 +23,6 @@ export async function bindLegacyApiKeys(repository: InferenceRepository, cipher:
     }
     if (await repository.replaceApiKey(row.id, row.api_key_enc, cipher.encrypt(key.value, binding))) bound++;
   }
-  if (bound > 0) logger.info({ bound }, 'bound stored API keys to their servers\' addresses');
+  if (bound > 0) logger.info({ bound }, "bound stored API keys to their servers' addresses");
   return bound;
 }

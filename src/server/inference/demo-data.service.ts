@@ -31,7 +31,12 @@ export class DemoDataService {
   async load(caller: Caller): Promise<{ tenant: TenantView; servers: ServerView[]; created: number }> {
     const root = this.deps.fleet?.baseUrl;
     if (!root) {
-      throw new AppError('CONFLICT', this.deps.fleet ? 'The demo fleet is not running on this instance (see the log for why it did not start)' : 'The demo fleet is off: start the console with DEMO_FLEET=on to serve simulated inference servers');
+      throw new AppError(
+        'CONFLICT',
+        this.deps.fleet
+          ? 'The demo fleet is not running on this instance (see the log for why it did not start)'
+          : 'The demo fleet is off: start the console with DEMO_FLEET=on to serve simulated inference servers',
+      );
     }
     const tenant = (await this.deps.tenants.findBySlug(DEMO_TENANT.slug)) ?? (await this.deps.tenants.create(caller, DEMO_TENANT));
     const existing = new Set((await this.deps.servers.list(caller, { tenantId: tenant.id })).map((s) => s.name));

@@ -83,7 +83,9 @@ export class DemoFleet {
       case 'vllm /metrics':
         return text(vllmMetrics(now));
       case 'tgi /health':
-        return tgiRestarting(now) ? json({ error: 'Request failed during generation: Server error: shard 0 restarting', error_type: 'generation' }, 503) : send(200, '', 'text/plain');
+        return tgiRestarting(now)
+          ? json({ error: 'Request failed during generation: Server error: shard 0 restarting', error_type: 'generation' }, 503)
+          : send(200, '', 'text/plain');
       case 'tgi /metrics':
         return tgiRestarting(now) ? json({ error: 'restarting' }, 503) : text(tgiMetrics(now));
       case 'tgi /info':
@@ -99,8 +101,20 @@ export class DemoFleet {
       case 'ollama /api/tags':
         return json({
           models: [
-            { name: 'llama3.2:3b', model: 'llama3.2:3b', size: 2_019_393_189, digest: 'a80c4f17acd5', details: { family: 'llama', parameter_size: '3.2B', quantization_level: 'Q4_K_M' } },
-            { name: 'nomic-embed-text:latest', model: 'nomic-embed-text:latest', size: 274_302_450, digest: '0a109f422b47', details: { family: 'nomic-bert', parameter_size: '137M', quantization_level: 'F16' } },
+            {
+              name: 'llama3.2:3b',
+              model: 'llama3.2:3b',
+              size: 2_019_393_189,
+              digest: 'a80c4f17acd5',
+              details: { family: 'llama', parameter_size: '3.2B', quantization_level: 'Q4_K_M' },
+            },
+            {
+              name: 'nomic-embed-text:latest',
+              model: 'nomic-embed-text:latest',
+              size: 274_302_450,
+              digest: '0a109f422b47',
+              details: { family: 'nomic-bert', parameter_size: '137M', quantization_level: 'F16' },
+            },
           ],
         });
       case 'openai /v1/models': {
@@ -109,7 +123,10 @@ export class DemoFleet {
         if (auth !== undefined && auth !== `Bearer ${DEMO_API_KEY}`) {
           return json({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } }, 401);
         }
-        return json({ object: 'list', data: ['gpt-4o-mini', 'text-embedding-3-small'].map((id) => ({ id, object: 'model', created: 1_715_367_049, owned_by: 'system' })) });
+        return json({
+          object: 'list',
+          data: ['gpt-4o-mini', 'text-embedding-3-small'].map((id) => ({ id, object: 'model', created: 1_715_367_049, owned_by: 'system' })),
+        });
       }
       default:
         return json({ error: `demo fleet: no ${path}` }, 404);

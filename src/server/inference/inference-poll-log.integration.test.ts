@@ -63,7 +63,12 @@ describe.each(TOPOLOGIES)("the poll's run log on %s", (topology, available) => {
     expect(JSON.stringify(log)).not.toContain('healthy-1');
 
     // A reader restricted to another tenant sees the summary but none of this tenant's servers.
-    const other = await t.c.automations.runLog(testCaller('token:other', { restrictedTo: 'someone-else' }), 'inference-monitoring-poll', result.run.id, runLogQuerySchema.parse({}));
+    const other = await t.c.automations.runLog(
+      testCaller('token:other', { restrictedTo: 'someone-else' }),
+      'inference-monitoring-poll',
+      result.run.id,
+      runLogQuerySchema.parse({}),
+    );
     expect(other.lines.map((l) => l.message)).toEqual(['Polled 3 of 3 due servers; 2 failed']);
   });
 });

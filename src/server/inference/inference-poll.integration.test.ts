@@ -167,7 +167,11 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
     const day = 86_400_000;
     const rows = Array.from({ length: 10_050 }, (_, i) => sampleRow(id, view.id, now - 8 * day - i, { latency_ms: 5 }, `old-${i}`));
     rows.push(sampleRow(id, view.id, now - 6 * day, { latency_ms: 5 }, 'recent'));
-    for (let i = 0; i < rows.length; i += 500) await c.database.db.insertInto('inference_samples').values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await c.database.db
+        .insertInto('inference_samples')
+        .values(rows.slice(i, i + 500))
+        .execute();
     const signal = new AbortController().signal;
 
     expect((await c.inference.poll.pollDueServers({ now: () => now, signal })).samplesPruned).toBe(10_000);
@@ -200,7 +204,23 @@ describe.each(TOPOLOGIES)('inference poll on %s', (topology, available) => {
     const at = Date.now();
     const records = rows.map((row, i) => ({
       server: row,
-      sample: { id: `sample-${i}`, server_id: row.id, tenant_id: id, at, up: 1, latency_ms: 12 + i, requests_running: 1, requests_waiting: 0, kv_cache_usage_pct: 5, prompt_tokens_per_s: null, generation_tokens_per_s: null, ttft_ms: null, models: null, counters: null, error: null },
+      sample: {
+        id: `sample-${i}`,
+        server_id: row.id,
+        tenant_id: id,
+        at,
+        up: 1,
+        latency_ms: 12 + i,
+        requests_running: 1,
+        requests_waiting: 0,
+        kv_cache_usage_pct: 5,
+        prompt_tokens_per_s: null,
+        generation_tokens_per_s: null,
+        ttft_ms: null,
+        models: null,
+        counters: null,
+        error: null,
+      },
       status: { status: 'up' as const, last_polled_at: at, last_latency_ms: 12 + i, last_error: null },
     }));
     expect([...(await c.inference.repository.recordPolls(records))]).toEqual([views[0]?.id]);

@@ -127,7 +127,12 @@ export class InferencePollService implements InferencePort {
    * Null when the run was cut short meanwhile (its maximum duration, or its lock lost): that says nothing about the
    * server, so nothing is recorded.
    */
-  private async measure(server: ServerRow, polledAt: number, previous: Pick<SampleRow, 'at' | 'counters'> | undefined, ctx: PollContext): Promise<PollRecord | null> {
+  private async measure(
+    server: ServerRow,
+    polledAt: number,
+    previous: Pick<SampleRow, 'at' | 'counters'> | undefined,
+    ctx: PollContext,
+  ): Promise<PollRecord | null> {
     const started = performance.now();
     const outcome = await this.probe(server, ctx.signal);
     if (ctx.signal.aborted) return null;
@@ -136,7 +141,12 @@ export class InferencePollService implements InferencePort {
     const at = ctx.now();
     const endpoint = `${server.kind} ${server.base_url}`;
     const rates = outcome.up
-      ? deriveRates(outcome.counters, at, outcome.counters && previous ? { at: Number(previous.at), counters: parseStoredCounters(previous.counters) } : null, endpoint)
+      ? deriveRates(
+          outcome.counters,
+          at,
+          outcome.counters && previous ? { at: Number(previous.at), counters: parseStoredCounters(previous.counters) } : null,
+          endpoint,
+        )
       : { promptTokensPerSecond: null, generationTokensPerSecond: null, ttftMs: null };
     const counters: StoredCounters | null = outcome.counters ? { endpoint, ...outcome.counters } : null;
     const sample: SampleRow = {
@@ -175,7 +185,15 @@ export class InferencePollService implements InferencePort {
     const { cipher, config } = this.deps;
     // The reach of whoever set the URL, at every connection (DNS may answer differently each time).
     const outbound = this.deps.outbound.scope('poll', server.reach);
-    const down = (error: string): ProbeOutcome => ({ up: false, error, requestsRunning: null, requestsWaiting: null, kvCacheUsagePct: null, models: null, counters: null });
+    const down = (error: string): ProbeOutcome => ({
+      up: false,
+      error,
+      requestsRunning: null,
+      requestsWaiting: null,
+      kvCacheUsagePct: null,
+      models: null,
+      counters: null,
+    });
     const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9, */*;q=0.5' };
     if (server.api_key_enc) {
       // Decrypts only for the origin the key was given for: a key never follows a changed address.

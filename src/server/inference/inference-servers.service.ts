@@ -171,7 +171,13 @@ export class InferenceServersService {
     const actor = caller.label;
     const row = await this.find(id, tenantAccessOf(caller));
     await this.deps.repository.deleteServer(id);
-    await this.deps.audit.record({ actor, action: 'inference-server.delete', target: id, outcome: 'deleted', detail: { tenantId: row.tenant_id, name: row.name } });
+    await this.deps.audit.record({
+      actor,
+      action: 'inference-server.delete',
+      target: id,
+      outcome: 'deleted',
+      detail: { tenantId: row.tenant_id, name: row.name },
+    });
     return toServerView(row);
   }
 

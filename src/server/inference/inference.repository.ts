@@ -112,9 +112,7 @@ export class InferenceRepository {
       .selectFrom('inference_servers')
       .selectAll()
       .where('enabled', '=', 1)
-      .where((eb) =>
-        eb.or([eb('last_polled_at', 'is', null), eb(sql<number>`last_polled_at + poll_interval_s * 1000`, '<=', now + DUE_SLACK_MS)]),
-      )
+      .where((eb) => eb.or([eb('last_polled_at', 'is', null), eb(sql<number>`last_polled_at + poll_interval_s * 1000`, '<=', now + DUE_SLACK_MS)]))
       .orderBy(sql`coalesce(last_polled_at, 0)`)
       .orderBy('id')
       .limit(limit)
@@ -155,14 +153,37 @@ export class InferenceRepository {
       const updated = await trx
         .updateTable('inference_servers')
         .set({
-          status: caseById(polls.map((p) => [p.server.id, p.status.status]), 'TEXT'),
-          last_polled_at: caseById(polls.map((p) => [p.server.id, p.status.last_polled_at]), 'BIGINT'),
-          last_latency_ms: caseById(polls.map((p) => [p.server.id, p.status.last_latency_ms]), 'BIGINT'),
-          last_error: caseById(polls.map((p) => [p.server.id, p.status.last_error]), 'TEXT'),
+          status: caseById(
+            polls.map((p) => [p.server.id, p.status.status]),
+            'TEXT',
+          ),
+          last_polled_at: caseById(
+            polls.map((p) => [p.server.id, p.status.last_polled_at]),
+            'BIGINT',
+          ),
+          last_latency_ms: caseById(
+            polls.map((p) => [p.server.id, p.status.last_latency_ms]),
+            'BIGINT',
+          ),
+          last_error: caseById(
+            polls.map((p) => [p.server.id, p.status.last_error]),
+            'TEXT',
+          ),
         })
-        .where('id', 'in', polls.map((p) => p.server.id))
+        .where(
+          'id',
+          'in',
+          polls.map((p) => p.server.id),
+        )
         .where('enabled', '=', 1)
-        .where('updated_at', '=', caseById(polls.map((p) => [p.server.id, p.server.updated_at]), 'BIGINT'))
+        .where(
+          'updated_at',
+          '=',
+          caseById(
+            polls.map((p) => [p.server.id, p.server.updated_at]),
+            'BIGINT',
+          ),
+        )
         .returning('id')
         .execute();
       const stored = new Set(updated.map((r) => r.id));
@@ -182,7 +203,12 @@ export class InferenceRepository {
    * meanwhile). `updated_at` is left alone: the configuration did not change, so a poll in flight still counts.
    */
   async replaceApiKey(id: string, previous: string, next: string): Promise<boolean> {
-    const result = await this.db.updateTable('inference_servers').set({ api_key_enc: next }).where('id', '=', id).where('api_key_enc', '=', previous).executeTakeFirst();
+    const result = await this.db
+      .updateTable('inference_servers')
+      .set({ api_key_enc: next })
+      .where('id', '=', id)
+      .where('api_key_enc', '=', previous)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 

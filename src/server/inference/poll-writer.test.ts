@@ -4,7 +4,23 @@ import { PollWriter } from './poll-writer';
 
 const record = (id: string): PollRecord => ({
   server: { id, updated_at: 0 },
-  sample: { id: `x-${id}`, server_id: id, tenant_id: 't', at: 0, up: 1, latency_ms: 1, requests_running: null, requests_waiting: null, kv_cache_usage_pct: null, prompt_tokens_per_s: null, generation_tokens_per_s: null, ttft_ms: null, models: null, counters: null, error: null },
+  sample: {
+    id: `x-${id}`,
+    server_id: id,
+    tenant_id: 't',
+    at: 0,
+    up: 1,
+    latency_ms: 1,
+    requests_running: null,
+    requests_waiting: null,
+    kv_cache_usage_pct: null,
+    prompt_tokens_per_s: null,
+    generation_tokens_per_s: null,
+    ttft_ms: null,
+    models: null,
+    counters: null,
+    error: null,
+  },
   status: { status: 'up', last_polled_at: 0, last_latency_ms: 1, last_error: null },
 });
 
@@ -35,7 +51,10 @@ describe('PollWriter', () => {
     store.release();
     expect(await Promise.all(first)).toEqual([true, false, true]);
     await sleep(60);
-    expect(store.batches).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+    expect(store.batches).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
     store.release();
     expect(await Promise.all(second)).toEqual([true, true]);
   });
@@ -52,11 +71,14 @@ describe('PollWriter', () => {
 
   it('after a failed write, rejects the batch, everything queued and everything added later with the same error', async () => {
     let calls = 0;
-    const writer = new PollWriter(async () => {
-      calls++;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      throw new Error('database is locked');
-    }, { batchSize: 1, delayMs: 0 });
+    const writer = new PollWriter(
+      async () => {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw new Error('database is locked');
+      },
+      { batchSize: 1, delayMs: 0 },
+    );
     const queued = ['a', 'b'].map((id) => writer.add(record(id)));
     const results = await Promise.allSettled(queued);
     expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'stored'))).toEqual(['Error: database is locked', 'Error: database is locked']);

@@ -20,7 +20,8 @@ async function fixture(behaviour: FixtureBehaviour): Promise<Fixture> {
 /** Probes `baseUrl` as a server of `kind`, the way the poll does (one deadline, a size cap, the key as Bearer). */
 function probe(kind: ServerKind, baseUrl: string, options: { apiKey?: string; deadlineMs?: number; maxBytes?: number } = {}): Promise<ProbeOutcome> {
   const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
-  const fetch = (path: string) => outboundRequest(policy, `${baseUrl}${path}`, { headers, deadlineMs: options.deadlineMs ?? 2_000, maxBytes: options.maxBytes ?? 1_000_000 });
+  const fetch = (path: string) =>
+    outboundRequest(policy, `${baseUrl}${path}`, { headers, deadlineMs: options.deadlineMs ?? 2_000, maxBytes: options.maxBytes ?? 1_000_000 });
   return PROBES[kind](fetch, baseUrl);
 }
 
@@ -94,7 +95,11 @@ describe('probes against servers speaking each kind', () => {
 
   it('OpenAI-compatible: the key goes as Bearer; a wrong or missing key is down with a reason', async () => {
     const f = await fixture('openai');
-    expect(await probe('openai', f.url, { apiKey: FIXTURE_API_KEY })).toMatchObject({ up: true, error: null, models: ['gpt-4o-mini', 'text-embedding-3-small'] });
+    expect(await probe('openai', f.url, { apiKey: FIXTURE_API_KEY })).toMatchObject({
+      up: true,
+      error: null,
+      models: ['gpt-4o-mini', 'text-embedding-3-small'],
+    });
     expect(f.requests[0]).toBe(`GET /v1/models Bearer ${FIXTURE_API_KEY}`);
     const wrong = await probe('openai', f.url, { apiKey: 'sk-wrong' });
     expect(wrong).toMatchObject({ up: false });

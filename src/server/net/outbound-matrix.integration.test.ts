@@ -97,14 +97,36 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
     const c = open.c;
     const tenantId = await tenantOf(c, 'matrix-literals');
     for (const [i, url] of LITERALS.entries()) {
-      await expect(refusedAtCreation(() => c.inference.servers.create(testCaller('test'), { tenantId, name: `s${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true })), `poller ${url}`).resolves.toBeTypeOf('string');
       await expect(
         refusedAtCreation(() =>
-          c.alerts.service.createRule(testCaller('test'), { tenantId, name: `r${i}`, metric: 'up', aggregation: 'last', operator: '==', threshold: 0, windowMinutes: 5, serverId: null, severity: 'warning', noData: 'keep', cooldownMinutes: 60, enabled: true, channels: [{ type: 'webhook', url }] }),
+          c.inference.servers.create(testCaller('test'), { tenantId, name: `s${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true }),
+        ),
+        `poller ${url}`,
+      ).resolves.toBeTypeOf('string');
+      await expect(
+        refusedAtCreation(() =>
+          c.alerts.service.createRule(testCaller('test'), {
+            tenantId,
+            name: `r${i}`,
+            metric: 'up',
+            aggregation: 'last',
+            operator: '==',
+            threshold: 0,
+            windowMinutes: 5,
+            serverId: null,
+            severity: 'warning',
+            noData: 'keep',
+            cooldownMinutes: 60,
+            enabled: true,
+            channels: [{ type: 'webhook', url }],
+          }),
         ),
         `webhook ${url}`,
       ).resolves.toBeTypeOf('string');
-      await expect(refusedAtCreation(() => c.browser.sessions.create(testCaller('test'), { tenantId, url })), `browser ${url}`).resolves.toBeTypeOf('string');
+      await expect(
+        refusedAtCreation(() => c.browser.sessions.create(testCaller('test'), { tenantId, url })),
+        `browser ${url}`,
+      ).resolves.toBeTypeOf('string');
       const direct = await outboundRequest(c.outbound.scope('poll', 'platform'), url, { deadlineMs: 2000, maxBytes: 1024 });
       expect(direct.ok ? direct.status : direct.code, `client ${url}`).toBe('refused');
     }
@@ -118,7 +140,9 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
       await c.inference.servers.create(testCaller('test'), { tenantId, name: `name-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true });
       const direct = await outboundRequest(c.outbound.scope('poll', 'platform'), url, { deadlineMs: 2000, maxBytes: 1024 });
       expect(direct.ok ? direct.status : direct.code, `client ${url}`).toBe('refused');
-      const session = await c.browser.sessions.create(testCaller('test'), { tenantId, url }).catch((error: unknown) => (isAppError(error) ? { status: 'refused' } : Promise.reject(error)));
+      const session = await c.browser.sessions
+        .create(testCaller('test'), { tenantId, url })
+        .catch((error: unknown) => (isAppError(error) ? { status: 'refused' } : Promise.reject(error)));
       expect(['error', 'refused'], `browser ${url}`).toContain(session.status);
     }
     await c.automations.run(testToken(), 'inference-monitoring-poll');
@@ -139,7 +163,14 @@ describe('outbound matrix across pollers, webhooks and browser sessions', () => 
       expect(direct.ok ? direct.status : direct.code, `client → ${target}`).toBe('redirect');
       const session = await c.browser.sessions.create(testCaller('test'), { tenantId, url });
       expect(session.status, `browser → ${target}`).toBe('error');
-      await c.inference.servers.create(testCaller('test'), { tenantId, name: `redirect-${i}`, kind: 'vllm', baseUrl: url, pollIntervalSeconds: 30, enabled: true });
+      await c.inference.servers.create(testCaller('test'), {
+        tenantId,
+        name: `redirect-${i}`,
+        kind: 'vllm',
+        baseUrl: url,
+        pollIntervalSeconds: 30,
+        enabled: true,
+      });
     }
     await c.automations.run(testToken(), 'inference-monitoring-poll');
     for (const s of await c.inference.servers.list(readerOf(ALL_TENANTS), { tenantId })) {

@@ -101,13 +101,17 @@ describe('OutboundPolicy.parseUrl', () => {
     if (!documentation) expect(parseRefusal(permissive, url)).toBeNull();
   });
 
-  it.each(['http://8.8.8.8/', 'https://api.openai.com/v1', 'http://172.32.0.1/', 'http://[2001:4860:4860::8888]/', 'http://100.128.0.1/', 'http://198.20.0.1/'])(
-    'allows the public address %s either way',
-    (url) => {
-      expect(parseRefusal(permissive, url)).toBeNull();
-      expect(parseRefusal(strict, url)).toBeNull();
-    },
-  );
+  it.each([
+    'http://8.8.8.8/',
+    'https://api.openai.com/v1',
+    'http://172.32.0.1/',
+    'http://[2001:4860:4860::8888]/',
+    'http://100.128.0.1/',
+    'http://198.20.0.1/',
+  ])('allows the public address %s either way', (url) => {
+    expect(parseRefusal(permissive, url)).toBeNull();
+    expect(parseRefusal(strict, url)).toBeNull();
+  });
 
   it('keeps the path prefix and leaves host names to the connect-time check', () => {
     expect(permissive.parseUrl('http://gw.internal/team-a/vllm').pathname).toBe('/team-a/vllm');
@@ -128,7 +132,9 @@ describe('allow-lists per use and reach', () => {
 
   it('OUTBOUND_ALLOW_PRIVATE=false is accepted; true stops the boot naming the new variables', () => {
     expect(() => parseEnv({ OUTBOUND_ALLOW_PRIVATE: 'false' })).not.toThrow();
-    expect(() => parseEnv({ OUTBOUND_ALLOW_PRIVATE: 'true' })).toThrow(/OUTBOUND_ALLOW_PRIVATE: no longer exists.*OUTBOUND_ALLOW_POLL.*OUTBOUND_ALLOW_WEBHOOK.*OUTBOUND_ALLOW_BROWSER/s);
+    expect(() => parseEnv({ OUTBOUND_ALLOW_PRIVATE: 'true' })).toThrow(
+      /OUTBOUND_ALLOW_PRIVATE: no longer exists.*OUTBOUND_ALLOW_POLL.*OUTBOUND_ALLOW_WEBHOOK.*OUTBOUND_ALLOW_BROWSER/s,
+    );
   });
 
   it('keeps each use to its own list, and tenants to the tenant list', () => {
@@ -167,7 +173,9 @@ describe('allow-lists per use and reach', () => {
 
   it("refuses this host's own addresses unless an entry names the address itself, not a range around it", () => {
     const own = ['10.20.30.40', 'fd00::40'];
-    expect(policyOf({ OUTBOUND_ALLOW_POLL: '10.0.0.0/8' }, own).scope('poll', 'platform').refusal('10.20.30.40', 80)?.reason).toBe("one of this host's own addresses");
+    expect(policyOf({ OUTBOUND_ALLOW_POLL: '10.0.0.0/8' }, own).scope('poll', 'platform').refusal('10.20.30.40', 80)?.reason).toBe(
+      "one of this host's own addresses",
+    );
     expect(policyOf({ OUTBOUND_ALLOW_POLL: '10.0.0.0/8' }, own).scope('poll', 'platform').refusal('10.20.30.41', 80)).toBeNull();
     expect(policyOf({ OUTBOUND_ALLOW_POLL: '10.20.30.40:9000' }, own).scope('poll', 'platform').refusal('10.20.30.40', 9000)).toBeNull();
     // a public address of this host is refused too (the console's own listeners)
@@ -233,10 +241,17 @@ describe('OutboundScope.lookupFor and assertHostAllowed (the address actually co
   it('assertHostAllowed checks names and literals; a tenant is not told where an internal name points', async () => {
     await expect(permissive.assertHostAllowed('localhost', 80)).resolves.toBeUndefined();
     await expect(strict.assertHostAllowed('localhost', 80)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(strict.assertHostAllowed('localhost', 80)).rejects.toThrow(/localhost resolves to (127\.0\.0\.1|::1), which is a loopback address; to allow it/);
+    await expect(strict.assertHostAllowed('localhost', 80)).rejects.toThrow(
+      /localhost resolves to (127\.0\.0\.1|::1), which is a loopback address; to allow it/,
+    );
     const tenant = defaults.scope('browser', 'tenant');
-    const refused = await tenant.assertHostAllowed('localhost', 80).then(() => null, (error: unknown) => error as Error);
-    expect(refused?.message).toMatch(/localhost resolves to a loopback address; to allow it for browser sessions set OUTBOUND_ALLOW_BROWSER \(for tenants: OUTBOUND_TENANT_ALLOW_BROWSER\)/);
+    const refused = await tenant.assertHostAllowed('localhost', 80).then(
+      () => null,
+      (error: unknown) => error as Error,
+    );
+    expect(refused?.message).toMatch(
+      /localhost resolves to a loopback address; to allow it for browser sessions set OUTBOUND_ALLOW_BROWSER \(for tenants: OUTBOUND_TENANT_ALLOW_BROWSER\)/,
+    );
     expect(refused?.message).not.toMatch(/127\.0\.0\.1|::1/);
     await expect(permissive.assertHostAllowed('[fe80::1]', 80)).rejects.toThrow(/link-local/);
   });

@@ -117,7 +117,10 @@ const ACTIONS = new Set(['run', 'pause', 'resume', 'runs', 'samples', 'navigate'
  * cannot grow the label set. `/api/client/v1/automations/alert-evaluation/run` → `/automations/:id/run`.
  */
 export function routeLabel(pathname: string): string {
-  const rest = pathname.replace(/^\/api\/client\/v1/, '').split('/').filter(Boolean);
+  const rest = pathname
+    .replace(/^\/api\/client\/v1/, '')
+    .split('/')
+    .filter(Boolean);
   const parts: string[] = [];
   rest.forEach((segment, i) => {
     if (i === 0 || (i === 1 && rest[0] === 'browser')) parts.push(/^[a-z-]{1,32}$/.test(segment) ? segment : ':x');

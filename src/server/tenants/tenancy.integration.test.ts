@@ -56,7 +56,25 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
       for (const name of ['b', 'a', 'c']) await insertServer(db, tenantId, name);
       await db
         .insertInto('alert_rules')
-        .values(['r', 'r2'].map((name) => ({ id: randomUUID(), tenant_id: tenantId, name, metric: 'up', aggregation: 'avg', operator: '<', threshold: 1, window_minutes: 5, server_id: null, severity: 'warning', no_data: 'keep', cooldown_minutes: 60, enabled: 0, created_at: 1, updated_at: 1 })))
+        .values(
+          ['r', 'r2'].map((name) => ({
+            id: randomUUID(),
+            tenant_id: tenantId,
+            name,
+            metric: 'up',
+            aggregation: 'avg',
+            operator: '<',
+            threshold: 1,
+            window_minutes: 5,
+            server_id: null,
+            severity: 'warning',
+            no_data: 'keep',
+            cooldown_minutes: 60,
+            enabled: 0,
+            created_at: 1,
+            updated_at: 1,
+          })),
+        )
         .execute();
     }
     const servers = await db.selectFrom('inference_servers').select(['id', 'tenant_id', 'name']).execute();
@@ -65,9 +83,29 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
       .insertInto('incidents')
       .values(
         servers.map((s, i) => ({
-          id: randomUUID(), tenant_id: s.tenant_id, rule_id: randomUUID(), server_id: s.id, rule_name: 'r', server_name: s.name, metric: 'up', aggregation: 'avg', operator: '<',
-          threshold: 1, window_minutes: 5, severity: 'warning', status: statuses[i % 3] ?? 'open', value: 0, last_value: 0, opened_at: 1_000 + (i % 2), last_evaluated_at: 1_000,
-          acknowledged_at: null, acknowledged_by: null, resolved_at: i % 3 === 2 ? 2_000 : null, resolution: i % 3 === 2 ? 'cleared' : null, last_notified_at: 1_000, renotify_count: 0,
+          id: randomUUID(),
+          tenant_id: s.tenant_id,
+          rule_id: randomUUID(),
+          server_id: s.id,
+          rule_name: 'r',
+          server_name: s.name,
+          metric: 'up',
+          aggregation: 'avg',
+          operator: '<',
+          threshold: 1,
+          window_minutes: 5,
+          severity: 'warning',
+          status: statuses[i % 3] ?? 'open',
+          value: 0,
+          last_value: 0,
+          opened_at: 1_000 + (i % 2),
+          last_evaluated_at: 1_000,
+          acknowledged_at: null,
+          acknowledged_by: null,
+          resolved_at: i % 3 === 2 ? 2_000 : null,
+          resolution: i % 3 === 2 ? 'cleared' : null,
+          last_notified_at: 1_000,
+          renotify_count: 0,
         })),
       )
       .execute();
@@ -75,9 +113,24 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
       .insertInto('browser_sessions')
       .values(
         Array.from({ length: 7 }, (_, i) => ({
-          id: randomUUID(), tenant_id: tenants[i % 3] ?? '', owner_instance_id: 'gone', status: 'closed' as const, start_url: 'http://127.0.0.1/', reach: 'platform' as const, current_url: null, title: null,
-          created_at: 5_000 + (i % 3), last_activity_at: 5_000, idle_timeout_ms: 1000, max_lifetime_ms: 1000, closed_at: 6_000, close_reason: 'requested' as const, error: null,
-          blocked_requests: 0, thumbnail: null, thumbnail_at: null,
+          id: randomUUID(),
+          tenant_id: tenants[i % 3] ?? '',
+          owner_instance_id: 'gone',
+          status: 'closed' as const,
+          start_url: 'http://127.0.0.1/',
+          reach: 'platform' as const,
+          current_url: null,
+          title: null,
+          created_at: 5_000 + (i % 3),
+          last_activity_at: 5_000,
+          idle_timeout_ms: 1000,
+          max_lifetime_ms: 1000,
+          closed_at: 6_000,
+          close_reason: 'requested' as const,
+          error: null,
+          blocked_requests: 0,
+          thumbnail: null,
+          thumbnail_at: null,
         })),
       )
       .execute();
@@ -92,7 +145,9 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
 
     const incidentsWalk = await walk(2, (cursor) => c.alerts.service.listIncidentsPage(readerOf(ALL_TENANTS), {}, { limit: 2, cursor }));
     expect(ids(incidentsWalk.items)).toEqual(ids(await c.alerts.service.listIncidents(readerOf(ALL_TENANTS), { limit: 500 })));
-    expect(incidentsWalk.items.map((i) => i.status)).toEqual([...incidentsWalk.items.map((i) => i.status)].sort((x, y) => statuses.indexOf(x) - statuses.indexOf(y)));
+    expect(incidentsWalk.items.map((i) => i.status)).toEqual(
+      [...incidentsWalk.items.map((i) => i.status)].sort((x, y) => statuses.indexOf(x) - statuses.indexOf(y)),
+    );
 
     const sessionsWalk = await walk(3, (cursor) => c.browser.sessions.listPage({ tenantId: null }, { limit: 3, cursor }));
     expect(ids(sessionsWalk.items)).toEqual(ids(await c.browser.sessions.list({ tenantId: null }, { limit: 500 })));
@@ -112,7 +167,14 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
     const { c } = t;
     const tenantId = await insertTenant(c.database.db, 'Quota');
     const rule = (name: string, channels: number) =>
-      createRuleInputSchema.parse({ tenantId, name, metric: 'up', operator: '<', threshold: 1, channels: Array.from({ length: channels }, (_, i) => ({ type: 'slack', url: `https://hooks.slack.com/services/T${i}/B${i}/${name}` })) });
+      createRuleInputSchema.parse({
+        tenantId,
+        name,
+        metric: 'up',
+        operator: '<',
+        threshold: 1,
+        channels: Array.from({ length: channels }, (_, i) => ({ type: 'slack', url: `https://hooks.slack.com/services/T${i}/B${i}/${name}` })),
+      });
     expect(await codeOf(c.alerts.service.createRule(testCaller('operator:a@example.com'), rule('one', 4)))).toBe('QUOTA_EXCEEDED');
     expect(await c.database.db.selectFrom('alert_rules').select('id').where('tenant_id', '=', tenantId).execute()).toEqual([]);
     const first = await c.alerts.service.createRule(testCaller('operator:a@example.com'), rule('one', 2));
@@ -128,7 +190,17 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
   it('seals secrets stored in clear before migration 0010 and keeps signing with them; rotation keeps the old one for the overlap', async () => {
     const { c } = t;
     const tenantId = await insertTenant(c.database.db, 'Legacy');
-    const created = await c.alerts.service.createRule(testCaller('test'), createRuleInputSchema.parse({ tenantId, name: 'legacy', metric: 'up', operator: '<', threshold: 1, channels: [{ type: 'webhook', url: 'https://hooks.example.com/a' }] }));
+    const created = await c.alerts.service.createRule(
+      testCaller('test'),
+      createRuleInputSchema.parse({
+        tenantId,
+        name: 'legacy',
+        metric: 'up',
+        operator: '<',
+        threshold: 1,
+        channels: [{ type: 'webhook', url: 'https://hooks.example.com/a' }],
+      }),
+    );
     const channelId = created.channels[0]?.id ?? '';
     const legacy = 'legacy-secret-in-clear-0123456789';
     // As a row written before 0010 looks: the secret in clear, nothing sealed.
@@ -143,7 +215,9 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
     expect(c.alerts.secrets.signingKeys(sealed, Date.now())).toEqual({ secrets: [legacy], problem: null });
     expect(await c.alerts.secrets.sealLegacy(c.database.db)).toEqual({ sealed: 0, remaining: 0 });
 
-    const rotated = await c.alerts.service.rotateChannelSecret(testCaller('token:tenant', { restrictedTo: tenantId }), created.id, channelId, { overlapSeconds: 60 });
+    const rotated = await c.alerts.service.rotateChannelSecret(testCaller('token:tenant', { restrictedTo: tenantId }), created.id, channelId, {
+      overlapSeconds: 60,
+    });
     const next = rotated.channels[0]?.generatedSecret ?? '';
     const now = Date.now();
     expect(c.alerts.secrets.signingKeys(await row(), now).secrets).toEqual([next, legacy]);
@@ -151,7 +225,9 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
     expect((await c.alerts.service.getRule(readerOf(ALL_TENANTS), created.id)).channels[0]).not.toHaveProperty('generatedSecret');
 
     // Another tenant's token cannot see, so cannot rotate, the channel.
-    expect(await codeOf(c.alerts.service.rotateChannelSecret(testCaller('token:other', { restrictedTo: 'someone-else' }), created.id, channelId, {}))).toBe('NOT_FOUND');
+    expect(await codeOf(c.alerts.service.rotateChannelSecret(testCaller('token:other', { restrictedTo: 'someone-else' }), created.id, channelId, {}))).toBe(
+      'NOT_FOUND',
+    );
   });
 
   it('shows a tenant-restricted caller who acknowledged an incident as a kind, not an email', async () => {
@@ -162,9 +238,29 @@ describe.each(TOPOLOGIES)('tenancy on %s', (topology, available) => {
     await c.database.db
       .insertInto('incidents')
       .values({
-        id, tenant_id: tenantId, rule_id: randomUUID(), server_id: serverId, rule_name: 'r', server_name: 'gpu', metric: 'up', aggregation: 'avg', operator: '<', threshold: 1,
-        window_minutes: 5, severity: 'warning', status: 'open', value: 0, last_value: 0, opened_at: 1_000, last_evaluated_at: 1_000, acknowledged_at: null, acknowledged_by: null,
-        resolved_at: null, resolution: null, last_notified_at: 1_000, renotify_count: 0,
+        id,
+        tenant_id: tenantId,
+        rule_id: randomUUID(),
+        server_id: serverId,
+        rule_name: 'r',
+        server_name: 'gpu',
+        metric: 'up',
+        aggregation: 'avg',
+        operator: '<',
+        threshold: 1,
+        window_minutes: 5,
+        severity: 'warning',
+        status: 'open',
+        value: 0,
+        last_value: 0,
+        opened_at: 1_000,
+        last_evaluated_at: 1_000,
+        acknowledged_at: null,
+        acknowledged_by: null,
+        resolved_at: null,
+        resolution: null,
+        last_notified_at: 1_000,
+        renotify_count: 0,
       })
       .execute();
     await c.alerts.service.acknowledge(testCaller('operator:oncall@platform.example'), id, { note: 'on it' });

@@ -54,7 +54,12 @@ export class TenantService {
   /** One page of {@link list}, in the same order (name, then slug, which is unique). */
   async listPage(caller: Scope, page: PageRequest): Promise<Page<TenantView>> {
     const access = tenantAccessOf(caller);
-    let query = this.db.selectFrom('tenants').selectAll().orderBy('name').orderBy('slug').limit(page.limit + 1);
+    let query = this.db
+      .selectFrom('tenants')
+      .selectAll()
+      .orderBy('name')
+      .orderBy('slug')
+      .limit(page.limit + 1);
     if (access.restrictedTo !== null) query = query.where('id', '=', access.restrictedTo);
     if (page.cursor !== undefined) {
       const [name, slug] = decodeCursor('tenants', page.cursor, ['string', 'string']);
@@ -67,7 +72,13 @@ export class TenantService {
     }
     const rows = await query.execute();
     const usage = await this.usage(rows.slice(0, page.limit).map((r) => r.id));
-    return toPage('tenants', rows, page.limit, (r) => [r.name, r.slug], (row) => toView(row, usage.get(row.id) ?? NO_USAGE));
+    return toPage(
+      'tenants',
+      rows,
+      page.limit,
+      (r) => [r.name, r.slug],
+      (row) => toView(row, usage.get(row.id) ?? NO_USAGE),
+    );
   }
 
   async get(caller: Scope, id: string): Promise<TenantView> {

@@ -15,7 +15,10 @@ import { WEBHOOK_HEADERS, verifyWebhook } from '../alerts/webhook-signature';
 
 export async function insertTenant(db: Kysely<Database>, name = 'Acme'): Promise<string> {
   const id = randomUUID();
-  await db.insertInto('tenants').values({ id, name, slug: `${name.toLowerCase().replace(/\W+/g, '-')}-${id.slice(0, 8)}`, created_at: Date.now() }).execute();
+  await db
+    .insertInto('tenants')
+    .values({ id, name, slug: `${name.toLowerCase().replace(/\W+/g, '-')}-${id.slice(0, 8)}`, created_at: Date.now() })
+    .execute();
   return id;
 }
 
@@ -70,7 +73,10 @@ export function sampleRow(tenantId: string, serverId: string, at: number, values
 }
 
 export async function insertSample(db: Kysely<Database>, tenantId: string, serverId: string, at: number, values: SampleValues): Promise<void> {
-  await db.insertInto('inference_samples').values(sampleRow(tenantId, serverId, at, values)).execute();
+  await db
+    .insertInto('inference_samples')
+    .values(sampleRow(tenantId, serverId, at, values))
+    .execute();
 }
 
 /** A run context at a chosen time, for calling the evaluation directly (as two racing instances would). */

@@ -101,7 +101,14 @@ export const CONSOLE_CHILD_ENV: Readonly<Record<string, string>> = {
  * Waits until `url + readyPath` answers 200 (the console's /api/health answers once its container is built, i.e.
  * migrations ran). Throws with the child's output when it exits first, or, after killing it, when `timeoutMs` passes.
  */
-export async function waitUntilServing(server: { child: ChildProcess; url: string; readyPath: string; label: string; output(): string; timeoutMs: number }): Promise<void> {
+export async function waitUntilServing(server: {
+  child: ChildProcess;
+  url: string;
+  readyPath: string;
+  label: string;
+  output(): string;
+  timeoutMs: number;
+}): Promise<void> {
   const deadline = Date.now() + server.timeoutMs;
   for (;;) {
     if (server.child.exitCode !== null) throw new Error(`${server.label} exited with ${server.child.exitCode}:\n${server.output()}`);

@@ -28,12 +28,38 @@ function handlers(c: Container): Record<string, Handler> {
   const r = alertRoutes(get);
   const b = browserRoutes(get);
   return {
-    listAutomations: a.list, getAutomation: a.get, runAutomation: a.run, pauseAutomation: a.pause, resumeAutomation: a.resume, listAutomationRuns: a.runs,
-    listTenants: t.list, createTenant: t.create, getTenant: t.get, updateTenant: t.update, deleteTenant: t.delete,
-    listInferenceServers: i.list, createInferenceServer: i.create, getInferenceServer: i.get, updateInferenceServer: i.update, deleteInferenceServer: i.delete, listInferenceServerSamples: i.samples,
-    listAlertRules: r.listRules, createAlertRule: r.createRule, getAlertRule: r.getRule, updateAlertRule: r.updateRule, deleteAlertRule: r.deleteRule, rotateChannelSecret: r.rotateChannelSecret,
-    listIncidents: r.listIncidents, getIncident: r.getIncident, acknowledgeIncident: r.acknowledgeIncident,
-    listBrowserSessions: b.list, createBrowserSession: b.create, getBrowserSession: b.get, closeBrowserSession: b.close, navigateBrowserSession: b.navigate, getBrowserSessionScreenshot: b.screenshot,
+    listAutomations: a.list,
+    getAutomation: a.get,
+    runAutomation: a.run,
+    pauseAutomation: a.pause,
+    resumeAutomation: a.resume,
+    listAutomationRuns: a.runs,
+    listTenants: t.list,
+    createTenant: t.create,
+    getTenant: t.get,
+    updateTenant: t.update,
+    deleteTenant: t.delete,
+    listInferenceServers: i.list,
+    createInferenceServer: i.create,
+    getInferenceServer: i.get,
+    updateInferenceServer: i.update,
+    deleteInferenceServer: i.delete,
+    listInferenceServerSamples: i.samples,
+    listAlertRules: r.listRules,
+    createAlertRule: r.createRule,
+    getAlertRule: r.getRule,
+    updateAlertRule: r.updateRule,
+    deleteAlertRule: r.deleteRule,
+    rotateChannelSecret: r.rotateChannelSecret,
+    listIncidents: r.listIncidents,
+    getIncident: r.getIncident,
+    acknowledgeIncident: r.acknowledgeIncident,
+    listBrowserSessions: b.list,
+    createBrowserSession: b.create,
+    getBrowserSession: b.get,
+    closeBrowserSession: b.close,
+    navigateBrowserSession: b.navigate,
+    getBrowserSessionScreenshot: b.screenshot,
   };
 }
 
@@ -47,7 +73,12 @@ const TEMPLATES = CLIENT_API_ROUTES.map((route) => ({
 export function operationOf(method: string, pathname: string): { operationId: string; path: string; params: Record<string, string> } | null {
   for (const t of TEMPLATES) {
     const m = t.route.method === method ? t.pattern.exec(pathname) : null;
-    if (m) return { operationId: t.route.operationId, path: t.route.path, params: Object.fromEntries(t.names.map((n, k) => [n, decodeURIComponent(m[k + 1] ?? '')])) };
+    if (m)
+      return {
+        operationId: t.route.operationId,
+        path: t.route.path,
+        params: Object.fromEntries(t.names.map((n, k) => [n, decodeURIComponent(m[k + 1] ?? '')])),
+      };
   }
   return null;
 }
@@ -60,7 +91,11 @@ export function contractClient(c: Container) {
     const op = operationOf(method, url.pathname);
     const handler = op && table[op.operationId];
     if (!op || !handler) throw new Error(`no operation for ${method} ${url.pathname}`);
-    const headers: Record<string, string> = { 'x-console-peer': '127.0.0.1', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers };
+    const headers: Record<string, string> = {
+      'x-console-peer': '127.0.0.1',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    };
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     const response = await handler(new Request(url, { method, headers, body }), { params: Promise.resolve(op.params) });
     return { op, answer: await answerOf(response) };
@@ -71,7 +106,12 @@ export async function answerOf(response: Response): Promise<Answer> {
   const bytes = Buffer.from(await response.arrayBuffer());
   const json = response.headers.get('content-type')?.startsWith('application/json') ?? false;
   const text = json ? bytes.toString('utf8') : '';
-  return { status: response.status, headers: response.headers, text: json ? text : bytes.length > 0 ? `<${bytes.length} bytes>` : '', body: json && text ? (JSON.parse(text) as Json) : {} };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text: json ? text : bytes.length > 0 ? `<${bytes.length} bytes>` : '',
+    body: json && text ? (JSON.parse(text) as Json) : {},
+  };
 }
 
 /**

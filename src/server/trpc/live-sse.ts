@@ -91,7 +91,8 @@ async function admit(container: Container, req: Request, path: string, closed: A
   if (path === 'browser.onChange') {
     const { lastEventId: _ignored, ...filters } = input;
     const query = listSessionsQuerySchema.safeParse(filters);
-    if (!query.success) return json({ error: query.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '), code: 'INVALID_INPUT' }, 400);
+    if (!query.success)
+      return json({ error: query.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '), code: 'INVALID_INPUT' }, 400);
     feed = browserTopic(container, query.data) as typeof feed;
   } else {
     feed = automationsTopic(container) as typeof feed;

@@ -38,7 +38,12 @@ describe('LiveTopic', () => {
   }
 
   it('sends one delta of what changed, the same bytes to every stream, with one read for a burst', async () => {
-    const list = { items: [{ id: 'a', v: 1 }, { id: 'b', v: 1 }] };
+    const list = {
+      items: [
+        { id: 'a', v: 1 },
+        { id: 'b', v: 1 },
+      ],
+    };
     const reads = { n: 0 };
     const { bus, topic } = make(list, reads);
     const one = sink();
@@ -46,14 +51,25 @@ describe('LiveTopic', () => {
     await topic.join(one, null);
     await topic.join(two, null);
     expect(one.got[0]?.message).toEqual({ kind: 'snapshot', items: list.items });
-    list.items = [{ id: 'b', v: 2 }, { id: 'c', v: 1 }];
+    list.items = [
+      { id: 'b', v: 2 },
+      { id: 'c', v: 1 },
+    ];
     for (let i = 0; i < 5; i++) await bus.publish({ type: 'instances' });
     await bus.publish({ type: 'tokens' });
     await sleep(30);
     expect(reads.n).toBe(2);
     expect(one.got).toHaveLength(2);
     const delta = one.got[1] as LiveEntry<Item>;
-    expect(delta.message).toEqual({ kind: 'delta', upsert: [{ id: 'b', v: 2 }, { id: 'c', v: 1 }], remove: ['a'], order: ['b', 'c'] });
+    expect(delta.message).toEqual({
+      kind: 'delta',
+      upsert: [
+        { id: 'b', v: 2 },
+        { id: 'c', v: 1 },
+      ],
+      remove: ['a'],
+      order: ['b', 'c'],
+    });
     expect(two.got[1]?.bytes).toBe(delta.bytes);
     expect(new TextDecoder().decode(delta.bytes)).toBe(`id: ${delta.id}\ndata: ${JSON.stringify(delta.message)}\n\n`);
     // Nothing changed: no event at all.
@@ -95,7 +111,16 @@ describe('LiveTopic fan-out in slices', () => {
   it('gives every stream each event once and in order, also a stream that joins while an event is being written', async () => {
     const bus = new LocalChangeBus('test');
     const list = { items: [{ id: 'a', v: 0 }] };
-    const topic = new LiveTopic<Item>({ bus, matters: () => true, read: async () => list.items, idOf: (i) => i.id, refreshMs: 60_000, coalesceMs: 1, keep: 10, onError: () => undefined });
+    const topic = new LiveTopic<Item>({
+      bus,
+      matters: () => true,
+      read: async () => list.items,
+      idOf: (i) => i.id,
+      refreshMs: 60_000,
+      coalesceMs: 1,
+      keep: 10,
+      onError: () => undefined,
+    });
     try {
       const sinks = Array.from({ length: 1_200 }, sink);
       for (const s of sinks) await topic.join(s, null);
@@ -120,8 +145,27 @@ describe('LiveTopic fan-out in slices', () => {
 describe('applyLiveMessage', () => {
   it('keeps the order, appends new items, and follows an explicit order', () => {
     const idOf = (i: Item) => i.id;
-    const list = [{ id: 'a', v: 1 }, { id: 'b', v: 1 }];
-    expect(applyLiveMessage(list, { kind: 'delta', upsert: [{ id: 'c', v: 1 }, { id: 'a', v: 2 }], remove: ['b'] }, idOf)).toEqual([{ id: 'a', v: 2 }, { id: 'c', v: 1 }]);
+    const list = [
+      { id: 'a', v: 1 },
+      { id: 'b', v: 1 },
+    ];
+    expect(
+      applyLiveMessage(
+        list,
+        {
+          kind: 'delta',
+          upsert: [
+            { id: 'c', v: 1 },
+            { id: 'a', v: 2 },
+          ],
+          remove: ['b'],
+        },
+        idOf,
+      ),
+    ).toEqual([
+      { id: 'a', v: 2 },
+      { id: 'c', v: 1 },
+    ]);
     expect(applyLiveMessage(list, { kind: 'delta', upsert: [], remove: [], order: ['b', 'a'] }, idOf).map(idOf)).toEqual(['b', 'a']);
   });
 });

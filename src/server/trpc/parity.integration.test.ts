@@ -82,8 +82,7 @@ function stable(view: View): View {
 
 async function scenario(surface: Surface): Promise<unknown[]> {
   const steps: unknown[] = [];
-  const record = (label: string, o: Outcome) =>
-    steps.push(o.ok ? { label, view: stable(o.view) } : { label, code: o.code, message: o.message });
+  const record = (label: string, o: Outcome) => steps.push(o.ok ? { label, view: stable(o.view) } : { label, code: o.code, message: o.message });
   steps.push({ label: 'list', keys: (await surface.list()).map((v) => v.key) });
   record('get', await surface.get('alert-evaluation'));
   record('get unknown', await surface.get('no-such-thing'));
@@ -147,7 +146,9 @@ describe.each(TOPOLOGIES)('REST and tRPC parity on %s', (topology, available) =>
     const elsewhere = trpcClient(t.c).client;
     await here.auth.login.mutate({ email: 'me@example.com', password: 'first-password' });
     await elsewhere.auth.login.mutate({ email: 'me@example.com', password: 'first-password' });
-    await expect(here.auth.changePassword.mutate({ current: 'wrong-password', next: 'second-password' })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
+    await expect(here.auth.changePassword.mutate({ current: 'wrong-password', next: 'second-password' })).rejects.toMatchObject({
+      data: { code: 'BAD_REQUEST' },
+    });
     await expect(here.auth.changePassword.mutate({ current: 'first-password', next: 'short' })).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
     await here.auth.changePassword.mutate({ current: 'first-password', next: 'second-password' });
     expect(await here.auth.me.query()).toMatchObject({ email: 'me@example.com' });

@@ -33,7 +33,11 @@ describe('live streams end with their session', () => {
     const { sessionToken } = await t.c.operators.login('board@example.com', 'board-password', 'wall-display');
     const handler = trpcHandler(async () => t.c);
     const open = () =>
-      handler(new Request('http://console.test/api/trpc/automations.onChange', { headers: { accept: 'text/event-stream', cookie: `${SESSION_COOKIE}=${sessionToken}` } }));
+      handler(
+        new Request('http://console.test/api/trpc/automations.onChange', {
+          headers: { accept: 'text/event-stream', cookie: `${SESSION_COOKIE}=${sessionToken}` },
+        }),
+      );
 
     const stream = await open();
     expect(stream.status).toBe(200);

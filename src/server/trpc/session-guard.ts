@@ -21,7 +21,10 @@ export function bindStreamToSession(container: Container, req: Request): Request
       // A session event names its operator: the other streams need no lookup (an instance may hold thousands).
       if (event.type === 'sessions' && owner !== null && event.operatorId !== owner.id) return;
       const before = owner?.key ?? null;
-      const now = await container.operators.fromSession(sessionToken).then((o) => (o ? `${o.id}:${o.role}` : null), () => before);
+      const now = await container.operators.fromSession(sessionToken).then(
+        (o) => (o ? `${o.id}:${o.role}` : null),
+        () => before,
+      );
       if (now !== before) ended.abort();
     })();
   });

@@ -33,19 +33,10 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('metrics', 'text')
     .addColumn('lease_expires_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('automation_runs_key_started')
-    .on('automation_runs')
-    .columns(['automation_key', 'started_at'])
-    .execute();
+  await db.schema.createIndex('automation_runs_key_started').on('automation_runs').columns(['automation_key', 'started_at']).execute();
   await db.schema.createIndex('automation_runs_outcome').on('automation_runs').column('outcome').execute();
   // A second guard behind the lock store's slot claim: one row per (automation, slot), ever.
-  await db.schema
-    .createIndex('automation_runs_key_slot')
-    .on('automation_runs')
-    .columns(['automation_key', 'slot'])
-    .unique()
-    .execute();
+  await db.schema.createIndex('automation_runs_key_slot').on('automation_runs').columns(['automation_key', 'slot']).unique().execute();
 
   await db.schema
     .createTable('api_tokens')
@@ -82,9 +73,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 
   await db.schema
     .createTable('audit_log')
-    .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
-      dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
-    )
+    .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
     .addColumn('at', 'bigint', (c) => c.notNull())
     .addColumn('actor', 'text', (c) => c.notNull())
     .addColumn('action', 'text', (c) => c.notNull())

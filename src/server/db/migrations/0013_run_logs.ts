@@ -22,6 +22,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('automation_runs').addColumn('progress_total', 'bigint').execute();
   await db.schema.alterTable('automation_runs').addColumn('progress_unit', 'text').execute();
   await db.schema.alterTable('automation_runs').addColumn('progress_at', 'bigint').execute();
-  await db.schema.alterTable('automation_runs').addColumn('log_lines', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-  await db.schema.alterTable('automation_runs').addColumn('log_dropped', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('automation_runs')
+    .addColumn('log_lines', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await db.schema
+    .alterTable('automation_runs')
+    .addColumn('log_dropped', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
 }

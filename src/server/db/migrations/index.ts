@@ -52,8 +52,7 @@ const INTROSPECTION_RACES = new Set(['3F000', '42P01', '42703']);
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<string[]> {
   // The migrator's own tables live in the schema in use; otherwise a same-named table of another schema in the
   // same database would be taken for ours.
-  const tableSchema =
-    schema ?? (dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined);
+  const tableSchema = schema ?? (dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined);
   const migrator = new Migrator({ db, provider: new InCodeProvider(dialect), migrationTableSchema: tableSchema });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();

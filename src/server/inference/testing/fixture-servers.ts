@@ -83,23 +83,67 @@ export async function startFixture(behaviour: FixtureBehaviour): Promise<Fixture
       case 'tgi':
         if (path === '/health') return send(200, '', 'text/plain');
         if (path === '/metrics') return prom(tgiPage(step));
-        if (path === '/info') return send(200, JSON.stringify({ model_id: 'bigscience/bloom-560m', model_sha: '4f42c91d', model_dtype: 'torch.float16', max_concurrent_requests: 128, router: 'text-generation-router', version: '3.3.4' }));
+        if (path === '/info')
+          return send(
+            200,
+            JSON.stringify({
+              model_id: 'bigscience/bloom-560m',
+              model_sha: '4f42c91d',
+              model_dtype: 'torch.float16',
+              max_concurrent_requests: 128,
+              router: 'text-generation-router',
+              version: '3.3.4',
+            }),
+          );
         return send(404, '');
       case 'llamacpp':
       case 'llamacpp-no-metrics':
         if (path === '/health') return send(200, '{"status":"ok"}');
         if (path === '/metrics') {
-          return behaviour === 'llamacpp' ? prom(llamaCppPage(step)) : send(501, '{"error":{"code":501,"message":"This server does not support metrics endpoint. Start it with `--metrics`","type":"not_supported_error"}}');
+          return behaviour === 'llamacpp'
+            ? prom(llamaCppPage(step))
+            : send(
+                501,
+                '{"error":{"code":501,"message":"This server does not support metrics endpoint. Start it with `--metrics`","type":"not_supported_error"}}',
+              );
         }
-        if (path === '/v1/models') return send(200, JSON.stringify({ object: 'list', data: [{ id: 'models/qwen2.5-0.5b-instruct-q8_0.gguf', object: 'model', created: 1_736_000_000, owned_by: 'llamacpp', meta: { n_ctx_train: 32768 } }] }));
+        if (path === '/v1/models')
+          return send(
+            200,
+            JSON.stringify({
+              object: 'list',
+              data: [
+                { id: 'models/qwen2.5-0.5b-instruct-q8_0.gguf', object: 'model', created: 1_736_000_000, owned_by: 'llamacpp', meta: { n_ctx_train: 32768 } },
+              ],
+            }),
+          );
         return send(404, '{"error":{"code":404,"message":"File Not Found","type":"not_found_error"}}');
       case 'ollama':
         if (path === '/api/version') return send(200, '{"version":"0.5.7"}');
         if (path === '/api/tags') {
-          return send(200, JSON.stringify({ models: [
-            { name: 'llama3.2:latest', model: 'llama3.2:latest', modified_at: '2025-01-02T10:00:00.000000000Z', size: 2_019_393_189, digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72', details: { format: 'gguf', family: 'llama', parameter_size: '3.2B', quantization_level: 'Q4_K_M' } },
-            { name: 'qwen2.5-coder:7b', model: 'qwen2.5-coder:7b', modified_at: '2025-01-01T08:00:00.000000000Z', size: 4_683_087_332, digest: '2b0496514337a3d5901f1d253d01726c890b721e891335a56d6e08cedf3e2cb0', details: { format: 'gguf', family: 'qwen2', parameter_size: '7.6B', quantization_level: 'Q4_K_M' } },
-          ] }));
+          return send(
+            200,
+            JSON.stringify({
+              models: [
+                {
+                  name: 'llama3.2:latest',
+                  model: 'llama3.2:latest',
+                  modified_at: '2025-01-02T10:00:00.000000000Z',
+                  size: 2_019_393_189,
+                  digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72',
+                  details: { format: 'gguf', family: 'llama', parameter_size: '3.2B', quantization_level: 'Q4_K_M' },
+                },
+                {
+                  name: 'qwen2.5-coder:7b',
+                  model: 'qwen2.5-coder:7b',
+                  modified_at: '2025-01-01T08:00:00.000000000Z',
+                  size: 4_683_087_332,
+                  digest: '2b0496514337a3d5901f1d253d01726c890b721e891335a56d6e08cedf3e2cb0',
+                  details: { format: 'gguf', family: 'qwen2', parameter_size: '7.6B', quantization_level: 'Q4_K_M' },
+                },
+              ],
+            }),
+          );
         }
         return send(404, '404 page not found', 'text/plain');
       case 'openai':
@@ -107,10 +151,16 @@ export async function startFixture(behaviour: FixtureBehaviour): Promise<Fixture
         if (req.headers.authorization !== `Bearer ${FIXTURE_API_KEY}`) {
           return send(401, '{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}');
         }
-        return send(200, JSON.stringify({ object: 'list', data: [
-          { id: 'gpt-4o-mini', object: 'model', created: 1_721_172_741, owned_by: 'system' },
-          { id: 'text-embedding-3-small', object: 'model', created: 1_705_948_997, owned_by: 'system' },
-        ] }));
+        return send(
+          200,
+          JSON.stringify({
+            object: 'list',
+            data: [
+              { id: 'gpt-4o-mini', object: 'model', created: 1_721_172_741, owned_by: 'system' },
+              { id: 'text-embedding-3-small', object: 'model', created: 1_705_948_997, owned_by: 'system' },
+            ],
+          }),
+        );
     }
   });
   server.on('connection', (socket: net.Socket) => {

@@ -26,13 +26,18 @@ const auditEntrySchema = z.object({
   detail: z.record(z.string(), z.unknown()).nullable(),
 });
 
-const filterText = z.string().trim().max(200).optional().transform((v) => (v ? v : undefined));
+const filterText = z
+  .string()
+  .trim()
+  .max(200)
+  .optional()
+  .transform((v) => (v ? v : undefined));
 
 export const adminRouter = router({
   /** Instances seen in the last hour, live ones marked; any operator may look. */
-  instances: operatorProcedure.output(z.array(instanceSchema)).query(async ({ ctx }) =>
-    (await ctx.container.instances.recent()).map(({ stats, ...rest }) => ({ ...rest, runsInFlight: stats.runsInFlight ?? [] })),
-  ),
+  instances: operatorProcedure
+    .output(z.array(instanceSchema))
+    .query(async ({ ctx }) => (await ctx.container.instances.recent()).map(({ stats, ...rest }) => ({ ...rest, runsInFlight: stats.runsInFlight ?? [] }))),
 
   tokens: adminProcedure.output(z.array(tokenViewSchema)).query(({ ctx }) => ctx.container.tokens.list()),
 

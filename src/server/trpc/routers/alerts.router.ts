@@ -27,7 +27,10 @@ export const alertsRouter = router({
     .output(z.array(ruleViewSchema))
     .query(({ ctx, input }) => ctx.container.alerts.service.listRules(ctx.caller, input)),
 
-  rule: operatorProcedure.input(idInput).output(ruleViewSchema).query(({ ctx, input }) => ctx.container.alerts.service.getRule(ctx.caller, input.id)),
+  rule: operatorProcedure
+    .input(idInput)
+    .output(ruleViewSchema)
+    .query(({ ctx, input }) => ctx.container.alerts.service.getRule(ctx.caller, input.id)),
 
   createRule: adminProcedure
     .input(createRuleInputSchema)
@@ -46,7 +49,12 @@ export const alertsRouter = router({
 
   /** New secret for a webhook channel; the old one keeps signing (both signatures) for the overlap. */
   rotateChannelSecret: adminProcedure
-    .input(z.object({ id: z.string().min(1).max(128), channelId: z.string().min(1).max(128) }).extend(rotateSecretInputSchema.shape).strict())
+    .input(
+      z
+        .object({ id: z.string().min(1).max(128), channelId: z.string().min(1).max(128) })
+        .extend(rotateSecretInputSchema.shape)
+        .strict(),
+    )
     .output(ruleViewSchema)
     .mutation(({ ctx, input: { id, channelId, ...rest } }) => ctx.container.alerts.service.rotateChannelSecret(ctx.caller, id, channelId, rest)),
 

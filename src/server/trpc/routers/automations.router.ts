@@ -15,7 +15,10 @@ const runNowOutput = z.discriminatedUnion('outcome', [
 export const automationsRouter = router({
   list: operatorProcedure.output(z.array(automationViewSchema)).query(({ ctx }) => ctx.container.automations.list(ctx.caller)),
 
-  get: operatorProcedure.input(keyInput).output(automationViewSchema).query(({ ctx, input }) => ctx.container.automations.get(ctx.caller, input.key)),
+  get: operatorProcedure
+    .input(keyInput)
+    .output(automationViewSchema)
+    .query(({ ctx, input }) => ctx.container.automations.get(ctx.caller, input.key)),
 
   runs: operatorProcedure
     .input(keyInput.extend(runsQuerySchema.shape))
@@ -30,9 +33,7 @@ export const automationsRouter = router({
   pause: adminProcedure
     .input(keyInput.extend(pauseInputSchema.shape))
     .output(automationViewSchema)
-    .mutation(({ ctx, input }) =>
-      ctx.container.automations.pause(ctx.caller, input.key, { reason: input.reason, until: input.until }),
-    ),
+    .mutation(({ ctx, input }) => ctx.container.automations.pause(ctx.caller, input.key, { reason: input.reason, until: input.until })),
 
   resume: adminProcedure
     .input(keyInput)

@@ -62,10 +62,8 @@ export const browserRouter = router({
     .mutation(async ({ ctx, input }) => ({ session: await ctx.container.browser.sessions.close(ctx.caller, input.id) })),
 
   /** The list as a snapshot, then deltas on every session or runtime change, with event ids (see automations.onChange). */
-  onChange: operatorProcedure
-    .input(listSessionsQuerySchema.extend({ lastEventId: z.string().max(100).nullish() }))
-    .subscription(({ ctx, input, signal }) => {
-      const { lastEventId, ...query } = input;
-      return followTopic(ctx.container, ctx.operator.id, browserTopic(ctx.container, query), lastEventId, signal);
-    }),
+  onChange: operatorProcedure.input(listSessionsQuerySchema.extend({ lastEventId: z.string().max(100).nullish() })).subscription(({ ctx, input, signal }) => {
+    const { lastEventId, ...query } = input;
+    return followTopic(ctx.container, ctx.operator.id, browserTopic(ctx.container, query), lastEventId, signal);
+  }),
 });

@@ -71,7 +71,9 @@ describe.each(TOPOLOGIES)('tenants and inference tRPC procedures on %s', (topolo
     await client.tenants.delete.mutate({ id: tenant.id });
     expect(await client.tenants.list.query()).toEqual([]);
 
-    const actors = new Set((await t.c.audit.list({ limit: 20 })).filter((e) => e.action.startsWith('tenant.') || e.action.startsWith('inference-server.')).map((e) => e.actor));
+    const actors = new Set(
+      (await t.c.audit.list({ limit: 20 })).filter((e) => e.action.startsWith('tenant.') || e.action.startsWith('inference-server.')).map((e) => e.actor),
+    );
     expect([...actors]).toEqual([`operator:${email}`]);
   });
 
@@ -81,7 +83,9 @@ describe.each(TOPOLOGIES)('tenants and inference tRPC procedures on %s', (topolo
     const bad = await client.inference.create.mutate({ tenantId: 'x', name: 'n', kind: 'vllm', baseUrl: 'http://169.254.169.254/' }).catch((e: unknown) => e);
     expect(appCode(bad)).toBe('NOT_FOUND'); // the tenant is checked first
     const tenant = await client.tenants.create.mutate({ name: 'T', slug: 't' });
-    const refused = await client.inference.create.mutate({ tenantId: tenant.id, name: 'n', kind: 'vllm', baseUrl: 'http://169.254.169.254/' }).catch((e: unknown) => e);
+    const refused = await client.inference.create
+      .mutate({ tenantId: tenant.id, name: 'n', kind: 'vllm', baseUrl: 'http://169.254.169.254/' })
+      .catch((e: unknown) => e);
     expect(appCode(refused)).toBe('INVALID_INPUT');
     expect((refused as Error).message).toContain('link-local');
     expect(appCode(await client.inference.get.query({ id: 'missing' }).catch((e: unknown) => e))).toBe('NOT_FOUND');

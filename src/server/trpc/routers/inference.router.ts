@@ -22,7 +22,10 @@ export const inferenceRouter = router({
     .output(z.array(serverViewSchema))
     .query(({ ctx, input }) => ctx.container.inference.servers.list(ctx.caller, input ?? {})),
 
-  get: operatorProcedure.input(idInput).output(serverViewSchema).query(({ ctx, input }) => ctx.container.inference.servers.get(ctx.caller, input.id)),
+  get: operatorProcedure
+    .input(idInput)
+    .output(serverViewSchema)
+    .query(({ ctx, input }) => ctx.container.inference.servers.get(ctx.caller, input.id)),
 
   samples: operatorProcedure
     .input(idInput.extend(samplesQuerySchema.shape))

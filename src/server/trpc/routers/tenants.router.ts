@@ -9,7 +9,10 @@ const idInput = z.object({ id: tenantIdSchema });
 export const tenantsRouter = router({
   list: operatorProcedure.output(z.array(tenantViewSchema)).query(({ ctx }) => ctx.container.tenants.service.list(ctx.caller)),
 
-  get: operatorProcedure.input(idInput).output(tenantViewSchema).query(({ ctx, input }) => ctx.container.tenants.service.get(ctx.caller, input.id)),
+  get: operatorProcedure
+    .input(idInput)
+    .output(tenantViewSchema)
+    .query(({ ctx, input }) => ctx.container.tenants.service.get(ctx.caller, input.id)),
 
   create: adminProcedure
     .input(createTenantInputSchema)
