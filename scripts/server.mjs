@@ -36,16 +36,6 @@ const handle = app.getRequestHandler();
 const server = http.createServer((req, res) => {
   delete req.headers[PEER_HEADER];
   req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
-  // Live streams (GET with Accept: text/event-stream on a subscription) are written straight to the response.
-  const live = globalThis[LIVE_HOOK];
-  if (live && live.matches(req.method, req.url, req.headers.accept)) {
-    live.serve(req, res).catch((error) => {
-      console.error('live stream failed:', error);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end('{"error":"Internal error","code":"INTERNAL"}');
-    });
-    return;
-  }
   // An answer given before the request body arrived in full (413 for an oversized body, a 401 that never read
   // it) says `Connection: close`, so no client reuses the connection. Closing the socket at once would reset it
   // while the client is still sending, and a reset can discard the answer in the client's receive buffer before
@@ -61,6 +51,17 @@ const server = http.createServer((req, res) => {
     }
     return writeHead.apply(this, args);
   };
+  // Live streams (GET on a live subscription) are written straight to the response; an early refusal of one
+  // (401, 429) with a body still coming closes like any other.
+  const live = globalThis[LIVE_HOOK];
+  if (live && live.matches(req.method, req.url, req.headers.accept)) {
+    live.serve(req, res).catch((error) => {
+      console.error('live stream failed:', error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":"Internal error","code":"INTERNAL"}');
+    });
+    return;
+  }
   // Answers Next.js must not or cannot give (src/server/http/http-edge.ts): methods it has no route for (TRACE
   // would fail inside it with a stack trace, PROPFIND get an empty 400), targets over 8 KiB, CORS preflights.
   const edge = globalThis[EDGE_KEY];

@@ -85,7 +85,7 @@ export class SessionForwarding {
       );
     }
     if (reply.error) {
-      const code: ErrorCode = reply.error.code in ERROR_TABLE ? (reply.error.code as ErrorCode) : 'INTERNAL';
+      const code: ErrorCode = Object.hasOwn(ERROR_TABLE, reply.error.code) ? (reply.error.code as ErrorCode) : 'INTERNAL';
       const retry = reply.error.retryAfterSeconds;
       throw new AppError(code, reply.error.message, retry === undefined ? {} : { retryAfterSeconds: retry });
     }

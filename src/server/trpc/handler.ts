@@ -39,13 +39,8 @@ export function trpcHandler(getContainer: () => Promise<Container>, endpoint = '
     }
     // Live lists are written straight from the shared topics (one read and one serialisation per change for all).
     const path = paths[0];
-    if (
-      req.method === 'GET' &&
-      paths.length === 1 &&
-      path !== undefined &&
-      LIVE_PROCEDURES.has(path) &&
-      (req.headers.get('accept') ?? '').includes('text/event-stream')
-    ) {
+    if (req.method === 'GET' && paths.length === 1 && path !== undefined && LIVE_PROCEDURES.has(path)) {
+      // Whatever its Accept header: tRPC would serve a subscription as SSE anyway, outside the session binding.
       return serveLiveStream(container, req, path);
     }
     let request = req;

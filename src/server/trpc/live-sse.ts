@@ -1,5 +1,5 @@
 import 'server-only';
-import { listSessionsQuerySchema } from '../browser/browser.schemas';
+import { type ListSessionsQuery, listSessionsQuerySchema } from '../browser/browser.schemas';
 import { SESSION_COOKIE } from '../auth/operator.service';
 import type { Container } from '../container';
 import { isAppError } from '../errors';
@@ -87,25 +87,25 @@ async function admit(container: Container, req: Request, path: string, closed: A
   // Ids are short (`<8 hex>-<seq>`); anything longer cannot be one and gets a snapshot.
   const lastEventId = given !== null && given.length <= 100 ? given : null;
 
-  let feed: { topic: LiveTopic<unknown>; release: () => void };
+  let filters: ListSessionsQuery | null = null;
   if (path === 'browser.onChange') {
-    const { lastEventId: _ignored, ...filters } = input;
-    const query = listSessionsQuerySchema.safeParse(filters);
+    const { lastEventId: _ignored, ...rest } = input;
+    const query = listSessionsQuerySchema.safeParse(rest);
     if (!query.success)
       return json({ error: query.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '), code: 'INVALID_INPUT' }, 400);
-    feed = browserTopic(container, query.data) as typeof feed;
-  } else {
-    feed = automationsTopic(container) as typeof feed;
+    filters = query.data;
   }
+  // The slot first: a caller over its cap makes no topic (and no read of its list).
+  let releaseSlot: () => void;
   try {
-    const releaseSlot = container.liveStreams.acquire(`operator:${operator.id}`, undefined);
-    const bound = bindStreamToSession(container, new Request(req.url, { headers: req.headers, signal: closed }));
-    return { feed, releaseSlot, signal: bound.signal, lastEventId };
+    releaseSlot = container.liveStreams.acquire(`operator:${operator.id}`, undefined);
   } catch (error) {
-    feed.release();
     if (!isAppError(error)) throw error;
     return json({ error: error.message, code: 'TOO_MANY_REQUESTS' }, 429, { 'retry-after': String(error.details.retryAfterSeconds ?? 5) });
   }
+  const feed = (filters === null ? automationsTopic(container) : browserTopic(container, filters)) as Admitted['feed'];
+  const bound = bindStreamToSession(container, new Request(req.url, { headers: req.headers, signal: closed }));
+  return { feed, releaseSlot, signal: bound.signal, lastEventId };
 }
 
 /** Runs an admitted stream on `out`: `connected`, what the client lacks, then the topic's events and pings. */
@@ -202,7 +202,8 @@ async function serveDirect(getContainer: () => Promise<Container>, req: NodeRequ
   const container = await getContainer();
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-  const url = `http://${headers.get('host') ?? 'localhost'}${req.url ?? '/'}`;
+  // A fixed origin: the client's Host header may hold anything (a space would throw, a `/` move the path).
+  const url = new URL(req.url ?? '/', 'http://localhost').href;
   const closed = new AbortController();
   res.on('close', () => closed.abort());
   const send = async (answer: Response) => {

@@ -11,6 +11,9 @@ import type { LiveEntry, LiveTopic } from './live-topic';
  * as tRPC tracked events — the SSE `id:` is the topic's event id. The slot of the stream caps is taken first and
  * given back, with the topic, however the stream ends.
  */
+/** Events a stream of this path may have waiting before it is ended (the topic keeps as many for resuming). */
+const MAX_QUEUED_EVENTS = 256;
+
 export async function* followTopic<T>(
   container: { liveStreams: StreamSlots },
   operatorId: string,
@@ -27,12 +30,20 @@ export async function* followTopic<T>(
   }
   const queue: Array<LiveEntry<T>> = [];
   let wake: (() => void) | null = null;
-  const sink = { deliver: (entry: LiveEntry<T>) => (queue.push(entry), wake?.()) };
+  // A reader that stopped reading is cut once it is this far behind; it resumes with its Last-Event-ID.
+  let behind = false;
+  const sink = {
+    deliver: (entry: LiveEntry<T>) => {
+      if (queue.length >= MAX_QUEUED_EVENTS) behind = true;
+      else queue.push(entry);
+      wake?.();
+    },
+  };
   const onAbort = () => wake?.();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await feed.topic.join(sink, lastEventId ?? null);
-    while (!signal?.aborted) {
+    while (!signal?.aborted && !behind) {
       const entry = queue.shift();
       if (entry) {
         yield tracked(entry.id, entry.message as LiveMessage<T>);

@@ -37,6 +37,32 @@ describe('LiveTopic', () => {
     return { bus, topic };
   }
 
+  it('after a failed first read, the next read reaches the streams that joined on the empty snapshot', async () => {
+    const bus = new LocalChangeBus('test');
+    let fail = true;
+    topic = new LiveTopic<Item>({
+      bus,
+      matters: (e) => e.type === 'instances',
+      read: async () => {
+        if (fail) throw new Error('database away');
+        return [{ id: 'a', v: 1 }];
+      },
+      idOf: (i) => i.id,
+      refreshMs: 60_000,
+      coalesceMs: 5,
+      keep: 10,
+      onError: () => undefined,
+    });
+    const one = sink();
+    await topic.join(one, null);
+    expect(one.got.map((e) => e.message)).toEqual([{ kind: 'snapshot', items: [] }]);
+    fail = false;
+    await bus.publish({ type: 'instances' });
+    await sleep(30);
+    const seen = one.got.reduce<Item[]>((list, e) => applyLiveMessage(list, e.message as LiveMessage<Item>, (i) => i.id), []);
+    expect(seen).toEqual([{ id: 'a', v: 1 }]);
+  });
+
   it('sends one delta of what changed, the same bytes to every stream, with one read for a burst', async () => {
     const list = {
       items: [

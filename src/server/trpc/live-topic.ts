@@ -169,7 +169,8 @@ export class LiveTopic<T> {
     }
     const remove = this.order.filter((id) => !next.has(id));
     const reordered = order.length !== this.order.length || order.some((id, i) => this.order[i] !== id);
-    const first = this.seq === 0;
+    // The first read is no event; but when it failed and streams joined with an empty snapshot, the next read is.
+    const first = this.seq === 0 && this.sinks.size === 0;
     this.state = next;
     this.order = order;
     if (!first && upsert.length === 0 && remove.length === 0 && !reordered) return;

@@ -29,6 +29,11 @@ export function bindStreamToSession(container: Container, req: Request): Request
     })();
   });
   const release = () => unsubscribe();
+  // A client gone before the stream opened (while its session was looked up) would never fire 'abort'.
+  if (req.signal.aborted) {
+    release();
+    return req;
+  }
   req.signal.addEventListener('abort', release, { once: true });
   ended.signal.addEventListener('abort', release, { once: true });
   return new Request(req.url, { method: req.method, headers: req.headers, signal: AbortSignal.any([req.signal, ended.signal]) });
