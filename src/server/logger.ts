@@ -11,30 +11,30 @@ export interface Logger {
 }
 
 /**
- * Field names never printed, at the top level or one level down (`{ token }`, `{ headers: { authorization } }`).
- * The process log (pino's redaction) and every run's own log ({@link redactFields}) use this one list.
+ * Field names never printed. The process log (pino's redaction) censors them at the top level and one level down
+ * (`{ token }`, `{ headers: { authorization } }`), as pino's paths are exact; every run's own log
+ * ({@link redactFields}) censors them at any depth, in lists too, whatever their case: stricter, never looser.
  */
-export const REDACTED_FIELDS = ['token', 'password', 'authorization'] as const;
+export const REDACTED_FIELDS = ['token', 'password', 'authorization', 'apiKey', 'secret', 'cookie'] as const;
 export const REDACTION_CENSOR = '[redacted]';
+const HIDDEN = new Set<string>(REDACTED_FIELDS.map((f) => f.toLowerCase()));
+/** How deep {@link redactFields} looks; deeper values are replaced by the censor rather than copied unread. */
+const MAX_REDACTION_DEPTH = 6;
 
-/** `fields` with the {@link REDACTED_FIELDS} censored exactly where the process log censors them; a copy. */
+/** `fields` with every field named in {@link REDACTED_FIELDS} (any case, any depth) censored; a copy. */
 export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
-  const hidden = new Set<string>(REDACTED_FIELDS);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    if (hidden.has(key)) out[key] = REDACTION_CENSOR;
-    else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, hidden.has(k) ? REDACTION_CENSOR : v]));
-    } else if (Array.isArray(value)) {
-      // Items of a list are censored too: stricter than the process log, never looser.
-      out[key] = value.map((item: unknown) =>
-        item !== null && typeof item === 'object' && !Array.isArray(item)
-          ? Object.fromEntries(Object.entries(item as Record<string, unknown>).map(([k, v]) => [k, hidden.has(k) ? REDACTION_CENSOR : v]))
-          : item,
-      );
-    } else out[key] = value;
-  }
-  return out;
+  return redactObject(fields, 0);
+}
+
+function redactObject(value: Record<string, unknown>, depth: number): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, HIDDEN.has(k.toLowerCase()) ? REDACTION_CENSOR : redactValue(v, depth + 1)]));
+}
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_REDACTION_DEPTH) return REDACTION_CENSOR;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  return redactObject(value as Record<string, unknown>, depth);
 }
 
 export function createLogger(level: string, bindings: Record<string, unknown>): Logger {

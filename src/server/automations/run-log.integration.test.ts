@@ -142,25 +142,27 @@ describe.each(TOPOLOGIES)("a run's own log on %s", (topology, available) => {
     expect(lines.length - 1 + logDropped).toBe(10);
   });
 
-  it('redacts the fields the process log redacts, at the top level and one down', async () => {
+  it('redacts the fields the process log redacts, at any depth and in any case', async () => {
     const runId = await startRun();
     const log = runLog(runId);
     log.log('info', 'calling upstream', {
       token: 'tok-1',
-      headers: { authorization: 'Bearer s3cret', accept: 'json' },
+      headers: { Authorization: 'Bearer s3cret', accept: 'json' },
       list: [{ password: 'pw' }],
+      upstream: { request: { headers: { 'x-trace': 't', Cookie: 'sid=c00kie' } }, APIKEY: 'k3y' },
       kept: 'yes',
     });
     await log.close();
     const [line] = (await page(runId)).lines;
     expect(line?.fields).toEqual({
       token: '[redacted]',
-      headers: { authorization: '[redacted]', accept: 'json' },
+      headers: { Authorization: '[redacted]', accept: 'json' },
       list: [{ password: '[redacted]' }],
+      upstream: { request: { headers: { 'x-trace': 't', Cookie: '[redacted]' } }, APIKEY: '[redacted]' },
       kept: 'yes',
     });
-    expect(JSON.stringify(line)).not.toMatch(/tok-1|s3cret|"pw"/);
-    expect(REDACTED_FIELDS).toEqual(['token', 'password', 'authorization']);
+    expect(JSON.stringify(line)).not.toMatch(/tok-1|s3cret|"pw"|c00kie|k3y/);
+    expect(REDACTED_FIELDS).toContain('authorization');
   });
 
   it("shows a tenant-restricted reader only its own tenant's lines and the actor's kind; answers 404 for another automation's run", async () => {
