@@ -74,8 +74,10 @@ export async function footprintBenchmark(options: BenchOptions, _services: Servi
         ...topology.env,
         INSTANCE_ID: 'bench-footprint',
         CHROMIUM_PATH: CHROMIUM,
-        BROWSER_MAX_SESSIONS: String(sessions + 1),
-        TENANT_MAX_BROWSER_SESSIONS: String(sessions),
+        // The first session, then the measured ones, all of one tenant: its quota is at most one less than the
+        // instance's capacity (a slot is always left to other tenants).
+        BROWSER_MAX_SESSIONS: String(sessions + 2),
+        TENANT_MAX_BROWSER_SESSIONS: String(sessions + 1),
         OUTBOUND_ALLOW_BROWSER: new URL(pages.url).host,
       },
     });
