@@ -9,6 +9,7 @@ import { freePort } from '../src/server/testing/free-port';
 import { postgresAvailable, redisAvailable, tempDir } from '../src/server/testing/services';
 import { type Cluster, report, sleep, startCluster, waitFor } from './cluster';
 import { testCaller } from '../src/server/testing/callers';
+import { type LiveMessage, applyLiveMessage } from '../src/shared/live-message';
 
 // Two real consoles on PostgreSQL + Redis behind Debian's nginx with the sample configuration of
 // docs/operations/nginx.conf (round robin, no sticky routing): the REST surface, a live view, a browser session's
@@ -203,19 +204,22 @@ describe.skipIf(!available)('two instances behind nginx, round robin', () => {
         // aborted below
       }
     })();
-    const pausedShown = () => {
-      const views = text.split('\n').flatMap((line) => {
-        if (!line.startsWith('data: ')) return [];
+    // The stream sends a snapshot, then deltas (docs/api.md, Live streams): the list as the board folds them.
+    const lists = () => {
+      let list: Array<{ key: string; state: string }> | undefined;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith('data: ')) continue;
         try {
-          const data = JSON.parse(line.slice(6)) as unknown;
-          return Array.isArray(data) ? [data as Array<{ key: string; state: string }>] : [];
+          const message = JSON.parse(line.slice(6)) as LiveMessage<{ key: string; state: string }>;
+          if (message.kind === 'snapshot' || message.kind === 'delta') list = applyLiveMessage(list, message, (v) => v.key);
         } catch {
-          return [];
+          // not a list message (connected)
         }
-      });
-      return views.at(-1)?.find((v) => v.key === 'inference-monitoring-poll')?.state === 'paused';
+      }
+      return list;
     };
-    await waitFor('the first message of the stream', 15_000, async () => (text.includes('data: [') ? true : undefined));
+    const pausedShown = () => lists()?.find((v) => v.key === 'inference-monitoring-poll')?.state === 'paused';
+    await waitFor('the first message of the stream', 15_000, async () => (lists() !== undefined ? true : undefined));
     expect(pausedShown()).toBe(false);
     const paused = await call('POST', '/automations/inference-monitoring-poll/pause');
     expect(paused.status).toBe(200);

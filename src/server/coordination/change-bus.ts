@@ -146,8 +146,12 @@ export class RedisChangeBus extends LocalChangeBus {
       if (sender === undefined ? envelope.origin === this.origin : sender === this.sender) return;
       this.deliver(envelope as Envelope);
     });
-    // ioredis re-subscribes by itself after a reconnect.
-    subscriber.subscribe(this.channel).catch((error: unknown) => this.onError(errorMessage(error)));
+    // ioredis re-subscribes by itself after a reconnect. A subscription still pending when its connection is closed
+    // (the owner quit it, or it dropped and will reconnect) is no fault to report.
+    subscriber.subscribe(this.channel).catch((error: unknown) => {
+      if (subscriber.status === 'end' || subscriber.status === 'close' || subscriber.status === 'reconnecting') return;
+      this.onError(errorMessage(error));
+    });
   }
 
   override async publish(event: ChangeEvent): Promise<void> {
