@@ -216,8 +216,29 @@ test.describe('accessibility and phone layout', () => {
     for (const path of ['/automations', '/inference', '/alerts']) {
       await page.setViewportSize({ width: WIDTHS[0].width, height: WIDTHS[0].height });
       await settled(page, path);
+      // The scan alone cannot tell a dark page from a light one that passes too: the page itself must be dark.
+      expect(await pageLightness(page), `${path} is drawn dark`).toBeLessThan(0.3);
       for (const size of WIDTHS) found.push(...(await checkAt(page, size, `dark ${path}`)));
     }
     expect(found).toEqual([]);
   });
 });
+
+/** Relative luminance (0 black … 1 white) of the page's background: the body's, or the root's when the body has none. */
+async function pageLightness(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const probe = document.createElement('canvas').getContext('2d');
+    const colourOf = (el: Element) => getComputedStyle(el).backgroundColor;
+    const transparent = (c: string) => c === 'transparent' || /^rgba\(.*,\s*0\)$/.test(c);
+    const colour = [document.body, document.documentElement].map(colourOf).find((c) => !transparent(c)) ?? 'rgb(255, 255, 255)';
+    if (!probe) return 1;
+    // The canvas turns any CSS colour (oklch included) into sRGB bytes.
+    probe.fillStyle = colour;
+    probe.fillRect(0, 0, 1, 1);
+    const [r, g, b] = Array.from(probe.getImageData(0, 0, 1, 1).data).map((v) => {
+      const c = v / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * (r ?? 1) + 0.7152 * (g ?? 1) + 0.0722 * (b ?? 1);
+  });
+}

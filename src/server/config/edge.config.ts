@@ -48,8 +48,8 @@ export const edgeEnv = {
     .refine((origins) => origins.every(isOrigin), 'Each entry must be an origin: scheme://host[:port], without path, wildcard or trailing slash'),
   /**
    * Live (SSE) subscriptions open at once on this instance. The default is from the measured fan-out of one
-   * instance on 2 shared cores (docs/performance.md "Live fan-out"): at 5,000 streams a change reached the last one
-   * in ≈ 0.3 s (median) with /api/health p95 under 40 ms; at 10,000 it took 0.6 s, 1.8 s at p95.
+   * instance on 2 cores (docs/performance.md "Live fan-out"): at 5,000 streams a pause reached them all in 140 ms at
+   * p95 on a quiet machine (≈ 0.3 s under heavy load) with /api/health p95 under 40 ms; at 10,000, 229 ms.
    */
   LIVE_STREAMS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
   /** Live subscriptions one operator may hold open at once on this instance. */
