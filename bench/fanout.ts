@@ -1,30 +1,16 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ROOT, rssOf, startNext, type ServerProcess } from './lib/processes';
+import { ROOT, rssOf, startNext } from './lib/processes';
 import { compare, fmt, newTable, note } from './lib/report';
 import { createToken, postgresTopology, sqliteTopology } from './lib/services';
 import { SseCrowd } from './lib/sse-crowd';
 import { percentile, sleep } from './lib/stats';
 import type { BenchOptions, Services } from './options';
+import { signIn } from './lib/sign-in';
 
 const KEY = 'inference-monitoring-poll';
 const PASSWORD = 'bench-fanout-password';
 const epoch = (t: number) => performance.timeOrigin + t;
-
-async function signIn(server: ServerProcess): Promise<string> {
-  const res = await fetch(`${server.url}/api/trpc/auth.login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'admin@console.local', password: PASSWORD }),
-  });
-  await res.arrayBuffer();
-  const cookie = res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .find((c) => c?.startsWith('ac_session='));
-  if (res.status !== 200 || !cookie) throw new Error(`sign-in answered ${res.status}`);
-  return cookie;
-}
 
 /** /api/health latencies from a separate process (bench/workers/health-probe.ts): [startedAt epoch ms, ms]. */
 function probeHealth(url: string, durationMs: number): Promise<Array<[number, number]>> {
@@ -61,7 +47,7 @@ export async function fanoutBenchmark(options: BenchOptions, services: Services)
   let crowd: SseCrowd | null = null;
   const server = await startNext({ label: 'console', readyPath: '/api/health', env, consoleServer: true });
   try {
-    const cookie = await signIn(server);
+    const cookie = await signIn(server, PASSWORD);
     const call = async (action: 'pause' | 'resume') => {
       const res = await fetch(`${server.url}/api/client/v1/automations/${KEY}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
       await res.arrayBuffer();

@@ -6,6 +6,7 @@ import { createToken, postgresTopology } from './lib/services';
 import { sleep } from './lib/stats';
 import { type LiveMessage, applyLiveMessage } from '../src/shared/live-message';
 import type { BenchOptions, Services } from './options';
+import { signIn } from './lib/sign-in';
 
 const KEY = 'inference-monitoring-poll';
 const PASSWORD = 'bench-propagation-password';
@@ -27,21 +28,6 @@ function viewsOf(message: SseMessage, before: ViewLike[] | null): ViewLike[] | n
   }
 }
 
-async function signIn(server: ServerProcess): Promise<string> {
-  const res = await fetch(`${server.url}/api/trpc/auth.login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'admin@console.local', password: PASSWORD }),
-  });
-  await res.arrayBuffer();
-  const cookie = res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .find((c) => c?.startsWith('ac_session='));
-  if (res.status !== 200 || !cookie) throw new Error(`sign-in on ${server.url} answered ${res.status}`);
-  return cookie;
-}
-
 /**
  * Benchmark 5: REST pause on instance A until instance B's onChange subscriber (SSE, signed-in session) receives a
  * list in which the automation is paused; then resume likewise. PostgreSQL + Redis, two real consoles.
@@ -58,7 +44,7 @@ export async function propagationBenchmark(options: BenchOptions, services: Serv
     servers.push(await startNext({ label: 'console A', readyPath: '/api/health', env: { ...env, INSTANCE_ID: 'bench-live-a' } }));
     servers.push(await startNext({ label: 'console B', readyPath: '/api/health', env: { ...env, INSTANCE_ID: 'bench-live-b' } }));
     const [a, b] = servers as [ServerProcess, ServerProcess];
-    const cookie = await signIn(b);
+    const cookie = await signIn(b, PASSWORD);
 
     let waiter: { want: boolean; resolve: (at: number) => void } | null = null;
     let received = 0;

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { signIn } from './support';
+import { CONSOLE_PAGES, signIn } from './support';
 
 // Every page works under its Content Security Policy: nothing the console itself ships is refused, so a policy
 // strict enough to stop injected scripts costs the operator nothing.
@@ -13,18 +13,7 @@ test('no page of the console violates its own Content Security Policy', async ({
   });
   await signIn(page);
   await expect(page.getByTestId('live-status')).toHaveText(/Live/);
-  for (const path of [
-    '/automations',
-    '/inference',
-    '/alerts',
-    '/incidents',
-    '/browser',
-    '/tenants',
-    '/admin/tokens',
-    '/admin/operators',
-    '/admin/audit',
-    '/account',
-  ]) {
+  for (const path of CONSOLE_PAGES) {
     await page.goto(path);
     await expect(page.locator('main').first()).toBeVisible();
     // Hydrated: the page's client code ran (a refused script would leave the server HTML inert).

@@ -2,6 +2,20 @@ import { execFileSync } from 'node:child_process';
 import { type Page, expect } from '@playwright/test';
 import { E2E_ADMIN } from '../playwright.config';
 
+/** Every page of the signed-in console (the shell's navigation and the account page). */
+export const CONSOLE_PAGES = [
+  '/automations',
+  '/inference',
+  '/alerts',
+  '/incidents',
+  '/browser',
+  '/tenants',
+  '/admin/tokens',
+  '/admin/operators',
+  '/admin/audit',
+  '/account',
+] as const;
+
 /** Signs in through the login form (the e2e admin unless told otherwise) and waits for the board. */
 export async function signIn(page: Page, email = E2E_ADMIN.email, password = E2E_ADMIN.password): Promise<void> {
   await page.goto('/login');

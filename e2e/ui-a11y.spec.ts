@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { type Page, expect, test } from '@playwright/test';
-import { cli, signIn } from './support';
+import { CONSOLE_PAGES, cli, signIn } from './support';
 
 // axe-core on every page at a desktop and a phone width, before and after the console has data, and with each
 // dialog open; every serious or critical violation fails the test (all of them are listed, not just the first).
@@ -12,19 +12,7 @@ const WIDTHS = [
 ] as const;
 
 // The last is the 404, which renders inside the shell.
-const PAGES = [
-  '/automations',
-  '/inference',
-  '/alerts',
-  '/incidents',
-  '/browser',
-  '/tenants',
-  '/admin/tokens',
-  '/admin/operators',
-  '/admin/audit',
-  '/account',
-  '/no-such-page',
-];
+const PAGES = [...CONSOLE_PAGES, '/no-such-page'];
 
 /** Opens one dialog on the current page; the scan then runs with it open. */
 type Opener = { page: string; name: string; open(page: Page): Promise<void> };

@@ -7,6 +7,7 @@ import { freePort } from '../src/server/testing/free-port';
 import { DEFAULT_OUTBOUND_ENV } from '../src/server/testing/outbound';
 import { report, waitFor } from './cluster';
 import { testCaller, testToken } from '../src/server/testing/callers';
+import { SCOPES } from '../src/shared/scopes';
 
 /**
  * Issue 13 items 1–2 against real consoles on the embedded default: what a tenant-restricted token can reach
@@ -49,16 +50,7 @@ interface Console {
 async function openConsole(env: Record<string, string>): Promise<Console> {
   const data = await testContainer('sqlite-local');
   const tenantId = (await data.c.tenants.service.create(testToken(), { name: 'Acme', slug: 'acme' })).id;
-  const scopes = [
-    'automations:read',
-    'automations:write',
-    'inference:read',
-    'inference:write',
-    'alerts:read',
-    'alerts:write',
-    'browser:read',
-    'browser:write',
-  ] as const;
+  const scopes = SCOPES.filter((scope) => scope !== 'metrics:read');
   const platform = (await data.c.tokens.create(testCaller('test'), { name: 'platform', scopes: [...scopes] })).token;
   const tenant = (await data.c.tokens.create(testCaller('test'), { name: 'acme', scopes: [...scopes], tenantId })).token;
   const process = await startConsole({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEBHOOK_HEADERS, verifyWebhook } from '../src/server/alerts/webhook-signature';
-import type { Scope } from '../src/server/auth/auth.schemas';
+import { SCOPES, type Scope } from '../src/shared/scopes';
 import type { ConsoleProcess } from '../src/server/testing/console-process';
 import { type Cluster, report, sleep, startCluster, waitFor } from './cluster';
 import { testCaller, testOperator } from '../src/server/testing/callers';
@@ -33,16 +33,8 @@ const ENV = {
   ALERTS_DELIVERY_POLL_MS: '100',
 };
 
-const ALL_SCOPES: Scope[] = [
-  'automations:read',
-  'automations:write',
-  'inference:read',
-  'inference:write',
-  'alerts:read',
-  'alerts:write',
-  'browser:read',
-  'browser:write',
-];
+/** Every scope of the client API but metrics:read. */
+const ALL_SCOPES: Scope[] = SCOPES.filter((scope) => scope !== 'metrics:read');
 
 interface Received {
   body: string;
